@@ -1,0 +1,208 @@
+"""The `retouch` command. Bad input prints one line naming the problem and exits with 2, writing nothing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from retouch.errors import InputError, RetouchError
+from retouch.recipe import INFILL_METHODS, BBox, FillParams, Scale, describe_validation_error
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+class UsageError(InputError):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _bbox(text: str) -> BBox | str:
+    try:
+        return BBox.parse(text)
+    except (ValueError, ValidationError) as exc:
+        detail = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
+        raise argparse.ArgumentTypeError(detail) from None
+
+
+def _scale(text: str) -> Scale:
+    try:
+        return Scale.parse(text)
+    except (ValueError, ValidationError) as exc:
+        detail = describe_validation_error(exc) if isinstance(exc, ValidationError) else str(exc)
+        raise argparse.ArgumentTypeError(detail) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="retouch", description="Retouch: fill, repair and extend pictures.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    inpaint = sub.add_parser("inpaint", help="fill the masked part of a picture (or a folder of pictures)")
+    inpaint.add_argument("image", type=Path, help="picture, or a folder of pictures")
+    inpaint.add_argument("mask", type=Path, help="mask (white = fill), or a folder of masks matched by file stem")
+    inpaint.add_argument("-o", "--output", type=Path, required=True, help="output PNG, or folder for a batch")
+    inpaint.add_argument("--engine", default="patchmatch", help="engine or model name (see `retouch engines`)")
+    inpaint.add_argument("--bbox", type=_bbox, default=None, help="X,Y,W,H or auto (mask bounds + padding)")
+    inpaint.add_argument("--padding", type=int, default=32, help="padding for --bbox auto, in pixels")
+    inpaint.add_argument("--infill", choices=INFILL_METHODS, default="patchmatch", help="pre-fill of empty pixels")
+    inpaint.add_argument("--infill-color", default="#7f7f7f", help="colour for --infill solid, #rrggbb")
+    inpaint.add_argument("--tile-size", type=int, default=32, help="tile side for --infill tile")
+    inpaint.add_argument("--scale", type=_scale, default=Scale(), help="none, auto or WxH")
+    inpaint.add_argument("--grow", type=int, default=0, help="grow the mask by PX pixels")
+    inpaint.add_argument("--feather", type=int, default=4, help="feather the mask edge by PX pixels")
+    inpaint.add_argument("--color-match", action="store_true", help="match the fill's colours to its surroundings")
+    inpaint.add_argument("--seed", type=int, default=-1, help="random seed (-1 = pick one)")
+    inpaint.add_argument("--prompt", default="", help="what to paint (diffusion engines)")
+    inpaint.add_argument("--negative-prompt", default="", help="what to avoid (diffusion engines)")
+    inpaint.add_argument("--steps", type=int, default=30)
+    inpaint.add_argument("--guidance", type=float, default=7.5)
+    inpaint.add_argument("--strength", type=float, default=1.0)
+    inpaint.add_argument("--scheduler", default=None)
+    inpaint.set_defaults(run=_cmd_inpaint)
+
+    demo = sub.add_parser("demo", help="fill a bundled picture and say where the result went")
+    demo.add_argument("-o", "--output", type=Path, default=Path("out/demo.png"))
+    demo.set_defaults(run=_cmd_demo)
+
+    engines = sub.add_parser("engines", help="list the engines and what each can do")
+    engines.add_argument("--json", action="store_true", help="print JSON")
+    engines.set_defaults(run=_cmd_engines)
+    return parser
+
+
+def _params(args: argparse.Namespace) -> FillParams:
+    try:
+        return FillParams(
+            engine=args.engine,
+            bbox=args.bbox,
+            padding=args.padding,
+            infill={"method": args.infill, "color": args.infill_color, "tile_size": args.tile_size},
+            scale=args.scale,
+            grow=args.grow,
+            feather=args.feather,
+            color_match=args.color_match,
+            seed=args.seed,
+            prompt=args.prompt,
+            negative_prompt=args.negative_prompt,
+            steps=args.steps,
+            guidance=args.guidance,
+            strength=args.strength,
+            scheduler=args.scheduler,
+        )
+    except ValidationError as exc:
+        raise InputError(describe_validation_error(exc)) from None
+
+
+def _pairs(image: Path, mask: Path) -> list[tuple[Path, Path]]:
+    """(picture, mask) pairs: one pair, or a folder matched by stem, or a folder sharing one mask."""
+    if not image.exists():
+        raise InputError(f"image {str(image)!r} does not exist")
+    if not mask.exists():
+        raise InputError(f"mask {str(mask)!r} does not exist")
+    if not image.is_dir():
+        if mask.is_dir():
+            raise InputError(f"mask {str(mask)!r} is a folder but image {str(image)!r} is a file")
+        return [(image, mask)]
+    pictures = sorted(p for p in image.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not pictures:
+        raise InputError(f"folder {str(image)!r} has no pictures ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    if not mask.is_dir():
+        return [(p, mask) for p in pictures]
+    masks = {p.stem: p for p in mask.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+    missing = [p.name for p in pictures if p.stem not in masks]
+    if missing:
+        raise InputError(f"no mask in {str(mask)!r} for: {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
+    return [(p, masks[p.stem]) for p in pictures]
+
+
+def _cmd_inpaint(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from retouch.engines import get_engine
+    from retouch.imaging.io import load_mask, load_picture
+    from retouch.pipeline import fill
+
+    params = _params(args)
+    engine = get_engine(params.engine)
+    pairs = _pairs(args.image, args.mask)
+    batch = args.image.is_dir()
+    if batch and args.output.exists() and not args.output.is_dir():
+        raise InputError(f"output {str(args.output)!r} is a file; a batch needs a folder")
+    if not batch and args.output.is_dir():
+        raise InputError(f"output {str(args.output)!r} is a folder; give a file name such as out.png")
+
+    # Check every input before writing anything, so a bad file in a batch leaves no half-done output.
+    for picture_path, mask_path in pairs:
+        picture = load_picture(picture_path, what=f"image {picture_path.name!r}")
+        load_mask(mask_path, picture.size)
+
+    if batch:
+        args.output.mkdir(parents=True, exist_ok=True)
+    for picture_path, mask_path in tqdm(pairs, desc="inpaint", unit="image", disable=not batch, file=sys.stderr):
+        picture = load_picture(picture_path)
+        result = fill(picture, load_mask(mask_path, picture.size), params, engine=engine)
+        target = args.output / f"{picture_path.stem}.png" if batch else args.output
+        _write_atomically(target, result.png())
+        if not batch:
+            print(f"wrote {target} (engine {params.engine}, seed {result.seed})")
+    if batch:
+        print(f"wrote {len(pairs)} pictures to {args.output}")
+    return 0
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(target)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from importlib.resources import files
+
+    assets = files("retouch") / "assets"
+    return main(["inpaint", str(assets / "demo.jpg"), str(assets / "demo-mask.png"), "-o", str(args.output),
+                 "--bbox", "auto", "--seed", "1"])
+
+
+def _cmd_engines(args: argparse.Namespace) -> int:
+    from retouch.engines import ENGINES
+
+    rows = [engine().capabilities() for engine in ENGINES.values()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'engine':<16} {'weights':<8} {'prompt':<7} {'native':<7} description")
+    for row in rows:
+        native = str(row["native_size"] or "-")
+        weights = "yes" if row["needs_weights"] else "no"
+        prompt = "yes" if row["takes_prompt"] else "no"
+        print(f"{row['name']:<16} {weights:<8} {prompt:<7} {native:<7} {row['description']}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args)
+    except InputError as exc:
+        print(f"retouch: error: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RetouchError as exc:
+        print(f"retouch: failed: {exc.message}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The engine contract: turn a prepared region and its mask into pixels. The pipeline does the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from retouch.errors import Cancelled
+from retouch.recipe import FillParams
+
+StepCallback = Callable[[int, int, "np.ndarray | None"], None]
+
+
+def _no_step(step: int, total: int, preview: np.ndarray | None) -> None:
+    return None
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass
+class Hooks:
+    """How an engine reports progress and learns that it should stop. Same for every engine."""
+
+    on_step: StepCallback = _no_step
+    is_cancelled: Callable[[], bool] = _never
+
+    def step(self, step: int, total: int, preview: np.ndarray | None = None) -> None:
+        """Report a finished step; raises `Cancelled` when the job was cancelled meanwhile."""
+        self.on_step(step, total, preview)
+        self.check()
+
+    def check(self) -> None:
+        if self.is_cancelled():
+            raise Cancelled()
+
+
+class Engine:
+    """Subclasses set the capability attributes and implement `fill`.
+
+    `fill` gets the region at working size: `image` HxWx3 uint8 (empty pixels already infilled),
+    `mask` HxW uint8 with 255 = fill, the recipe and a concrete seed. It returns HxWx3 uint8 of the same
+    size. Pixels outside the mask may be returned as the engine sees them; the pipeline composites.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    needs_weights: ClassVar[bool] = False
+    takes_prompt: ClassVar[bool] = False
+    native_size: int | None = None  # side of the square area the engine works best at
+    grid: int = 1  # working sizes are multiples of this
+    max_area: int | None = None  # auto scale shrinks regions above this many pixels
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        raise NotImplementedError
+
+    def capabilities(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "needs_weights": self.needs_weights,
+            "takes_prompt": self.takes_prompt,
+            "native_size": self.native_size,
+            "grid": self.grid,
+        }
+
+    def version(self) -> str:
+        """What produced the pixels, for the recipe."""
+        return ""

@@ -1,0 +1,45 @@
+"""Paste a fill back: only pixels inside the feathered mask change, everything else is bit-for-bit kept."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from retouch.imaging.mask import feather, ring
+
+
+def match_colours(filled: np.ndarray, original: np.ndarray, mask: np.ndarray, width: int = 16) -> np.ndarray:
+    """Shift the filled area's mean and spread (per Lab channel) to those of the band around the mask."""
+    hole = mask > 0
+    around = ring(mask, width)
+    if not hole.any() or around.sum() < 16:
+        return filled
+    lab_fill = cv2.cvtColor(filled, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab_orig = cv2.cvtColor(original, cv2.COLOR_RGB2LAB).astype(np.float32)
+    inside, outside = lab_fill[hole], lab_orig[around]
+    # the fill's own band is what the colours should agree with; scale only its spread
+    gain = np.clip(outside.std(axis=0) / np.maximum(inside.std(axis=0), 1e-3), 0.5, 2.0)
+    adjusted = (inside - inside.mean(axis=0)) * gain + outside.mean(axis=0)
+    lab_fill[hole] = adjusted
+    out = cv2.cvtColor(np.clip(np.rint(lab_fill), 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    result = filled.copy()
+    result[hole] = out[hole]
+    return result
+
+
+def composite(original: np.ndarray, filled: np.ndarray, mask: np.ndarray, feather_radius: int) -> np.ndarray:
+    """Blend `filled` (HxWx3) into `original` (HxWx3 or HxWx4) through the feathered `mask`.
+
+    Pixels where the blend weight is 0 are copied from `original` untouched (alpha included); masked
+    pixels become fully opaque.
+    """
+    weight = feather(mask, feather_radius)
+    touched = weight > 0
+    out = original.copy()
+    w = weight[touched][:, None]
+    rgb = original[..., :3][touched].astype(np.float32) * (1 - w) + filled[touched].astype(np.float32) * w
+    out[..., :3][touched] = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    if original.shape[2] == 4:
+        alpha = original[..., 3][touched].astype(np.float32) * (1 - w[:, 0]) + 255.0 * w[:, 0]
+        out[..., 3][touched] = np.clip(np.rint(alpha), 0, 255).astype(np.uint8)
+    return out

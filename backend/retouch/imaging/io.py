@@ -1,0 +1,168 @@
+"""Decoding and encoding at the edges: bytes in, checked arrays out, and PNGs that carry their recipe."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, PngImagePlugin
+
+from retouch.errors import InputError
+
+DEFAULT_MAX_PIXELS = 64_000_000  # 8000 x 8000
+RECIPE_KEY = "retouch"
+MASK_THRESHOLD = 127
+
+
+@dataclass
+class Picture:
+    """A decoded picture: RGB or RGBA pixels plus what must survive a round trip."""
+
+    pixels: np.ndarray  # HxWx3 or HxWx4 uint8
+    exif: bytes | None = None
+    icc_profile: bytes | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height), as Pillow says it."""
+        return self.pixels.shape[1], self.pixels.shape[0]
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.pixels.shape[2] == 4
+
+
+def _open(data: bytes | Path, what: str, max_pixels: int) -> Image.Image:
+    if isinstance(data, Path):
+        try:
+            data = data.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {what} file {str(data)!r}: {exc.strerror}") from None
+    if not data:
+        raise InputError(f"{what} is empty (0 bytes)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
+        try:
+            image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError:
+            raise InputError(f"{what} has too many pixels (limit {max_pixels})") from None
+        except Exception:
+            raise InputError(f"{what} is not an image Retouch can read (PNG, JPEG, WebP, TIFF, ...)") from None
+    width, height = image.size
+    if width < 1 or height < 1:
+        raise InputError(f"{what} is empty ({width}x{height} pixels)")
+    if width * height > max_pixels:
+        raise InputError(f"{what} is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}")
+    try:
+        image.load()
+    except Exception as exc:
+        raise InputError(f"{what} is corrupt or truncated: {exc}") from None
+    return image
+
+
+def _to_8bit(image: Image.Image) -> Image.Image:
+    """Any mode to RGB or RGBA, 8 bits per channel."""
+    if image.mode in ("RGB", "RGBA"):
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        # 16/32-bit grayscale: scale to 8 bits rather than clip.
+        array = np.asarray(image, dtype=np.float64)
+        peak = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
+        gray = np.clip(np.round(array * (255.0 / peak)), 0, 255).astype(np.uint8)
+        return Image.fromarray(np.stack([gray] * 3, axis=-1), "RGB")
+    if image.mode == "F":
+        gray = np.clip(np.round(np.asarray(image) * 255.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(np.stack([gray] * 3, axis=-1), "RGB")
+    has_alpha = image.mode in ("LA", "La", "RGBa", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def load_picture(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, what: str = "image") -> Picture:
+    """Decode an image to RGB(A) uint8 with its EXIF orientation applied."""
+    image = _open(data, what, max_pixels)
+    icc = image.info.get("icc_profile")
+    image = ImageOps.exif_transpose(image) or image  # also drops the orientation tag
+    exif = image.getexif()
+    exif_bytes = exif.tobytes() if len(exif) else None
+    if image.mode == "CMYK":
+        icc = None  # the profile describes CMYK, not the RGB we hand on
+    pixels = np.array(_to_8bit(image), dtype=np.uint8)
+    return Picture(pixels=pixels, exif=exif_bytes, icc_profile=icc)
+
+
+def load_mask(data: bytes | Path, size: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """A mask as HxW uint8, 255 = fill. Luminance above 127 fills; an RGBA mask uses its alpha."""
+    image = _open(data, "mask", max_pixels)
+    image = ImageOps.exif_transpose(image) or image
+    if image.size != size:
+        raise InputError(
+            f"mask is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; they must match"
+        )
+    image = _to_8bit(image)
+    if image.mode == "RGBA" and np.asarray(image)[..., 3].min() < 255:
+        channel = np.asarray(image)[..., 3]
+    else:
+        channel = np.asarray(image.convert("L"))
+    return np.where(channel > MASK_THRESHOLD, 255, 0).astype(np.uint8)
+
+
+def a1111_parameters(recipe: dict) -> str:
+    """The AUTOMATIC1111 `parameters` text, which many tools read."""
+    lines = []
+    if recipe.get("prompt"):
+        lines.append(recipe["prompt"])
+    if recipe.get("negative_prompt"):
+        lines.append(f"Negative prompt: {recipe['negative_prompt']}")
+    fields = {
+        "Steps": recipe.get("steps"),
+        "Sampler": recipe.get("scheduler") or recipe.get("engine"),
+        "CFG scale": recipe.get("guidance"),
+        "Seed": recipe.get("seed"),
+        "Size": f"{recipe['width']}x{recipe['height']}" if "width" in recipe else None,
+        "Model": recipe.get("engine"),
+        "Denoising strength": recipe.get("strength"),
+        "Mask blur": recipe.get("feather"),
+        "Inpaint area": "Only masked" if recipe.get("bbox") not in (None, "whole") else "Whole picture",
+        "Version": f"Retouch {recipe.get('version', '')}".strip(),
+    }
+    lines.append(", ".join(f"{k}: {v}" for k, v in fields.items() if v is not None))
+    return "\n".join(lines)
+
+
+def encode_png(
+    pixels: np.ndarray,
+    recipe: dict | None = None,
+    *,
+    exif: bytes | None = None,
+    icc_profile: bytes | None = None,
+) -> bytes:
+    """PNG bytes carrying the recipe as JSON and as A1111 `parameters`, plus the input's EXIF and ICC."""
+    mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
+    image = Image.fromarray(np.ascontiguousarray(pixels), mode)
+    info = PngImagePlugin.PngInfo()
+    if recipe is not None:
+        info.add_itxt(RECIPE_KEY, json.dumps(recipe, sort_keys=True))
+        info.add_itxt("parameters", a1111_parameters(recipe))
+    buffer = io.BytesIO()
+    kwargs: dict = {"pnginfo": info, "compress_level": 1}
+    if exif:
+        kwargs["exif"] = exif
+    if icc_profile:
+        kwargs["icc_profile"] = icc_profile
+    image.save(buffer, "PNG", **kwargs)
+    return buffer.getvalue()
+
+
+def read_recipe(png: bytes | Path) -> dict | None:
+    """The recipe a Retouch PNG carries, or None."""
+    data = png.read_bytes() if isinstance(png, Path) else png
+    with Image.open(io.BytesIO(data)) as image:
+        text = image.info.get(RECIPE_KEY) or getattr(image, "text", {}).get(RECIPE_KEY)
+    return json.loads(text) if text else None

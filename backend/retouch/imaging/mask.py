@@ -1,0 +1,46 @@
+"""Mask arithmetic: bounds, grow and feather. Masks are HxW uint8, 255 = fill."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x, y, width, height) of the mask's set pixels, or None when it is empty."""
+    points = cv2.findNonZero(mask)
+    if points is None:
+        return None
+    return tuple(int(v) for v in cv2.boundingRect(points))  # type: ignore[return-value]
+
+
+def _disk(radius: int) -> np.ndarray:
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+
+
+def grow(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Dilate by a disk of `radius` pixels (0 = unchanged)."""
+    if radius <= 0:
+        return mask.copy()
+    return cv2.dilate(mask, _disk(radius))
+
+
+def feather(mask: np.ndarray, radius: int) -> np.ndarray:
+    """Blend weights in [0, 1] (float32): 1 on the mask, falling to 0 within `radius` pixels outside it.
+
+    The kernel has finite support, so every pixel further than `radius` from the mask gets exactly 0,
+    and every mask pixel keeps exactly 1 (holes are always filled completely).
+    """
+    hard = (mask > 0).astype(np.float32)
+    if radius <= 0:
+        return hard
+    size = 2 * radius + 1
+    soft = cv2.GaussianBlur(hard, (size, size), sigmaX=radius / 2.0, borderType=cv2.BORDER_REPLICATE)
+    # GaussianBlur's support is exactly the kernel, but make the zero outside it explicit.
+    soft[cv2.dilate(mask, _disk(radius)) == 0] = 0.0
+    return np.maximum(hard, soft)
+
+
+def ring(mask: np.ndarray, width: int) -> np.ndarray:
+    """The band of `width` pixels just outside the mask (for colour statistics of the surroundings)."""
+    return (cv2.dilate(mask, _disk(width)) > 0) & (mask == 0)

@@ -1,0 +1,110 @@
+"""The one path every fill takes: check, region, outpaint mask, infill, scale, engine, composite, recipe.
+
+Each stage is a pure function in `retouch.imaging`; this module only strings them together, so the
+command line, the server's workers and the tests all run exactly the same code.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+import numpy as np
+
+from retouch import __version__
+from retouch.engines import Engine, Hooks, get_engine
+from retouch.errors import InputError
+from retouch.imaging import composite as comp
+from retouch.imaging import infill as inf
+from retouch.imaging import mask as msk
+from retouch.imaging import scale as scl
+from retouch.imaging.io import Picture, encode_png
+from retouch.imaging.region import Box, crop, resolve_bbox
+from retouch.recipe import FillParams
+
+
+@dataclass
+class FillResult:
+    pixels: np.ndarray  # same size and channels as the input picture
+    recipe: dict  # FillParams with the seed and box made concrete, plus provenance
+    seed: int
+    bbox: Box
+    working_size: tuple[int, int]
+    exif: bytes | None = None
+    icc_profile: bytes | None = None
+
+    def png(self) -> bytes:
+        return encode_png(self.pixels, self.recipe, exif=self.exif, icc_profile=self.icc_profile)
+
+
+def fill_mask(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """The painted mask joined by every pixel that has no content (alpha 0): outpainting."""
+    height, width = pixels.shape[:2]
+    if mask is None:
+        mask = np.zeros((height, width), np.uint8)
+    elif mask.shape != (height, width):
+        raise InputError(
+            f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is {width}x{height}; they must match"
+        )
+    if pixels.shape[2] == 4:
+        mask = np.where(pixels[..., 3] == 0, 255, mask).astype(np.uint8)
+    return mask
+
+
+def resolve_seed(seed: int) -> int:
+    return secrets.randbelow(2**32) if seed < 0 else seed
+
+
+def fill(
+    picture: Picture | np.ndarray,
+    mask: np.ndarray | None,
+    params: FillParams,
+    *,
+    engine: Engine | None = None,
+    hooks: Hooks | None = None,
+) -> FillResult:
+    """Fill the masked part of `picture` (HxWx3/4 uint8) as `params` say."""
+    if isinstance(picture, np.ndarray):
+        picture = Picture(pixels=picture)
+    pixels = picture.pixels
+    hooks = hooks or Hooks()
+    engine = engine or get_engine(params.engine)
+    seed = resolve_seed(params.seed)
+    rng = np.random.default_rng(seed)
+
+    wanted = msk.grow(fill_mask(pixels, mask), params.grow)
+    box = resolve_bbox(params.bbox, wanted, params.padding)
+    region = crop(pixels, box)
+    region_mask = crop(wanted, box)
+    if not region_mask.any():
+        raise InputError("nothing to fill: the mask is empty inside the box")
+
+    rgb = np.ascontiguousarray(region[..., :3])
+    if region.shape[2] == 4:
+        rgb = inf.infill(rgb, region[..., 3] == 0, params.infill, rng)
+
+    size = (box[2], box[3])
+    work = scl.working_size(
+        size, params.scale, native_size=engine.native_size, grid=engine.grid, max_area=engine.max_area
+    )
+    hooks.check()
+    produced = engine.fill(scl.resize(rgb, work), scl.resize_mask(region_mask, work), params, seed, hooks)
+    produced = scl.resize(produced, size)
+    if params.color_match:
+        produced = comp.match_colours(produced, rgb, region_mask)
+
+    out = pixels.copy()
+    x, y, w, h = box
+    out[y : y + h, x : x + w] = comp.composite(region, produced, region_mask, params.feather)
+
+    recipe = params.model_dump(mode="json")
+    recipe.update(
+        seed=seed,
+        bbox={"x": x, "y": y, "width": w, "height": h},
+        width=pixels.shape[1],
+        height=pixels.shape[0],
+        working_size={"width": work[0], "height": work[1]},
+        engine_version=engine.version(),
+        version=__version__,
+    )
+    return FillResult(out, recipe, seed, box, work, picture.exif, picture.icc_profile)

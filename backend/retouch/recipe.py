@@ -1,0 +1,134 @@
+"""What a fill is asked to do: one family of models shared by the pipeline, the command and the API.
+
+Every tunable is a bounded `Field` with a description, so the command line, the OpenAPI document and
+the PNG recipe all say the same thing. Unknown keys are rejected, never ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+InfillMethod = Literal["patchmatch", "blur", "solid", "tile", "telea", "navier-stokes"]
+INFILL_METHODS: tuple[str, ...] = InfillMethod.__args__  # type: ignore[attr-defined]
+
+MAX_SIDE = 8192
+SEED_MAX = 2**32 - 1
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class BBox(Strict):
+    """A rectangle in image pixels; the fill works inside it and nothing outside it changes."""
+
+    x: int = Field(ge=0, le=MAX_SIDE * 4, description="Left edge in pixels.")
+    y: int = Field(ge=0, le=MAX_SIDE * 4, description="Top edge in pixels.")
+    width: int = Field(ge=1, le=MAX_SIDE * 4, description="Width in pixels.")
+    height: int = Field(ge=1, le=MAX_SIDE * 4, description="Height in pixels.")
+
+    @classmethod
+    def parse(cls, text: str) -> BBox | Literal["auto"]:
+        """`X,Y,W,H` or `auto`, as typed on the command line."""
+        if text.strip().lower() == "auto":
+            return "auto"
+        parts = text.split(",")
+        if len(parts) != 4 or not all(re.fullmatch(r"\s*-?\d+\s*", p) for p in parts):
+            raise ValueError(f"bbox must be X,Y,W,H (four integers) or auto, got {text!r}")
+        x, y, w, h = (int(p) for p in parts)
+        return cls(x=x, y=y, width=w, height=h)
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return self.x, self.y, self.width, self.height
+
+
+class Infill(Strict):
+    """How pixels that have no content (alpha 0) are pre-filled before the engine runs."""
+
+    method: InfillMethod = Field("patchmatch", description="Pre-fill method for empty pixels.")
+    color: str = Field(
+        "#7f7f7f",
+        pattern=r"^#[0-9a-fA-F]{6}$",
+        description="Colour for the `solid` method, as #rrggbb.",
+    )
+    tile_size: int = Field(32, ge=4, le=512, description="Tile side in pixels for the `tile` method.")
+
+    def rgb(self) -> tuple[int, int, int]:
+        return tuple(int(self.color[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+class Scale(Strict):
+    """Scale before processing: the region is resized to a working size, filled, and scaled back."""
+
+    mode: Literal["none", "auto", "manual"] = Field(
+        "auto",
+        description="`none` keeps the region's size; `auto` uses the engine's native area and grid; "
+        "`manual` uses width x height.",
+    )
+    width: int | None = Field(None, ge=8, le=MAX_SIDE, description="Working width for `manual`.")
+    height: int | None = Field(None, ge=8, le=MAX_SIDE, description="Working height for `manual`.")
+
+    @model_validator(mode="after")
+    def _manual_needs_size(self) -> Scale:
+        if self.mode == "manual" and (self.width is None or self.height is None):
+            raise ValueError("scale mode manual needs both width and height")
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> Scale:
+        """`none`, `auto` or `WxH`, as typed on the command line."""
+        lowered = text.strip().lower()
+        if lowered in ("none", "auto"):
+            return cls(mode=lowered)  # type: ignore[arg-type]
+        match = re.fullmatch(r"(\d+)x(\d+)", lowered)
+        if not match:
+            raise ValueError(f"scale must be none, auto or WxH (e.g. 768x512), got {text!r}")
+        return cls(mode="manual", width=int(match[1]), height=int(match[2]))
+
+
+class FillParams(Strict):
+    """The full recipe of one fill. Written into every output PNG, so a result can be reproduced."""
+
+    engine: str = Field("patchmatch", min_length=1, max_length=200, description="Engine or model name.")
+    bbox: BBox | Literal["auto"] | None = Field(
+        None, description="Region to work in; null = whole image, `auto` = the mask's bounds plus padding."
+    )
+    padding: int = Field(32, ge=0, le=1024, description="Padding around the mask for bbox `auto`, in pixels.")
+    infill: Infill = Field(default_factory=Infill)
+    scale: Scale = Field(default_factory=Scale)
+    grow: int = Field(0, ge=0, le=256, description="Grow the mask by this many pixels before filling.")
+    feather: int = Field(
+        4, ge=0, le=256, description="Blur radius in pixels of the mask edge when pasting the result back."
+    )
+    color_match: bool = Field(False, description="Match the filled area's colours to its surroundings.")
+    seed: int = Field(-1, ge=-1, le=SEED_MAX, description="Random seed; -1 picks one (the one used is reported).")
+    prompt: str = Field("", max_length=4000, description="What to paint (engines that take a prompt).")
+    negative_prompt: str = Field("", max_length=4000, description="What to avoid (engines that take a prompt).")
+    steps: int = Field(30, ge=1, le=200, description="Denoising steps (diffusion engines).")
+    guidance: float = Field(7.5, ge=0, le=50, description="Classifier-free guidance scale (diffusion engines).")
+    strength: float = Field(
+        1.0, ge=0, le=1, description="How much the masked area may change (diffusion engines); 1 = repaint fully."
+    )
+    scheduler: str | None = Field(None, max_length=64, description="Sampler name (diffusion engines).")
+
+    @field_validator("engine")
+    @classmethod
+    def _engine_name(cls, value: str) -> str:
+        return value.strip()
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line naming each bad field, its value and what is allowed."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "input"
+        message = item["msg"].removeprefix("Value error, ")
+        value = item.get("input")
+        shown = repr(value) if not isinstance(value, dict) else "{...}"
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        parts.append(f"{where}: {message} (got {shown})" if "input" in item else f"{where}: {message}")
+    return "; ".join(parts)
