@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from retouch.engines.base import Engine, Hooks
 from retouch.engines.classical import NavierStokes, PatchMatch, Telea
 from retouch.errors import InputError
 
-ENGINES: dict[str, type[Engine]] = {
+EngineFactory = Callable[[], Engine]
+
+#: Engines by name: each value builds an (unloaded) engine. Model-backed engines are added per catalog entry.
+ENGINES: dict[str, EngineFactory] = {
     "patchmatch": PatchMatch,
     "telea": Telea,
     "navier-stokes": NavierStokes,
 }
 
 
-def get_engine(name: str, engines: dict[str, type[Engine]] | None = None) -> Engine:
+def get_engine(name: str, engines: dict[str, EngineFactory] | None = None) -> Engine:
     """An engine instance by name, or an error that lists the names there are."""
     table = ENGINES if engines is None else engines
     try:
@@ -22,4 +27,4 @@ def get_engine(name: str, engines: dict[str, type[Engine]] | None = None) -> Eng
         raise InputError(f"engine {name!r} is unknown; available: {', '.join(sorted(table))}") from None
 
 
-__all__ = ["ENGINES", "Engine", "Hooks", "get_engine"]
+__all__ = ["ENGINES", "Engine", "EngineFactory", "Hooks", "get_engine"]

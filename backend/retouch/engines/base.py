@@ -54,6 +54,18 @@ class Engine:
     native_size: int | None = None  # side of the square area the engine works best at
     grid: int = 1  # working sizes are multiples of this
     max_area: int | None = None  # auto scale shrinks regions above this many pixels
+    device: str = "cpu"
+
+    def load(self, device: str) -> None:
+        """Bring weights onto `device` ("cpu", "cuda:0", "mps"). Heavy; never called on the event loop."""
+        self.device = device
+
+    def unload(self) -> None:
+        """Release what `load` took (GPU memory included)."""
+
+    def size_bytes(self) -> int:
+        """Memory the loaded engine holds, for the model pool's budget."""
+        return 0
 
     def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
         raise NotImplementedError
