@@ -14,6 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 InfillMethod = Literal["patchmatch", "blur", "solid", "tile", "telea", "navier-stokes"]
 INFILL_METHODS: tuple[str, ...] = InfillMethod.__args__  # type: ignore[attr-defined]
 
+#: Samplers of the diffusion engines, by the names people know them (A1111 / ComfyUI). Which ones a model
+#: accepts depends on its family (flow-matching FLUX has its own); the engine says so with the choices.
+SCHEDULERS: tuple[str, ...] = ("euler-a", "euler", "dpm++-2m-karras", "ddim", "unipc", "flow-euler")
+
 MAX_SIDE = 8192
 SEED_MAX = 2**32 - 1
 
@@ -112,12 +116,32 @@ class FillParams(Strict):
     strength: float = Field(
         1.0, ge=0, le=1, description="How much the masked area may change (diffusion engines); 1 = repaint fully."
     )
-    scheduler: str | None = Field(None, max_length=64, description="Sampler name (diffusion engines).")
+    scheduler: str | None = Field(
+        None,
+        max_length=64,
+        description="Sampler (diffusion engines): " + ", ".join(SCHEDULERS) + "; null = the model's default. "
+        "Written forms such as `Euler a` or `DPM++ 2M Karras` are accepted.",
+    )
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = normalise_scheduler(value)
+        if name not in SCHEDULERS:
+            raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {value!r}")
+        return name
 
     @field_validator("engine")
     @classmethod
     def _engine_name(cls, value: str) -> str:
         return value.strip()
+
+
+def normalise_scheduler(text: str) -> str:
+    """`DPM++ 2M Karras` -> `dpm++-2m-karras`, `Euler a` -> `euler-a`, `UniPC` -> `unipc`."""
+    return re.sub(r"[\s_]+", "-", text.strip().lower())
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -1,0 +1,396 @@
+"""Diffusion engines: one per catalog entry, running diffusers' own inpainting pipelines.
+
+Families and the pipeline each runs (no hand-written denoising loop anywhere):
+
+- `sd-inpaint`, `sd`: `StableDiffusionInpaintPipeline` (9-channel UNets condition on the mask; 4-channel
+  text-to-image UNets inpaint by blending the known latents back in at every step),
+- `sdxl-inpaint`, `sdxl`: `StableDiffusionXLInpaintPipeline`, the same two ways,
+- `flux-fill`: `FluxFillPipeline`.
+
+Progress comes from `callback_on_step_end`; cancelling sets the pipeline's interrupt flag, which skips the
+remaining steps; previews are the latents projected to RGB with the published linear factors. The pipeline
+in `retouch.pipeline` does everything around the engine (crop, infill, scale, composite, recipe).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from retouch.catalog import FAMILIES, CatalogEntry, ResolvedSource, presence, resolve_source, safetensors_header
+from retouch.engines.base import Engine, Hooks
+from retouch.errors import Cancelled, EngineError, InputError
+from retouch.recipe import FillParams
+
+log = logging.getLogger(__name__)
+
+PREVIEW_EVERY = 4  # steps between previews (the last step always gets one)
+PREVIEW_SIDE = 256  # previews are at most this many pixels on their longer side
+
+# Linear latent -> RGB projections, as published with ComfyUI's latent formats (comfy/latent_formats.py):
+# rgb = latent · factors + bias, then (rgb + 1) / 2. Rows are latent channels, columns R, G, B.
+LATENT_RGB: dict[str, tuple[list[list[float]], list[float]]] = {
+    "sd": (
+        [[0.3512, 0.2297, 0.3227], [0.3250, 0.4974, 0.2350], [-0.2829, 0.1762, 0.2721], [-0.2120, -0.2616, -0.7177]],
+        [0.0, 0.0, 0.0],
+    ),
+    "sdxl": (
+        [[0.3651, 0.4232, 0.4341], [-0.2533, -0.0042, 0.1068], [0.1076, 0.1111, -0.0362],
+         [-0.3165, -0.2492, -0.2188]],
+        [0.1084, -0.0175, -0.0011],
+    ),
+    "flux": (
+        [[-0.0346, 0.0244, 0.0681], [0.0034, 0.0210, 0.0687], [0.0275, -0.0668, -0.0433], [-0.0174, 0.0160, 0.0617],
+         [0.0859, 0.0721, 0.0329], [0.0004, 0.0383, 0.0115], [0.0405, 0.0861, 0.0915], [-0.0236, -0.0185, -0.0259],
+         [-0.0245, 0.0250, 0.1180], [0.1008, 0.0755, -0.0421], [-0.0515, 0.0201, 0.0011], [0.0428, -0.0012, -0.0036],
+         [0.0817, 0.0765, 0.0749], [-0.1264, -0.0522, -0.1103], [-0.0280, -0.0881, -0.0499],
+         [-0.1262, -0.0982, -0.0778]],
+        [-0.0329, -0.0718, -0.0851],
+    ),
+}
+_PREVIEW_FORMAT = {"sd-inpaint": "sd", "sd": "sd", "sdxl-inpaint": "sdxl", "sdxl": "sdxl", "flux-fill": "flux"}
+
+
+def latents_to_rgb(latents: Any, fmt: str) -> np.ndarray:
+    """A small RGB uint8 preview (longer side <= PREVIEW_SIDE) of `latents` (1xCxHxW) by linear projection."""
+    import torch
+
+    factors, bias = LATENT_RGB[fmt]
+    weight = torch.tensor(factors, dtype=torch.float32)
+    latent = latents[0].detach().to("cpu", torch.float32)
+    if latent.shape[0] != weight.shape[0]:
+        raise ValueError(f"{fmt} previews need {weight.shape[0]} latent channels, got {latent.shape[0]}")
+    rgb = torch.einsum("chw,cr->hwr", latent, weight) + torch.tensor(bias)
+    pixels = ((rgb + 1.0) / 2.0).clamp(0, 1).mul(255).round().to(torch.uint8).numpy()
+    height, width = pixels.shape[:2]
+    scale = PREVIEW_SIDE / max(height, width)
+    if scale < 1:
+        import cv2
+
+        pixels = cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))),
+                            interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(pixels)
+
+
+def scheduler_class(name: str) -> tuple[str, dict[str, Any]]:
+    """diffusers scheduler class name and config overrides for one of our scheduler names."""
+    return {
+        "euler-a": ("EulerAncestralDiscreteScheduler", {}),
+        "euler": ("EulerDiscreteScheduler", {}),
+        "dpm++-2m-karras": ("DPMSolverMultistepScheduler",
+                            {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}),
+        "ddim": ("DDIMScheduler", {}),
+        "unipc": ("UniPCMultistepScheduler", {}),
+        "flow-euler": ("FlowMatchEulerDiscreteScheduler", {}),
+    }[name]
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+def _free_memory() -> None:
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class DiffusionEngine(Engine):
+    """An engine for one catalog entry. Cheap to build; `load` brings the weights in."""
+
+    needs_weights = True
+    takes_prompt = True
+
+    def __init__(self, entry: CatalogEntry, base: Path | str = ".") -> None:
+        self.entry = entry
+        self.base = Path(base)
+        self.name = entry.name  # type: ignore[misc]
+        self.family = entry.family
+        self.description = entry.description or FAMILIES[entry.family].label  # type: ignore[misc]
+        self.native_size = entry.size
+        self.grid = entry.step
+        self.pipe: Any = None
+        self.offloaded = False
+        self.dtype_name = "float32"
+        self._schedulers: dict[str, Any] = {}
+        self._base_scheduler_config: Any = None
+
+    # ------------------------------------------------------------------ what the engine list shows
+
+    def capabilities(self) -> dict[str, Any]:
+        info = FAMILIES[self.family]
+        present, where = presence(self.entry, self.base)
+        caps = super().capabilities()
+        caps.update(
+            family=self.family,
+            family_label=info.label,
+            present=present,
+            source=where,
+            schedulers=list(info.schedulers),
+            defaults={"steps": info.steps, "guidance": info.guidance, "strength": 1.0, "scheduler": info.scheduler},
+        )
+        return caps
+
+    def version(self) -> str:
+        from importlib.metadata import version
+
+        return f"diffusers {version('diffusers')}; {self.family} {self.entry.source}; {self.dtype_name}"
+
+    # ------------------------------------------------------------------ loading
+
+    def load(self, device: str) -> None:
+        """Load the weights onto `device`; a missing or broken model is an `EngineError` naming the entry."""
+        import torch
+
+        self.device = device
+        self.dtype_name = self._dtype_for(device)
+        dtype = getattr(torch, self.dtype_name)
+        try:
+            pipe = self._load_pipeline(dtype)
+        except (InputError, EngineError):
+            raise
+        except Exception as exc:  # diffusers/transformers/safetensors raise many kinds; name the model
+            raise EngineError(f"model {self.name!r} could not be loaded from {self.entry.source!r}: "
+                              f"{_first_line(exc)}") from exc
+        pipe.set_progress_bar_config(disable=True)
+        self._base_scheduler_config = pipe.scheduler.config
+        self.pipe = pipe
+        self._place(device, offload=self.entry.cpu_offload)
+
+    def _dtype_for(self, device: str) -> str:
+        if self.entry.dtype != "auto":
+            return self.entry.dtype
+        if device.startswith("cuda"):
+            return FAMILIES[self.family].cuda_dtype
+        if device == "mps" and self.family != "flux-fill":
+            return "float16"
+        return "float32"  # CPUs run half precision slowly or not at all
+
+    def _pipeline_class(self) -> Any:
+        import diffusers
+
+        name = {"sd-inpaint": "StableDiffusionInpaintPipeline", "sd": "StableDiffusionInpaintPipeline",
+                "sdxl-inpaint": "StableDiffusionXLInpaintPipeline", "sdxl": "StableDiffusionXLInpaintPipeline",
+                "flux-fill": "FluxFillPipeline"}[self.family]
+        return getattr(diffusers, name)
+
+    def _load_pipeline(self, dtype: Any) -> Any:
+        cls = self._pipeline_class()
+        source = resolve_source(self.entry.source, self.base)
+        present, why = presence(self.entry, self.base)
+        if source.kind == "single-file":
+            if not present:
+                raise EngineError(f"model {self.name!r} is not on this machine: {why}")
+            path = Path(source.location)
+            safetensors_header(path)  # a truncated or foreign file fails here with a clear message
+            config = self._config_folder(path)
+            kwargs: dict[str, Any] = {"config": config, "torch_dtype": dtype, "local_files_only": True}
+            if self.family in ("sd", "sd-inpaint"):
+                kwargs.update(safety_checker=None, requires_safety_checker=False)
+            return cls.from_single_file(str(path), **kwargs)
+        if source.kind == "hub":
+            folder = self._hub_folder(source.location, weights=True)
+        else:
+            if not present:
+                raise EngineError(f"model {self.name!r} is not on this machine: {why}")
+            folder = source.location
+        kwargs = {"torch_dtype": dtype, "use_safetensors": True, "local_files_only": True}
+        if self.family in ("sd", "sd-inpaint"):
+            kwargs.update(safety_checker=None, requires_safety_checker=False)
+        return cls.from_pretrained(folder, **kwargs)
+
+    def _config_folder(self, checkpoint: Path) -> str:
+        """A local folder with the diffusers layout (configs, tokenizers) a single-file checkpoint needs."""
+        config = self.entry.config or FAMILIES[self.family].default_config
+        resolved: ResolvedSource = resolve_source(config, self.base)
+        if resolved.kind == "hub":
+            # FLUX single files hold only the transformer: the text encoders and VAE come from the layout
+            return self._hub_folder(resolved.location, weights=self.family == "flux-fill", skip="transformer/*")
+        if not (Path(resolved.location) / "model_index.json").is_file():
+            raise EngineError(f"model {self.name!r}: config {config!r} is not a diffusers folder "
+                              "(no model_index.json)")
+        return resolved.location
+
+    def _hub_folder(self, repo_id: str, *, weights: bool, skip: str | None = None) -> str:
+        """The local snapshot of a hub model: from the cache, else downloaded (unless offline)."""
+        from huggingface_hub import snapshot_download
+
+        patterns = ["*.json", "*.txt", "*.model", "tokenizer*/*"]
+        if weights:
+            patterns.append("*/*.safetensors")  # component folders only: no root-level duplicate checkpoints
+        ignore = ["*.fp16.*", "*.non_ema.*", "*.ema.*"] + ([skip] if skip else [])
+        try:
+            return snapshot_download(repo_id, allow_patterns=patterns, ignore_patterns=ignore, local_files_only=True)
+        except Exception:  # not (fully) cached
+            if _hub_offline():
+                raise EngineError(f"model {self.name!r}: hub id {repo_id!r} is not in the local cache and "
+                                  "HF_HUB_OFFLINE is set") from None
+        try:
+            log.info("downloading %s for model %s", repo_id, self.name)
+            return snapshot_download(repo_id, allow_patterns=patterns, ignore_patterns=ignore, etag_timeout=10)
+        except Exception as exc:
+            raise EngineError(f"model {self.name!r}: hub id {repo_id!r} is not in the local cache and could not "
+                              f"be downloaded ({_first_line(exc)})") from None
+
+    def _place(self, device: str, *, offload: bool) -> None:
+        pipe = self.pipe
+        if device.startswith("cuda"):
+            if offload:
+                index = int(device.split(":")[1]) if ":" in device else 0
+                pipe.enable_model_cpu_offload(gpu_id=index)
+                self.offloaded = True
+                return
+            try:
+                pipe.to(device)
+            except Exception as exc:
+                if not _is_oom(exc):
+                    raise
+                log.warning("model %s does not fit on %s; using CPU offload", self.name, device)
+                pipe.to("cpu")
+                _free_memory()
+                self._place(device, offload=True)
+                return
+        else:
+            pipe.to(device)
+        self.offloaded = False
+
+    def unload(self) -> None:
+        self.pipe = None
+        self._schedulers.clear()
+        _free_memory()
+
+    def size_bytes(self) -> int:
+        import torch
+
+        if self.pipe is None:
+            return 0
+        total = 0
+        for component in self.pipe.components.values():
+            if isinstance(component, torch.nn.Module):
+                total += sum(t.numel() * t.element_size() for t in component.parameters())
+                total += sum(t.numel() * t.element_size() for t in component.buffers())
+        return total
+
+    # ------------------------------------------------------------------ running
+
+    def _scheduler(self, requested: str | None) -> Any:
+        info = FAMILIES[self.family]
+        name = requested or info.scheduler
+        if name not in info.schedulers:
+            raise InputError(f"scheduler {name!r} does not work with {self.family} model {self.name!r}; "
+                             f"choose one of {', '.join(info.schedulers)}")
+        if name not in self._schedulers:
+            import diffusers
+
+            class_name, overrides = scheduler_class(name)
+            cls = getattr(diffusers, class_name)
+            self._schedulers[name] = cls.from_config(self._base_scheduler_config, **overrides)
+        return self._schedulers[name]
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        if self.pipe is None:
+            raise EngineError(f"model {self.name!r} is not loaded")
+        self.pipe.scheduler = self._scheduler(params.scheduler)
+        if self.family == "flux-fill" and params.negative_prompt:
+            raise InputError(f"{self.family} model {self.name!r} does not take a negative prompt")
+        try:
+            return self._run(image, mask, params, seed, hooks)
+        except Exception as exc:
+            if not _is_oom(exc) or not self.device.startswith("cuda"):
+                raise
+            _free_memory()
+            if self.offloaded:
+                raise EngineError(f"out of GPU memory running {self.name!r} at {image.shape[1]}x{image.shape[0]} "
+                                  "even with CPU offload; use a smaller region or scale") from None
+            log.warning("out of GPU memory running %s; retrying once with CPU offload", self.name)
+            self.pipe.to("cpu")
+            _free_memory()
+            self._place(self.device, offload=True)
+            try:
+                return self._run(image, mask, params, seed, hooks)
+            except Exception as again:
+                if not _is_oom(again):
+                    raise
+                _free_memory()
+                raise EngineError(f"out of GPU memory running {self.name!r} at {image.shape[1]}x{image.shape[0]} "
+                                  "even with CPU offload; use a smaller region or scale") from None
+
+    def _run(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        import torch
+        from PIL import Image
+
+        pipe = self.pipe
+        height, width = image.shape[:2]
+        if width % self.grid or height % self.grid:
+            raise InputError(f"model {self.name!r} works on multiples of {self.grid} px, got {width}x{height}")
+        # Large regions decode tile by tile so the VAE's memory stays bounded (same tiles every run: deterministic).
+        if width * height > 2 * self.native_size * self.native_size:
+            pipe.vae.enable_tiling()
+        else:
+            pipe.vae.disable_tiling()
+
+        preview_format = _PREVIEW_FORMAT[self.family]
+        latent_scale = pipe.vae_scale_factor
+
+        def on_step_end(p: Any, index: int, timestep: Any, tensors: dict) -> dict:
+            total = p.num_timesteps
+            step = index + 1
+            preview = None
+            if step % PREVIEW_EVERY == 0 or step == total:
+                latents = tensors["latents"]
+                if self.family == "flux-fill":
+                    latents = p._unpack_latents(latents, height, width, latent_scale)
+                preview = latents_to_rgb(latents, preview_format)
+            hooks.on_step(step, total, preview)
+            if hooks.is_cancelled():
+                p._interrupt = True  # the pipeline skips the remaining steps
+            return tensors
+
+        kwargs: dict[str, Any] = dict(
+            prompt=params.prompt,
+            image=Image.fromarray(np.ascontiguousarray(image[..., :3])),
+            mask_image=Image.fromarray(mask),
+            height=height,
+            width=width,
+            num_inference_steps=params.steps,
+            guidance_scale=params.guidance,
+            strength=params.strength,
+            # noise is drawn on the CPU, so a seed means the same start on every device
+            generator=torch.Generator("cpu").manual_seed(seed),
+            output_type="np",
+            callback_on_step_end=on_step_end,
+            callback_on_step_end_tensor_inputs=["latents"],
+        )
+        if self.family != "flux-fill":
+            kwargs["negative_prompt"] = params.negative_prompt or None
+        hooks.check()
+        with torch.inference_mode():
+            result = pipe(**kwargs).images[0]
+        if hooks.is_cancelled():
+            raise Cancelled()
+        if not np.isfinite(result).all():
+            raise EngineError(f"model {self.name!r} produced NaNs (try dtype float32 in the catalog)")
+        pixels = (np.clip(result, 0, 1) * 255).round().astype(np.uint8)
+        if pixels.shape[:2] != (height, width):  # pipelines round sizes to their latent grid
+            import cv2
+
+            pixels = cv2.resize(pixels, (width, height), interpolation=cv2.INTER_LANCZOS4)
+        return pixels
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
