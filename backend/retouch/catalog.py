@@ -315,6 +315,8 @@ def add_model(catalog_path: Path, source: str, name: str, *, family: Family | No
 
     if name in ENGINES:
         raise InputError(f"{name!r} is the name of a built-in engine; choose another name")
+    if source.lower().endswith(PICKLE_SUFFIXES):
+        raise InputError(f"{source!r} is a pickle checkpoint; Retouch loads only .safetensors (pickles can run code)")
     base = catalog_path.parent
     resolved = resolve_source(source, base)
     if resolved.kind == "hub":

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from retouch.catalog import DEFAULT_CATALOG, ENV_CATALOG, FAMILIES
 from retouch.errors import InputError, RetouchError
 from retouch.recipe import INFILL_METHODS, BBox, FillParams, Scale, describe_validation_error
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
+CATALOG_HELP = f"model catalog (default: ${ENV_CATALOG}, else {DEFAULT_CATALOG} when present)"
 
 
 class UsageError(InputError):
@@ -68,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--steps", type=int, default=30)
     inpaint.add_argument("--guidance", type=float, default=7.5)
     inpaint.add_argument("--strength", type=float, default=1.0)
-    inpaint.add_argument("--scheduler", default=None)
+    inpaint.add_argument("--scheduler", default=None, help="sampler, e.g. 'Euler a', 'DPM++ 2M Karras', ddim, unipc")
+    inpaint.add_argument("--catalog", type=Path, default=None, help=CATALOG_HELP)
     inpaint.set_defaults(run=_cmd_inpaint)
 
     demo = sub.add_parser("demo", help="fill a bundled picture and say where the result went")
@@ -77,7 +80,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     engines = sub.add_parser("engines", help="list the engines and what each can do")
     engines.add_argument("--json", action="store_true", help="print JSON")
+    engines.add_argument("--catalog", type=Path, default=None, help=CATALOG_HELP)
     engines.set_defaults(run=_cmd_engines)
+
+    models = sub.add_parser("models", help="list the diffusion models in the catalog and whether each is here")
+    models.add_argument("--catalog", type=Path, default=None, help=CATALOG_HELP)
+    models.add_argument("--json", action="store_true", help="print JSON")
+    models.set_defaults(run=_cmd_models)
+    models_sub = models.add_subparsers(dest="models_command", parser_class=_Parser)
+    add = models_sub.add_parser("add", help="register a diffusers folder, .safetensors file or hub id")
+    add.add_argument("source", help="diffusers folder, .safetensors checkpoint, or hub id (owner/name)")
+    add.add_argument("--name", required=True, help="the engine name jobs will use")
+    add.add_argument("--family", choices=list(FAMILIES), default=None,
+                     help="model family (detected from local files; needed for hub ids)")
+    add.add_argument("--config", default=None,
+                     help="for a single file: diffusers folder or hub id with its configs and tokenizers")
+    add.add_argument("--description", default="")
+    # SUPPRESS: `retouch models --catalog X add ...` keeps X instead of resetting it to None
+    add.add_argument("--catalog", type=Path, default=argparse.SUPPRESS, help=CATALOG_HELP)
+    add.set_defaults(run=_cmd_models_add)
     return parser
 
 
@@ -129,12 +150,14 @@ def _pairs(image: Path, mask: Path) -> list[tuple[Path, Path]]:
 def _cmd_inpaint(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from retouch.catalog import all_engines
     from retouch.engines import get_engine
     from retouch.imaging.io import load_mask, load_picture
     from retouch.pipeline import fill
 
     params = _params(args)
-    engine = get_engine(params.engine)
+    engine = get_engine(params.engine, all_engines(args.catalog))
+    engine.check(params)
     pairs = _pairs(args.image, args.mask)
     batch = args.image.is_dir()
     if batch and args.output.exists() and not args.output.is_dir():
@@ -147,6 +170,10 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
         picture = load_picture(picture_path, what=f"image {picture_path.name!r}")
         load_mask(mask_path, picture.size)
 
+    if engine.needs_weights:
+        from retouch.devices import best_device
+
+        engine.load(best_device())
     if batch:
         args.output.mkdir(parents=True, exist_ok=True)
     for picture_path, mask_path in tqdm(pairs, desc="inpaint", unit="image", disable=not batch, file=sys.stderr):
@@ -177,9 +204,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_engines(args: argparse.Namespace) -> int:
-    from retouch.engines import ENGINES
+    from retouch.catalog import all_engines
 
-    rows = [engine().capabilities() for engine in ENGINES.values()]
+    rows = [engine().capabilities() for engine in all_engines(args.catalog).values()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -189,6 +216,50 @@ def _cmd_engines(args: argparse.Namespace) -> int:
         weights = "yes" if row["needs_weights"] else "no"
         prompt = "yes" if row["takes_prompt"] else "no"
         print(f"{row['name']:<16} {weights:<8} {prompt:<7} {native:<7} {row['description']}")
+    return 0
+
+
+def _catalog_path(given: Path | None, *, creating: bool = False) -> Path:
+    from retouch.catalog import default_catalog_path
+
+    path = given or default_catalog_path()
+    if path is None:
+        if creating:
+            return DEFAULT_CATALOG
+        raise InputError(f"no model catalog: {DEFAULT_CATALOG} does not exist and ${ENV_CATALOG} is not set "
+                         "(add one with `retouch models add PATH --name NAME`)")
+    return path
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from retouch.catalog import load_catalog, presence
+
+    path = _catalog_path(args.catalog)
+    catalog = load_catalog(path)
+    rows = []
+    for entry in catalog.models:
+        present, where = presence(entry, path.parent)
+        rows.append({"name": entry.name, "family": entry.family, "present": present, "where": where,
+                     "source": entry.source, "native_size": entry.size})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"no models in {path}; add one with `retouch models add PATH --name NAME`")
+        return 0
+    print(f"{'model':<24} {'family':<13} {'present':<8} where")
+    for row in rows:
+        print(f"{row['name']:<24} {row['family']:<13} {'yes' if row['present'] else 'NO':<8} {row['where']}")
+    return 0
+
+
+def _cmd_models_add(args: argparse.Namespace) -> int:
+    from retouch.catalog import add_model
+
+    path = _catalog_path(args.catalog, creating=True)
+    entry = add_model(path, args.source, args.name, family=args.family, config=args.config,
+                      description=args.description)
+    print(f"added {entry.name} ({entry.family}, {FAMILIES[entry.family].label}) to {path}")
     return 0
 
 

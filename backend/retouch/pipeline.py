@@ -69,6 +69,7 @@ def fill(
     pixels = picture.pixels
     hooks = hooks or Hooks()
     engine = engine or get_engine(params.engine)
+    engine.check(params)
     seed = resolve_seed(params.seed)
     rng = np.random.default_rng(seed)
 

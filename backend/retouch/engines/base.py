@@ -67,6 +67,10 @@ class Engine:
         """Memory the loaded engine holds, for the model pool's budget."""
         return 0
 
+    def check(self, params: FillParams) -> None:
+        """Raise `InputError` for parameters this engine cannot honour (e.g. a sampler it lacks). Cheap: callers
+        run it before loading weights or queueing a job."""
+
     def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
         raise NotImplementedError
 

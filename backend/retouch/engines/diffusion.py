@@ -104,6 +104,24 @@ def _free_memory() -> None:
         torch.cuda.empty_cache()
 
 
+def _dtype_keyword() -> str:
+    """diffusers renamed `torch_dtype` to `dtype` (0.36+); use whichever this version takes without warning."""
+    from diffusers.utils import deprecation_utils
+
+    return "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
+
+
+def _quiet_loading() -> None:
+    """No progress bars or per-weight chatter from diffusers/transformers in a server's log."""
+    import diffusers
+    import transformers
+
+    diffusers.utils.logging.disable_progress_bar()
+    diffusers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+
+
 def _hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -158,6 +176,7 @@ class DiffusionEngine(Engine):
         self.device = device
         self.dtype_name = self._dtype_for(device)
         dtype = getattr(torch, self.dtype_name)
+        _quiet_loading()
         try:
             pipe = self._load_pipeline(dtype)
         except (InputError, EngineError):
@@ -197,7 +216,7 @@ class DiffusionEngine(Engine):
             path = Path(source.location)
             safetensors_header(path)  # a truncated or foreign file fails here with a clear message
             config = self._config_folder(path)
-            kwargs: dict[str, Any] = {"config": config, "torch_dtype": dtype, "local_files_only": True}
+            kwargs: dict[str, Any] = {"config": config, _dtype_keyword(): dtype, "local_files_only": True}
             if self.family in ("sd", "sd-inpaint"):
                 kwargs.update(safety_checker=None, requires_safety_checker=False)
             return cls.from_single_file(str(path), **kwargs)
@@ -207,7 +226,7 @@ class DiffusionEngine(Engine):
             if not present:
                 raise EngineError(f"model {self.name!r} is not on this machine: {why}")
             folder = source.location
-        kwargs = {"torch_dtype": dtype, "use_safetensors": True, "local_files_only": True}
+        kwargs = {_dtype_keyword(): dtype, "use_safetensors": True, "local_files_only": True}
         if self.family in ("sd", "sd-inpaint"):
             kwargs.update(safety_checker=None, requires_safety_checker=False)
         return cls.from_pretrained(folder, **kwargs)
@@ -287,11 +306,7 @@ class DiffusionEngine(Engine):
     # ------------------------------------------------------------------ running
 
     def _scheduler(self, requested: str | None) -> Any:
-        info = FAMILIES[self.family]
-        name = requested or info.scheduler
-        if name not in info.schedulers:
-            raise InputError(f"scheduler {name!r} does not work with {self.family} model {self.name!r}; "
-                             f"choose one of {', '.join(info.schedulers)}")
+        name = requested or FAMILIES[self.family].scheduler
         if name not in self._schedulers:
             import diffusers
 
@@ -300,12 +315,20 @@ class DiffusionEngine(Engine):
             self._schedulers[name] = cls.from_config(self._base_scheduler_config, **overrides)
         return self._schedulers[name]
 
+    def check(self, params: FillParams) -> None:
+        info = FAMILIES[self.family]
+        name = params.scheduler or info.scheduler
+        if name not in info.schedulers:
+            raise InputError(f"scheduler {name!r} does not work with {self.family} model {self.name!r}; "
+                             f"choose one of {', '.join(info.schedulers)}")
+        if self.family == "flux-fill" and params.negative_prompt:
+            raise InputError(f"{self.family} model {self.name!r} does not take a negative prompt")
+
     def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
         if self.pipe is None:
             raise EngineError(f"model {self.name!r} is not loaded")
+        self.check(params)
         self.pipe.scheduler = self._scheduler(params.scheduler)
-        if self.family == "flux-fill" and params.negative_prompt:
-            raise InputError(f"{self.family} model {self.name!r} does not take a negative prompt")
         try:
             return self._run(image, mask, params, seed, hooks)
         except Exception as exc:
