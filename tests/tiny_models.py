@@ -65,15 +65,25 @@ def write_clip_tokenizer(folder: Path) -> int:
     return len(vocab)
 
 
-def clip_tokenizer(folder: Path):
+def clip_tokenizer():
+    import tempfile
+
     from transformers import CLIPTokenizer
 
-    write_clip_tokenizer(folder)
-    return CLIPTokenizer.from_pretrained(folder)
+    with tempfile.TemporaryDirectory() as folder:
+        write_clip_tokenizer(Path(folder))
+        return CLIPTokenizer.from_pretrained(folder)
 
 
-def t5_tokenizer(folder: Path):
+def t5_tokenizer():
     """A tiny T5 (SentencePiece-Unigram) tokenizer made with the `tokenizers` library."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        return _t5_tokenizer(Path(folder))
+
+
+def _t5_tokenizer(folder: Path):
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import T5TokenizerFast
 
@@ -140,7 +150,7 @@ def build_sd(folder: Path, *, inpainting: bool, seed: int = 0) -> Path:
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                               clip_sample=False, set_alpha_to_one=False, steps_offset=1)
     vae = _sd_vae()
-    tokenizer = clip_tokenizer(folder / "_tok")
+    tokenizer = clip_tokenizer()
     text_encoder = _clip_text(len(tokenizer))
     cls = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
     pipe = cls(unet=unet, scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
@@ -171,7 +181,7 @@ def build_sdxl(folder: Path, *, inpainting: bool, seed: int = 0) -> Path:
     scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                                        steps_offset=1, timestep_spacing="leading")
     vae = _sd_vae(scaling_factor=0.13025)
-    tokenizer = clip_tokenizer(folder / "_tok")
+    tokenizer = clip_tokenizer()
     text_encoder = _clip_text(len(tokenizer))
     text_encoder_2 = _clip_text(len(tokenizer), projection=True)
     cls = StableDiffusionXLInpaintPipeline if inpainting else StableDiffusionXLPipeline
@@ -201,9 +211,9 @@ def build_flux_fill(folder: Path, *, seed: int = 0) -> Path:
         num_single_layers=1, attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
         pooled_projection_dim=32, axes_dims_rope=[4, 4, 8], guidance_embeds=True,
     )
-    tokenizer = clip_tokenizer(folder / "_tok")
+    tokenizer = clip_tokenizer()
     text_encoder = _clip_text(len(tokenizer))
-    tokenizer_2 = t5_tokenizer(folder / "_t5")
+    tokenizer_2 = t5_tokenizer()
     text_encoder_2 = T5EncoderModel(
         T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
                  relative_attention_num_buckets=8, decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)

@@ -122,13 +122,20 @@ def looks_like_hub_id(text: str) -> bool:
 
 
 def resolve_source(source: str, base: Path) -> ResolvedSource:
-    """Where a `source` (or `config`) points: a local folder, a local single file, or a hub id."""
+    """Where a `source` (or `config`) points: a local folder, a local single file, or a hub id.
+
+    `hub:owner/name` is always a hub id; `./x/y`, `/x/y` and `~/x` are always paths; a bare `owner/name` is a
+    path when it (or its first folder) exists next to the catalog, else a hub id.
+    """
+    if source.startswith("hub:"):
+        return ResolvedSource("hub", source[4:])
     path = Path(source).expanduser()
     if not path.is_absolute():
         path = base / path
     if source.lower().endswith(".safetensors"):
         return ResolvedSource("single-file", str(path))
-    if path.exists() or not looks_like_hub_id(source):
+    explicit = source.startswith(("./", "../", "/", "~"))
+    if explicit or path.exists() or path.parent.exists() and path.parent != base or not looks_like_hub_id(source):
         return ResolvedSource("folder", str(path))
     return ResolvedSource("hub", source)
 
@@ -345,7 +352,7 @@ def add_model(catalog_path: Path, source: str, name: str, *, family: Family | No
 def _relative_if_inside(path: Path, base: Path) -> str:
     path = path.resolve()
     try:
-        return str(path.relative_to(base.resolve()))
+        return "./" + str(path.relative_to(base.resolve()))  # "./": never mistaken for a hub id
     except ValueError:
         return str(path)
 

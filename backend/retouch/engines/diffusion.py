@@ -182,8 +182,10 @@ class DiffusionEngine(Engine):
         except (InputError, EngineError):
             raise
         except Exception as exc:  # diffusers/transformers/safetensors raise many kinds; name the model
-            raise EngineError(f"model {self.name!r} could not be loaded from {self.entry.source!r}: "
-                              f"{_first_line(exc)}") from exc
+            reason = _first_line(exc)
+            if "safetensors" in reason and "no file named" in reason.lower():
+                reason += " (Retouch loads only .safetensors weights; pickled .bin/.ckpt files are refused)"
+            raise EngineError(f"model {self.name!r} could not be loaded from {self.entry.source!r}: {reason}") from exc
         pipe.set_progress_bar_config(disable=True)
         self._base_scheduler_config = pipe.scheduler.config
         self.pipe = pipe
@@ -214,7 +216,10 @@ class DiffusionEngine(Engine):
             if not present:
                 raise EngineError(f"model {self.name!r} is not on this machine: {why}")
             path = Path(source.location)
-            safetensors_header(path)  # a truncated or foreign file fails here with a clear message
+            try:
+                safetensors_header(path)  # a truncated or foreign file fails here with a clear message
+            except InputError as exc:
+                raise EngineError(f"model {self.name!r}: {exc.message}") from None
             config = self._config_folder(path)
             kwargs: dict[str, Any] = {"config": config, _dtype_keyword(): dtype, "local_files_only": True}
             if self.family in ("sd", "sd-inpaint"):
