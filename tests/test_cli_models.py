@@ -1,0 +1,116 @@
+"""`retouch models`, `retouch models add` and `retouch inpaint --engine MODEL`, run as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from retouch.imaging.io import read_recipe
+
+BACKEND = str(Path(__file__).resolve().parents[1] / "backend")
+
+
+def retouch(*args: str, cwd: Path, catalog: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": BACKEND}
+    env.pop("RETOUCH_CATALOG", None)
+    if catalog is not None:
+        env["RETOUCH_CATALOG"] = str(catalog)
+    return subprocess.run([sys.executable, "-m", "retouch.cli", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> tuple[Path, Path, np.ndarray, np.ndarray]:
+    folder = tmp_path_factory.mktemp("inputs")
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    mask = np.zeros((60, 80), np.uint8)
+    mask[20:40, 25:55] = 255
+    Image.fromarray(pixels).save(folder / "photo.png")
+    Image.fromarray(mask).save(folder / "mask.png")
+    return folder / "photo.png", folder / "mask.png", pixels, mask
+
+
+def test_models_add_then_list_shows_presence(tmp_path, tiny_model_dir):
+    added = retouch("models", "add", str(tiny_model_dir / "sdxl-inpaint"), "--name", "xl", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert "sdxl-inpaint" in added.stdout
+    assert (tmp_path / "models" / "catalog.yaml").is_file()  # the default catalog, made on first add
+    single = retouch("models", "add", str(tiny_model_dir / "sd-inpaint.safetensors"), "--name", "one-file",
+                     "--config", str(tiny_model_dir / "sd-inpaint"), cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    hub = retouch("models", "add", "nobody/not-downloaded", "--name", "later", "--family", "sd", cwd=tmp_path)
+    assert hub.returncode == 0, hub.stderr
+
+    listed = retouch("models", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    rows = {line.split()[0]: line.split() for line in listed.stdout.splitlines()[1:]}
+    assert rows["xl"][1:3] == ["sdxl-inpaint", "yes"]
+    assert rows["one-file"][1:3] == ["sd-inpaint", "yes"]
+    assert rows["later"][1:3] == ["sd", "NO"]
+
+    engines = retouch("engines", cwd=tmp_path)
+    assert engines.returncode == 0 and "xl" in engines.stdout and "patchmatch" in engines.stdout
+
+
+def test_models_add_bad_input_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "old.ckpt").write_bytes(b"pickle")
+    for args, expected in [
+        (("models", "add", str(tmp_path / "old.ckpt"), "--name", "old"), "pickle"),
+        (("models", "add", str(tmp_path / "missing"), "--name", "m"), "does not exist"),
+        (("models", "add", "a/b", "--name", "hub"), "--family"),
+        (("models",), "no model catalog"),
+    ]:
+        result = retouch(*args, cwd=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr, result.stderr
+    assert not (tmp_path / "models" / "catalog.yaml").exists()
+
+
+def test_inpaint_with_a_catalog_model(tmp_path, tiny_catalog, inputs):
+    photo, mask_path, pixels, mask = inputs
+    out = tmp_path / "out.png"
+    args = ["inpaint", str(photo), str(mask_path), "-o", str(out), "--engine", "tiny-sd-inpaint-file", "--seed", "11",
+            "--steps", "3", "--prompt", "brick wall", "--scheduler", "DPM++ 2M Karras", "--feather", "0"]
+    result = retouch(*args, cwd=tmp_path, catalog=tiny_catalog)
+    assert result.returncode == 0, result.stderr
+    assert "seed 11" in result.stdout
+    produced = np.asarray(Image.open(out).convert("RGB"))
+    assert produced.shape == pixels.shape
+    assert np.array_equal(produced[mask == 0], pixels[mask == 0])  # feather 0: every unmasked pixel exact
+    assert not np.array_equal(produced[mask > 0], pixels[mask > 0])
+    recipe = read_recipe(out)
+    assert recipe["engine"] == "tiny-sd-inpaint-file" and recipe["seed"] == 11 and recipe["steps"] == 3
+    assert recipe["prompt"] == "brick wall" and recipe["scheduler"] == "dpm++-2m-karras"
+
+    again = retouch(*args[:4], str(tmp_path / "again.png"), *args[5:], cwd=tmp_path, catalog=tiny_catalog)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again.png").read_bytes() == out.read_bytes()
+
+
+def test_inpaint_errors_name_the_problem(tmp_path, tiny_catalog, inputs):
+    photo, mask_path, _, _ = inputs
+    out = tmp_path / "out.png"
+    base = ["inpaint", str(photo), str(mask_path), "-o", str(out)]
+
+    wrong_sampler = retouch(*base, "--engine", "tiny-flux-fill", "--scheduler", "ddim", cwd=tmp_path,
+                            catalog=tiny_catalog)
+    assert wrong_sampler.returncode == 2
+    assert "'ddim'" in wrong_sampler.stderr and "flow-euler" in wrong_sampler.stderr
+
+    unknown = retouch(*base, "--engine", "sd99", cwd=tmp_path, catalog=tiny_catalog)
+    assert unknown.returncode == 2 and "sd99" in unknown.stderr and "tiny-sdxl" in unknown.stderr
+
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text("models:\n  - {name: absent, family: sd-inpaint, source: ./weights/absent}\n")
+    absent = retouch(*base, "--engine", "absent", cwd=tmp_path, catalog=catalog)
+    assert absent.returncode == 1
+    assert absent.stderr.strip().splitlines() == [absent.stderr.strip()]  # one line, no traceback
+    assert "'absent'" in absent.stderr and "does not exist" in absent.stderr
+    assert not out.exists()
