@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from retouch.errors import InputError
+from retouch.recipe import describe_errors
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +28,6 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=status)
 
 
-def describe_request_errors(errors: list[dict]) -> str:
-    parts = []
-    for item in errors:
-        location = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        where = ".".join(location) or "body"
-        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
-        if item.get("type") == "extra_forbidden":
-            message = "unknown field (check the spelling; see /openapi.json)"
-        shown = repr(item.get("input"))
-        if item.get("type") == "missing":
-            parts.append(f"{where}: {message}")
-            continue
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        parts.append(f"{where}: {message} (got {shown})")
-    return "; ".join(parts) or "invalid request"
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -56,7 +39,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "invalid_input", describe_request_errors(list(exc.errors())))
+        return error_response(422, "invalid_input", describe_errors(list(exc.errors())))
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:

@@ -12,25 +12,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from dataclasses import dataclass, field
 
-from retouch.server.schemas import Event, JobProgressEvent, QueueStatusEvent
+from retouch.server.schemas import (
+    Event,
+    JobCanceledEvent,
+    JobFailedEvent,
+    JobProgressEvent,
+    JobSucceededEvent,
+    QueueStatusEvent,
+)
 
 log = logging.getLogger(__name__)
 
 BUFFER = 256
 
 
+def _droppable(event: Event) -> bool:
+    return isinstance(event, JobProgressEvent | QueueStatusEvent)
+
+
 @dataclass(eq=False)
 class Subscriber:
-    """One websocket connection's interest and its outgoing buffer."""
+    """One websocket connection's interest and its bounded outgoing buffer."""
 
     session: str | None = None
     job_ids: set[str] = field(default_factory=set)
     all_of_session: bool = False
-    buffer: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(BUFFER))
-    overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+    limit: int = BUFFER
+    overflowed: bool = False
     dropped: int = 0
+    _buffer: deque[Event] = field(default_factory=deque)
+    _finished: set[str] = field(default_factory=set)  # jobs whose final event this client already has
+    _steps: dict[str, int] = field(default_factory=dict)  # the last step sent per running job
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wants(self, event: Event, session: str | None) -> bool:
         if isinstance(event, QueueStatusEvent):
@@ -40,13 +56,47 @@ class Subscriber:
         return self.all_of_session and session is not None and session == self.session
 
     def offer(self, event: Event) -> None:
-        try:
-            self.buffer.put_nowait(event)
-        except asyncio.QueueFull:
-            if isinstance(event, JobProgressEvent | QueueStatusEvent):
-                self.dropped += 1  # the next one supersedes it
-            else:
-                self.overflowed.set()
+        """Buffer an event. When full, progress and queue counts give way; state events never do.
+
+        A job's current state (sent on subscribe) can overtake live events still on their way, so
+        anything after a job's final event, and progress older than what was sent, is dropped.
+        """
+        if not isinstance(event, QueueStatusEvent):
+            if event.job_id in self._finished:
+                return
+            if isinstance(event, JobProgressEvent):
+                if event.step < self._steps.get(event.job_id, 0):
+                    return
+                self._steps[event.job_id] = event.step
+            elif isinstance(event, JobSucceededEvent | JobFailedEvent | JobCanceledEvent):
+                self._finished.add(event.job_id)
+                self._steps.pop(event.job_id, None)
+        if isinstance(event, QueueStatusEvent):  # only the latest count matters
+            stale = [e for e in self._buffer if isinstance(e, QueueStatusEvent)]
+            for old in stale:
+                self._buffer.remove(old)
+        if len(self._buffer) >= self.limit:
+            if _droppable(event):
+                self.dropped += 1
+                return
+            victim = next((e for e in self._buffer if _droppable(e)), None)
+            if victim is None:
+                self.overflowed = True  # the sender closes the connection; the client resubscribes
+                self._ready.set()
+                return
+            self._buffer.remove(victim)
+            self.dropped += 1
+        self._buffer.append(event)
+        self._ready.set()
+
+    async def next(self) -> Event | None:
+        """The next event to send, or None once this client fell too far behind."""
+        while not self._buffer and not self.overflowed:
+            self._ready.clear()
+            await self._ready.wait()
+        if self.overflowed:
+            return None
+        return self._buffer.popleft()
 
 
 class EventHub:

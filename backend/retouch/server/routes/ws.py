@@ -11,7 +11,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from retouch.server.deps import token_ok
-from retouch.server.errors import describe_request_errors
+from retouch.recipe import describe_errors
 from retouch.server.events import Subscriber
 from retouch.server.queue import JobQueue
 from retouch.server.schemas import (
@@ -68,7 +68,7 @@ async def events(websocket: WebSocket) -> None:
             try:
                 message = Subscribe.model_validate(json.loads(text))
             except (ValueError, ValidationError) as exc:
-                detail = describe_request_errors(exc.errors()) if isinstance(exc, ValidationError) else str(exc)
+                detail = describe_errors(exc.errors()) if isinstance(exc, ValidationError) else str(exc)
                 await websocket.send_json({"type": "error", "code": "invalid_input", "message": detail})
                 continue
             if message.type == "unsubscribe":
@@ -93,15 +93,6 @@ async def events(websocket: WebSocket) -> None:
 
 
 async def _send(websocket: WebSocket, subscriber: Subscriber) -> None:
-    overflow = asyncio.create_task(subscriber.overflowed.wait())
-    try:
-        while True:
-            next_event = asyncio.create_task(subscriber.buffer.get())
-            done, _ = await asyncio.wait({next_event, overflow}, return_when=asyncio.FIRST_COMPLETED)
-            if overflow in done:
-                next_event.cancel()
-                await websocket.close(code=TRY_AGAIN_LATER, reason="too slow to keep up; reconnect and resubscribe")
-                return
-            await websocket.send_text(next_event.result().model_dump_json())
-    finally:
-        overflow.cancel()
+    while (event := await subscriber.next()) is not None:
+        await websocket.send_text(event.model_dump_json())
+    await websocket.close(code=TRY_AGAIN_LATER, reason="too slow to keep up; reconnect and resubscribe")
