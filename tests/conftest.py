@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["diffusion_fixtures"]
+pytest_plugins = ["tests.diffusion_fixtures"]
 
 
 def _cuda_available() -> bool:

@@ -25,7 +25,7 @@ TINY_NATIVE = 64
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import tiny_models as tm
+    import tests.tiny_models as tm
 
     root = tmp_path_factory.mktemp("tiny-models")
     tm.build_sd(root / "sd-inpaint", inpainting=True)
