@@ -89,6 +89,13 @@ def test_inpaint_with_a_catalog_model(tmp_path, tiny_catalog, inputs):
     assert recipe["engine"] == "tiny-sd-inpaint-file" and recipe["seed"] == 11 and recipe["steps"] == 3
     assert recipe["prompt"] == "brick wall" and recipe["scheduler"] == "dpm++-2m-karras"
 
+    # steps and guidance left out: the model's defaults (FLUX.1 Fill: 50 steps, guidance 30)
+    flux = retouch("inpaint", str(photo), str(mask_path), "-o", str(tmp_path / "flux.png"), "--engine",
+                   "tiny-flux-fill", "--seed", "1", cwd=tmp_path, catalog=tiny_catalog)
+    assert flux.returncode == 0, flux.stderr
+    flux_recipe = read_recipe(tmp_path / "flux.png")
+    assert flux_recipe["steps"] == 50 and flux_recipe["guidance"] == 30.0 and flux_recipe["scheduler"] == "flow-euler"
+
     again = retouch(*args[:4], str(tmp_path / "again.png"), *args[5:], cwd=tmp_path, catalog=tiny_catalog)
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "again.png").read_bytes() == out.read_bytes()

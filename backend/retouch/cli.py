@@ -68,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--seed", type=int, default=-1, help="random seed (-1 = pick one)")
     inpaint.add_argument("--prompt", default="", help="what to paint (diffusion engines)")
     inpaint.add_argument("--negative-prompt", default="", help="what to avoid (diffusion engines)")
-    inpaint.add_argument("--steps", type=int, default=30)
-    inpaint.add_argument("--guidance", type=float, default=7.5)
+    inpaint.add_argument("--steps", type=int, default=None, help="denoising steps (default: the model's)")
+    inpaint.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the model's)")
     inpaint.add_argument("--strength", type=float, default=1.0)
     inpaint.add_argument("--scheduler", default=None, help="sampler, e.g. 'Euler a', 'DPM++ 2M Karras', ddim, unipc")
     inpaint.add_argument("--catalog", type=Path, default=None, help=CATALOG_HELP)
@@ -115,7 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _params(args: argparse.Namespace) -> FillParams:
+def _params(args: argparse.Namespace, defaults: dict | None = None) -> FillParams:
+    """The recipe from the flags; steps and guidance left out come from the engine's defaults (FLUX.1 Fill wants
+    guidance 30, SD 7.5), else from FillParams."""
+    defaults = defaults or {}
+    fallback = FillParams.model_fields
+    if args.steps is None:
+        args.steps = defaults.get("steps", fallback["steps"].default)
+    if args.guidance is None:
+        args.guidance = defaults.get("guidance", fallback["guidance"].default)
     try:
         return FillParams(
             engine=args.engine,
@@ -168,8 +176,8 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
     from retouch.imaging.io import load_mask, load_picture
     from retouch.pipeline import fill
 
-    params = _params(args)
-    engine = get_engine(params.engine, all_engines(args.catalog))
+    engine = get_engine(args.engine.strip(), all_engines(args.catalog))
+    params = _params(args, engine.capabilities().get("defaults"))
     engine.check(params)
     pairs = _pairs(args.image, args.mask)
     batch = args.image.is_dir()

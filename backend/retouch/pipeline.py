@@ -70,6 +70,11 @@ def fill(
     hooks = hooks or Hooks()
     engine = engine or get_engine(params.engine)
     engine.check(params)
+    if params.scheduler is None and engine.takes_prompt:
+        # the recipe names the sampler that actually ran, so it still reproduces if a default changes
+        default = (engine.capabilities().get("defaults") or {}).get("scheduler")
+        if default:
+            params = params.model_copy(update={"scheduler": default})
     seed = resolve_seed(params.seed)
     rng = np.random.default_rng(seed)
 

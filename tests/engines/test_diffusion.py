@@ -136,6 +136,8 @@ def test_sampler_names_are_checked_with_the_choices(loaded_engines):
     pixels, mask = picture()
     with pytest.raises(InputError, match=r"'ddim'.*flow-euler"):
         fill(pixels, mask, params("tiny-flux-fill", scheduler="ddim"), engine=loaded_engines("tiny-flux-fill"))
+    with pytest.raises(InputError, match=r"steps x strength.*2 x 0.3"):
+        fill(pixels, mask, params("tiny-sd", steps=2, strength=0.3), engine=loaded_engines("tiny-sd"))
     with pytest.raises(InputError, match="negative prompt"):
         fill(pixels, mask, params("tiny-flux-fill", negative_prompt="blurry"),
              engine=loaded_engines("tiny-flux-fill"))

@@ -328,6 +328,9 @@ class DiffusionEngine(Engine):
                              f"choose one of {', '.join(info.schedulers)}")
         if self.family == "flux-fill" and params.negative_prompt:
             raise InputError(f"{self.family} model {self.name!r} does not take a negative prompt")
+        if int(params.steps * params.strength) < 1:
+            raise InputError(f"steps x strength must reach at least one denoising step, got {params.steps} x "
+                             f"{params.strength}")
 
     def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
         if self.pipe is None:
