@@ -1,7 +1,8 @@
 """Fixtures for the diffusion engines: tiny random pipelines of every family, saved and catalogued once per session.
 
-Every model is saved as a diffusers folder (and SD 1.5 inpainting also as one original-layout .safetensors file)
-and registered in a temporary catalog with a small native size, so a CPU job takes a fraction of a second while
+Every model is saved as a diffusers folder, and SD 1.5 / SDXL inpainting also as one original-layout .safetensors
+checkpoint and FLUX.1 Fill as its transformer alone (the way FLUX files are shared); all are
+registered in a temporary catalog with a small native size, so a CPU job takes a fraction of a second while
 running through exactly the loading and inference code users run.
 """
 
@@ -11,14 +12,16 @@ from pathlib import Path
 
 import pytest
 
-#: catalog name -> (family, builder key)
+#: catalog name -> (family, source under the model folder, config folder for single files)
 TINY_MODELS = {
-    "tiny-sd-inpaint": "sd-inpaint",
-    "tiny-sd": "sd",
-    "tiny-sdxl-inpaint": "sdxl-inpaint",
-    "tiny-sdxl": "sdxl",
-    "tiny-flux-fill": "flux-fill",
-    "tiny-sd-inpaint-file": "sd-inpaint",
+    "tiny-sd-inpaint": ("sd-inpaint", "sd-inpaint", None),
+    "tiny-sd": ("sd", "sd", None),
+    "tiny-sdxl-inpaint": ("sdxl-inpaint", "sdxl-inpaint", None),
+    "tiny-sdxl": ("sdxl", "sdxl", None),
+    "tiny-flux-fill": ("flux-fill", "flux-fill", None),
+    "tiny-sd-inpaint-file": ("sd-inpaint", "sd-inpaint.safetensors", "sd-inpaint"),
+    "tiny-sdxl-inpaint-file": ("sdxl-inpaint", "sdxl-inpaint.safetensors", "sdxl-inpaint"),
+    "tiny-flux-fill-file": ("flux-fill", "flux-fill-transformer.safetensors", "flux-fill"),
 }
 TINY_NATIVE = 64
 
@@ -34,6 +37,8 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tm.build_sdxl(root / "sdxl", inpainting=False)
     tm.build_flux_fill(root / "flux-fill")
     tm.write_sd_single_file(root / "sd-inpaint", root / "sd-inpaint.safetensors")
+    tm.write_sdxl_single_file(root / "sdxl-inpaint", root / "sdxl-inpaint.safetensors")
+    tm.write_flux_single_file(root / "flux-fill", root / "flux-fill-transformer.safetensors")
     return root
 
 
@@ -43,11 +48,9 @@ def tiny_catalog(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     from retouch.catalog import Catalog, CatalogEntry, save_catalog
 
     entries = []
-    for name, family in TINY_MODELS.items():
-        if name.endswith("-file"):
-            source, config = str(tiny_model_dir / "sd-inpaint.safetensors"), str(tiny_model_dir / "sd-inpaint")
-        else:
-            source, config = str(tiny_model_dir / family), None
+    for name, (family, source, config) in TINY_MODELS.items():
+        source = str(tiny_model_dir / source)
+        config = str(tiny_model_dir / config) if config else None
         entries.append(CatalogEntry(name=name, family=family, source=source, config=config, native_size=TINY_NATIVE))
     path = tmp_path_factory.mktemp("catalog") / "catalog.yaml"
     save_catalog(Catalog(models=entries), path)

@@ -36,6 +36,7 @@ def test_detects_the_family_of_diffusers_folders(tiny_model_dir, folder, family)
 
 def test_detects_a_single_file_checkpoint_from_its_header(tiny_model_dir):
     assert detect_family(tiny_model_dir / "sd-inpaint.safetensors") == ("sd-inpaint", None)
+    assert detect_family(tiny_model_dir / "sdxl-inpaint.safetensors") == ("sdxl-inpaint", None)
 
 
 def fake_checkpoint(path: Path, shapes: dict[str, tuple[int, ...]]) -> Path:

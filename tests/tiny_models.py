@@ -175,7 +175,7 @@ def build_sdxl(folder: Path, *, inpainting: bool, seed: int = 0) -> Path:
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=(2, 4),
         use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
-        transformer_layers_per_block=(1, 2), projection_class_embeddings_input_dim=80, cross_attention_dim=64,
+        transformer_layers_per_block=(1, 2), projection_class_embeddings_input_dim=80, cross_attention_dim=32 + 48,
         norm_num_groups=32,
     )
     scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
@@ -183,7 +183,8 @@ def build_sdxl(folder: Path, *, inpainting: bool, seed: int = 0) -> Path:
     vae = _sd_vae(scaling_factor=0.13025)
     tokenizer = clip_tokenizer()
     text_encoder = _clip_text(len(tokenizer))
-    text_encoder_2 = _clip_text(len(tokenizer), projection=True)
+    # a wider second encoder, as in SDXL (768 vs 1280): checkpoint loaders tell the two apart by width
+    text_encoder_2 = _clip_text(len(tokenizer), projection=True, hidden=48)
     cls = StableDiffusionXLInpaintPipeline if inpainting else StableDiffusionXLPipeline
     extra = {"requires_aesthetics_score": False} if inpainting else {}
     pipe = cls(unet=unet, scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
@@ -302,9 +303,38 @@ def _vae_to_ldm(state: dict, blocks: int, layers_per_block: int) -> dict:
     return out
 
 
-def write_sd_single_file(folder: Path, target: Path) -> Path:
-    """The SD 1.x pipeline in `folder` as one original-layout `.safetensors` checkpoint (UNet, VAE, CLIP)."""
-    from safetensors.torch import load_file, save_file
+def _with_text_model(state: dict) -> dict:
+    """The original layout names CLIP weights `text_model.*` (newer transformers save them without it)."""
+    return {("" if k.startswith(("text_model.", "text_projection")) else "text_model.") + k: v for k, v in state.items()}
+
+
+def _clip_to_open_clip(state: dict) -> dict:
+    """A CLIP text model with projection -> OpenCLIP's layout (`transformer.resblocks.N...`, fused q/k/v)."""
+    state = {k.removeprefix("text_model."): v for k, v in state.items()}
+    out: dict = {
+        "token_embedding.weight": state.pop("embeddings.token_embedding.weight"),
+        "positional_embedding": state.pop("embeddings.position_embedding.weight"),
+        "ln_final.weight": state.pop("final_layer_norm.weight"),
+        "ln_final.bias": state.pop("final_layer_norm.bias"),
+        "text_projection": state.pop("text_projection.weight").T.contiguous(),
+    }
+    layers = sorted({int(k.split(".")[2]) for k in state if k.startswith("encoder.layers.")})
+    for n in layers:
+        src, dst = f"encoder.layers.{n}.", f"transformer.resblocks.{n}."
+        for kind in ("weight", "bias"):
+            out[dst + f"attn.in_proj_{kind}"] = torch.cat(
+                [state.pop(src + f"self_attn.{p}_proj.{kind}") for p in ("q", "k", "v")])
+            out[dst + f"attn.out_proj.{kind}"] = state.pop(src + f"self_attn.out_proj.{kind}")
+            out[dst + f"ln_1.{kind}"] = state.pop(src + f"layer_norm1.{kind}")
+            out[dst + f"ln_2.{kind}"] = state.pop(src + f"layer_norm2.{kind}")
+            out[dst + f"mlp.c_fc.{kind}"] = state.pop(src + f"mlp.fc1.{kind}")
+            out[dst + f"mlp.c_proj.{kind}"] = state.pop(src + f"mlp.fc2.{kind}")
+    assert not state, f"unconverted text encoder weights: {sorted(state)[:5]}"
+    return out
+
+
+def _unet_and_vae(folder: Path) -> dict:
+    from safetensors.torch import load_file
 
     unet_config = json.loads((folder / "unet" / "config.json").read_text())
     vae_config = json.loads((folder / "vae" / "config.json").read_text())
@@ -313,10 +343,37 @@ def write_sd_single_file(folder: Path, target: Path) -> Path:
                               unet_config["layers_per_block"], len(unet_config["block_out_channels"])))
     state.update(_vae_to_ldm(load_file(folder / "vae" / "diffusion_pytorch_model.safetensors"),
                              len(vae_config["block_out_channels"]), vae_config["layers_per_block"]))
-    text = load_file(folder / "text_encoder" / "model.safetensors")
-    # the original layout names the CLIP weights `...transformer.text_model.*` (newer transformers drop it)
-    state.update({"cond_stage_model.transformer." + ("" if k.startswith("text_model.") else "text_model.") + k: v
-                  for k, v in text.items()})
+    return state
+
+
+def write_sdxl_single_file(folder: Path, target: Path) -> Path:
+    """The SDXL pipeline in `folder` as one original-layout checkpoint: UNet, VAE, CLIP-L and OpenCLIP-G."""
+    from safetensors.torch import load_file, save_file
+
+    state = _unet_and_vae(folder)
+    clip_l = _with_text_model(load_file(folder / "text_encoder" / "model.safetensors"))
+    state.update({"conditioner.embedders.0.transformer." + k: v for k, v in clip_l.items()})
+    clip_g = _clip_to_open_clip(load_file(folder / "text_encoder_2" / "model.safetensors"))
+    state.update({"conditioner.embedders.1.model." + k: v for k, v in clip_g.items()})
+    save_file({k: v.contiguous() for k, v in state.items()}, target)
+    return target
+
+
+def write_flux_single_file(folder: Path, target: Path) -> Path:
+    """The FLUX.1 Fill transformer alone as one file, as FLUX checkpoints are shared (text encoders and VAE apart)."""
+    from safetensors.torch import load_file, save_file
+
+    save_file(load_file(folder / "transformer" / "diffusion_pytorch_model.safetensors"), target)
+    return target
+
+
+def write_sd_single_file(folder: Path, target: Path) -> Path:
+    """The SD 1.x pipeline in `folder` as one original-layout `.safetensors` checkpoint (UNet, VAE, CLIP)."""
+    from safetensors.torch import load_file, save_file
+
+    state = _unet_and_vae(folder)
+    text = _with_text_model(load_file(folder / "text_encoder" / "model.safetensors"))
+    state.update({"cond_stage_model.transformer." + k: v for k, v in text.items()})
     save_file({k: v.contiguous() for k, v in state.items()}, target)
     return target
 
@@ -331,4 +388,6 @@ if __name__ == "__main__":  # build them all into a folder, for a look by hand
     build_sdxl(root / "sdxl", inpainting=False)
     build_flux_fill(root / "flux-fill")
     write_sd_single_file(root / "sd-inpaint", root / "sd-inpaint.safetensors")
+    write_sdxl_single_file(root / "sdxl-inpaint", root / "sdxl-inpaint.safetensors")
+    write_flux_single_file(root / "flux-fill", root / "flux-fill-transformer.safetensors")
     print("built in", root)

@@ -18,7 +18,8 @@ from retouch.imaging.mask import feather
 from retouch.pipeline import fill
 from retouch.recipe import FillParams
 
-ALL = ["tiny-sd-inpaint", "tiny-sd", "tiny-sdxl-inpaint", "tiny-sdxl", "tiny-flux-fill", "tiny-sd-inpaint-file"]
+ALL = ["tiny-sd-inpaint", "tiny-sd", "tiny-sdxl-inpaint", "tiny-sdxl", "tiny-flux-fill", "tiny-sd-inpaint-file",
+       "tiny-sdxl-inpaint-file", "tiny-flux-fill-file"]
 BACKEND = str(Path(__file__).resolve().parents[2] / "backend")
 
 
@@ -95,10 +96,11 @@ def test_prompt_steers_the_fill(name, loaded_engines):
     assert not np.array_equal(cat.pixels, sky.pixels)
 
 
-def test_single_file_checkpoint_loads_the_same_model_as_the_folder(loaded_engines):
+@pytest.mark.parametrize("folder", ["tiny-sd-inpaint", "tiny-sdxl-inpaint", "tiny-flux-fill"])
+def test_single_file_checkpoint_loads_the_same_model_as_the_folder(folder, loaded_engines):
     pixels, mask = picture()
-    from_folder = fill(pixels, mask, params("tiny-sd-inpaint"), engine=loaded_engines("tiny-sd-inpaint"))
-    from_file = fill(pixels, mask, params("tiny-sd-inpaint-file"), engine=loaded_engines("tiny-sd-inpaint-file"))
+    from_folder = fill(pixels, mask, params(folder), engine=loaded_engines(folder))
+    from_file = fill(pixels, mask, params(folder + "-file"), engine=loaded_engines(folder + "-file"))
     assert np.array_equal(from_folder.pixels, from_file.pixels)
 
 

@@ -221,6 +221,16 @@ class DiffusionEngine(Engine):
             except InputError as exc:
                 raise EngineError(f"model {self.name!r}: {exc.message}") from None
             config = self._config_folder(path)
+            if self.family == "flux-fill":
+                # FLUX files hold only the transformer; the text encoders and VAE come from the layout folder
+                # (diffusers' pipeline-level from_single_file looks for them under diffusers' file names only)
+                from diffusers import FluxTransformer2DModel
+
+                transformer = FluxTransformer2DModel.from_single_file(
+                    str(path), config=config, subfolder="transformer", local_files_only=True,
+                    **{_dtype_keyword(): dtype})
+                return cls.from_pretrained(config, transformer=transformer, use_safetensors=True,
+                                           local_files_only=True, **{_dtype_keyword(): dtype})
             kwargs: dict[str, Any] = {"config": config, _dtype_keyword(): dtype, "local_files_only": True}
             if self.family in ("sd", "sd-inpaint"):
                 kwargs.update(safety_checker=None, requires_safety_checker=False)
