@@ -163,3 +163,13 @@ def test_a_model_cannot_hide_a_builtin_engine(tmp_path):
     path.write_text("models:\n  - {name: telea, family: sd, source: ./x}\n")
     with pytest.raises(InputError, match="'telea' has the name of a built-in engine"):
         all_engines(path)
+
+
+def test_a_single_file_is_present_only_with_its_layout(tmp_path, tiny_model_dir):
+    checkpoint = str(tiny_model_dir / "sd-inpaint.safetensors")
+    with_layout = CatalogEntry(name="a", family="sd-inpaint", source=checkpoint, config=str(tiny_model_dir / "sd-inpaint"))
+    assert presence(with_layout, tmp_path) == (True, checkpoint)
+    (tmp_path / "empty").mkdir()
+    broken_layout = CatalogEntry(name="b", family="sd-inpaint", source=checkpoint, config="./empty")
+    present, why = presence(broken_layout, tmp_path)
+    assert present is False and "not a diffusers folder" in why

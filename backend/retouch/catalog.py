@@ -159,7 +159,15 @@ def presence(entry: CatalogEntry, base: Path) -> tuple[bool, str]:
         return False, f"hub id {source.location}, not in the local cache (downloaded on first use when online)"
     path = Path(source.location)
     if source.kind == "single-file":
-        return (True, str(path)) if path.is_file() else (False, f"file {path} does not exist")
+        if not path.is_file():
+            return False, f"file {path} does not exist"
+        layout = resolve_source(entry.config or entry.info.default_config, base)
+        if layout.kind == "hub" and not hub_cached(layout.location):
+            return False, (f"{path}; its layout {layout.location} is not in the local cache "
+                           "(downloaded on first use when online, or give --config a local diffusers folder)")
+        if layout.kind == "folder" and not (Path(layout.location) / "model_index.json").is_file():
+            return False, f"{path}; its config {layout.location} is not a diffusers folder"
+        return True, str(path)
     if (path / "model_index.json").is_file():
         return True, str(path)
     if path.exists():

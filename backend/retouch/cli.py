@@ -172,7 +172,7 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from retouch.catalog import all_engines
-    from retouch.engines import get_engine
+    from retouch.engines import Hooks, get_engine
     from retouch.imaging.io import load_mask, load_picture
     from retouch.pipeline import fill
 
@@ -197,13 +197,22 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
         engine.load(best_device())
     if batch:
         args.output.mkdir(parents=True, exist_ok=True)
+    steps = tqdm(desc=params.engine, unit="step", file=sys.stderr, leave=False,
+                 disable=batch or not engine.needs_weights or not sys.stderr.isatty())
+
+    def on_step(step: int, total: int, preview: object) -> None:
+        steps.total, steps.n = total, step
+        steps.refresh()
+
     for picture_path, mask_path in tqdm(pairs, desc="inpaint", unit="image", disable=not batch, file=sys.stderr):
         picture = load_picture(picture_path)
-        result = fill(picture, load_mask(mask_path, picture.size), params, engine=engine)
+        mask = load_mask(mask_path, picture.size)
+        result = fill(picture, mask, params, engine=engine, hooks=Hooks(on_step=on_step))
         target = args.output / f"{picture_path.stem}.png" if batch else args.output
         _write_atomically(target, result.png())
         if not batch:
             print(f"wrote {target} (engine {params.engine}, seed {result.seed})")
+    steps.close()
     if batch:
         print(f"wrote {len(pairs)} pictures to {args.output}")
     return 0

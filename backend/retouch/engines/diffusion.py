@@ -302,6 +302,8 @@ class DiffusionEngine(Engine):
         self.offloaded = False
 
     def unload(self) -> None:
+        if self.pipe is not None and self.offloaded:
+            self.pipe.remove_all_hooks()  # accelerate's offload hooks hold references to the weights
         self.pipe = None
         self._schedulers.clear()
         _free_memory()
