@@ -167,7 +167,8 @@ def test_a_model_cannot_hide_a_builtin_engine(tmp_path):
 
 def test_a_single_file_is_present_only_with_its_layout(tmp_path, tiny_model_dir):
     checkpoint = str(tiny_model_dir / "sd-inpaint.safetensors")
-    with_layout = CatalogEntry(name="a", family="sd-inpaint", source=checkpoint, config=str(tiny_model_dir / "sd-inpaint"))
+    layout = str(tiny_model_dir / "sd-inpaint")
+    with_layout = CatalogEntry(name="a", family="sd-inpaint", source=checkpoint, config=layout)
     assert presence(with_layout, tmp_path) == (True, checkpoint)
     (tmp_path / "empty").mkdir()
     broken_layout = CatalogEntry(name="b", family="sd-inpaint", source=checkpoint, config="./empty")

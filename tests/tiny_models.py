@@ -89,7 +89,8 @@ def _t5_tokenizer(folder: Path):
 
     folder.mkdir(parents=True, exist_ok=True)
     pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
-    pieces += [("▁" + c, -2.0) for c in "abcdefghijklmnopqrstuvwxyz"] + [(c, -3.0) for c in "abcdefghijklmnopqrstuvwxyz"]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    pieces += [("▁" + c, -2.0) for c in letters] + [(c, -3.0) for c in letters]
     pieces += [("▁", -4.0)]
     tok = Tokenizer(models.Unigram(pieces, unk_id=2, byte_fallback=False))
     tok.normalizer = normalizers.Lowercase()
@@ -237,18 +238,19 @@ def _unet_to_ldm(state: dict, layers_per_block: int, blocks: int) -> dict:
         ("conv_in.", "input_blocks.0.0."), ("conv_norm_out.", "out.0."), ("conv_out.", "out.2."),
     ]
     prefixes: list[tuple[str, str]] = []
+    per = layers_per_block + 1  # original blocks per level: the resnets plus a down/upsampler
     for i in range(blocks):
         for j in range(layers_per_block):
-            prefixes.append((f"down_blocks.{i}.resnets.{j}.", f"input_blocks.{i * (layers_per_block + 1) + j + 1}.0."))
-            prefixes.append((f"down_blocks.{i}.attentions.{j}.", f"input_blocks.{i * (layers_per_block + 1) + j + 1}.1."))
-        prefixes.append((f"down_blocks.{i}.downsamplers.0.conv.", f"input_blocks.{(i + 1) * (layers_per_block + 1)}.0.op."))
+            prefixes.append((f"down_blocks.{i}.resnets.{j}.", f"input_blocks.{i * per + j + 1}.0."))
+            prefixes.append((f"down_blocks.{i}.attentions.{j}.", f"input_blocks.{i * per + j + 1}.1."))
+        prefixes.append((f"down_blocks.{i}.downsamplers.0.conv.", f"input_blocks.{(i + 1) * per}.0.op."))
         for j in range(layers_per_block + 1):
-            prefixes.append((f"up_blocks.{i}.resnets.{j}.", f"output_blocks.{i * (layers_per_block + 1) + j}.0."))
-            prefixes.append((f"up_blocks.{i}.attentions.{j}.", f"output_blocks.{i * (layers_per_block + 1) + j}.1."))
+            prefixes.append((f"up_blocks.{i}.resnets.{j}.", f"output_blocks.{i * per + j}.0."))
+            prefixes.append((f"up_blocks.{i}.attentions.{j}.", f"output_blocks.{i * per + j}.1."))
     for i in range(blocks):
         has_attention = any(k.startswith(f"up_blocks.{i}.attentions.") for k in state)
         prefixes.append((f"up_blocks.{i}.upsamplers.0.",
-                         f"output_blocks.{i * (layers_per_block + 1) + layers_per_block}.{2 if has_attention else 1}."))
+                         f"output_blocks.{i * per + layers_per_block}.{2 if has_attention else 1}."))
     prefixes += [("mid_block.attentions.0.", "middle_block.1."), ("mid_block.resnets.0.", "middle_block.0."),
                  ("mid_block.resnets.1.", "middle_block.2.")]
     resnet = [("norm1", "in_layers.0"), ("conv1", "in_layers.2"), ("norm2", "out_layers.0"),
@@ -305,7 +307,8 @@ def _vae_to_ldm(state: dict, blocks: int, layers_per_block: int) -> dict:
 
 def _with_text_model(state: dict) -> dict:
     """The original layout names CLIP weights `text_model.*` (newer transformers save them without it)."""
-    return {("" if k.startswith(("text_model.", "text_projection")) else "text_model.") + k: v for k, v in state.items()}
+    keep = ("text_model.", "text_projection")
+    return {("" if k.startswith(keep) else "text_model.") + k: v for k, v in state.items()}
 
 
 def _clip_to_open_clip(state: dict) -> dict:

@@ -115,15 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _params(args: argparse.Namespace, defaults: dict | None = None) -> FillParams:
-    """The recipe from the flags; steps and guidance left out come from the engine's defaults (FLUX.1 Fill wants
-    guidance 30, SD 7.5), else from FillParams."""
-    defaults = defaults or {}
-    fallback = FillParams.model_fields
-    if args.steps is None:
-        args.steps = defaults.get("steps", fallback["steps"].default)
-    if args.guidance is None:
-        args.guidance = defaults.get("guidance", fallback["guidance"].default)
+def _params(args: argparse.Namespace) -> FillParams:
+    # steps and guidance left out stay unset, so the pipeline gives them the model's defaults
+    given = {key: getattr(args, key) for key in ("steps", "guidance") if getattr(args, key) is not None}
     try:
         return FillParams(
             engine=args.engine,
@@ -137,8 +131,7 @@ def _params(args: argparse.Namespace, defaults: dict | None = None) -> FillParam
             seed=args.seed,
             prompt=args.prompt,
             negative_prompt=args.negative_prompt,
-            steps=args.steps,
-            guidance=args.guidance,
+            **given,
             strength=args.strength,
             scheduler=args.scheduler,
         )
@@ -174,10 +167,10 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
     from retouch.catalog import all_engines
     from retouch.engines import Hooks, get_engine
     from retouch.imaging.io import load_mask, load_picture
-    from retouch.pipeline import fill
+    from retouch.pipeline import fill, with_engine_defaults
 
     engine = get_engine(args.engine.strip(), all_engines(args.catalog))
-    params = _params(args, engine.capabilities().get("defaults"))
+    params = with_engine_defaults(_params(args), engine)
     engine.check(params)
     pairs = _pairs(args.image, args.mask)
     batch = args.image.is_dir()

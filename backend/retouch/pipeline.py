@@ -51,6 +51,22 @@ def fill_mask(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     return mask
 
 
+def with_engine_defaults(params: FillParams, engine: Engine) -> FillParams:
+    """Fill the settings a request left out (steps, guidance, sampler) with the engine's own defaults.
+
+    FLUX.1 Fill wants guidance 30 and 50 steps where SD wants 7.5 and 30, so a bare request gets what suits
+    the model, and the recipe records the values that actually ran (it reproduces even if a default changes).
+    """
+    if not engine.needs_weights:
+        return params
+    defaults = engine.capabilities().get("defaults") or {}
+    unset = [key for key in ("steps", "guidance") if key in defaults and key not in params.model_fields_set]
+    update = {key: defaults[key] for key in unset}
+    if params.scheduler is None and defaults.get("scheduler"):
+        update["scheduler"] = defaults["scheduler"]
+    return params.model_copy(update=update) if update else params
+
+
 def resolve_seed(seed: int) -> int:
     return secrets.randbelow(2**32) if seed < 0 else seed
 
@@ -69,12 +85,8 @@ def fill(
     pixels = picture.pixels
     hooks = hooks or Hooks()
     engine = engine or get_engine(params.engine)
+    params = with_engine_defaults(params, engine)
     engine.check(params)
-    if params.scheduler is None and engine.takes_prompt:
-        # the recipe names the sampler that actually ran, so it still reproduces if a default changes
-        default = (engine.capabilities().get("defaults") or {}).get("scheduler")
-        if default:
-            params = params.model_copy(update={"scheduler": default})
     seed = resolve_seed(params.seed)
     rng = np.random.default_rng(seed)
 
