@@ -13,6 +13,7 @@ Random weights run exactly as fast as trained ones.
 
     python benchmarks/diffusion_speed.py            # on a CUDA machine
     python benchmarks/diffusion_speed.py --tiny     # CPU smoke check: tiny models, 64², 4 steps
+    python benchmarks/diffusion_speed.py --stages   # Retouch's own stages alone (ms), on any machine
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def job(size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return pixels, mask
 
 
-def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path) -> dict:
+def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, steps: int | None = None) -> dict:
     import torch
     from PIL import Image
 
@@ -120,7 +121,7 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path) -> 
 
     family = "sd-inpaint" if kind == "sd15" else "sdxl-inpaint"
     size = 64 if tiny else (512 if kind == "sd15" else 1024)
-    steps = 4 if tiny else 30
+    steps = steps or (4 if tiny else 30)
     dtype = torch.float16 if device.startswith("cuda") else torch.float32
     folder = work / kind
     started = time.perf_counter()
@@ -175,20 +176,85 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path) -> 
     }
 
 
+class PassThrough:
+    """An engine that returns its input: what is left to time is Retouch's own work around a model."""
+
+    name = "pass-through"
+    needs_weights = False
+    takes_prompt = False
+    grid = 8
+    max_area = None
+
+    def __init__(self, size: int) -> None:
+        self.native_size = size
+
+    def check(self, params) -> None:
+        return None
+
+    def fill(self, image, mask, params, seed, hooks):
+        return image
+
+    def version(self) -> str:
+        return ""
+
+
+def stage_overhead(repeats: int) -> list[dict]:
+    """Retouch's stages around the engine (region, masks, composite with feather, recipe, PNG) and the latent
+    previews of a 30-step job, in milliseconds: CPU work that stays the same whatever runs the model."""
+    import torch
+
+    from retouch.engines.diffusion import PREVIEW_EVERY, latents_to_rgb
+    from retouch.pipeline import fill
+    from retouch.recipe import FillParams
+
+    rows = []
+    for size, fmt in ((512, "sd"), (1024, "sdxl")):
+        pixels, mask = job(size)
+        params = FillParams(engine="pass-through", seed=1, feather=4)
+        engine = PassThrough(size)
+        fill(pixels, mask, params, engine=engine)
+        stages, encode = [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = fill(pixels, mask, params, engine=engine)
+            stages.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            result.png()
+            encode.append(time.perf_counter() - start)
+        latents = torch.randn(1, 4, size // 8, size // 8)
+        latents_to_rgb(latents, fmt)
+        start = time.perf_counter()
+        for _ in range(30 // PREVIEW_EVERY + 1):
+            latents_to_rgb(latents, fmt)
+        previews = time.perf_counter() - start
+        rows.append({"size": size, "stages": statistics.median(stages) * 1000,
+                     "png": statistics.median(encode) * 1000, "previews": previews * 1000})
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="tiny random models at 64², 4 steps (CPU smoke check)")
     parser.add_argument("--device", default=None, help="device (default: the best one found)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", default="sd15,sdxl", help="comma-separated: sd15, sdxl")
+    parser.add_argument("--steps", type=int, default=None, help="denoising steps (default 30; 4 with --tiny)")
+    parser.add_argument("--stages", action="store_true",
+                        help="only time Retouch's own stages around the model (no model; any machine)")
     args = parser.parse_args(argv)
+
+    if args.stages:
+        print(f"{'size':>6} {'stages ms':>10} {'png ms':>8} {'previews ms (30 steps)':>23}")
+        for row in stage_overhead(args.repeats):
+            print(f"{str(row['size']) + '²':>6} {row['stages']:>10.1f} {row['png']:>8.1f} {row['previews']:>23.1f}")
+        return 0
 
     from retouch.devices import best_device
 
     device = args.device or best_device()
-    if not args.tiny and not device.startswith("cuda"):
-        print(f"full-size models need a CUDA GPU (found {device}); use --tiny for a CPU smoke check",
-              file=sys.stderr)
+    if not args.tiny and not device.startswith("cuda") and args.device is None:
+        print(f"full-size models need a CUDA GPU (found {device}); use --tiny for a CPU smoke check, or name "
+              "--device cpu to run them on the CPU anyway (slow)", file=sys.stderr)
         return 2
     if device.startswith("cuda"):
         import torch
@@ -199,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="retouch-bench-") as work:
         for kind in args.models.split(","):
-            rows.append(measure(kind.strip(), tiny=args.tiny, device=device, repeats=args.repeats, work=Path(work)))
+            rows.append(measure(kind.strip(), tiny=args.tiny, device=device, repeats=args.repeats, work=Path(work),
+                                steps=args.steps))
             row = rows[-1]
             print(f"  {row['model']}: built in {row['build']:.1f} s, loaded in {row['load']:.1f} s", flush=True)
     print(f"\n{'model':<22} {'size':>6} {'steps':>5} {'retouch s':>10} {'bare s':>8} {'ratio':>6}")

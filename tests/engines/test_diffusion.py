@@ -228,6 +228,19 @@ def test_absent_hub_model_fails_fast_offline(tmp_path, monkeypatch):
         engine.load("cpu")
 
 
+def test_single_file_without_its_layout_fails_fast_offline(tmp_path, tiny_model_dir, monkeypatch):
+    """A bare checkpoint needs its family's layout (configs, tokenizers) from the hub: offline that is an error
+    naming the model and the repository, at once."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    catalog = one_model_catalog(tmp_path, name="bare", family="sd-inpaint",
+                                source=str(tiny_model_dir / "sd-inpaint.safetensors"))
+    engine = all_engines(catalog)["bare"]()
+    caps = engine.capabilities()
+    assert caps["present"] is False and "stable-diffusion-inpainting" in caps["source"]
+    with pytest.raises(EngineError, match=r"'bare'.*stable-diffusion-v1-5/stable-diffusion-inpainting.*cache"):
+        engine.load("cpu")
+
+
 def test_truncated_single_file_is_a_clear_error(tmp_path, tiny_model_dir):
     broken = tmp_path / "broken.safetensors"
     broken.write_bytes((tiny_model_dir / "sd-inpaint.safetensors").read_bytes()[:5000])

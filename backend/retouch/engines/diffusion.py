@@ -211,11 +211,10 @@ class DiffusionEngine(Engine):
     def _load_pipeline(self, dtype: Any) -> Any:
         cls = self._pipeline_class()
         source = resolve_source(self.entry.source, self.base)
-        present, why = presence(self.entry, self.base)
         if source.kind == "single-file":
-            if not present:
-                raise EngineError(f"model {self.name!r} is not on this machine: {why}")
             path = Path(source.location)
+            if not path.is_file():  # (its layout may still come from the hub: see _config_folder)
+                raise EngineError(f"model {self.name!r} is not on this machine: file {path} does not exist")
             try:
                 safetensors_header(path)  # a truncated or foreign file fails here with a clear message
             except InputError as exc:
@@ -238,6 +237,7 @@ class DiffusionEngine(Engine):
         if source.kind == "hub":
             folder = self._hub_folder(source.location, weights=True)
         else:
+            present, why = presence(self.entry, self.base)
             if not present:
                 raise EngineError(f"model {self.name!r} is not on this machine: {why}")
             folder = source.location
