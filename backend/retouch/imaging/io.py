@@ -113,6 +113,15 @@ def load_mask(data: bytes | Path, size: tuple[int, int], *, max_pixels: int = DE
     return np.where(channel > MASK_THRESHOLD, 255, 0).astype(np.uint8)
 
 
+def _whole_picture(recipe: dict) -> bool:
+    """Whether the recipe's box is the whole picture (the pipeline always writes a concrete box)."""
+    box = recipe.get("bbox")
+    if not isinstance(box, dict):
+        return box is None
+    whole = {"x": 0, "y": 0, "width": recipe.get("width"), "height": recipe.get("height")}
+    return box == whole
+
+
 def a1111_parameters(recipe: dict) -> str:
     """The AUTOMATIC1111 `parameters` text, which many tools read."""
     lines = []
@@ -129,7 +138,7 @@ def a1111_parameters(recipe: dict) -> str:
         "Model": recipe.get("engine"),
         "Denoising strength": recipe.get("strength"),
         "Mask blur": recipe.get("feather"),
-        "Inpaint area": "Only masked" if recipe.get("bbox") not in (None, "whole") else "Whole picture",
+        "Inpaint area": "Whole picture" if _whole_picture(recipe) else "Only masked",
         "Version": f"Retouch {recipe.get('version', '')}".strip(),
     }
     lines.append(", ".join(f"{k}: {v}" for k, v in fields.items() if v is not None))
