@@ -15,7 +15,10 @@ def bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def _disk(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    """Every offset within Euclidean distance `radius`. (OpenCV's MORPH_ELLIPSE reaches past it, e.g.
+    offset (1, 2) for radius 2, so a grow or feather would touch pixels further than asked.)"""
+    offsets = np.arange(-radius, radius + 1)
+    return (offsets[:, None] ** 2 + offsets[None, :] ** 2 <= radius * radius).astype(np.uint8)
 
 
 def grow(mask: np.ndarray, radius: int) -> np.ndarray:
