@@ -145,7 +145,7 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
     # Check every input before writing anything, so a bad file in a batch leaves no half-done output.
     for picture_path, mask_path in pairs:
         picture = load_picture(picture_path, what=f"image {picture_path.name!r}")
-        load_mask(mask_path, picture.size)
+        load_mask(mask_path, picture.size, what=f"mask {mask_path.name!r}")
 
     if batch:
         args.output.mkdir(parents=True, exist_ok=True)

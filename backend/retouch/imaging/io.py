@@ -97,13 +97,15 @@ def load_picture(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, wh
     return Picture(pixels=pixels, exif=exif_bytes, icc_profile=icc)
 
 
-def load_mask(data: bytes | Path, size: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def load_mask(
+    data: bytes | Path, size: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS, what: str = "mask"
+) -> np.ndarray:
     """A mask as HxW uint8, 255 = fill. Luminance above 127 fills; an RGBA mask uses its alpha."""
-    image = _open(data, "mask", max_pixels)
+    image = _open(data, what, max_pixels)
     image = ImageOps.exif_transpose(image) or image
     if image.size != size:
         raise InputError(
-            f"mask is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; they must match"
+            f"{what} is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; they must match"
         )
     image = _to_8bit(image)
     if image.mode == "RGBA" and np.asarray(image)[..., 3].min() < 255:
