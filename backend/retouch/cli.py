@@ -131,7 +131,7 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
 
     from retouch.engines import get_engine
     from retouch.imaging.io import load_mask, load_picture
-    from retouch.pipeline import fill
+    from retouch.pipeline import fill, plan
 
     params = _params(args)
     engine = get_engine(params.engine)
@@ -142,10 +142,15 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
     if not batch and args.output.is_dir():
         raise InputError(f"output {str(args.output)!r} is a folder; give a file name such as out.png")
 
-    # Check every input before writing anything, so a bad file in a batch leaves no half-done output.
+    # Check every input (files, sizes, box, mask) before writing anything, so that a bad picture in a
+    # batch leaves no half-done output.
     for picture_path, mask_path in pairs:
         picture = load_picture(picture_path, what=f"image {picture_path.name!r}")
-        load_mask(mask_path, picture.size, what=f"mask {mask_path.name!r}")
+        mask = load_mask(mask_path, picture.size, what=f"mask {mask_path.name!r}")
+        try:
+            plan(picture.pixels, mask, params, engine)
+        except InputError as exc:
+            raise InputError(f"{picture_path.name}: {exc.message}") from None
 
     if batch:
         args.output.mkdir(parents=True, exist_ok=True)
