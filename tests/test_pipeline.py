@@ -56,6 +56,14 @@ def test_mask_empty_inside_the_box_is_an_error(astronaut, centre_mask):
         fill(astronaut, centre_mask, FillParams(bbox=BBox(x=0, y=0, width=20, height=20)))
 
 
+@pytest.mark.parametrize("engine", ["patchmatch", "telea", "navier-stokes"])
+def test_a_fully_masked_box_is_refused_by_engines_that_copy_from_the_picture(engine, astronaut, centre_mask):
+    # telea would hand the picture back unchanged, patchmatch has nothing to copy: say so instead
+    box = BBox(x=50, y=50, width=20, height=20)  # inside the hole
+    with pytest.raises(InputError, match=rf"engine '{engine}' fills from the unmasked pixels .* whole 20x20 box"):
+        fill(astronaut, centre_mask, FillParams(engine=engine, bbox=box))
+
+
 def test_mask_of_another_size_is_an_error(astronaut):
     with pytest.raises(InputError, match="mask is 64x32 but the image is 128x128"):
         fill(astronaut, np.zeros((32, 64), np.uint8), FillParams())
