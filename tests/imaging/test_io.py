@@ -99,6 +99,19 @@ def test_16_bit_grayscale_is_scaled_not_clipped():
     assert (np.diff(pixels[0, :, 0].astype(int)) >= 0).all(), "the ramp stays a ramp"
 
 
+@pytest.mark.parametrize("peak", [1.0, 255.0])
+def test_float_grayscale_keeps_its_tones(peak):
+    # 32-bit float TIFFs come in 0..1 or, as Pillow's own convert("F") makes them, in 8-bit units
+    gray = np.tile(np.arange(0, 256, 4, dtype=np.uint8), (4, 1))
+    buffer = io.BytesIO()
+    Image.fromarray((gray / 255.0 * peak).astype(np.float32), "F").save(buffer, "TIFF")
+
+    pixels = load_picture(buffer.getvalue()).pixels
+
+    assert pixels.shape == (4, 64, 3)
+    assert np.abs(pixels[..., 0].astype(int) - gray).max() <= 1
+
+
 def test_grayscale_l_and_la():
     gray = np.tile(np.arange(0, 256, 4, dtype=np.uint8), (4, 1))
     pixels = load_picture(encode(gray)).pixels

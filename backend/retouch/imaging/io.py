@@ -76,7 +76,10 @@ def _to_8bit(image: Image.Image) -> Image.Image:
         gray = np.clip(np.round(array * (255.0 / peak)), 0, 255).astype(np.uint8)
         return Image.fromarray(np.stack([gray] * 3, axis=-1), "RGB")
     if image.mode == "F":
-        gray = np.clip(np.round(np.asarray(image) * 255.0), 0, 255).astype(np.uint8)
+        # float grayscale comes as 0..1 or, as Pillow itself writes it, in 8-bit units
+        array = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        scale = 255.0 if array.max() <= 1.0 else 1.0
+        gray = np.clip(np.round(array * scale), 0, 255).astype(np.uint8)
         return Image.fromarray(np.stack([gray] * 3, axis=-1), "RGB")
     has_alpha = image.mode in ("LA", "La", "RGBa", "PA") or (
         image.mode == "P" and "transparency" in image.info
