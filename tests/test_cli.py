@@ -166,6 +166,31 @@ def test_bad_input_is_one_line_exit_2_nothing_written(case, files):
     assert done.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("image.png/result.png", r"cannot create output folder '.*image\.png'"),
+        ("/proc/result.png", r"cannot write output '/proc/result\.png'"),
+        (".", r"output '\.' is a folder; give a file name such as out\.png"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_one_line(output, message, files):
+    before = _written(files)
+    done = run_cli("inpaint", files / "image.png", files / "mask.png", "-o", output, "--engine", "telea", cwd=files)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and re.search(message, lines[0]), done.stderr
+    assert _written(files) == before
+
+
+def test_a_batch_into_a_file_is_refused(batch):
+    (batch / "taken.png").write_bytes(b"x")
+    done = run_cli("inpaint", batch / "pictures", batch / "masks", "-o", batch / "taken.png")
+    assert done.returncode == 2
+    assert "is a file; a batch needs a folder" in done.stderr
+    assert (batch / "taken.png").read_bytes() == b"x"
+
+
 def test_one_corrupt_picture_in_a_batch_stops_everything(batch):
     data = (batch / "pictures" / "b.jpg").read_bytes()
     (batch / "pictures" / "b.jpg").write_bytes(data[: len(data) // 2])

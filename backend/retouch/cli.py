@@ -153,7 +153,7 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
             raise InputError(f"{picture_path.name}: {exc.message}") from None
 
     if batch:
-        args.output.mkdir(parents=True, exist_ok=True)
+        _make_folder(args.output)
     for picture_path, mask_path in tqdm(pairs, desc="inpaint", unit="image", disable=not batch, file=sys.stderr):
         picture = load_picture(picture_path)
         result = fill(picture, load_mask(mask_path, picture.size), params, engine=engine)
@@ -166,11 +166,22 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create output folder {str(folder)!r}: {exc.strerror}") from None
+
+
 def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(target.parent)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(target)
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"cannot write output {str(target)!r}: {exc.strerror}") from None
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
