@@ -60,7 +60,6 @@ def test_inpaint_writes_a_png_the_size_of_the_image(files, astronaut, centre_mas
     assert pixels.shape == astronaut.shape
     hole = centre_mask > 0
     assert (pixels[hole] != astronaut[hole]).any(), "the hole was filled"
-    assert np.abs(pixels.astype(int) - astronaut)[~hole].max() <= np.abs(pixels.astype(int) - astronaut).max()
     far = np.ones((128, 128), bool)
     far[40:88, 40:88] = False
     np.testing.assert_array_equal(pixels[far], astronaut[far])

@@ -12,6 +12,7 @@ from support import encode
 
 from retouch import __version__
 from retouch.engines import Hooks
+from retouch.engines.classical import Telea
 from retouch.errors import Cancelled, InputError
 from retouch.imaging.io import load_picture, read_recipe
 from retouch.pipeline import fill, fill_mask
@@ -103,22 +104,30 @@ def test_fill_mask_joins_transparent_pixels():
     assert fill_mask(rgba, painted).tolist() == [[255, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 255]]
 
 
+class SizeRecordingTelea(Telea):
+    """The real Telea engine, noting the size it is handed."""
+
+    def __init__(self) -> None:
+        self.sizes: list[tuple[int, int]] = []
+
+    def fill(self, image, mask, params, seed, hooks):
+        assert image.shape[:2] == mask.shape
+        self.sizes.append((image.shape[1], image.shape[0]))
+        return super().fill(image, mask, params, seed, hooks)
+
+
 @pytest.mark.parametrize(
     ("scale", "working"),
     [({"mode": "none"}, (48, 48)), ({"mode": "manual", "width": 96, "height": 64}, (96, 64)), ({"mode": "auto"}, (48, 48))],
 )
 def test_scale_runs_the_engine_at_the_working_size_and_returns_the_box_size(scale, working, astronaut, centre_mask):
-    seen = []
-
-    def on_step(step, total, preview):
-        seen.append(step)
-
+    engine = SizeRecordingTelea()
     params = FillParams(engine="telea", bbox="auto", padding=8, scale=scale, seed=1)
-    result = fill(astronaut, centre_mask, params, hooks=Hooks(on_step=on_step))
+    result = fill(astronaut, centre_mask, params, engine=engine)
+    assert engine.sizes == [working]
     assert result.working_size == working
     assert result.recipe["working_size"] == {"width": working[0], "height": working[1]}
     assert result.pixels.shape == astronaut.shape
-    assert seen == [1]
 
 
 def test_scaled_fill_is_scaled_back_into_the_hole(astronaut, centre_mask):
@@ -129,7 +138,7 @@ def test_scaled_fill_is_scaled_back_into_the_hole(astronaut, centre_mask):
     assert np.abs(result.pixels.astype(int) - (90, 160, 30)).max() <= 4
 
 
-def test_engine_instance_is_used_and_hooks_can_cancel(astronaut, centre_mask):
+def test_a_cancelled_job_stops_before_the_engine_runs(astronaut, centre_mask):
     with pytest.raises(Cancelled):
         fill(astronaut, centre_mask, FillParams(engine="telea"), hooks=Hooks(is_cancelled=lambda: True))
 
