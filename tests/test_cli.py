@@ -234,6 +234,31 @@ def test_a_batch_mask_of_another_size_names_the_file(batch):
     assert _written(batch) == before
 
 
+def test_a_batch_never_overwrites_its_inputs(batch):
+    before = {p: p.read_bytes() for p in (batch / "pictures").iterdir()}
+    done = run_cli("inpaint", batch / "pictures", batch / "masks", "-o", batch / "pictures", "--engine", "telea")
+    assert done.returncode == 2
+    assert "would overwrite the input" in done.stderr and "a.png" in done.stderr, done.stderr
+    assert {p: p.read_bytes() for p in (batch / "pictures").iterdir()} == before
+
+
+def test_a_batch_with_two_pictures_of_one_stem_is_refused(batch, astronaut):
+    (batch / "pictures" / "a.jpg").write_bytes(encode(astronaut, "JPEG"))
+    before = _written(batch)
+    done = run_cli("inpaint", batch / "pictures", batch / "one-mask.png", "-o", batch / "out", "--engine", "telea")
+    assert done.returncode == 2
+    assert "a.jpg and a.png would both be written to" in done.stderr, done.stderr
+    assert _written(batch) == before
+
+
+def test_a_batch_with_two_masks_for_one_picture_is_refused(batch):
+    (batch / "masks" / "b.jpg").write_bytes(encode(np.zeros((128, 128), np.uint8), "JPEG"))
+    done = run_cli("inpaint", batch / "pictures", batch / "masks", "-o", batch / "out", "--engine", "telea")
+    assert done.returncode == 2
+    assert "more than one mask" in done.stderr and "b.jpg, b.png" in done.stderr, done.stderr
+    assert not (batch / "out").exists()
+
+
 def test_a_batch_picture_without_a_mask_is_named(batch):
     (batch / "masks" / "c.png").unlink()
     done = run_cli("inpaint", batch / "pictures", batch / "masks", "-o", batch / "out")

@@ -119,11 +119,37 @@ def _pairs(image: Path, mask: Path) -> list[tuple[Path, Path]]:
         raise InputError(f"folder {str(image)!r} has no pictures ({', '.join(sorted(IMAGE_SUFFIXES))})")
     if not mask.is_dir():
         return [(p, mask) for p in pictures]
-    masks = {p.stem: p for p in mask.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+    masks: dict[str, list[Path]] = {}
+    for path in sorted(mask.iterdir()):
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            masks.setdefault(path.stem, []).append(path)
     missing = [p.name for p in pictures if p.stem not in masks]
     if missing:
         raise InputError(f"no mask in {str(mask)!r} for: {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
-    return [(p, masks[p.stem]) for p in pictures]
+    for picture in pictures:
+        if len(masks[picture.stem]) > 1:
+            names = ", ".join(m.name for m in masks[picture.stem])
+            raise InputError(f"more than one mask in {str(mask)!r} for {picture.name}: {names}")
+    return [(p, masks[p.stem][0]) for p in pictures]
+
+
+def _targets(pairs: list[tuple[Path, Path]], output: Path, batch: bool) -> list[Path]:
+    """Where each result goes: a batch writes STEM.png into the output folder, but never over another
+    result or over one of its own inputs."""
+    if not batch:
+        return [output]
+    inputs = {path.resolve() for pair in pairs for path in pair}
+    written: dict[Path, Path] = {}
+    for picture, _ in pairs:
+        target = output / f"{picture.stem}.png"
+        if target in written:
+            raise InputError(f"{written[target].name} and {picture.name} would both be written to {target}")
+        if target.resolve() in inputs:
+            raise InputError(
+                f"the result for {picture.name} would overwrite the input {target}; choose another output folder"
+            )
+        written[target] = picture
+    return list(written)
 
 
 def _cmd_inpaint(args: argparse.Namespace) -> int:
@@ -141,6 +167,7 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
         raise InputError(f"output {str(args.output)!r} is a file; a batch needs a folder")
     if not batch and args.output.is_dir():
         raise InputError(f"output {str(args.output)!r} is a folder; give a file name such as out.png")
+    targets = _targets(pairs, args.output, batch)
 
     # Check every input (files, sizes, box, mask) before writing anything, so that a bad picture in a
     # batch leaves no half-done output.
@@ -154,10 +181,10 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
 
     if batch:
         _make_folder(args.output)
-    for picture_path, mask_path in tqdm(pairs, desc="inpaint", unit="image", disable=not batch, file=sys.stderr):
+    jobs = list(zip(pairs, targets, strict=True))
+    for (picture_path, mask_path), target in tqdm(jobs, desc="inpaint", unit="image", disable=not batch, file=sys.stderr):
         picture = load_picture(picture_path)
         result = fill(picture, load_mask(mask_path, picture.size), params, engine=engine)
-        target = args.output / f"{picture_path.stem}.png" if batch else args.output
         _write_atomically(target, result.png())
         if not batch:
             print(f"wrote {target} (engine {params.engine}, seed {result.seed})")
