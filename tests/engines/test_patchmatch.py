@@ -65,6 +65,15 @@ def test_texture_comes_from_the_picture(large_texture):
     assert ours[hole].std() > 0.7 * picture[~hole].std()
 
 
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_what_the_hole_held_does_not_leak_into_the_fill(size, texture, centre_mask, large_texture):
+    # removing a red object: the fill is the same whatever the object looked like
+    picture, mask = (texture, centre_mask) if size == "small" else large_texture
+    with_object = picture.copy()
+    with_object[mask > 0] = (255, 0, 0)
+    np.testing.assert_array_equal(patchmatch_fill(with_object, mask, seed=2), patchmatch_fill(picture, mask, seed=2))
+
+
 @pytest.mark.parametrize("budget", [HOLE_BUDGET, 200])
 def test_same_seed_same_pixels_other_seed_other_pixels(budget, texture, centre_mask):
     first = patchmatch_fill(texture, centre_mask, seed=11, budget=budget)

@@ -90,10 +90,10 @@ def _coarse_to_fine(
     coarse = library_inpaint(small, small_hole.astype(np.uint8) * 255, seed)
     on_stage(1, 3)
 
-    # Structure: the library's fill, upsampled. Texture: the picture's own detail above that scale.
+    # Structure: the library's fill, upsampled. Texture: the picture's own detail above that scale,
+    # measured against the same upsampled fill, so that what the hole held before leaks into nothing.
     guide = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    low = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    detail = image.astype(np.float32) - low
+    detail = image.astype(np.float32) - guide
 
     known = (~hole).astype(np.uint8)
     source = cv2.erode(known, np.ones((2 * _REACH + 1,) * 2, np.uint8), borderValue=0) > 0
@@ -101,7 +101,8 @@ def _coarse_to_fine(
         source = ~hole
     rng = np.random.default_rng(seed)
     ys, xs = np.nonzero(hole)
-    sy, sx = _match(_descriptors(guide), _descriptors(low), ys, xs, source, rng)
+    descriptors = _descriptors(guide)
+    sy, sx = _match(descriptors, descriptors, ys, xs, source, rng)
     on_stage(2, 3)
 
     result = guide
