@@ -94,6 +94,27 @@ def test_empty_mask_changes_nothing(texture):
     np.testing.assert_array_equal(out, texture)
 
 
+def test_a_hole_with_only_a_thin_strip_left_is_filled_from_it():
+    # everything but a 3-pixel strip masked: too thin to survive shrinking, so the fill works finer
+    picture = np.zeros((160, 160, 3), np.uint8)
+    picture[:, :3] = (20, 120, 240)
+    picture[:, 3:] = (255, 255, 0)
+    mask = np.full((160, 160), 255, np.uint8)
+    mask[:, :3] = 0
+    out = patchmatch_fill(picture, mask, seed=1, budget=1_000)
+    assert np.abs(out.reshape(-1, 3).astype(int) - (20, 120, 240)).max() <= 2
+
+
+@pytest.mark.parametrize("budget", [HOLE_BUDGET, 500])
+def test_a_sliver_too_thin_to_copy_from_is_an_error_not_a_black_fill(budget):
+    # the library leaves the hole black when the known area is under 3 pixels wide
+    picture = np.full((100, 100, 3), 200, np.uint8)
+    mask = np.full((100, 100), 255, np.uint8)
+    mask[:, :2] = 0
+    with pytest.raises(InputError, match="at least 3x3 pixels to copy from"):
+        patchmatch_fill(picture, mask, seed=1, budget=budget)
+
+
 def test_a_hole_with_nothing_to_copy_from_is_an_error(texture):
     with pytest.raises(InputError, match="needs some unmasked pixels"):
         patchmatch_fill(texture, np.full((128, 128), 255, np.uint8), seed=1)

@@ -63,9 +63,16 @@ def patchmatch_fill(
     x1, y1 = min(width, x + w + margin), min(height, y + h + margin)
     crop, crop_hole = image[y0:y1, x0:x1], hole[y0:y1, x0:x1]
 
+    if not _has_source(crop_hole):
+        raise InputError(
+            "patchmatch needs an unmasked area of at least 3x3 pixels to copy from; "
+            "the mask leaves only thin slivers"
+        )
     factor = 1
     while crop_hole.sum() > budget * factor * factor:
         factor *= 2
+    while factor > 1 and not _has_source(_shrink(crop_hole, factor)[1]):
+        factor //= 2  # a thin known area vanishes at this scale: work finer (slower) rather than fail
     total = 1 if factor == 1 else 3
     if factor == 1:
         filled = library_inpaint(crop, crop_hole.astype(np.uint8) * 255, seed)
@@ -82,11 +89,8 @@ def _coarse_to_fine(
     image: np.ndarray, hole: np.ndarray, factor: int, seed: int, on_stage: Callable[[int, int], None]
 ) -> np.ndarray:
     height, width = hole.shape
-    small_size = (max(8, width // factor), max(8, height // factor))
+    small_size, small_hole = _shrink(hole, factor)
     small = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA)
-    small_hole = cv2.resize(hole.astype(np.uint8) * 255, small_size, interpolation=cv2.INTER_AREA) > 0
-    if small_hole.all():
-        raise InputError("patchmatch needs some unmasked pixels to copy from; the hole covers its surroundings")
     coarse = library_inpaint(small, small_hole.astype(np.uint8) * 255, seed)
     on_stage(1, 3)
 
@@ -109,6 +113,19 @@ def _coarse_to_fine(
     result[ys, xs] += detail[sy, sx]
     on_stage(3, 3)
     return np.clip(np.rint(result), 0, 255).astype(np.uint8)
+
+
+def _has_source(hole: np.ndarray) -> bool:
+    """Whether the library has something to copy: it leaves holes black when no 3x3 block is known."""
+    known = (~hole).astype(np.uint8)
+    return bool(cv2.erode(known, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).any())
+
+
+def _shrink(hole: np.ndarray, factor: int) -> tuple[tuple[int, int], np.ndarray]:
+    """The working size at `factor` and the hole there: every pixel that touches the hole is part of it."""
+    height, width = hole.shape
+    size = (max(8, width // factor), max(8, height // factor))
+    return size, cv2.resize(hole.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0
 
 
 def _descriptors(picture: np.ndarray) -> np.ndarray:
