@@ -46,16 +46,19 @@ def scenes(draw, channels=st.sampled_from([3, 4])):
     return picture, mask
 
 
-def to_fill(picture: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """What a fill must cover: the mask and the transparent pixels. Leaves one pixel known, so that
-    engines have something to copy from (a picture with nothing known is a separate, refused case)."""
+def to_fill(picture: np.ndarray, mask: np.ndarray, grow_px: int = 0) -> np.ndarray:
+    """What a fill must cover: the mask and the transparent pixels. Keeps a 3x3 block known after the
+    mask grows, so that engines have something to copy from (nothing to copy is a separate, refused case)."""
     painted = mask.copy()
     if picture.shape[2] == 4:
         painted[picture[..., 3] == 0] = 255
-    if painted.all():
-        mask[0, 0] = painted[0, 0] = 0
+    to_mask = cv2.distanceTransform((painted == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    known = (to_mask > grow_px).astype(np.uint8)
+    if not cv2.erode(known, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).any():
+        corner = 3 + grow_px
+        mask[:corner, :corner] = painted[:corner, :corner] = 0
         if picture.shape[2] == 4:
-            picture[0, 0, 3] = 255
+            picture[:corner, :corner, 3] = 255
     return painted
 
 
@@ -82,7 +85,7 @@ def test_composite_keeps_everything_outside_the_feathered_mask(scene, grow_px, f
 def test_fill_changes_nothing_outside_the_grown_feathered_mask(scene, grow_px, feather_px, engine):
     picture, mask = scene
     params = FillParams(engine=engine, grow=grow_px, feather=feather_px, seed=3, infill={"method": "blur"})
-    painted = to_fill(picture, mask)
+    painted = to_fill(picture, mask, grow_px)
 
     result = fill(picture, mask, params)
 
