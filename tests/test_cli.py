@@ -220,7 +220,7 @@ def test_a_batch_with_one_fully_masked_picture_writes_nothing(batch):
     done = run_cli("inpaint", batch / "pictures", batch / "masks", "-o", batch / "out", "--engine", "patchmatch")
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "c.png" in lines[0] and "covers the whole 128x128 box" in lines[0], done.stderr
+    assert len(lines) == 1 and "c.png" in lines[0] and "no unmasked 3x3 area in the 128x128 box" in lines[0], done.stderr
     assert _written(batch) == before
 
 

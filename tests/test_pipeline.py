@@ -58,11 +58,19 @@ def test_mask_empty_inside_the_box_is_an_error(astronaut, centre_mask):
 
 
 @pytest.mark.parametrize("engine", ["patchmatch", "telea", "navier-stokes"])
-def test_a_fully_masked_box_is_refused_by_engines_that_copy_from_the_picture(engine, astronaut, centre_mask):
-    # telea would hand the picture back unchanged, patchmatch has nothing to copy: say so instead
-    box = BBox(x=50, y=50, width=20, height=20)  # inside the hole
-    with pytest.raises(InputError, match=rf"engine '{engine}' fills from the unmasked pixels .* whole 20x20 box"):
+@pytest.mark.parametrize("known_columns", [0, 2])
+def test_a_box_with_nothing_to_copy_is_refused_by_engines_that_copy_from_the_picture(
+    engine, known_columns, astronaut, centre_mask
+):
+    # telea would hand the picture back unchanged, patchmatch would leave it black: say so instead
+    box = BBox(x=48 - known_columns, y=50, width=20, height=20)  # inside the hole but for a sliver
+    with pytest.raises(InputError, match=rf"engine '{engine}' fills from the unmasked pixels .* no unmasked 3x3 area in the 20x20 box"):
         fill(astronaut, centre_mask, FillParams(engine=engine, bbox=box))
+
+
+def test_a_box_with_a_3x3_unmasked_area_is_filled(astronaut, centre_mask):
+    result = fill(astronaut, centre_mask, FillParams(engine="patchmatch", bbox=BBox(x=45, y=50, width=20, height=20)))
+    assert (result.pixels[50:70, 48:65] != astronaut[50:70, 48:65]).any()
 
 
 def test_mask_of_another_size_is_an_error(astronaut):

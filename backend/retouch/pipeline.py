@@ -61,10 +61,10 @@ def plan(
     region_mask = crop(wanted, box)
     if not region_mask.any():
         raise InputError("nothing to fill: the mask is empty inside the box")
-    if engine.needs_context and region_mask.all():
+    if engine.needs_context and not msk.has_unmasked_block(region_mask):
         raise InputError(
-            f"engine {engine.name!r} fills from the unmasked pixels around the hole, but the mask covers "
-            f"the whole {box[2]}x{box[3]} box; leave some of it unmasked or use a larger box"
+            f"engine {engine.name!r} fills from the unmasked pixels around the hole, but the mask leaves "
+            f"no unmasked 3x3 area in the {box[2]}x{box[3]} box; leave more of it unmasked or use a larger box"
         )
     return wanted, box
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from retouch.imaging.mask import bounds, feather, grow, ring
+from retouch.imaging.mask import bounds, feather, grow, has_unmasked_block, ring
 
 
 def _distance_to(mask: np.ndarray) -> np.ndarray:
@@ -75,3 +75,13 @@ def test_ring_is_the_band_outside_the_mask():
     band = ring(mask, 3)
     distance = _distance_to(mask)
     np.testing.assert_array_equal(band, (distance > 0) & (distance <= 3))
+
+
+def test_has_unmasked_block():
+    mask = np.full((10, 10), 255, np.uint8)
+    assert not has_unmasked_block(mask)
+    mask[:, :2] = 0  # a 2-pixel strip along the edge is not enough
+    assert not has_unmasked_block(mask)
+    mask[4:7, 2] = 0
+    assert has_unmasked_block(mask)
+    assert has_unmasked_block(np.zeros((3, 3), np.uint8))

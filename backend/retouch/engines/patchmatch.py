@@ -18,7 +18,7 @@ import numpy as np
 from patchmatch import patch_match as pm
 
 from retouch.errors import EngineError, InputError
-from retouch.imaging.mask import bounds
+from retouch.imaging.mask import bounds, has_unmasked_block
 
 #: Hole pixels the library gets to work on at once; above this the hole is filled coarse to fine.
 HOLE_BUDGET = 24_000
@@ -63,7 +63,7 @@ def patchmatch_fill(
     x1, y1 = min(width, x + w + margin), min(height, y + h + margin)
     crop, crop_hole = image[y0:y1, x0:x1], hole[y0:y1, x0:x1]
 
-    if not _has_source(crop_hole):
+    if not has_unmasked_block(crop_hole):  # the library would leave the hole black
         raise InputError(
             "patchmatch needs an unmasked area of at least 3x3 pixels to copy from; "
             "the mask leaves only thin slivers"
@@ -71,7 +71,7 @@ def patchmatch_fill(
     factor = 1
     while crop_hole.sum() > budget * factor * factor:
         factor *= 2
-    while factor > 1 and not _has_source(_shrink(crop_hole, factor)[1]):
+    while factor > 1 and not has_unmasked_block(_shrink(crop_hole, factor)[1]):
         factor //= 2  # a thin known area vanishes at this scale: work finer (slower) rather than fail
     total = 1 if factor == 1 else 3
     if factor == 1:
@@ -113,12 +113,6 @@ def _coarse_to_fine(
     result[ys, xs] += detail[sy, sx]
     on_stage(3, 3)
     return np.clip(np.rint(result), 0, 255).astype(np.uint8)
-
-
-def _has_source(hole: np.ndarray) -> bool:
-    """Whether the library has something to copy: it leaves holes black when no 3x3 block is known."""
-    known = (~hole).astype(np.uint8)
-    return bool(cv2.erode(known, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).any())
 
 
 def _shrink(hole: np.ndarray, factor: int) -> tuple[tuple[int, int], np.ndarray]:

@@ -47,3 +47,10 @@ def feather(mask: np.ndarray, radius: int) -> np.ndarray:
 def ring(mask: np.ndarray, width: int) -> np.ndarray:
     """The band of `width` pixels just outside the mask (for colour statistics of the surroundings)."""
     return (cv2.dilate(mask, _disk(width)) > 0) & (mask == 0)
+
+
+def has_unmasked_block(mask: np.ndarray, side: int = 3) -> bool:
+    """Whether some `side` x `side` square is entirely unmasked: something an engine can copy from."""
+    known = (mask == 0).astype(np.uint8)
+    square = np.ones((side, side), np.uint8)
+    return bool(cv2.erode(known, square, borderType=cv2.BORDER_CONSTANT, borderValue=0).any())
