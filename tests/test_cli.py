@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from support import encode, run_cli
+from tests.support import encode, run_cli
 
 from retouch.imaging.io import read_recipe
 

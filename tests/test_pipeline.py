@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
-from support import encode
+from tests.support import encode
 
 from retouch import __version__
 from retouch.engines import Hooks

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 from skimage import data
-from support import gradient
+from tests.support import gradient
 
 from retouch.engines import Hooks
 from retouch.engines.classical import PatchMatch
