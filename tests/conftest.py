@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from skimage import data
 
+from tests.support import bricks
+
 
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
@@ -17,8 +19,7 @@ def astronaut() -> np.ndarray:
 @pytest.fixture(scope="session")
 def texture() -> np.ndarray:
     """A 128x128 stochastic texture (bricks from skimage, coloured): detail everywhere, no flat area."""
-    bricks = cv2.resize(data.brick(), (128, 128), interpolation=cv2.INTER_AREA)
-    return np.stack([bricks, np.roll(bricks, 7, axis=1), 255 - bricks], axis=-1)
+    return bricks(128)
 
 
 @pytest.fixture

@@ -11,8 +11,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image
+from skimage import data
 
 BACKEND = Path(__file__).resolve().parents[1] / "backend"
+
+
+def bricks(side: int) -> np.ndarray:
+    """skimage's brick wall at side x side, coloured: a stochastic texture with detail everywhere."""
+    gray = cv2.resize(data.brick(), (side, side), interpolation=cv2.INTER_AREA)
+    return np.stack([gray, np.roll(gray, 7, axis=1), 255 - gray], axis=-1)
 
 
 def encode(array: np.ndarray, fmt: str = "PNG", mode: str | None = None, **save) -> bytes:

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tests.support import encode, run_cli
 
 from retouch.imaging.io import read_recipe
+from tests.support import encode, run_cli
 
 
 @pytest.fixture
 def files(tmp_path, astronaut, centre_mask) -> Path:
-    """image.png (128x128), mask.png and an output folder that does not exist yet."""
+    """image.png (128x128) and mask.png (a 32x32 hole in the middle)."""
     (tmp_path / "image.png").write_bytes(encode(astronaut))
     (tmp_path / "mask.png").write_bytes(encode(centre_mask))
     return tmp_path
@@ -24,7 +24,7 @@ def files(tmp_path, astronaut, centre_mask) -> Path:
 
 @pytest.fixture
 def batch(tmp_path, astronaut, texture) -> Path:
-    """pictures/{a.png,b.jpg,c.png} of two sizes, masks/{a,b,c}.png matched by stem, and one-mask.png."""
+    """pictures/{a.png,b.jpg,c.png} (128x128), masks/{a,b,c}.png matched by stem, and one-mask.png."""
     pictures, masks = tmp_path / "pictures", tmp_path / "masks"
     pictures.mkdir()
     masks.mkdir()

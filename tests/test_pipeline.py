@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
-from tests.support import encode
 
 from retouch import __version__
 from retouch.engines import Hooks
@@ -17,6 +16,7 @@ from retouch.errors import Cancelled, InputError
 from retouch.imaging.io import load_picture, read_recipe
 from retouch.pipeline import fill, fill_mask
 from retouch.recipe import BBox, FillParams
+from tests.support import encode
 
 
 def test_fills_the_hole_and_keeps_the_rest(astronaut, centre_mask):

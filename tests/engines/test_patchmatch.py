@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
-from skimage import data
-from tests.support import gradient
 
 from retouch.engines import Hooks
 from retouch.engines.classical import PatchMatch
 from retouch.engines.patchmatch import HOLE_BUDGET, library_inpaint, patchmatch_fill
 from retouch.errors import Cancelled, InputError
 from retouch.recipe import FillParams
+from tests.support import bricks, gradient
 
 
 @pytest.fixture(scope="module")
 def large_texture() -> tuple[np.ndarray, np.ndarray]:
     """A 320x320 coloured brick wall with a 160x160 hole: more hole pixels than the library's budget,
     so the fill goes coarse to fine."""
-    bricks = cv2.resize(data.brick(), (320, 320), interpolation=cv2.INTER_AREA)
-    picture = np.stack([bricks, np.roll(bricks, 7, axis=1), 255 - bricks], axis=-1)
+    picture = bricks(320)
     mask = np.zeros((320, 320), np.uint8)
     mask[80:240, 80:240] = 255
     assert (mask > 0).sum() > HOLE_BUDGET

@@ -10,10 +10,10 @@ import zlib
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
-from tests.support import encode
 
 from retouch.errors import InputError
 from retouch.imaging.io import a1111_parameters, encode_png, load_mask, load_picture, read_recipe
+from tests.support import encode
 
 ORIENTATION = 0x0112
 
