@@ -259,6 +259,16 @@ def test_a_batch_with_two_masks_for_one_picture_is_refused(batch):
     assert not (batch / "out").exists()
 
 
+def test_one_mask_for_all_that_does_not_fit_a_picture_names_the_picture(batch, texture):
+    (batch / "pictures" / "d.png").write_bytes(encode(texture[:100, :90].copy()))
+    before = _written(batch)
+    done = run_cli("inpaint", batch / "pictures", batch / "one-mask.png", "-o", batch / "out")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines == ["retouch: error: d.png: mask 'one-mask.png' is 128x128 but the image is 90x100; they must match"]
+    assert _written(batch) == before
+
+
 def test_a_batch_picture_without_a_mask_is_named(batch):
     (batch / "masks" / "c.png").unlink()
     done = run_cli("inpaint", batch / "pictures", batch / "masks", "-o", batch / "out")

@@ -186,8 +186,8 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
     # batch leaves no half-done output.
     for picture_path, mask_path in pairs:
         picture = load_picture(picture_path, what=f"image {picture_path.name!r}")
-        mask = load_mask(mask_path, picture.size, what=f"mask {mask_path.name!r}")
         try:
+            mask = load_mask(mask_path, picture.size, what=f"mask {mask_path.name!r}")
             plan(picture.pixels, mask, params, engine)
         except InputError as exc:
             raise InputError(f"{picture_path.name}: {exc.message}") from None
