@@ -58,6 +58,17 @@ def test_exif_orientation_is_applied():
     assert kept[0x010F] == "RetouchCam"
 
 
+def test_a_broken_exif_block_does_not_stop_the_picture(astronaut):
+    data = encode(astronaut, "JPEG", quality=95, exif=b"Exif\x00\x00garbage, not a TIFF header")
+    picture = load_picture(data)
+    assert picture.size == (128, 128)
+    assert np.abs(picture.pixels.astype(int) - astronaut).mean() < 4
+    assert picture.exif is None, "the unreadable block is dropped, not copied into the result"
+    mask = np.zeros((128, 128), np.uint8)
+    mask[:64] = 255
+    np.testing.assert_array_equal(load_mask(encode(mask, "JPEG", exif=b"Exif\x00\x00junk-junk"), (128, 128))[:60], 255)
+
+
 def test_palette_with_transparency_becomes_rgba():
     rgba = np.zeros((16, 16, 4), np.uint8)
     rgba[..., :3] = (10, 200, 30)

@@ -65,6 +65,21 @@ def _open(data: bytes | Path, what: str, max_pixels: int) -> Image.Image:
     return image
 
 
+def _oriented(image: Image.Image) -> tuple[Image.Image, Image.Exif]:
+    """The picture turned as its EXIF orientation says, and its EXIF without the orientation tag.
+
+    A broken EXIF block (some cameras and editors write them) does not make the pixels unreadable:
+    the picture is used as stored and the unreadable metadata is dropped.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns about each corrupt EXIF entry it skips
+        try:
+            turned = ImageOps.exif_transpose(image) or image
+            return turned, turned.getexif()
+        except Exception:  # Pillow's EXIF parser raises SyntaxError, ValueError, struct.error, ...
+            return image, Image.Exif()
+
+
 def _to_8bit(image: Image.Image) -> Image.Image:
     """Any mode to RGB or RGBA, 8 bits per channel."""
     if image.mode in ("RGB", "RGBA"):
@@ -91,8 +106,7 @@ def load_picture(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, wh
     """Decode an image to RGB(A) uint8 with its EXIF orientation applied."""
     image = _open(data, what, max_pixels)
     icc = image.info.get("icc_profile")
-    image = ImageOps.exif_transpose(image) or image  # also drops the orientation tag
-    exif = image.getexif()
+    image, exif = _oriented(image)
     exif_bytes = exif.tobytes() if len(exif) else None
     if image.mode == "CMYK":
         icc = None  # the profile describes CMYK, not the RGB we hand on
@@ -105,7 +119,7 @@ def load_mask(
 ) -> np.ndarray:
     """A mask as HxW uint8, 255 = fill. Luminance above 127 fills; an RGBA mask uses its alpha."""
     image = _open(data, what, max_pixels)
-    image = ImageOps.exif_transpose(image) or image
+    image, _ = _oriented(image)
     if image.size != size:
         raise InputError(
             f"{what} is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; they must match"
