@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +16,8 @@ from retouch.errors import InputError
 DEFAULT_MAX_PIXELS = 64_000_000  # 8000 x 8000
 RECIPE_KEY = "retouch"
 MASK_THRESHOLD = 127
+ORIENTATION_TAG = 0x0112
+Z_RLE = 3  # zlib strategy: as small as the default at level 1 for photos, and faster
 
 
 @dataclass
@@ -25,7 +27,8 @@ class Picture:
     pixels: np.ndarray  # HxWx3 or HxWx4 uint8
     exif: bytes | None = None
     icc_profile: bytes | None = None
-    info: dict = field(default_factory=dict)
+    #: the bytes were a PNG already holding exactly these pixels (8-bit RGB/RGBA, upright)
+    is_plain_png: bool = False
 
     @property
     def size(self) -> tuple[int, int]:
@@ -65,8 +68,9 @@ def _open(data: bytes | Path, what: str, max_pixels: int) -> Image.Image:
     return image
 
 
-def _oriented(image: Image.Image) -> tuple[Image.Image, Image.Exif]:
-    """The picture turned as its EXIF orientation says, and its EXIF without the orientation tag.
+def _oriented(image: Image.Image) -> tuple[Image.Image, Image.Exif, int]:
+    """The picture turned as its EXIF orientation says, its EXIF without the orientation tag, and the
+    orientation it had (1 = as stored).
 
     A broken EXIF block (some cameras and editors write them) does not make the pixels unreadable:
     the picture is used as stored and the unreadable metadata is dropped.
@@ -74,10 +78,11 @@ def _oriented(image: Image.Image) -> tuple[Image.Image, Image.Exif]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow warns about each corrupt EXIF entry it skips
         try:
+            orientation = image.getexif().get(ORIENTATION_TAG, 1)
             turned = ImageOps.exif_transpose(image) or image
-            return turned, turned.getexif()
+            return turned, turned.getexif(), orientation
         except Exception:  # Pillow's EXIF parser raises SyntaxError, ValueError, struct.error, ...
-            return image, Image.Exif()
+            return image, Image.Exif(), 1
 
 
 def _to_8bit(image: Image.Image) -> Image.Image:
@@ -106,12 +111,13 @@ def load_picture(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, wh
     """Decode an image to RGB(A) uint8 with its EXIF orientation applied."""
     image = _open(data, what, max_pixels)
     icc = image.info.get("icc_profile")
-    image, exif = _oriented(image)
+    plain = image.format == "PNG" and image.mode in ("RGB", "RGBA")
+    image, exif, orientation = _oriented(image)
     exif_bytes = exif.tobytes() if len(exif) else None
     if image.mode == "CMYK":
         icc = None  # the profile describes CMYK, not the RGB we hand on
     pixels = np.array(_to_8bit(image), dtype=np.uint8)
-    return Picture(pixels=pixels, exif=exif_bytes, icc_profile=icc)
+    return Picture(pixels=pixels, exif=exif_bytes, icc_profile=icc, is_plain_png=plain and orientation == 1)
 
 
 def load_mask(
@@ -119,7 +125,7 @@ def load_mask(
 ) -> np.ndarray:
     """A mask as HxW uint8, 255 = fill. Luminance above 127 fills; an RGBA mask uses its alpha."""
     image = _open(data, what, max_pixels)
-    image, _ = _oriented(image)
+    image, _, _ = _oriented(image)
     if image.size != size:
         raise InputError(
             f"{what} is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; they must match"
@@ -179,7 +185,7 @@ def encode_png(
         info.add_itxt(RECIPE_KEY, json.dumps(recipe, sort_keys=True))
         info.add_itxt("parameters", a1111_parameters(recipe))
     buffer = io.BytesIO()
-    kwargs: dict = {"pnginfo": info, "compress_level": 1}
+    kwargs: dict = {"pnginfo": info, "compress_level": 1, "compress_type": Z_RLE}
     if exif:
         kwargs["exif"] = exif
     if icc_profile:
