@@ -1,10 +1,36 @@
-"""Shared test set-up: GPU tests are skipped where there is no CUDA device; tiny diffusion models are built once."""
+"""Shared test set-up: pictures made in code (a photograph, a texture, a mask), tiny diffusion models built
+once per session, and GPU tests skipped where there is no CUDA device."""
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
+from skimage import data
 
-pytest_plugins = ["tests.diffusion_fixtures"]
+from tests.support import bricks
+
+pytest_plugins = ["tests.diffusion_fixtures"]  # tiny diffusion pipelines of every family, built once per session
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    """skimage's astronaut at 128x128: a real photograph with faces, edges and flat areas."""
+    return cv2.resize(data.astronaut(), (128, 128), interpolation=cv2.INTER_AREA)
+
+
+@pytest.fixture(scope="session")
+def texture() -> np.ndarray:
+    """A 128x128 stochastic texture (bricks from skimage, coloured): detail everywhere, no flat area."""
+    return bricks(128)
+
+
+@pytest.fixture
+def centre_mask() -> np.ndarray:
+    """A 128x128 mask with a 32x32 square hole in the middle."""
+    mask = np.zeros((128, 128), np.uint8)
+    mask[48:80, 48:80] = 255
+    return mask
 
 
 def _cuda_available() -> bool:
