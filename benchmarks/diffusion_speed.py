@@ -216,12 +216,14 @@ def stage_overhead(repeats: int) -> list[dict]:
             encode.append(time.perf_counter() - start)
         latents = torch.randn(1, 4, size // 8, size // 8)
         latents_to_rgb(latents, fmt)
-        start = time.perf_counter()
-        for _ in range(30 // PREVIEW_EVERY + 1):
-            latents_to_rgb(latents, fmt)
-        previews = time.perf_counter() - start
+        previews = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(30 // PREVIEW_EVERY + 1):
+                latents_to_rgb(latents, fmt)
+            previews.append(time.perf_counter() - start)
         rows.append({"size": size, "stages": statistics.median(stages) * 1000,
-                     "png": statistics.median(encode) * 1000, "previews": previews * 1000})
+                     "png": statistics.median(encode) * 1000, "previews": statistics.median(previews) * 1000})
     return rows
 
 
