@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from retouch.catalog import Catalog, CatalogEntry, all_engines, load_catalog, save_catalog
-from retouch.engines import Hooks
+from retouch.engines import ENGINES, Hooks
 from retouch.errors import Cancelled, EngineError, InputError
 from retouch.imaging.io import read_recipe
 from retouch.imaging.mask import feather
@@ -293,8 +293,8 @@ def test_listing_engines_loads_no_weights(tiny_catalog):
 
     report = json.loads(out.stdout)
     assert report["torch"] is False
-    assert report["n"] == 3 + len(ALL)
-    assert report["present"][3:] == [True] * len(ALL)
+    assert report["n"] == len(ENGINES) + len(ALL)
+    assert report["present"][len(ENGINES):] == [True] * len(ALL)
 
 
 def test_capabilities_show_family_presence_and_defaults(tiny_catalog):
