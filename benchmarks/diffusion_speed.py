@@ -8,7 +8,7 @@ through Retouch's own loading code. Each job (30 steps, 512² for SD 1.5, 1024²
   recipe) on the loaded engine, and
 - bare: the same diffusers pipeline object called directly with the same size, steps, sampler and seed,
 
-on the same device, alternating, after a warm-up. The table shows median seconds and the ratio (goal <= 1.05).
+on the same device, alternating in ABBA order, after a warm-up. The table shows median seconds and the ratio (goal <= 1.05).
 Random weights run exactly as fast as trained ones.
 
     python benchmarks/diffusion_speed.py            # on a CUDA machine
@@ -165,9 +165,13 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, ste
 
     through_retouch(), bare()  # warm-up: kernels, allocator, caches
     ours, theirs = [], []
-    for _ in range(repeats):
-        ours.append(through_retouch())
-        theirs.append(bare())
+    for index in range(repeats):  # ABBA order, so drift and whatever follows a run weigh on both alike
+        if index % 2 == 0:
+            ours.append(through_retouch())
+            theirs.append(bare())
+        else:
+            theirs.append(bare())
+            ours.append(through_retouch())
     engine.unload()
     return {
         "model": f"{kind}-inpaint{' (tiny)' if tiny else ''}", "size": f"{size}²", "steps": steps,
