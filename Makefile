@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	touch $@
 
 run: $(STAMP)
-	$(BIN)/retouch demo
+	$(BIN)/retouch serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

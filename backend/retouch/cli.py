@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from retouch import __version__
 from retouch.errors import InputError, RetouchError
 from retouch.recipe import INFILL_METHODS, BBox, FillParams, Scale, describe_validation_error
 
@@ -74,6 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="fill a bundled picture and say where the result went")
     demo.add_argument("-o", "--output", type=Path, default=Path("out/demo.png"))
     demo.set_defaults(run=_cmd_demo)
+
+    serve = sub.add_parser("serve", help="start the server and the canvas (http://127.0.0.1:8000)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (beyond loopback needs --token)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", type=Path, default=None, help="SQLite file and pictures (default ./data)")
+    serve.add_argument("--token", default=None, help="access token (or RETOUCH_TOKEN)")
+    serve.add_argument("--workers-per-device", type=int, default=None)
+    serve.add_argument("--max-upload-mb", type=int, default=None, help="largest upload in MB")
+    serve.add_argument("--max-pixels", type=int, default=None, help="largest picture in pixels")
+    serve.add_argument("--catalog", type=Path, default=None, help="model catalog YAML")
+    serve.add_argument("--engine-plugin", action="append", default=None, help="extra engine as module:Class")
+    serve.set_defaults(run=_cmd_serve)
 
     engines = sub.add_parser("engines", help="list the engines and what each can do")
     engines.add_argument("--json", action="store_true", help="print JSON")
@@ -166,6 +179,31 @@ def _write_atomically(target: Path, data: bytes) -> None:
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     temporary.write_bytes(data)
     temporary.replace(target)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from retouch.server.app import create_app
+    from retouch.server.settings import Settings
+
+    try:
+        settings = Settings.from_env(
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            token=args.token,
+            workers_per_device=args.workers_per_device,
+            max_upload_bytes=args.max_upload_mb * 1024 * 1024 if args.max_upload_mb else None,
+            max_pixels=args.max_pixels,
+            catalog=args.catalog,
+            engine_plugins=args.engine_plugin,
+        )
+    except ValidationError as exc:
+        raise InputError(describe_validation_error(exc)) from None
+    print(f"Retouch {__version__} on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

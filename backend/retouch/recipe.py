@@ -120,15 +120,36 @@ class FillParams(Strict):
         return value.strip()
 
 
-def describe_validation_error(error: ValidationError) -> str:
+_REQUEST_PARTS = {"body", "query", "path", "header"}
+
+
+def _where(location: tuple) -> str:
+    """`bbox.width` from pydantic's location, without request parts and union member tags."""
+    parts = [str(p) for p in location if p not in _REQUEST_PARTS]
+    parts = [p for p in parts if not ("[" in p or p[:1].isupper())]  # e.g. "BBox", "literal['auto']"
+    return ".".join(parts) or "input"
+
+
+def describe_errors(errors: list[dict]) -> str:
     """One line naming each bad field, its value and what is allowed."""
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "input"
-        message = item["msg"].removeprefix("Value error, ")
-        value = item.get("input")
-        shown = repr(value) if not isinstance(value, dict) else "{...}"
+    # For a union (e.g. a box or "auto"), report the branch that matched the input's shape.
+    errors = [e for e in errors if not (e["type"] == "literal_error" and isinstance(e.get("input"), dict))]
+    parts: list[str] = []
+    for item in errors:
+        where = _where(tuple(item.get("loc", ())))
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling)"
+        if item["type"] == "missing" or "input" not in item:
+            parts.append(f"{where}: {message}")
+            continue
+        value = item["input"]
+        shown = "{...}" if isinstance(value, dict) else repr(value)
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        parts.append(f"{where}: {message} (got {shown})" if "input" in item else f"{where}: {message}")
-    return "; ".join(parts)
+        parts.append(f"{where}: {message} (got {shown})")
+    return "; ".join(dict.fromkeys(parts)) or "invalid input"
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    return describe_errors(error.errors())

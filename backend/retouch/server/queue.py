@@ -1,0 +1,200 @@
+"""The job queue. Routes and workers only see `JobQueue`; `SqliteJobQueue` is the embedded default.
+
+A Redis-backed queue with workers on other machines implements the same protocol later.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from retouch.server.schemas import ErrorPublic, JobCreate, JobPublic, JobResult, JobStatus, Progress
+from retouch.server.store import Database, new_id, now
+
+#: A job interrupted by a server stop is run again this many times in all, then failed.
+MAX_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A job a worker took: its id, the request to run and how many times it was started."""
+
+    id: str
+    request: JobCreate
+    attempts: int
+    session: str | None
+
+
+class JobQueue(Protocol):
+    def submit(self, request: JobCreate, session: str | None) -> JobPublic: ...
+    def peek(self, limit: int) -> list[Claimed]: ...
+    def start(self, job_id: str, device: str) -> bool: ...
+    def progress(self, job_id: str, step: int, total: int) -> None: ...
+    def succeed(self, job_id: str, result_image: str, seed: int) -> None: ...
+    def fail(self, job_id: str, error: ErrorPublic) -> None: ...
+    def cancel(self, job_id: str) -> JobStatus | None: ...
+    def mark_canceled(self, job_id: str) -> None: ...
+    def get(self, job_id: str) -> JobPublic | None: ...
+    def get_many(self, job_ids: list[str]) -> list[JobPublic]: ...
+    def session_of(self, job_id: str) -> str | None: ...
+    def session_of(self, job_id: str) -> str | None:
+        rows = self._db.query("SELECT session FROM jobs WHERE id = ?", (job_id,))
+        return rows[0]["session"] if rows else None
+
+    def session_jobs(self, session: str) -> list[JobPublic]: ...
+    def list(self, status: JobStatus | None, limit: int, offset: int) -> tuple[list[JobPublic], int]: ...
+    def counts(self) -> dict[str, int]: ...
+    def recover(self) -> tuple[int, int]: ...
+
+
+def _time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class SqliteJobQueue:
+    """Jobs as rows; every state change is one conditional UPDATE, so no job runs twice to completion."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _public(self, row: sqlite3.Row, position: int | None = None) -> JobPublic:
+        error = None
+        if row["error_code"]:
+            error = ErrorPublic(code=row["error_code"], message=row["error_message"] or "")
+        return JobPublic(
+            id=row["id"],
+            status=JobStatus(row["status"]),
+            engine=row["engine"],
+            position=position,
+            progress=Progress(step=row["step"], total=row["total"]),
+            result=JobResult(image=row["result_image"]) if row["result_image"] else None,
+            seed=row["seed"],
+            error=error,
+            priority=row["priority"],
+            created_at=_time(row["created_at"]),  # type: ignore[arg-type]
+            started_at=_time(row["started_at"]),
+            finished_at=_time(row["finished_at"]),
+        )
+
+    def _position(self, row: sqlite3.Row) -> int | None:
+        if row["status"] != JobStatus.queued.value:
+            return None
+        rows = self._db.query(
+            "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND (priority > ? OR (priority = ? AND seq < ?))",
+            (row["priority"], row["priority"], row["seq"]),
+        )
+        return int(rows[0][0])
+
+    def submit(self, request: JobCreate, session: str | None) -> JobPublic:
+        job_id = new_id()
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO jobs (id, session, status, priority, engine, request, created_at)"
+                " VALUES (?, ?, 'queued', ?, ?, ?, ?)",
+                (job_id, session, request.priority, request.engine, request.model_dump_json(), now()),
+            )
+        job = self.get(job_id)
+        assert job is not None
+        return job
+
+    def peek(self, limit: int) -> list[Claimed]:
+        rows = self._db.query(
+            "SELECT id, request, attempts, session FROM jobs WHERE status = 'queued'"
+            " ORDER BY priority DESC, seq LIMIT ?",
+            (limit,),
+        )
+        return [
+            Claimed(r["id"], JobCreate.model_validate_json(r["request"]), r["attempts"], r["session"]) for r in rows
+        ]
+
+    def start(self, job_id: str, device: str) -> bool:
+        with self._db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET status = 'running', device = ?, started_at = ?, attempts = attempts + 1,"
+                " step = 0, total = 0 WHERE id = ? AND status = 'queued'",
+                (device, now(), job_id),
+            )
+        return cursor.rowcount == 1
+
+    def progress(self, job_id: str, step: int, total: int) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET step = ?, total = ? WHERE id = ? AND status = 'running'", (step, total, job_id)
+            )
+
+    def _finish(self, job_id: str, status: JobStatus, **fields: object) -> None:
+        assignments = "".join(f", {name} = ?" for name in fields)
+        with self._db.transaction() as conn:
+            conn.execute(
+                f"UPDATE jobs SET status = ?, finished_at = ?{assignments} WHERE id = ? AND status = 'running'",
+                (status.value, now(), *fields.values(), job_id),
+            )
+
+    def succeed(self, job_id: str, result_image: str, seed: int) -> None:
+        self._finish(job_id, JobStatus.succeeded, result_image=result_image, seed=seed)
+        with self._db.transaction() as conn:  # a finished job shows full progress
+            conn.execute("UPDATE jobs SET total = MAX(total, 1), step = MAX(total, 1) WHERE id = ?", (job_id,))
+
+    def fail(self, job_id: str, error: ErrorPublic) -> None:
+        self._finish(job_id, JobStatus.failed, error_code=error.code, error_message=error.message)
+
+    def cancel(self, job_id: str) -> JobStatus | None:
+        """Cancel a queued job at once; for a running one only report `running` (its worker stops it)."""
+        with self._db.transaction() as conn:
+            rows = conn.execute("SELECT status FROM jobs WHERE id = ?", (job_id,)).fetchall()
+            if not rows:
+                return None
+            status = JobStatus(rows[0]["status"])
+            if status is JobStatus.queued:
+                conn.execute(
+                    "UPDATE jobs SET status = 'canceled', finished_at = ? WHERE id = ? AND status = 'queued'",
+                    (now(), job_id),
+                )
+        return status
+
+    def mark_canceled(self, job_id: str) -> None:
+        self._finish(job_id, JobStatus.canceled)
+
+    def get(self, job_id: str) -> JobPublic | None:
+        rows = self._db.query("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        return self._public(rows[0], self._position(rows[0])) if rows else None
+
+    def get_many(self, job_ids: list[str]) -> list[JobPublic]:
+        jobs = (self.get(job_id) for job_id in dict.fromkeys(job_ids))
+        return [job for job in jobs if job is not None]
+
+    def session_of(self, job_id: str) -> str | None:
+        rows = self._db.query("SELECT session FROM jobs WHERE id = ?", (job_id,))
+        return rows[0]["session"] if rows else None
+
+    def session_jobs(self, session: str) -> list[JobPublic]:
+        rows = self._db.query("SELECT * FROM jobs WHERE session = ? ORDER BY seq", (session,))
+        return [self._public(row, self._position(row)) for row in rows]
+
+    def list(self, status: JobStatus | None, limit: int, offset: int) -> tuple[list[JobPublic], int]:
+        where, params = ("WHERE status = ?", (status.value,)) if status else ("", ())
+        total = int(self._db.query(f"SELECT COUNT(*) FROM jobs {where}", params)[0][0])
+        rows = self._db.query(f"SELECT * FROM jobs {where} ORDER BY seq DESC LIMIT ? OFFSET ?", (*params, limit, offset))
+        return [self._public(row, self._position(row)) for row in rows], total
+
+    def counts(self) -> dict[str, int]:
+        rows = self._db.query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+        counts = {status.value: 0 for status in JobStatus}
+        counts.update({row["status"]: row["n"] for row in rows})
+        return counts
+
+    def recover(self) -> tuple[int, int]:
+        """After a stop: re-queue jobs that were running once; fail those already started twice."""
+        with self._db.transaction() as conn:
+            failed = conn.execute(
+                "UPDATE jobs SET status = 'failed', finished_at = ?, error_code = 'interrupted',"
+                " error_message = ? WHERE status = 'running' AND attempts >= ?",
+                (now(), f"the server stopped while this job ran, {MAX_ATTEMPTS} times; not retried again",
+                 MAX_ATTEMPTS),
+            ).rowcount
+            requeued = conn.execute(
+                "UPDATE jobs SET status = 'queued', step = 0, total = 0, device = NULL WHERE status = 'running'"
+            ).rowcount
+        return requeued, failed

@@ -1,0 +1,57 @@
+"""Pictures in and out. Uploads are decoded and checked, then kept as PNG (EXIF and ICC preserved)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, UploadFile
+from fastapi.responses import FileResponse
+from starlette.concurrency import run_in_threadpool
+
+from retouch.imaging.io import encode_png, load_picture
+from retouch.server.deps import SettingsDep, StoreDep
+from retouch.server.errors import ApiError
+from retouch.server.schemas import ID_PATTERN, ErrorPublic, ImagePublic
+
+router = APIRouter(prefix="/images", tags=["images"])
+
+ImageId = Annotated[str, Path(pattern=ID_PATTERN, description="Image id.")]
+_CHUNK = 1 << 20
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ImagePublic,
+    responses={413: {"model": ErrorPublic}, 422: {"model": ErrorPublic}},
+)
+async def upload_image(file: UploadFile, store: StoreDep, settings: SettingsDep) -> ImagePublic:
+    """Upload a picture or a mask (PNG, JPEG, WebP, TIFF, ...). Returns its id and size."""
+    data = bytearray()
+    while chunk := await file.read(_CHUNK):
+        data += chunk
+        if len(data) > settings.max_upload_bytes:
+            raise ApiError(413, "too_large", f"file: uploads are limited to {settings.max_upload_bytes} bytes")
+
+    def decode_and_keep() -> ImagePublic:
+        picture = load_picture(bytes(data), max_pixels=settings.max_pixels, what=f"file {file.filename or ''!r}")
+        png = encode_png(picture.pixels, exif=picture.exif, icc_profile=picture.icc_profile)
+        width, height = picture.size
+        stored = store.add(png, width, height, picture.has_alpha, kind="upload")
+        return ImagePublic(id=stored.id, width=width, height=height, has_alpha=stored.has_alpha)
+
+    return await run_in_threadpool(decode_and_keep)
+
+
+@router.get(
+    "/{image_id}",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}}, 404: {"model": ErrorPublic}},
+)
+async def get_image(image_id: ImageId, store: StoreDep) -> FileResponse:
+    """The picture as PNG; results carry their recipe in the `retouch` and `parameters` text chunks."""
+    image = store.get(image_id)
+    if image is None:
+        raise ApiError(404, "not_found", f"no image with id {image_id!r}")
+    return FileResponse(store.path(image), media_type="image/png", filename=f"{image_id}.png",
+                        content_disposition_type="inline")

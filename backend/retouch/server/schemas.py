@@ -1,0 +1,161 @@
+"""The server's public shapes: one family per resource (`...Create` in, `...Public` out) and the events."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from retouch.recipe import FillParams
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+Id = Annotated[str, Field(pattern=ID_PATTERN, description="An id the server gave out.")]
+
+
+class JobStatus(str, enum.Enum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    canceled = "canceled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.succeeded, JobStatus.failed, JobStatus.canceled)
+
+
+class ErrorPublic(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. `invalid_input`, `not_found`.")
+    message: str = Field(description="What was wrong, naming the field and value.")
+
+
+class ImagePublic(BaseModel):
+    id: str
+    width: int
+    height: int
+    has_alpha: bool
+
+
+class JobCreate(FillParams):
+    """A fill job: the recipe plus which stored pictures to work on and how urgent it is."""
+
+    image: Id = Field(description="Id of the uploaded picture.")
+    mask: Id | None = Field(None, description="Id of the uploaded mask (white = fill); optional if alpha says.")
+    priority: int = Field(0, ge=-100, le=100, description="Higher runs first; 100 = invoke at the front.")
+
+
+class Progress(BaseModel):
+    step: int = 0
+    total: int = 0
+
+
+class JobResult(BaseModel):
+    image: str = Field(description="Id of the result picture (GET /api/v1/images/{id}).")
+
+
+class JobPublic(BaseModel):
+    id: str
+    status: JobStatus
+    engine: str
+    position: int | None = Field(None, description="Jobs ahead of this one while it is queued.")
+    progress: Progress = Field(default_factory=Progress)
+    result: JobResult | None = None
+    seed: int | None = Field(None, description="The seed used (known once the job ran).")
+    error: ErrorPublic | None = None
+    priority: int = 0
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class JobAccepted(BaseModel):
+    id: str
+    status: Literal["queued"] = "queued"
+    position: int
+
+
+class JobsPublic(BaseModel):
+    data: list[JobPublic]
+    count: int = Field(description="Jobs matching the filter, over all pages.")
+
+
+class EnginePublic(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    description: str
+    needs_weights: bool
+    takes_prompt: bool
+    native_size: int | None
+    grid: int
+
+
+class HealthPublic(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    devices: list[dict[str, Any]]
+    queue: dict[str, int]
+
+
+# Events: a discriminated union on `type`. Progress may be dropped for a slow client; the rest may not.
+
+
+class _Event(BaseModel):
+    job_id: str
+
+
+class JobQueuedEvent(_Event):
+    type: Literal["job.queued"] = "job.queued"
+    position: int
+
+
+class JobStartedEvent(_Event):
+    type: Literal["job.started"] = "job.started"
+    device: str
+
+
+class JobProgressEvent(_Event):
+    type: Literal["job.progress"] = "job.progress"
+    step: int
+    total: int
+    preview: str | None = Field(None, description="Small JPEG as a data URL.")
+
+
+class JobSucceededEvent(_Event):
+    type: Literal["job.succeeded"] = "job.succeeded"
+    result: JobResult
+    seed: int
+
+
+class JobFailedEvent(_Event):
+    type: Literal["job.failed"] = "job.failed"
+    error: ErrorPublic
+
+
+class JobCanceledEvent(_Event):
+    type: Literal["job.canceled"] = "job.canceled"
+
+
+class QueueStatusEvent(BaseModel):
+    type: Literal["queue.status"] = "queue.status"
+    pending: int
+    running: int
+
+
+JobEvent = Annotated[
+    JobQueuedEvent | JobStartedEvent | JobProgressEvent | JobSucceededEvent | JobFailedEvent | JobCanceledEvent,
+    Field(discriminator="type"),
+]
+Event = JobEvent | QueueStatusEvent
+
+
+class Subscribe(BaseModel):
+    """What a websocket client sends: the jobs it cares about, or all of its session's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["subscribe", "unsubscribe"]
+    job_ids: list[Annotated[str, Field(pattern=ID_PATTERN)]] = Field(default_factory=list, max_length=1000)
+    all: bool = Field(False, description="All jobs of this connection's session (`?session=` on connect).")

@@ -1,0 +1,126 @@
+"""A real Retouch server on 127.0.0.1 (uvicorn in a thread) and helpers to talk to it."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+import websockets
+from PIL import Image
+
+from retouch.engines import ENGINES
+from retouch.server.app import create_app
+from retouch.server.settings import Settings
+from tests.server.engines import BrokenEngine, InvertEngine, SlowEngine
+
+TEST_ENGINES = {**ENGINES, "slow": SlowEngine, "invert": InvertEngine, "broken": BrokenEngine}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, base: str, app) -> None:
+        self.base = base
+        self.app = app
+        self.ws_url = base.replace("http://", "ws://") + "/api/v1/ws"
+        self.http = httpx.Client(base_url=base, timeout=30)
+
+    def upload(self, pixels: np.ndarray, fmt: str = "PNG") -> dict:
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, fmt)
+        response = self.http.post("/api/v1/images", files={"file": ("picture.png", buffer.getvalue())})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def submit(self, **job) -> httpx.Response:
+        return self.http.post("/api/v1/jobs", json=job)
+
+    def wait(self, job_id: str, timeout: float = 60) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.http.get(f"/api/v1/jobs/{job_id}").json()
+            if job["status"] in ("succeeded", "failed", "canceled"):
+                return job
+            time.sleep(0.02)
+        raise AssertionError(f"job {job_id} did not finish in {timeout} s: {job}")
+
+    def image(self, image_id: str) -> np.ndarray:
+        response = self.http.get(f"/api/v1/images/{image_id}")
+        assert response.status_code == 200
+        return np.asarray(Image.open(io.BytesIO(response.content)))
+
+
+@contextmanager
+def live_server(data_dir: Path, engines=None, **settings) -> Iterator[LiveServer]:
+    port = free_port()
+    app = create_app(Settings(port=port, data_dir=data_dir, **settings), engines=engines or TEST_ENGINES)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    live = LiveServer(f"http://127.0.0.1:{port}", app)
+    try:
+        yield live
+    finally:
+        live.http.close()
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    with live_server(tmp_path / "data") as live:
+        yield live
+
+
+@pytest.fixture
+def picture() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:96, 0:128]
+    base = np.stack([x * 2, y * 2, (x + y)], axis=-1).astype(np.int32)
+    return np.clip(base + rng.integers(0, 20, base.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def hole() -> np.ndarray:
+    mask = np.zeros((96, 128), np.uint8)
+    mask[30:60, 40:90] = 255
+    return mask
+
+
+@pytest.fixture
+def uploaded(server: LiveServer, picture: np.ndarray, hole: np.ndarray) -> tuple[str, str]:
+    return server.upload(picture)["id"], server.upload(hole)["id"]
+
+
+async def collect(ws_url: str, subscribe: dict, until: set[str], count: int, timeout: float = 60) -> list[dict]:
+    """Events on one connection until `count` jobs reached a type in `until`."""
+    events: list[dict] = []
+    finished: set[str] = set()
+    async with websockets.connect(ws_url, max_size=None) as socket_:
+        await socket_.send(json.dumps(subscribe))
+        async with asyncio.timeout(timeout):
+            while len(finished) < count:
+                event = json.loads(await socket_.recv())
+                events.append(event)
+                if event["type"] in until:
+                    finished.add(event["job_id"])
+    return events
