@@ -36,7 +36,11 @@ export class Ui {
       const name = element.dataset.action!;
       const action = ACTIONS.find((a) => a.name === name);
       if (action) element.title = action.keys.length ? `${action.label} (${describeKeys(action.keys, mac)})` : action.label;
-      element.addEventListener("click", () => this.handlers.dispatch(name));
+      element.addEventListener("click", () => {
+        // hand the keyboard back to the canvas: Enter then accepts, it does not press the button again
+        element.blur();
+        this.handlers.dispatch(name);
+      });
     }
   }
 

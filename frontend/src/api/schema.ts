@@ -4,76 +4,6 @@
  */
 
 export interface paths {
-    "/api/v1/images": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Up */
-        post: operations["up_api_v1_images_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/images/{image_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Gi */
-        get: operations["gi_api_v1_images__image_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/jobs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Lj */
-        get: operations["lj_api_v1_jobs_get"];
-        put?: never;
-        /** Cj */
-        post: operations["cj_api_v1_jobs_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/jobs/{job_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Gj */
-        get: operations["gj_api_v1_jobs__job_id__get"];
-        put?: never;
-        post?: never;
-        /** Dj */
-        delete: operations["dj_api_v1_jobs__job_id__delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/engines": {
         parameters: {
             query?: never;
@@ -81,8 +11,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** En */
-        get: operations["en_api_v1_engines_get"];
+        /**
+         * List Engines
+         * @description Engines and models with their capabilities and defaults.
+         */
+        get: operations["list_engines_api_v1_engines_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -98,11 +31,96 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** He */
-        get: operations["he_api_v1_health_get"];
+        /** Health */
+        get: operations["health_api_v1_health_get"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Image
+         * @description Upload a picture or a mask (PNG, JPEG, WebP, TIFF, ...). Returns its id and size.
+         */
+        post: operations["upload_image_api_v1_images_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/{image_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Image
+         * @description The picture as PNG; results carry their recipe in the `retouch` and `parameters` text chunks.
+         */
+        get: operations["get_image_api_v1_images__image_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Jobs
+         * @description Jobs, newest first.
+         */
+        get: operations["list_jobs_api_v1_jobs_get"];
+        put?: never;
+        /**
+         * Create Job
+         * @description Queue a fill of `image` inside `mask` with the recipe's engine and parameters.
+         */
+        post: operations["create_job_api_v1_jobs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Job */
+        get: operations["get_job_api_v1_jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel Job
+         * @description Cancel a job: a queued one at once (200), a running one within a step (202, then `job.canceled`).
+         */
+        delete: operations["cancel_job_api_v1_jobs__job_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -118,6 +136,16 @@ export interface components {
          */
         BBox: {
             /**
+             * Height
+             * @description Height in pixels.
+             */
+            height: number;
+            /**
+             * Width
+             * @description Width in pixels.
+             */
+            width: number;
+            /**
              * X
              * @description Left edge in pixels.
              */
@@ -127,36 +155,26 @@ export interface components {
              * @description Top edge in pixels.
              */
             y: number;
-            /**
-             * Width
-             * @description Width in pixels.
-             */
-            width: number;
-            /**
-             * Height
-             * @description Height in pixels.
-             */
-            height: number;
         };
-        /** Body_up_api_v1_images_post */
-        Body_up_api_v1_images_post: {
+        /** Body_upload_image_api_v1_images_post */
+        Body_upload_image_api_v1_images_post: {
             /** File */
             file: string;
         };
         /** EnginePublic */
         EnginePublic: {
-            /** Name */
-            name: string;
             /** Description */
             description: string;
+            /** Grid */
+            grid: number;
+            /** Name */
+            name: string;
+            /** Native Size */
+            native_size: number | null;
             /** Needs Weights */
             needs_weights: boolean;
             /** Takes Prompt */
             takes_prompt: boolean;
-            /** Native Size */
-            native_size: number | null;
-            /** Grid */
-            grid: number;
         } & {
             [key: string]: unknown;
         };
@@ -180,14 +198,6 @@ export interface components {
         };
         /** HealthPublic */
         HealthPublic: {
-            /**
-             * Status
-             * @default ok
-             * @constant
-             */
-            status?: "ok";
-            /** Version */
-            version: string;
             /** Devices */
             devices: {
                 [key: string]: unknown;
@@ -196,17 +206,25 @@ export interface components {
             queue: {
                 [key: string]: number;
             };
+            /**
+             * Status
+             * @default ok
+             * @constant
+             */
+            status?: "ok";
+            /** Version */
+            version: string;
         };
         /** ImagePublic */
         ImagePublic: {
+            /** Has Alpha */
+            has_alpha: boolean;
+            /** Height */
+            height: number;
             /** Id */
             id: string;
             /** Width */
             width: number;
-            /** Height */
-            height: number;
-            /** Has Alpha */
-            has_alpha: boolean;
         };
         /**
          * Infill
@@ -214,18 +232,18 @@ export interface components {
          */
         Infill: {
             /**
+             * Color
+             * @description Colour for the `solid` method, as #rrggbb.
+             * @default #7f7f7f
+             */
+            color?: string;
+            /**
              * Method
              * @description Pre-fill method for empty pixels.
              * @default patchmatch
              * @enum {string}
              */
             method?: "patchmatch" | "blur" | "solid" | "tile" | "telea" | "navier-stokes";
-            /**
-             * Color
-             * @description Colour for the `solid` method, as #rrggbb.
-             * @default #7f7f7f
-             */
-            color?: string;
             /**
              * Tile Size
              * @description Tile side in pixels for the `tile` method.
@@ -237,14 +255,14 @@ export interface components {
         JobAccepted: {
             /** Id */
             id: string;
+            /** Position */
+            position: number;
             /**
              * Status
              * @default queued
              * @constant
              */
             status?: "queued";
-            /** Position */
-            position: number;
         };
         /**
          * JobCreate
@@ -252,36 +270,10 @@ export interface components {
          */
         JobCreate: {
             /**
-             * Engine
-             * @description Engine or model name.
-             * @default patchmatch
-             */
-            engine?: string;
-            /**
              * Bbox
              * @description Region to work in; null = whole image, `auto` = the mask's bounds plus padding.
              */
             bbox?: components["schemas"]["BBox"] | "auto" | null;
-            /**
-             * Padding
-             * @description Padding around the mask for bbox `auto`, in pixels.
-             * @default 32
-             */
-            padding?: number;
-            infill?: components["schemas"]["Infill"];
-            scale?: components["schemas"]["Scale"];
-            /**
-             * Grow
-             * @description Grow the mask by this many pixels before filling.
-             * @default 0
-             */
-            grow?: number;
-            /**
-             * Feather
-             * @description Blur radius in pixels of the mask edge when pasting the result back.
-             * @default 4
-             */
-            feather?: number;
             /**
              * Color Match
              * @description Match the filled area's colours to its surroundings.
@@ -289,29 +281,23 @@ export interface components {
              */
             color_match?: boolean;
             /**
-             * Seed
-             * @description Random seed; -1 picks one (the one used is reported).
-             * @default -1
+             * Engine
+             * @description Engine or model name.
+             * @default patchmatch
              */
-            seed?: number;
+            engine?: string;
             /**
-             * Prompt
-             * @description What to paint (engines that take a prompt).
-             * @default
+             * Feather
+             * @description Blur radius in pixels of the mask edge when pasting the result back.
+             * @default 4
              */
-            prompt?: string;
+            feather?: number;
             /**
-             * Negative Prompt
-             * @description What to avoid (engines that take a prompt).
-             * @default
+             * Grow
+             * @description Grow the mask by this many pixels before filling.
+             * @default 0
              */
-            negative_prompt?: string;
-            /**
-             * Steps
-             * @description Denoising steps (diffusion engines).
-             * @default 30
-             */
-            steps?: number;
+            grow?: number;
             /**
              * Guidance
              * @description Classifier-free guidance scale (diffusion engines).
@@ -319,45 +305,89 @@ export interface components {
              */
             guidance?: number;
             /**
-             * Strength
-             * @description How much the masked area may change (diffusion engines); 1 = repaint fully.
-             * @default 1
-             */
-            strength?: number;
-            /**
-             * Scheduler
-             * @description Sampler name (diffusion engines).
-             */
-            scheduler?: string | null;
-            /**
              * Image
              * @description Id of the uploaded picture.
              */
             image: string;
+            infill?: components["schemas"]["Infill"];
             /**
              * Mask
              * @description Id of the uploaded mask (white = fill); optional if alpha says.
              */
             mask?: string | null;
             /**
+             * Negative Prompt
+             * @description What to avoid (engines that take a prompt).
+             * @default
+             */
+            negative_prompt?: string;
+            /**
+             * Padding
+             * @description Padding around the mask for bbox `auto`, in pixels.
+             * @default 32
+             */
+            padding?: number;
+            /**
              * Priority
              * @description Higher runs first; 100 = invoke at the front.
              * @default 0
              */
             priority?: number;
+            /**
+             * Prompt
+             * @description What to paint (engines that take a prompt).
+             * @default
+             */
+            prompt?: string;
+            scale?: components["schemas"]["Scale"];
+            /**
+             * Scheduler
+             * @description Sampler name (diffusion engines).
+             */
+            scheduler?: string | null;
+            /**
+             * Seed
+             * @description Random seed; -1 picks one (the one used is reported).
+             * @default -1
+             */
+            seed?: number;
+            /**
+             * Steps
+             * @description Denoising steps (diffusion engines).
+             * @default 30
+             */
+            steps?: number;
+            /**
+             * Strength
+             * @description How much the masked area may change (diffusion engines); 1 = repaint fully.
+             * @default 1
+             */
+            strength?: number;
         };
         /** JobPublic */
         JobPublic: {
-            /** Id */
-            id: string;
-            status: components["schemas"]["JobStatus"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
             /** Engine */
             engine: string;
+            error?: components["schemas"]["ErrorPublic"] | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Id */
+            id: string;
             /**
              * Position
              * @description Jobs ahead of this one while it is queued.
              */
             position?: number | null;
+            /**
+             * Priority
+             * @default 0
+             */
+            priority?: number;
             progress?: components["schemas"]["Progress"];
             result?: components["schemas"]["JobResult"] | null;
             /**
@@ -365,21 +395,9 @@ export interface components {
              * @description The seed used (known once the job ran).
              */
             seed?: number | null;
-            error?: components["schemas"]["ErrorPublic"] | null;
-            /**
-             * Priority
-             * @default 0
-             */
-            priority?: number;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
             /** Started At */
             started_at?: string | null;
-            /** Finished At */
-            finished_at?: string | null;
+            status: components["schemas"]["JobStatus"];
         };
         /** JobResult */
         JobResult: {
@@ -396,13 +414,13 @@ export interface components {
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "canceled";
         /** JobsPublic */
         JobsPublic: {
-            /** Data */
-            data: components["schemas"]["JobPublic"][];
             /**
              * Count
              * @description Jobs matching the filter, over all pages.
              */
             count: number;
+            /** Data */
+            data: components["schemas"]["JobPublic"][];
         };
         /** Progress */
         Progress: {
@@ -423,6 +441,11 @@ export interface components {
          */
         Scale: {
             /**
+             * Height
+             * @description Working height for `manual`.
+             */
+            height?: number | null;
+            /**
              * Mode
              * @description `none` keeps the region's size; `auto` uses the engine's native area and grid; `manual` uses width x height.
              * @default auto
@@ -434,24 +457,19 @@ export interface components {
              * @description Working width for `manual`.
              */
             width?: number | null;
-            /**
-             * Height
-             * @description Working height for `manual`.
-             */
-            height?: number | null;
         };
         /** ValidationError */
         ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
             /** Location */
             loc: (string | number)[];
             /** Message */
             msg: string;
             /** Error Type */
             type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
         };
     };
     responses: never;
@@ -462,7 +480,47 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    up_api_v1_images_post: {
+    list_engines_api_v1_engines_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EnginePublic"][];
+                };
+            };
+        };
+    };
+    health_api_v1_health_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthPublic"];
+                };
+            };
+        };
+    };
+    upload_image_api_v1_images_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -471,7 +529,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_up_api_v1_images_post"];
+                "multipart/form-data": components["schemas"]["Body_upload_image_api_v1_images_post"];
             };
         };
         responses: {
@@ -484,22 +542,32 @@ export interface operations {
                     "application/json": components["schemas"]["ImagePublic"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
     };
-    gi_api_v1_images__image_id__get: {
+    get_image_api_v1_images__image_id__get: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description Image id. */
                 image_id: string;
             };
             cookie?: never;
@@ -512,7 +580,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "image/png": unknown;
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
             /** @description Validation Error */
@@ -526,9 +603,10 @@ export interface operations {
             };
         };
     };
-    lj_api_v1_jobs_get: {
+    list_jobs_api_v1_jobs_get: {
         parameters: {
             query?: {
+                /** @description Only jobs in this state. */
                 status?: components["schemas"]["JobStatus"] | null;
                 limit?: number;
                 offset?: number;
@@ -559,10 +637,13 @@ export interface operations {
             };
         };
     };
-    cj_api_v1_jobs_post: {
+    create_job_api_v1_jobs_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The client's session; a websocket connected with `?session=` can follow all its jobs. */
+                "X-Retouch-Session"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -581,22 +662,41 @@ export interface operations {
                     "application/json": components["schemas"]["JobAccepted"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
     };
-    gj_api_v1_jobs__job_id__get: {
+    get_job_api_v1_jobs__job_id__get: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description Job id. */
                 job_id: string;
             };
             cookie?: never;
@@ -612,22 +712,41 @@ export interface operations {
                     "application/json": components["schemas"]["JobPublic"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
     };
-    dj_api_v1_jobs__job_id__delete: {
+    cancel_job_api_v1_jobs__job_id__delete: {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @description Job id. */
                 job_id: string;
             };
             cookie?: never;
@@ -643,53 +762,31 @@ export interface operations {
                     "application/json": components["schemas"]["JobPublic"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    en_api_v1_engines_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EnginePublic"][];
-                };
-            };
-        };
-    };
-    he_api_v1_health_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthPublic"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
