@@ -153,7 +153,11 @@ interactiveCanvas.addEventListener("pointerdown", (event) => {
   const tool = event.button === 1 ? tools.pan : event.button === 0 ? tools[store.state.tool] : null;
   if (!tool) return;
   event.preventDefault();
-  interactiveCanvas.setPointerCapture(event.pointerId);
+  try {
+    interactiveCanvas.setPointerCapture(event.pointerId);
+  } catch {
+    // a pointer the browser does not track (synthetic events): painting works without capture
+  }
   gesture = { tool, pointerId: event.pointerId };
   lastPointer = pointerInfo(event);
   tool.down(lastPointer);

@@ -1,0 +1,62 @@
+"""The page survives a server restart: it says it lost the server, reconnects, and picks up its job."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.frontend.conftest import Canvas, Serve, save_png, test_picture
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def own_server(tmp_path, browser):
+    serve = Serve(tmp_path / "data").start()
+    yield serve
+    serve.stop()
+
+
+def test_job_survives_a_server_restart(browser, own_server: Serve, tmp_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(own_server.url + "/")
+    page.get_by_test_id("connection").filter(has_text="connected").wait_for()
+    canvas = Canvas(page)
+    canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
+    canvas.set_field("brush-size", "30")
+    canvas.stroke([canvas.screen_of((230, 190)), canvas.screen_of((280, 195))])
+    page.locator("[data-testid=engine-select] option[value=slow]").wait_for(state="attached")
+    canvas.set_field("engine-select", "slow")
+    canvas.set_field("steps", "40")
+    canvas.invoke()
+    page.get_by_test_id("queue-item").filter(has_text=re.compile("running")).wait_for()
+
+    own_server.kill()  # SIGKILL mid-job
+    page.get_by_test_id("connection").filter(has_text="reconnecting").wait_for()
+    own_server.start()  # same port, same data: the running job is queued again
+
+    page.get_by_test_id("connection").filter(has_text="connected").wait_for()
+    page.get_by_test_id("staging-accept").wait_for(timeout=60_000)
+    assert "succeeded" in page.get_by_test_id("queue-item").first.inner_text()
+    context.close()
+
+
+def test_open_by_drop_and_by_paste(page, tmp_path):
+    png = save_png(test_picture(200, 100), tmp_path / "dropped.png").read_bytes()
+    send = """async ([kind, bytes]) => {
+        const file = new File([new Uint8Array(bytes)], "dropped.png", { type: "image/png" });
+        const data = new DataTransfer();
+        data.items.add(file);
+        if (kind === "drop") {
+            document.getElementById("stage").dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+        } else {
+            document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+        }
+    }"""
+    page.evaluate(send, ["drop", list(png)])
+    page.get_by_test_id("picture-size").filter(has_text="200×100").wait_for()
+    png2 = save_png(test_picture(64, 48), tmp_path / "pasted.png").read_bytes()
+    page.evaluate(send, ["paste", list(png2)])
+    page.get_by_test_id("picture-size").filter(has_text="64×48").wait_for()
