@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean frontend chromium api-client
+.PHONY: run test bench bench-canvas clean frontend chromium api-client
 
 FRONTEND := frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.installed
@@ -55,6 +55,9 @@ test: $(STAMP) $(CANVAS) chromium
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/fill_speed.py
+
+bench-canvas: $(STAMP) $(CANVAS) chromium
+	$(BIN)/python benchmarks/canvas_paint.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info backend/*.egg-info backend/retouch/static $(FRONTEND)/node_modules
