@@ -13,7 +13,7 @@ import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
 import { makeServices, openPicture, ResultCache, type Deps } from "./services";
 import { loadPersisted, savePersisted } from "./settings";
-import { currentStaged, engineGrid, initialState, Store, withError, type AppState, type EngineInfo, type ToolName } from "./state";
+import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type EngineInfo, type ToolName } from "./state";
 import { BboxTool } from "./tools/bbox";
 import { BrushTool } from "./tools/brush";
 import { PanTool } from "./tools/pan";
@@ -44,7 +44,7 @@ function overlays(state: AppState): Overlays {
     const image = results.get(staged.imageId);
     if (image) return { staged: { image, box: staged.box }, preview: null };
   }
-  const job = state.activeJob ? state.jobs[state.activeJob] : null;
+  const job = boxJob(state);
   if (job?.preview && !isFinished(job.status)) {
     const image = previews.get(job.id);
     if (image?.complete && image.naturalWidth) return { staged: null, preview: { image, box: job.box } };
@@ -281,7 +281,8 @@ store.subscribe((state, previous) => {
     state.mask !== previous.mask ||
     state.staging !== previous.staging ||
     state.screen !== previous.screen ||
-    state.activeJob !== previous.activeJob
+    state.activeJob !== previous.activeJob ||
+    boxJob(state)?.preview !== boxJob(previous)?.preview
   ) {
     scheduler.invalidateAll();
   } else if (
@@ -305,7 +306,7 @@ store.subscribe((state, previous) => {
     }
   }
   // live preview of the job running for the box
-  const job = state.activeJob ? state.jobs[state.activeJob] : null;
+  const job = boxJob(state);
   if (job?.preview && previews.get(job.id)?.src !== job.preview) {
     const image = new Image();
     image.onload = () => scheduler.invalidateAll();

@@ -147,6 +147,12 @@ export function engineGrid(state: AppState): number {
   return currentEngine(state)?.grid ?? 1;
 }
 
+/** The job whose progress and preview show in the box: the one running now, else the latest invoked. */
+export function boxJob(state: AppState): JobView | null {
+  const running = state.jobOrder.map((id) => state.jobs[id]).find((j) => j?.status === "running");
+  return running ?? (state.activeJob ? (state.jobs[state.activeJob] ?? null) : null);
+}
+
 export function currentStaged(state: AppState): StagedResult | null {
   return state.staging.items[state.staging.index] ?? null;
 }

@@ -6,7 +6,7 @@ import { ACTIONS } from "./actions";
 import { describeKeys } from "./actions/keys";
 import { contains, rectToScreen } from "./geometry";
 import { isFinished } from "./jobs";
-import { currentEngine, type AppState, type GenerationSettings, type JobView, type Store } from "./state";
+import { boxJob, currentEngine, type AppState, type GenerationSettings, type JobView, type Store } from "./state";
 
 const $ = <T extends HTMLElement = HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 
@@ -215,8 +215,10 @@ export class Ui {
       bar.hidden = isFinished(job.status) && job.status !== "succeeded";
       (item.querySelector("button") as HTMLButtonElement).hidden = isFinished(job.status);
     });
-    const q = state.queue;
-    $("#queue-summary").textContent = q ? `${q.running} running · ${q.pending} waiting` : "";
+    const mine = Object.values(state.jobs);
+    const running = mine.filter((j) => j.status === "running").length;
+    const waiting = mine.filter((j) => j.status === "queued").length;
+    $("#queue-summary").textContent = running || waiting ? `${running} running · ${waiting} waiting` : "";
   }
 
   private updateStaging(state: AppState): void {
@@ -256,7 +258,7 @@ export class Ui {
   /** The progress bar sits inside the box on the canvas, following pan and zoom. */
   private updateBoxStatus(state: AppState): void {
     const panel = $("#box-status");
-    const job = state.activeJob ? state.jobs[state.activeJob] : null;
+    const job = boxJob(state);
     if (!job || job.status === "canceled") {
       panel.hidden = true;
       return;
@@ -284,7 +286,8 @@ export class Ui {
             : job.total
               ? `step ${job.step} of ${job.total}`
               : "working…";
-    $("#progress-label").textContent = label;
+    const waiting = Object.values(state.jobs).filter((j) => j.status === "queued" && j.id !== job.id).length;
+    $("#progress-label").textContent = waiting && job.status === "running" ? `${label} · ${waiting} waiting` : label;
   }
 
   private updateStatusBar(state: AppState, previous: AppState | null): void {

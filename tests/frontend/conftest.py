@@ -6,6 +6,7 @@ plugin, the way users add engines), so a job can be watched and cancelled while 
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -176,6 +177,12 @@ class Canvas:
         c = self.picture_point(c_screen)
         zoom = (c_screen[0] - a_screen[0]) / max(1, c[0] - a[0])
         return a_screen[0] + (doc[0] - a[0] + 0.5) * zoom, a_screen[1] + (doc[1] - a[1] + 0.5) * zoom
+
+    def pixel(self, doc: tuple[float, float]) -> np.ndarray:
+        """The colour the user sees at a picture point (RGB from a screenshot)."""
+        x, y = self.screen_of(doc)
+        shot = np.asarray(Image.open(io.BytesIO(self.page.screenshot())).convert("RGB"))
+        return shot[int(y), int(x)].astype(int)
 
     def stroke(self, points: list[tuple[float, float]]) -> None:
         """Drag the mouse through screen points with the button held (a brush stroke)."""

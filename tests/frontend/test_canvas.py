@@ -123,6 +123,11 @@ def test_cancel_from_the_queue_leaves_other_jobs_alone(canvas: Canvas, tmp_path)
     # the progress bar inside the box counts the steps
     page.locator("#box-status").filter(has_text=re.compile(r"step \d+ of 200")).wait_for()
     assert page.get_by_test_id("progress").get_attribute("data-status") == "running"
+    # and the live preview shows in the box: the slow engine paints the hole grey step by step
+    canvas.focus()
+    page.keyboard.press("m")  # hide the mask overlay to see the picture under it
+    red, green, blue = canvas.pixel((256, 192))
+    assert abs(red - green) < 16 and abs(green - blue) < 16, f"no preview under the stroke: {(red, green, blue)}"
 
     canvas.set_field("steps", "4")
     canvas.invoke()
