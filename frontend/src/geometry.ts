@@ -89,10 +89,6 @@ export function contains(outer: Rect, inner: Rect): boolean {
   );
 }
 
-export function sameRect(a: Rect, b: Rect): boolean {
-  return a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height;
-}
-
 /** Whole pixels covering `r` (floor of the start, ceil of the end). */
 export function pixelRect(r: Rect): Rect {
   const x = Math.floor(r.x);
@@ -104,25 +100,9 @@ export function inflate(r: Rect, by: number): Rect {
   return { x: r.x - by, y: r.y - by, width: r.width + 2 * by, height: r.height + 2 * by };
 }
 
-/** Round to the nearest multiple of `grid`, never below one grid step. */
-export function snapSize(value: number, grid: number): number {
-  const g = Math.max(1, Math.round(grid));
-  return Math.max(g, Math.round(value / g) * g);
-}
-
 export function snapCoord(value: number, grid: number): number {
   const g = Math.max(1, Math.round(grid));
   return Math.round(value / g) * g;
-}
-
-/** A box with its position and size on the engine's grid (relative to the picture's origin `origin`). */
-export function snapBox(r: Rect, grid: number, origin: Point = { x: 0, y: 0 }): Rect {
-  return {
-    x: snapCoord(r.x - origin.x, grid) + origin.x,
-    y: snapCoord(r.y - origin.y, grid) + origin.y,
-    width: snapSize(r.width, grid),
-    height: snapSize(r.height, grid),
-  };
 }
 
 /** The default box for a picture: the picture itself, shrunk to the grid so it stays inside. */
@@ -139,20 +119,6 @@ export function isOutpainting(box: Rect, picture: Rect): boolean {
 }
 
 export type Handle = "nw" | "n" | "ne" | "e" | "se" | "s" | "sw" | "w" | "move";
-
-/** Resize or move `start` by the document-space delta (dx, dy) through `handle`; sizes stay >= min. */
-export function dragBox(start: Rect, handle: Handle, dx: number, dy: number, min = 1): Rect {
-  let x0 = start.x;
-  let y0 = start.y;
-  let x1 = start.x + start.width;
-  let y1 = start.y + start.height;
-  if (handle === "move") return { ...start, x: start.x + dx, y: start.y + dy };
-  if (handle.includes("w")) x0 = Math.min(x0 + dx, x1 - min);
-  if (handle.includes("e")) x1 = Math.max(x1 + dx, x0 + min);
-  if (handle.includes("n")) y0 = Math.min(y0 + dy, y1 - min);
-  if (handle.includes("s")) y1 = Math.max(y1 + dy, y0 + min);
-  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
-}
 
 /** Which handle of `box` (screen rect) is under the screen point, or "move" inside, or null. */
 export function hitHandle(box: Rect, p: Point, tolerance = 8): Handle | null {

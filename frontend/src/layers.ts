@@ -2,7 +2,7 @@
 // document coordinates. History reads and writes them through the `Surfaces` interface.
 
 import type { Point, Rect } from "./geometry";
-import { intersect, pixelRect } from "./geometry";
+import { contains, intersect, pixelRect, union } from "./geometry";
 import type { Surfaces } from "./history";
 
 /** The mask's tint (the overlay shows it at half opacity); only the alpha channel means anything. */
@@ -77,28 +77,6 @@ export class Layers implements Surfaces {
     this.writeMask(all, alpha);
   }
 
-  /** The smallest rectangle holding every painted mask pixel, or null when the mask is empty. */
-  maskBounds(): Rect | null {
-    const alpha = this.readMask(this.pictureBounds());
-    const { width, height } = this.bounds;
-    let x0 = width;
-    let y0 = height;
-    let x1 = -1;
-    let y1 = -1;
-    for (let y = 0; y < height; y++) {
-      const row = y * width;
-      for (let x = 0; x < width; x++) {
-        if (alpha[row + x] !== 0) {
-          if (x < x0) x0 = x;
-          if (x > x1) x1 = x;
-          if (y < y0) y0 = y;
-          y1 = y;
-        }
-      }
-    }
-    if (x1 < 0) return null;
-    return { x: x0 + this.bounds.x, y: y0 + this.bounds.y, width: x1 - x0 + 1, height: y1 - y0 + 1 };
-  }
 
   readPicture(rect: Rect): Uint8ClampedArray<ArrayBuffer> {
     const l = this.local(rect);
@@ -200,15 +178,7 @@ export class Layers implements Surfaces {
 
   /** Merge a result covering `box` into the picture, growing the picture when the box reaches past it. */
   merge(box: Rect, result: CanvasImageSource): void {
-    const grown = {
-      x: Math.min(this.bounds.x, box.x),
-      y: Math.min(this.bounds.y, box.y),
-      width: Math.max(this.bounds.x + this.bounds.width, box.x + box.width) - Math.min(this.bounds.x, box.x),
-      height: Math.max(this.bounds.y + this.bounds.height, box.y + box.height) - Math.min(this.bounds.y, box.y),
-    };
-    if (grown.x !== this.bounds.x || grown.y !== this.bounds.y || grown.width !== this.bounds.width || grown.height !== this.bounds.height) {
-      this.resize(grown);
-    }
+    if (!contains(this.bounds, box)) this.resize(union(this.bounds, box));
     const l = this.local(box);
     const [scratch, scratchCtx] = makeCanvas(box.width, box.height, true);
     scratchCtx.drawImage(result, 0, 0, box.width, box.height);

@@ -4,7 +4,7 @@
 
 import { ACTIONS } from "./actions";
 import { describeKeys } from "./actions/keys";
-import { contains, rectToScreen } from "./geometry";
+import { isOutpainting, rectToScreen } from "./geometry";
 import { isFinished } from "./jobs";
 import { boxJob, currentEngine, type AppState, type GenerationSettings, type JobView, type Store } from "./state";
 
@@ -313,7 +313,7 @@ export class Ui {
     if (!previous || previous.picture !== state.picture || previous.bbox !== state.bbox) {
       const pic = state.picture;
       $("#picture-size").textContent = pic
-        ? `${pic.bounds.width}×${pic.bounds.height}${contains(pic.bounds, state.bbox) ? "" : " · box reaches past the picture (outpainting)"}`
+        ? `${pic.bounds.width}×${pic.bounds.height}${isOutpainting(state.bbox, pic.bounds) ? " · box reaches past the picture (outpainting)" : ""}`
         : "";
     }
   }

@@ -190,7 +190,7 @@ class Canvas:
         mouse.move(*points[0])
         mouse.down()
         for a, b in zip(points, points[1:]):
-            mouse.move(*b, steps=max(1, int(np.hypot(b[0] - a[0], b[1] - a[1]) // 4)))
+            mouse.move(*b, steps=max(1, min(60, int(np.hypot(b[0] - a[0], b[1] - a[1]) // 4))))
         mouse.up()
 
     def set_field(self, testid: str, value: str) -> None:

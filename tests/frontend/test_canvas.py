@@ -175,3 +175,74 @@ def test_settings_and_hotkeys(canvas: Canvas, tmp_path):
     assert page.get_by_test_id("infill-select").input_value() == "solid"
     assert page.get_by_test_id("scale-mode").input_value() == "manual"
     assert page.get_by_test_id("scale-width").input_value() == "640"
+
+
+def test_staging_cycles_discards_and_accepts(canvas: Canvas, tmp_path):
+    page = canvas.page
+    canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
+    paint_across_disc(canvas)
+    canvas.set_field("engine-select", "slow")
+    canvas.set_field("steps", "2")
+    canvas.focus()
+    page.keyboard.press("Control+Enter")  # invoke from the keyboard
+    page.get_by_test_id("staging-count").filter(has_text="1 / 1").wait_for()
+    canvas.invoke()
+    page.get_by_test_id("staging-count").filter(has_text="2 / 2").wait_for()
+
+    canvas.focus()
+    page.keyboard.press("ArrowRight")
+    assert page.get_by_test_id("staging-count").inner_text() == "1 / 2"
+    page.get_by_test_id("staging-next").click()
+    assert page.get_by_test_id("staging-count").inner_text() == "2 / 2"
+    page.get_by_test_id("staging-discard").click()
+    assert page.get_by_test_id("staging-count").inner_text() == "1 / 1"
+    page.get_by_test_id("staging-accept").click()
+    page.get_by_test_id("staging-accept").wait_for(state="hidden")
+    # the slow engine filled the stroke grey; that is now in the picture
+    canvas.focus()
+    page.keyboard.press("m")
+    red, green, blue = canvas.pixel((256, 192))
+    assert abs(red - green) < 16 and abs(green - blue) < 16
+
+
+def test_eraser_removes_what_the_brush_painted(canvas: Canvas, tmp_path):
+    page = canvas.page
+    canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
+    stroke = paint_across_disc(canvas)
+    page.keyboard.press("e")
+    canvas.set_field("brush-size", str(BRUSH * 3))
+    canvas.stroke([canvas.screen_of(p) for p in stroke])
+    canvas.set_field("engine-select", "patchmatch")
+    canvas.invoke()
+    error = page.get_by_test_id("error").first
+    error.wait_for()
+    assert "mask is empty" in error.inner_text()
+
+
+def test_pan_and_zoom(canvas: Canvas, tmp_path):
+    page = canvas.page
+    canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
+    zoom = page.get_by_test_id("zoom")
+    assert zoom.inner_text() == "100 %"
+    b = canvas.box()
+    centre = (b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
+    under = canvas.picture_point(centre)
+    page.mouse.wheel(0, -300)  # zoom in at the pointer
+    page.wait_for_function("document.querySelector('[data-testid=zoom]').textContent !== '100 %'")
+    assert float(zoom.inner_text().split()[0]) > 100
+    x, y = canvas.picture_point(centre)
+    assert abs(x - under[0]) <= 1 and abs(y - under[1]) <= 1, "the point under the pointer moved while zooming"
+
+    # hold Space and drag: the picture moves with the pointer, far past its edges if wanted
+    canvas.focus()
+    page.keyboard.down("Space")
+    canvas.stroke([centre, (centre[0] + 400, centre[1] + 300)])
+    page.keyboard.up("Space")
+    moved = canvas.picture_point(centre)
+    assert moved[0] < x - 100 and moved[1] < y - 100
+    assert "active" in (page.get_by_test_id("tool-brush").get_attribute("class") or ""), "Space did not give the brush back"
+
+    page.get_by_test_id("view-fit").click()
+    page.get_by_test_id("tool-pan").click()
+    canvas.stroke([centre, (centre[0] - 2000, centre[1])])  # middle of nowhere: the canvas has no edge
+    assert canvas.picture_point(centre)[0] > 512

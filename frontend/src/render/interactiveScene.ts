@@ -1,7 +1,7 @@
 // The interactive canvas, redrawn on every pointer move: bounding box and its handles, the brush
 // outline under the pointer. Cheap by design: a few lines, never an image.
 
-import { contains, rectToScreen } from "../geometry";
+import { isOutpainting, rectToScreen } from "../geometry";
 import type { AppState } from "../state";
 
 const HANDLE = 7;
@@ -24,7 +24,7 @@ export class InteractiveScene {
 
     // bounding box: where the next invoke works; dashed orange when it reaches past the picture
     const box = rectToScreen(v, state.bbox);
-    const outpaint = !contains(state.picture.bounds, state.bbox);
+    const outpaint = isOutpainting(state.bbox, state.picture.bounds);
     ctx.lineWidth = state.tool === "bbox" ? 2 : 1.5;
     ctx.strokeStyle = "rgba(0,0,0,0.6)";
     ctx.setLineDash([]);
