@@ -123,3 +123,11 @@ describe("history actions", () => {
     expect(surfaces.mask.every((v) => v === 0)).toBe(true);
   });
 });
+
+describe("undo contract", () => {
+  it("every action says how undo treats it; only pixel changes are recorded", () => {
+    const recorded = ACTIONS.filter((a) => a.undo === "records").map((a) => a.name).sort();
+    expect(recorded).toEqual(["mask.clear", "mask.invert", "staging.accept"]);
+    expect(ACTIONS.filter((a) => a.undo === "replays").map((a) => a.name).sort()).toEqual(["history.redo", "history.undo"]);
+  });
+});

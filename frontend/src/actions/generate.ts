@@ -3,6 +3,7 @@ import type { Action } from "./types";
 export const generateActions: Action[] = [
   {
     name: "generate.invoke",
+    undo: "none",
     label: "Invoke",
     keys: ["mod+enter"],
     inTextFields: true,
@@ -11,6 +12,7 @@ export const generateActions: Action[] = [
   },
   {
     name: "file.download",
+    undo: "none",
     label: "Download PNG",
     keys: ["mod+s"],
     enabled: (s) => s.picture !== null,
@@ -18,6 +20,7 @@ export const generateActions: Action[] = [
   },
   {
     name: "file.open",
+    undo: "none",
     label: "Open picture",
     keys: ["mod+o"],
     perform: (_s, ctx) => {
@@ -27,6 +30,7 @@ export const generateActions: Action[] = [
   },
   {
     name: "errors.dismiss",
+    undo: "none",
     label: "Dismiss messages",
     keys: ["escape"],
     enabled: (s) => s.errors.length > 0,

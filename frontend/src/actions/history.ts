@@ -17,6 +17,7 @@ function changedPatch(state: AppState, changed: Changed | null, ctx: Context): P
 export const historyActions: Action[] = [
   {
     name: "history.undo",
+    undo: "replays",
     label: "Undo",
     keys: ["mod+z"],
     enabled: (s) => s.history.canUndo,
@@ -24,6 +25,7 @@ export const historyActions: Action[] = [
   },
   {
     name: "history.redo",
+    undo: "replays",
     label: "Redo",
     keys: ["mod+shift+z", "mod+y"],
     enabled: (s) => s.history.canRedo,

@@ -3,12 +3,14 @@ import type { Action } from "./types";
 export const maskActions: Action[] = [
   {
     name: "mask.toggle",
+    undo: "none",
     label: "Show/hide mask",
     keys: ["m"],
     perform: (s) => ({ mask: { ...s.mask, visible: !s.mask.visible } }),
   },
   {
     name: "mask.invert",
+    undo: "records",
     label: "Invert mask",
     keys: ["shift+i"],
     enabled: (s) => s.picture !== null,
@@ -19,6 +21,7 @@ export const maskActions: Action[] = [
   },
   {
     name: "mask.clear",
+    undo: "records",
     label: "Clear mask",
     keys: ["shift+c"],
     enabled: (s) => s.picture !== null,

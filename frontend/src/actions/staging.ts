@@ -18,6 +18,7 @@ export function discardCurrent(state: AppState) {
 export const stagingActions: Action[] = [
   {
     name: "staging.prev",
+    undo: "none",
     label: "Previous result",
     keys: ["arrowleft"],
     enabled: staging,
@@ -25,6 +26,7 @@ export const stagingActions: Action[] = [
   },
   {
     name: "staging.next",
+    undo: "none",
     label: "Next result",
     keys: ["arrowright"],
     enabled: staging,
@@ -32,6 +34,7 @@ export const stagingActions: Action[] = [
   },
   {
     name: "staging.accept",
+    undo: "records",
     label: "Accept",
     keys: ["enter"],
     enabled: staging,
@@ -39,6 +42,7 @@ export const stagingActions: Action[] = [
   },
   {
     name: "staging.discard",
+    undo: "none",
     label: "Discard",
     keys: ["delete", "backspace"],
     enabled: staging,

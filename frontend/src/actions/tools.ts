@@ -8,6 +8,7 @@ export const MAX_BRUSH = 1024;
 function selectTool(name: ToolName, label: string, key: string): Action {
   return {
     name: `tool.${name}`,
+    undo: "none",
     label,
     keys: [key],
     perform: () => ({ tool: name, heldFrom: null }),
@@ -27,24 +28,28 @@ export const toolActions: Action[] = [
   selectTool("pan", "Pan", "h"),
   {
     name: "brush.smaller",
+    undo: "none",
     label: "Smaller brush",
     keys: ["["],
     perform: (s) => ({ brush: { ...s.brush, size: resizeBrush(s.brush.size, -1) } }),
   },
   {
     name: "brush.larger",
+    undo: "none",
     label: "Larger brush",
     keys: ["]"],
     perform: (s) => ({ brush: { ...s.brush, size: resizeBrush(s.brush.size, 1) } }),
   },
   {
     name: "brush.softer",
+    undo: "none",
     label: "Softer brush",
     keys: ["shift+["],
     perform: (s) => ({ brush: { ...s.brush, hardness: clamp(Math.round((s.brush.hardness - 0.1) * 10) / 10, 0, 1) } }),
   },
   {
     name: "brush.harder",
+    undo: "none",
     label: "Harder brush",
     keys: ["shift+]"],
     perform: (s) => ({ brush: { ...s.brush, hardness: clamp(Math.round((s.brush.hardness + 0.1) * 10) / 10, 0, 1) } }),

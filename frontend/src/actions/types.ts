@@ -25,6 +25,12 @@ export interface Action {
   label: string;
   /** Normalised keys, e.g. "b", "mod+shift+z", "arrowleft". */
   keys: string[];
+  /**
+   * How undo treats it: "records" pushes a history entry (mask and picture pixels change); "replays"
+   * moves through history; "none" changes only the view, tools, settings or staging, which undo skips
+   * (streamed previews and staged results are never in history: only accepting one is).
+   */
+  undo: "records" | "replays" | "none";
   /** Keys that also work while typing in a text field (e.g. mod+Enter to invoke from the prompt). */
   inTextFields?: boolean;
   enabled?(state: AppState): boolean;

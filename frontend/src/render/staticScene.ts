@@ -43,7 +43,8 @@ export class StaticScene {
   /** Draw `source` (covering document rect `docRect`) limited to the screen rectangle `clip`. */
   private drawPart(state: AppState, source: CanvasImageSource, docRect: Rect, sourceSize: { width: number; height: number }, clip: Rect) {
     const v = state.viewport;
-    const visible = intersect(pixelRect(rectToDoc(v, clip)), docRect);
+    // a pixel of margin: smoothing at the edge of a partial redraw samples the same neighbours as a full one
+    const visible = intersect(inflate(pixelRect(rectToDoc(v, clip)), 1), docRect);
     if (!visible) return;
     const sx = ((visible.x - docRect.x) * sourceSize.width) / docRect.width;
     const sy = ((visible.y - docRect.y) * sourceSize.height) / docRect.height;
