@@ -315,6 +315,8 @@ export class Ui {
       $("#picture-size").textContent = pic
         ? `${pic.bounds.width}×${pic.bounds.height}${isOutpainting(state.bbox, pic.bounds) ? " · box reaches past the picture (outpainting)" : ""}`
         : "";
+      const b = state.bbox;
+      $("#bbox-size").textContent = pic ? `box ${b.width}×${b.height} at ${b.x}, ${b.y}` : "";
     }
   }
 }

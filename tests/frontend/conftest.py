@@ -1,7 +1,8 @@
 """The canvas in real Chromium (Playwright) against a real `retouch serve` subprocess.
 
-The server runs the classical engines plus the slow test engine of the server tests (as an engine
-plugin, the way users add engines), so a job can be watched and cancelled while it runs.
+The server runs the classical engines plus test engines as engine plugins (the way users add engines):
+the server tests' slow engine, so a job can be watched and cancelled while it runs, and one shaped like
+a diffusion model (prompt, grid 64).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-PLUGINS = ["tests.server.engines:SlowEngine"]
+PLUGINS = ["tests.server.engines:SlowEngine", "tests.frontend.engines:PromptGridEngine"]
 
 pytestmark = pytest.mark.browser
 

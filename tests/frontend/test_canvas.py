@@ -246,3 +246,36 @@ def test_pan_and_zoom(canvas: Canvas, tmp_path):
     page.get_by_test_id("tool-pan").click()
     canvas.stroke([centre, (centre[0] - 2000, centre[1])])  # middle of nowhere: the canvas has no edge
     assert canvas.picture_point(centre)[0] > 512
+
+
+def test_box_snaps_to_the_engine_grid_and_prompt_shows(canvas: Canvas, tmp_path):
+    page = canvas.page
+    canvas.open(save_png(test_picture(480, 352), tmp_path / "photo.png"))
+    bbox = page.get_by_test_id("bbox-size")
+    assert bbox.inner_text() == "box 480×352 at 0, 0"
+    page.locator("[data-testid=engine-select] option[value=slow-grid]").wait_for(state="attached")
+    canvas.set_field("engine-select", "slow-grid")
+    assert page.get_by_test_id("prompt").is_visible()  # this engine takes a prompt
+    assert bbox.inner_text() == "box 448×320 at 0, 0"  # shrunk onto the grid of 64, inside the picture
+
+    page.keyboard.press("c")
+    right_edge = canvas.screen_of((447, 160))
+    canvas.stroke([right_edge, canvas.screen_of((447 + 40, 160))])  # +40: nearer 512 than 448
+    assert bbox.inner_text() == "box 512×320 at 0, 0"
+    canvas.stroke([canvas.screen_of((200, 100)), canvas.screen_of((200 + 20, 100 + 70))])  # move
+    assert bbox.inner_text() == "box 512×320 at 0, 64"
+
+
+def test_server_refusal_is_shown_in_words(canvas: Canvas, tmp_path):
+    page = canvas.page
+    canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
+    paint_across_disc(canvas)
+    page.locator("[data-testid=engine-select] option[value=slow-grid]").wait_for(state="attached")
+    canvas.set_field("engine-select", "slow-grid")
+    page.get_by_test_id("prompt").fill("a quiet lake " * 400)  # 5200 characters; the server takes 4000
+    canvas.invoke()
+    error = page.get_by_test_id("error").first
+    error.wait_for()
+    text = error.inner_text()
+    assert "prompt" in text and "4000" in text, text
+    assert page.get_by_test_id("queue-item").count() == 0
