@@ -59,6 +59,10 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
   if (event.type === "queue.status") {
     return { queue: { pending: Number(event.pending ?? 0), running: Number(event.running ?? 0) } };
   }
+  if (event.type === "error") {
+    // the server refused something the socket sent: say so
+    return withError(state, `Server: ${String(event.message ?? event.code ?? "unknown error")}`);
+  }
   const id = event.job_id;
   if (!id) return {};
   const job = state.jobs[id];

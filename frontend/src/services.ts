@@ -25,12 +25,19 @@ export interface Deps {
 /** Decoded results of staged jobs, by image id; released when no longer staged. */
 export class ResultCache {
   private bitmaps = new Map<string, ImageBitmap>();
-  private loading = new Set<string>();
+  private loading = new Map<string, Promise<ImageBitmap | null>>();
 
   constructor(private readonly deps: Deps) {}
 
   get(imageId: string): ImageBitmap | undefined {
     return this.bitmaps.get(imageId);
+  }
+
+  /** The decoded result, waiting for it if it is still on its way. */
+  ready(jobId: string, imageId: string): Promise<ImageBitmap | null> {
+    const loaded = this.bitmaps.get(imageId);
+    if (loaded) return Promise.resolve(loaded);
+    return this.loading.get(imageId) ?? this.start(jobId, imageId);
   }
 
   /** Fetch and decode what is staged and not loaded yet; drop what is not staged any more. */
@@ -43,13 +50,17 @@ export class ResultCache {
       }
     }
     for (const item of state.staging.items) {
-      if (this.bitmaps.has(item.imageId) || this.loading.has(item.imageId)) continue;
-      this.loading.add(item.imageId);
-      this.load(item.jobId, item.imageId).finally(() => this.loading.delete(item.imageId));
+      if (!this.bitmaps.has(item.imageId) && !this.loading.has(item.imageId)) void this.start(item.jobId, item.imageId);
     }
   }
 
-  private async load(jobId: string, imageId: string): Promise<void> {
+  private start(jobId: string, imageId: string): Promise<ImageBitmap | null> {
+    const promise = this.load(jobId, imageId).finally(() => this.loading.delete(imageId));
+    this.loading.set(imageId, promise);
+    return promise;
+  }
+
+  private async load(jobId: string, imageId: string): Promise<ImageBitmap | null> {
     const { api, store, scheduler } = this.deps;
     try {
       const blob = await api.imageBlob(imageId);
@@ -61,14 +72,20 @@ export class ResultCache {
       } catch {
         recipe = null;
       }
-      this.bitmaps.set(imageId, bitmap);
       const s = store.state;
+      if (!s.staging.items.some((i) => i.imageId === imageId)) {
+        bitmap.close(); // discarded while loading
+        return null;
+      }
+      this.bitmaps.set(imageId, bitmap);
       store.apply({
         staging: { ...s.staging, items: s.staging.items.map((i) => (i.jobId === jobId ? { ...i, recipe } : i)) },
       });
       scheduler.invalidateAll();
+      return bitmap;
     } catch (error) {
       store.apply(withError(store.state, `Could not load the result of job ${jobId}: ${describeError(error)}`));
+      return null;
     }
   }
 }
@@ -132,18 +149,21 @@ export function makeServices(deps: Deps, results: ResultCache): Services {
       }
     },
 
-    accept(state: AppState): Patch | null {
+    async accept(state: AppState): Promise<Patch | null> {
       const staged = currentStaged(state);
       if (!staged || !state.picture) return null;
-      const bitmap = results.get(staged.imageId);
-      if (!bitmap) return withError(state, "The result is still loading; try again in a moment.");
+      const bitmap = await results.ready(staged.jobId, staged.imageId);
+      const now = store.state;
+      // the result on show must still be the one asked for (a second Enter, a discard meanwhile)
+      if (!bitmap || !now.picture || currentStaged(now)?.jobId !== staged.jobId) return null;
+      const recipe = now.staging.items.find((i) => i.jobId === staged.jobId)?.recipe;
       const box = staged.box;
       const before = { bounds: layers.pictureBounds(), rgba: layers.readPicture(box) };
       layers.merge(box, bitmap);
-      history.push({ kind: "picture", label: "Accept result", rect: box, bounds: before.bounds, rgba: before.rgba, recipe: staged.recipe ?? undefined });
+      history.push({ kind: "picture", label: "Accept result", rect: box, bounds: before.bounds, rgba: before.rgba, recipe: recipe ?? undefined });
       return {
-        picture: { ...state.picture, bounds: layers.pictureBounds(), version: state.picture.version + 1 },
-        mask: { ...state.mask, version: state.mask.version + 1 },
+        picture: { ...now.picture, bounds: layers.pictureBounds(), version: now.picture.version + 1 },
+        mask: { ...now.mask, version: now.mask.version + 1 },
         staging: { items: [], index: 0 },
         activeJob: null,
         history: historyFlags({ history }),

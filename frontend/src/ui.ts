@@ -226,6 +226,8 @@ export class Ui {
     const n = state.staging.items.length;
     bar.hidden = n === 0;
     $("#staging-count").textContent = n ? `${state.staging.index + 1} / ${n}` : "";
+    const seed = state.staging.items[state.staging.index]?.seed;
+    $("#staging-seed").textContent = seed !== null && seed !== undefined ? `seed ${seed}` : "";
   }
 
   private updateErrors(state: AppState): void {

@@ -65,6 +65,11 @@ describe("job events", () => {
     expect(applyEvent(s, { type: "job.progress", job_id: "j1", step: 1, total: 2 })).toEqual({});
   });
 
+  it("show a refusal of the socket in words", () => {
+    const patch = applyEvent(withJob(), { type: "error", code: "invalid_input", message: "job_ids.0: bad id" });
+    expect(patch.errors!.at(-1)!.message).toBe("Server: job_ids.0: bad id");
+  });
+
   it("ignore jobs of other pages and keep the queue summary", () => {
     const s = withJob();
     expect(applyEvent(s, { type: "job.started", job_id: "other" })).toEqual({});

@@ -95,8 +95,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     serve.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps an event loop
+    running in this thread while it is open, and tests elsewhere call `asyncio.run`."""
     _needs_browser_and_build()
     from playwright.sync_api import sync_playwright
 

@@ -4,7 +4,7 @@ import type { AppState, Patch } from "../state";
 /** What actions with side effects reach: pixels through history, the server through services. */
 export interface Services {
   invoke(state: AppState): Promise<Patch | null>;
-  accept(state: AppState): Patch | null;
+  accept(state: AppState): Promise<Patch | null>;
   cancel(state: AppState, jobId: string): Promise<Patch | null>;
   download(state: AppState): Promise<Patch | null>;
   openDialog(): void;
