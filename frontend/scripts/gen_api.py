@@ -35,7 +35,9 @@ def generate() -> str:
         spec = Path(tmp) / "openapi.json"
         out = Path(tmp) / "schema.ts"
         spec.write_text(json.dumps(openapi_document(), indent=2, sort_keys=True))
-        subprocess.run([str(GENERATOR), str(spec), "-o", str(out), *FLAGS], check=True, capture_output=True, cwd=FRONTEND)
+        subprocess.run(
+            [str(GENERATOR), str(spec), "-o", str(out), *FLAGS], check=True, capture_output=True, cwd=FRONTEND
+        )
         return out.read_text()
 
 

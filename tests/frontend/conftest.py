@@ -8,6 +8,7 @@ a diffusion model (prompt, grid 64).
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import signal
@@ -50,7 +51,16 @@ class Serve:
 
     def start(self) -> Serve:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
-        command = [sys.executable, "-m", "retouch.cli", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)]
+        command = [
+            sys.executable,
+            "-m",
+            "retouch.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
         for plugin in PLUGINS:
             command += ["--engine-plugin", plugin]
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -84,7 +94,9 @@ def _needs_browser_and_build() -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (`make test` installs Debian's chromium)")
     if not STATIC_INDEX.exists():
-        pytest.fail(f"the canvas is not built ({STATIC_INDEX} is missing): run `make test` or `npm run build` in frontend/")
+        pytest.fail(
+            f"the canvas is not built ({STATIC_INDEX} is missing): run `make test` or `npm run build` in frontend/"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -192,7 +204,7 @@ class Canvas:
         mouse = self.page.mouse
         mouse.move(*points[0])
         mouse.down()
-        for a, b in zip(points, points[1:]):
+        for a, b in itertools.pairwise(points):
             mouse.move(*b, steps=max(1, min(60, int(np.hypot(b[0] - a[0], b[1] - a[1]) // 4))))
         mouse.up()
 
@@ -234,7 +246,7 @@ def capsule_distance(shape: tuple[int, int], points: list[tuple[float, float]]) 
     h, w = shape
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     best = np.full((h, w), np.inf, np.float32)
-    for (ax, ay), (bx, by) in zip(points, points[1:]):
+    for (ax, ay), (bx, by) in itertools.pairwise(points):
         dx, dy = bx - ax, by - ay
         t = np.clip(((x - ax) * dx + (y - ay) * dy) / max(1e-6, dx * dx + dy * dy), 0, 1)
         best = np.minimum(best, np.hypot(x - (ax + t * dx), y - (ay + t * dy)))

@@ -240,7 +240,9 @@ def test_pan_and_zoom(canvas: Canvas, tmp_path):
     page.keyboard.up("Space")
     moved = canvas.picture_point(centre)
     assert moved[0] < x - 100 and moved[1] < y - 100
-    assert "active" in (page.get_by_test_id("tool-brush").get_attribute("class") or ""), "Space did not give the brush back"
+    assert "active" in (page.get_by_test_id("tool-brush").get_attribute("class") or ""), (
+        "Space did not give the brush back"
+    )
 
     page.get_by_test_id("view-fit").click()
     page.get_by_test_id("tool-pan").click()

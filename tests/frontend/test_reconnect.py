@@ -49,10 +49,12 @@ def test_open_by_drop_and_by_paste(page, tmp_path):
         const file = new File([new Uint8Array(bytes)], "dropped.png", { type: "image/png" });
         const data = new DataTransfer();
         data.items.add(file);
+        const options = { bubbles: true, cancelable: true };
         if (kind === "drop") {
-            document.getElementById("stage").dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+            const stage = document.getElementById("stage");
+            stage.dispatchEvent(new DragEvent("drop", { ...options, dataTransfer: data }));
         } else {
-            document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+            document.body.dispatchEvent(new ClipboardEvent("paste", { ...options, clipboardData: data }));
         }
     }"""
     page.evaluate(send, ["drop", list(png)])
