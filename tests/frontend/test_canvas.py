@@ -281,3 +281,24 @@ def test_server_refusal_is_shown_in_words(canvas: Canvas, tmp_path):
     text = error.inner_text()
     assert "prompt" in text and "4000" in text, text
     assert page.get_by_test_id("queue-item").count() == 0
+
+
+def test_open_by_drop_and_by_paste(page, tmp_path):
+    png = save_png(test_picture(200, 100), tmp_path / "dropped.png").read_bytes()
+    send = """async ([kind, bytes]) => {
+        const file = new File([new Uint8Array(bytes)], "dropped.png", { type: "image/png" });
+        const data = new DataTransfer();
+        data.items.add(file);
+        const options = { bubbles: true, cancelable: true };
+        if (kind === "drop") {
+            const stage = document.getElementById("stage");
+            stage.dispatchEvent(new DragEvent("drop", { ...options, dataTransfer: data }));
+        } else {
+            document.body.dispatchEvent(new ClipboardEvent("paste", { ...options, clipboardData: data }));
+        }
+    }"""
+    page.evaluate(send, ["drop", list(png)])
+    page.get_by_test_id("picture-size").filter(has_text="200×100").wait_for()
+    png2 = save_png(test_picture(64, 48), tmp_path / "pasted.png").read_bytes()
+    page.evaluate(send, ["paste", list(png2)])
+    page.get_by_test_id("picture-size").filter(has_text="64×48").wait_for()

@@ -41,24 +41,3 @@ def test_job_survives_a_server_restart(browser, own_server: Serve, tmp_path):
     page.get_by_test_id("staging-accept").wait_for(timeout=60_000)
     assert "succeeded" in page.get_by_test_id("queue-item").first.inner_text()
     context.close()
-
-
-def test_open_by_drop_and_by_paste(page, tmp_path):
-    png = save_png(test_picture(200, 100), tmp_path / "dropped.png").read_bytes()
-    send = """async ([kind, bytes]) => {
-        const file = new File([new Uint8Array(bytes)], "dropped.png", { type: "image/png" });
-        const data = new DataTransfer();
-        data.items.add(file);
-        const options = { bubbles: true, cancelable: true };
-        if (kind === "drop") {
-            const stage = document.getElementById("stage");
-            stage.dispatchEvent(new DragEvent("drop", { ...options, dataTransfer: data }));
-        } else {
-            document.body.dispatchEvent(new ClipboardEvent("paste", { ...options, clipboardData: data }));
-        }
-    }"""
-    page.evaluate(send, ["drop", list(png)])
-    page.get_by_test_id("picture-size").filter(has_text="200×100").wait_for()
-    png2 = save_png(test_picture(64, 48), tmp_path / "pasted.png").read_bytes()
-    page.evaluate(send, ["paste", list(png2)])
-    page.get_by_test_id("picture-size").filter(has_text="64×48").wait_for()
