@@ -66,9 +66,10 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(data_dir: Path, engines=None, **settings) -> Iterator[LiveServer]:
+def live_server(data_dir: Path, engines=None, devices=None, **settings) -> Iterator[LiveServer]:
     port = free_port()
-    app = create_app(Settings(port=port, data_dir=data_dir, **settings), engines=engines or TEST_ENGINES)
+    app = create_app(Settings(port=port, data_dir=data_dir, **settings), engines=engines or TEST_ENGINES,
+                     devices=devices)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -20,7 +20,7 @@ import numpy as np
 from retouch.devices import Device
 from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.errors import Cancelled, EngineError, InputError, RetouchError
-from retouch.imaging.io import load_mask, load_picture
+from retouch.imaging.io import Picture, load_mask
 from retouch.pipeline import fill
 from retouch.recipe import FillParams
 from retouch.server.events import EventHub
@@ -117,9 +117,8 @@ class Worker:
         try:
             hooks.check()
             result = self._fill(job, hooks)
-            png = result.png()
-            height, width = result.pixels.shape[:2]
-            stored = pool.store.add(png, width, height, result.pixels.shape[2] == 4, kind="result")
+            picture = Picture(result.pixels, exif=result.exif, icc_profile=result.icc_profile)
+            stored = pool.store.add_picture(picture, "result", png=result.png())
             pool.queue.succeed(job.id, stored.id, result.seed)
             publish(JobSucceededEvent(job_id=job.id, result=JobResult(image=stored.id), seed=result.seed))
         except Cancelled:
@@ -146,7 +145,7 @@ class Worker:
         image = pool.store.get(request.image)
         if image is None:
             raise InputError(f"image {request.image!r} no longer exists")
-        picture = load_picture(pool.store.read(image), max_pixels=pool.max_pixels)
+        picture = pool.store.picture(image, pool.max_pixels)
         mask = None
         if request.mask is not None:
             stored_mask = pool.store.get(request.mask)

@@ -73,6 +73,7 @@ class SqliteJobQueue:
             seed=row["seed"],
             error=error,
             priority=row["priority"],
+            device=row["device"],
             created_at=_time(row["created_at"]),  # type: ignore[arg-type]
             started_at=_time(row["started_at"]),
             finished_at=_time(row["finished_at"]),

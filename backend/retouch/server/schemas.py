@@ -65,6 +65,7 @@ class JobPublic(BaseModel):
     seed: int | None = Field(None, description="The seed used (known once the job ran).")
     error: ErrorPublic | None = None
     priority: int = 0
+    device: str | None = Field(None, description="The device that ran (or runs) the job.")
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

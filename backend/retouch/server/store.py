@@ -8,11 +8,14 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from retouch.imaging.io import Picture, encode_png, load_picture
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -98,16 +101,64 @@ class StoredImage:
     kind: str
 
 
+class PictureCache:
+    """Decoded pictures by image id, least recently used out first, bounded in bytes.
+
+    A picture is decoded once at upload and handed to the worker from here; its pixels are read-only.
+    """
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget = budget_bytes
+        self._pictures: OrderedDict[str, Picture] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def put(self, image_id: str, picture: Picture) -> None:
+        picture.pixels.flags.writeable = False
+        with self._lock:
+            self._pictures[image_id] = picture
+            self._bytes += picture.pixels.nbytes
+            while self._bytes > self.budget and self._pictures:
+                _, evicted = self._pictures.popitem(last=False)
+                self._bytes -= evicted.pixels.nbytes
+
+    def get(self, image_id: str) -> Picture | None:
+        with self._lock:
+            picture = self._pictures.get(image_id)
+            if picture is not None:
+                self._pictures.move_to_end(image_id)
+            return picture
+
+
 class ImageStore:
     """Pictures as PNG files named by their random id, with their size in the database."""
 
-    def __init__(self, db: Database, folder: Path) -> None:
+    def __init__(self, db: Database, folder: Path, cache_bytes: int = 512 * 1024 * 1024) -> None:
         self._db = db
         self._folder = folder
+        self._cache = PictureCache(cache_bytes)
         folder.mkdir(parents=True, exist_ok=True)
 
     def _path(self, image_id: str) -> Path:
         return self._folder / image_id[:2] / f"{image_id}.png"
+
+    def add_picture(self, picture: Picture, kind: str, png: bytes | None = None) -> StoredImage:
+        """Keep a decoded picture; `png` are its bytes if already encoded (else they are made here)."""
+        if png is None:
+            png = encode_png(picture.pixels, exif=picture.exif, icc_profile=picture.icc_profile)
+        width, height = picture.size
+        stored = self.add(png, width, height, picture.has_alpha, kind)
+        self._cache.put(stored.id, picture)
+        return stored
+
+    def picture(self, image: StoredImage, max_pixels: int) -> Picture:
+        """The decoded picture, from the cache or the file."""
+        cached = self._cache.get(image.id)
+        if cached is not None:
+            return cached
+        picture = load_picture(self.read(image), max_pixels=max_pixels)
+        self._cache.put(image.id, picture)
+        return picture
 
     def add(self, png: bytes, width: int, height: int, has_alpha: bool, kind: str) -> StoredImage:
         image = StoredImage(new_id(), width, height, has_alpha, kind)

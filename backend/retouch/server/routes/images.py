@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from retouch.imaging.io import encode_png, load_picture
+from retouch.imaging.io import load_picture
 from retouch.server.deps import SettingsDep, StoreDep
 from retouch.server.errors import ApiError
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, ImagePublic
@@ -35,10 +35,9 @@ async def upload_image(file: UploadFile, store: StoreDep, settings: SettingsDep)
 
     def decode_and_keep() -> ImagePublic:
         picture = load_picture(bytes(data), max_pixels=settings.max_pixels, what=f"file {file.filename or ''!r}")
-        png = encode_png(picture.pixels, exif=picture.exif, icc_profile=picture.icc_profile)
-        width, height = picture.size
-        stored = store.add(png, width, height, picture.has_alpha, kind="upload")
-        return ImagePublic(id=stored.id, width=width, height=height, has_alpha=stored.has_alpha)
+        # a plain PNG (what the canvas sends) is kept as it came; anything else is stored as PNG
+        stored = store.add_picture(picture, "upload", png=bytes(data) if picture.is_plain_png else None)
+        return ImagePublic(id=stored.id, width=stored.width, height=stored.height, has_alpha=stored.has_alpha)
 
     return await run_in_threadpool(decode_and_keep)
 

@@ -1,0 +1,236 @@
+"""Round trip through the real server next to the raw library call, plus queue throughput and event latency.
+
+    python benchmarks/api_latency.py [--repeat 5]
+
+Round trip = upload picture and mask, create a `telea` job, wait for `job.succeeded` on the websocket,
+fetch the result PNG. The server runs as `retouch serve` in its own process, as users run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import cv2
+import httpx
+import numpy as np
+import websockets
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "backend")]
+
+from retouch.engines import Engine, Hooks  # noqa: E402
+from retouch.recipe import FillParams  # noqa: E402
+
+
+class NoopEngine(Engine):
+    """Returns the region as it is: what is left is the server's own cost."""
+
+    name = "noop"
+
+    def fill(self, image, mask, params: FillParams, seed: int, hooks: Hooks):
+        hooks.step(1, 1)
+        return image
+
+
+class ClockEngine(Engine):
+    """Reports `steps` steps, noting when each was reported, for event latency."""
+
+    name = "clock"
+    emitted: list[float] = []
+
+    def fill(self, image, mask, params: FillParams, seed: int, hooks: Hooks):
+        for step in range(1, params.steps + 1):
+            time.sleep(0.01)
+            ClockEngine.emitted.append(time.perf_counter())
+            hooks.step(step, params.steps)
+        return image
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def picture(size: int) -> tuple[np.ndarray, np.ndarray]:
+    from skimage import data
+
+    image = cv2.resize(data.astronaut(), (size, size), interpolation=cv2.INTER_AREA)
+    mask = np.zeros((size, size), np.uint8)
+    side = int(size * 0.3)
+    mask[(size - side) // 2 : (size + side) // 2, (size - side) // 2 : (size + side) // 2] = 255
+    return image, mask
+
+
+async def round_trips(base: str, image_png: bytes, mask_png: bytes, engine: str, repeat: int) -> list[dict]:
+    """Round trips over one kept-open HTTP client and websocket, as the canvas does. Stage times in s."""
+    trips = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http, websockets.connect(
+        base.replace("http", "ws") + "/api/v1/ws", max_size=None
+    ) as ws:
+        for _ in range(repeat + 1):  # the first one warms up
+            start = time.perf_counter()
+            image_id = (await http.post("/api/v1/images", files={"file": ("i.png", image_png)})).json()["id"]
+            mask_id = (await http.post("/api/v1/images", files={"file": ("m.png", mask_png)})).json()["id"]
+            uploaded = time.perf_counter()
+            job = (await http.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": engine})).json()
+            await ws.send(json.dumps({"type": "subscribe", "job_ids": [job["id"]]}))
+            while True:
+                event = json.loads(await ws.recv())
+                if event.get("job_id") != job["id"]:
+                    continue
+                if event["type"] == "job.succeeded":
+                    break
+                if event["type"] in ("job.failed", "job.canceled"):
+                    raise RuntimeError(event)
+            done = time.perf_counter()
+            result = await http.get(f"/api/v1/images/{event['result']['image']}")
+            assert result.status_code == 200
+            end = time.perf_counter()
+            trips.append({"upload": uploaded - start, "job": done - uploaded, "fetch": end - done, "total": end - start})
+    return trips[1:]
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "retouch.cli", "serve", "--port", str(port), "--data-dir", str(data_dir),
+         "--engine-plugin", "benchmarks.api_latency:NoopEngine"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+async def throughput(base: str, image_png: bytes, mask_png: bytes, jobs: int) -> float:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http, websockets.connect(
+        base.replace("http", "ws") + "/api/v1/ws", max_size=None
+    ) as ws:
+        image_id = (await http.post("/api/v1/images", files={"file": ("i.png", image_png)})).json()["id"]
+        mask_id = (await http.post("/api/v1/images", files={"file": ("m.png", mask_png)})).json()["id"]
+        start = time.perf_counter()
+        ids = []
+        for _ in range(jobs):
+            response = await http.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "noop"})
+            ids.append(response.json()["id"])
+        await ws.send(json.dumps({"type": "subscribe", "job_ids": ids}))
+        done: set[str] = set()
+        while len(done) < jobs:
+            event = json.loads(await ws.recv())
+            if event.get("type") == "job.succeeded":
+                done.add(event["job_id"])
+        return jobs / (time.perf_counter() - start)
+
+
+def event_latency(steps: int = 200) -> list[float]:
+    """Worker step -> websocket client, with the server in this process so both share one clock."""
+    import socket
+
+    import uvicorn
+
+    from retouch.engines import ENGINES
+    from retouch.server.app import create_app
+    from retouch.server.settings import Settings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with TemporaryDirectory() as tmp:
+        app = create_app(Settings(port=port, data_dir=Path(tmp)), engines={**ENGINES, "clock": ClockEngine})
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                               ws="websockets-sansio"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.01)
+        image, mask = picture(64)
+
+        async def run() -> list[float]:
+            base = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient(base_url=base) as http, websockets.connect(
+                base.replace("http", "ws") + "/api/v1/ws?session=benchmark-session"
+            ) as ws:
+                await ws.send(json.dumps({"type": "subscribe", "all": True}))
+                image_id = (await http.post("/api/v1/images", files={"file": ("i.png", _png(image))})).json()["id"]
+                mask_id = (await http.post("/api/v1/images", files={"file": ("m.png", _png(mask))})).json()["id"]
+                response = await http.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id,
+                                                                  "engine": "clock", "steps": steps},
+                                           headers={"X-Retouch-Session": "benchmark-session"})
+                response.raise_for_status()
+                received = {}
+                while True:
+                    event = json.loads(await ws.recv())
+                    if event.get("type") == "job.progress":
+                        received[event["step"]] = time.perf_counter()
+                    if event.get("type") == "job.succeeded":
+                        break
+            return [received[s] - ClockEngine.emitted[s - 1] for s in sorted(received)]
+
+        latencies = asyncio.run(run())
+        server.should_exit = True
+        thread.join(10)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=200, help="jobs for the throughput run")
+    args = parser.parse_args()
+
+    with TemporaryDirectory() as tmp:
+        port = 18000 + os.getpid() % 1000
+        process = start_server(Path(tmp), port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            print("Round trip over a kept-open connection: upload picture + mask, job until `job.succeeded` on")
+            print("the websocket, fetch the result PNG; `telea`, 30 % square hole. Medians in ms.")
+            print(f"{'size':>6} {'raw cv2.inpaint':>16} {'upload':>8} {'job':>8} {'fetch':>8} {'round trip':>11} "
+                  f"{'overhead':>9}")
+            for size in (512, 1024):
+                image, mask = picture(size)
+                raw = []
+                for _ in range(args.repeat):
+                    start = time.perf_counter()
+                    cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA)
+                    raw.append(time.perf_counter() - start)
+                trips = asyncio.run(round_trips(base, _png(image), _png(mask), "telea", args.repeat))
+                r = statistics.median(raw) * 1000
+                stage = {key: statistics.median(trip[key] for trip in trips) * 1000 for key in trips[0]}
+                print(f"{size:>6} {r:>14.1f}ms {stage['upload']:>6.1f}ms {stage['job']:>6.1f}ms "
+                      f"{stage['fetch']:>6.1f}ms {stage['total']:>9.1f}ms {stage['total'] - r:>7.1f}ms")
+
+            image, mask = picture(64)
+            rate = asyncio.run(throughput(base, _png(image), _png(mask), args.jobs))
+            print(f"\nQueue throughput, no-op engine, 64x64, {args.jobs} jobs: {rate:.0f} jobs/s")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(10)
+
+    latencies = sorted(event_latency())
+    p50 = latencies[len(latencies) // 2] * 1000
+    p95 = latencies[int(len(latencies) * 0.95)] * 1000
+    print(f"Event latency, worker step -> websocket client ({len(latencies)} events): "
+          f"p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
