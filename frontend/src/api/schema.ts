@@ -371,6 +371,11 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+            /**
+             * Device
+             * @description The device that ran (or runs) the job.
+             */
+            device?: string | null;
             /** Engine */
             engine: string;
             error?: components["schemas"]["ErrorPublic"] | null;
