@@ -44,6 +44,7 @@ export function newJob(id: string, engine: string, box: Rect, position: number |
     preview: null,
     resultImage: null,
     seed: null,
+    device: null,
     createdAt: Date.now(),
   };
 }
@@ -76,7 +77,7 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
     case "job.queued":
       return set({ status: "queued", position: typeof event.position === "number" ? event.position : job.position });
     case "job.started":
-      return set({ status: "running", position: null });
+      return set({ status: "running", position: null, device: typeof event.device === "string" && event.device ? event.device : job.device });
     case "job.progress":
       return set({
         status: "running",

@@ -73,6 +73,8 @@ export interface JobView {
   preview: string | null;
   resultImage: string | null;
   seed: number | null;
+  /** Where it runs ("cpu", "cuda:0"), once started. */
+  device: string | null;
   createdAt: number;
 }
 

@@ -172,8 +172,10 @@ export class Ui {
     switch (job.status) {
       case "queued":
         return job.position ? `queued (${job.position} ahead)` : "queued";
-      case "running":
-        return job.total ? `running ${job.step}/${job.total}` : "running";
+      case "running": {
+        const where = job.device ? ` on ${job.device}` : "";
+        return job.total ? `running ${job.step}/${job.total}${where}` : `running${where}`;
+      }
       case "failed":
         return `failed: ${job.error ?? ""}`;
       default:

@@ -36,8 +36,8 @@ describe("job requests", () => {
 describe("job events", () => {
   it("move a job through queued, running and progress", () => {
     let s = withJob();
-    s = { ...s, ...applyEvent(s, { type: "job.started", job_id: "j1" }) };
-    expect(s.jobs.j1.status).toBe("running");
+    s = { ...s, ...applyEvent(s, { type: "job.started", job_id: "j1", device: "cuda:0" }) };
+    expect(s.jobs.j1).toMatchObject({ status: "running", device: "cuda:0" });
     s = { ...s, ...applyEvent(s, { type: "job.progress", job_id: "j1", step: 3, total: 10, preview: "data:image/jpeg;base64,xx" }) };
     expect(s.jobs.j1).toMatchObject({ step: 3, total: 10, preview: "data:image/jpeg;base64,xx" });
   });
