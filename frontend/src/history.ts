@@ -43,6 +43,36 @@ export function entryBytes(entry: Entry): number {
   }
 }
 
+/** The smallest rectangle (relative to the arrays' origin) where two RGBA images differ, or null. */
+export function changedBounds(a: Uint8ClampedArray, b: Uint8ClampedArray, width: number, height: number): Rect | null {
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < height; y++) {
+    let i = y * width * 4;
+    for (let x = 0; x < width; x++, i += 4) {
+      if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2] || a[i + 3] !== b[i + 3]) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        y1 = y;
+      }
+    }
+  }
+  return x1 < 0 ? null : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+/** The part `inner` (relative to the region's origin) of an RGBA region `width` pixels wide. */
+export function cropRgba(rgba: Uint8ClampedArray, width: number, inner: Rect): Uint8ClampedArray<ArrayBuffer> {
+  const out = new Uint8ClampedArray(inner.width * inner.height * 4);
+  for (let y = 0; y < inner.height; y++) {
+    const from = ((inner.y + y) * width + inner.x) * 4;
+    out.set(rgba.subarray(from, from + inner.width * 4), y * inner.width * 4);
+  }
+  return out;
+}
+
 export function packRegion(surfaces: Surfaces, rect: Rect): MaskRegion {
   return { rect, packed: pack(surfaces.readMask(rect)) };
 }

@@ -92,6 +92,7 @@ export class Layers implements Surfaces {
 
   resize(bounds: Rect): void {
     const old = this.bounds;
+    if (old.x === bounds.x && old.y === bounds.y && old.width === bounds.width && old.height === bounds.height) return;
     const [picture, pictureCtx] = makeCanvas(bounds.width, bounds.height, false);
     const [mask, maskCtx] = makeCanvas(bounds.width, bounds.height, true);
     pictureCtx.drawImage(this.picture, old.x - bounds.x, old.y - bounds.y);

@@ -4,8 +4,8 @@ import type { Services } from "./actions";
 import { historyFlags } from "./actions/mask";
 import { Api, describeError } from "./api/client";
 import type { JobSocket } from "./api/socket";
-import { defaultBox, fitRect, type Rect } from "./geometry";
-import { packRegion, type History } from "./history";
+import { contains, defaultBox, fitRect, type Rect } from "./geometry";
+import { changedBounds, cropRgba, packRegion, type History } from "./history";
 import { canvasToPng, type Layers } from "./layers";
 import { buildJob, newJob } from "./jobs";
 import { readText, withText } from "./png";
@@ -116,6 +116,10 @@ export async function openPicture(deps: Deps, file: Blob, name: string): Promise
   });
 }
 
+function sameBounds(a: Rect, b: Rect): boolean {
+  return contains(a, b) && contains(b, a);
+}
+
 function integerBox(r: Rect): Rect {
   return { x: Math.round(r.x), y: Math.round(r.y), width: Math.max(1, Math.round(r.width)), height: Math.max(1, Math.round(r.height)) };
 }
@@ -158,9 +162,19 @@ export function makeServices(deps: Deps, results: ResultCache): Services {
       if (!bitmap || !now.picture || currentStaged(now)?.jobId !== staged.jobId) return null;
       const recipe = now.staging.items.find((i) => i.jobId === staged.jobId)?.recipe;
       const box = staged.box;
-      const before = { bounds: layers.pictureBounds(), rgba: layers.readPicture(box) };
+      const bounds = layers.pictureBounds();
+      let rect = box;
+      let rgba = layers.readPicture(box);
       layers.merge(box, bitmap);
-      history.push({ kind: "picture", label: "Accept result", rect: box, bounds: before.bounds, rgba: before.rgba, recipe: recipe ?? undefined });
+      if (sameBounds(bounds, layers.pictureBounds())) {
+        // undo keeps only the pixels the result changed (inside the feathered mask), not the whole box
+        const changed = changedBounds(rgba, layers.readPicture(box), box.width, box.height);
+        if (changed) {
+          rgba = cropRgba(rgba, box.width, changed);
+          rect = { x: box.x + changed.x, y: box.y + changed.y, width: changed.width, height: changed.height };
+        }
+      }
+      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba, recipe: recipe ?? undefined });
       return {
         picture: { ...now.picture, bounds: layers.pictureBounds(), version: now.picture.version + 1 },
         mask: { ...now.mask, version: now.mask.version + 1 },

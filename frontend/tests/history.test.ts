@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { History, StrokeRecorder } from "../src/history";
+import { changedBounds, cropRgba, History, StrokeRecorder } from "../src/history";
 import { ArraySurfaces } from "./surfaces";
 
 function stroke(surfaces: ArraySurfaces, history: History, rect: { x: number; y: number; width: number; height: number }) {
@@ -90,5 +90,19 @@ describe("history", () => {
     }
     expect(h.byteSize).toBeLessThanOrEqual(4096 + 1024 + 64);
     expect(h.depth).toBeLessThan(40);
+  });
+});
+
+describe("accepted results", () => {
+  it("keep only the rectangle the result changed", () => {
+    const a = new Uint8ClampedArray(10 * 8 * 4).fill(50);
+    const b = a.slice();
+    b[(3 * 10 + 4) * 4] = 99;
+    b[(5 * 10 + 7) * 4 + 3] = 0;
+    expect(changedBounds(a, b, 10, 8)).toEqual({ x: 4, y: 3, width: 4, height: 3 });
+    expect(changedBounds(a, a.slice(), 10, 8)).toBeNull();
+    const part = cropRgba(b, 10, { x: 4, y: 3, width: 4, height: 3 });
+    expect(part.length).toBe(4 * 3 * 4);
+    expect(part[0]).toBe(99);
   });
 });
