@@ -58,11 +58,19 @@ const scheduler = new FrameScheduler(
 );
 
 // --- server ------------------------------------------------------------------------------------------
-const api = new Api();
+// a server listening beyond loopback needs its token: given once as ?token=, kept for this tab
+const url = new URL(location.href);
+if (url.searchParams.has("token")) {
+  sessionStorage.setItem("retouch.token", url.searchParams.get("token") ?? "");
+  url.searchParams.delete("token");
+  window.history.replaceState(null, "", url);
+}
+const token = sessionStorage.getItem("retouch.token") || null;
+const api = new Api("/api/v1", token);
 const session = sessionStorage.getItem("retouch.session") ?? crypto.randomUUID();
 sessionStorage.setItem("retouch.session", session);
 const socket = new JobSocket(
-  JobSocket.defaultUrl(session),
+  JobSocket.defaultUrl(session, token),
   (event) => {
     const patch = applyEvent(store.state, event);
     store.apply(patch);

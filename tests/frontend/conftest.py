@@ -48,6 +48,7 @@ class Serve:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        self.extra_args: list[str] = []
 
     def start(self) -> Serve:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
@@ -63,13 +64,14 @@ class Serve:
         ]
         for plugin in PLUGINS:
             command += ["--engine-plugin", plugin]
+        command += self.extra_args
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"retouch serve exited: {self.process.stderr.read().decode()}")
             try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code in (200, 401):
                     return self
             except httpx.TransportError:
                 time.sleep(0.1)

@@ -26,6 +26,9 @@ export class ApiError extends Error {
 
 /** The message a user should read for any failure (server refusal, network down, bug). */
 export function describeError(error: unknown): string {
+  if (error instanceof ApiError && error.status === 401) {
+    return `${error.message} (open the canvas as ${location.origin}/?token=YOUR_TOKEN)`;
+  }
   if (error instanceof ApiError) return error.message;
   if (error instanceof TypeError) return "The server cannot be reached; is `retouch serve` running?";
   if (error instanceof Error) return error.message;
@@ -53,10 +56,18 @@ async function errorFrom(response: Response): Promise<ApiError> {
 }
 
 export class Api {
-  constructor(private readonly base = "/api/v1") {}
+  /** `token`: the server's access token, needed when it listens beyond loopback (`?token=` in the page's URL). */
+  constructor(
+    private readonly base = "/api/v1",
+    private readonly token: string | null = null,
+  ) {}
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return this.token ? { ...extra, Authorization: `Bearer ${this.token}` } : extra;
+  }
 
   private async request<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
-    const response = await fetch(this.base + path, { method, ...init });
+    const response = await fetch(this.base + path, { method, ...init, headers: this.headers(init.headers as Record<string, string>) });
     if (!response.ok) throw await errorFrom(response);
     if (response.status === 204) return undefined as T;
     return (await response.json()) as T;
@@ -77,7 +88,7 @@ export class Api {
   }
 
   async imageBlob(id: string): Promise<Blob> {
-    const response = await fetch(this.imageUrl(id));
+    const response = await fetch(this.imageUrl(id), { headers: this.headers() });
     if (!response.ok) throw await errorFrom(response);
     return response.blob();
   }

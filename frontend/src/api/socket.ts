@@ -22,9 +22,10 @@ export class JobSocket {
     private readonly onState: (state: ConnectionState) => void,
   ) {}
 
-  static defaultUrl(session: string): string {
+  static defaultUrl(session: string, token: string | null = null): string {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    return `${scheme}://${location.host}/api/v1/ws?session=${encodeURIComponent(session)}`;
+    const auth = token ? `&token=${encodeURIComponent(token)}` : "";
+    return `${scheme}://${location.host}/api/v1/ws?session=${encodeURIComponent(session)}${auth}`;
   }
 
   connect(): void {
