@@ -1,4 +1,5 @@
-"""The page and its server: it survives a restart (says so, reconnects, picks up its job) and works with a server that needs an access token."""
+"""The page and its server: it survives a restart (says so, reconnects, picks up its job), and it works
+with a server that needs an access token."""
 
 from __future__ import annotations
 
