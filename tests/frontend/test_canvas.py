@@ -302,3 +302,17 @@ def test_open_by_drop_and_by_paste(page, tmp_path):
     png2 = save_png(test_picture(64, 48), tmp_path / "pasted.png").read_bytes()
     page.evaluate(send, ["paste", list(png2)])
     page.get_by_test_id("picture-size").filter(has_text="64×48").wait_for()
+
+
+PUBLIC_TEST_IDS = [
+    "upload-input", "canvas", "tool-brush", "tool-eraser", "tool-bbox", "brush-size", "engine-select",
+    "infill-select", "scale-mode", "prompt", "invoke", "progress", "staging-accept", "staging-discard",
+    "staging-next", "download",
+]  # fmt: skip
+
+
+def test_public_test_ids_are_there(page):
+    """The data-testid names are a contract with outside automation (queue-item and cancel-job appear
+    with jobs, and are used by the tests above)."""
+    missing = [name for name in PUBLIC_TEST_IDS if page.get_by_test_id(name).count() != 1]
+    assert not missing
