@@ -132,11 +132,37 @@ def _pairs(image: Path, mask: Path) -> list[tuple[Path, Path]]:
         raise InputError(f"folder {str(image)!r} has no pictures ({', '.join(sorted(IMAGE_SUFFIXES))})")
     if not mask.is_dir():
         return [(p, mask) for p in pictures]
-    masks = {p.stem: p for p in mask.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+    masks: dict[str, list[Path]] = {}
+    for path in sorted(mask.iterdir()):
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            masks.setdefault(path.stem, []).append(path)
     missing = [p.name for p in pictures if p.stem not in masks]
     if missing:
         raise InputError(f"no mask in {str(mask)!r} for: {', '.join(missing[:5])}" + (" ..." if len(missing) > 5 else ""))
-    return [(p, masks[p.stem]) for p in pictures]
+    for picture in pictures:
+        if len(masks[picture.stem]) > 1:
+            names = ", ".join(m.name for m in masks[picture.stem])
+            raise InputError(f"more than one mask in {str(mask)!r} for {picture.name}: {names}")
+    return [(p, masks[p.stem][0]) for p in pictures]
+
+
+def _targets(pairs: list[tuple[Path, Path]], output: Path, batch: bool) -> list[Path]:
+    """Where each result goes: a batch writes STEM.png into the output folder, but never over another
+    result or over one of its own inputs."""
+    if not batch:
+        return [output]
+    inputs = {path.resolve() for pair in pairs for path in pair}
+    written: dict[Path, Path] = {}
+    for picture, _ in pairs:
+        target = output / f"{picture.stem}.png"
+        if target in written:
+            raise InputError(f"{written[target].name} and {picture.name} would both be written to {target}")
+        if target.resolve() in inputs:
+            raise InputError(
+                f"the result for {picture.name} would overwrite the input {target}; choose another output folder"
+            )
+        written[target] = picture
+    return list(written)
 
 
 def _cmd_inpaint(args: argparse.Namespace) -> int:
@@ -144,7 +170,7 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
 
     from retouch.engines import get_engine
     from retouch.imaging.io import load_mask, load_picture
-    from retouch.pipeline import fill
+    from retouch.pipeline import fill, plan
 
     params = _params(args)
     engine = get_engine(params.engine)
@@ -154,18 +180,24 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
         raise InputError(f"output {str(args.output)!r} is a file; a batch needs a folder")
     if not batch and args.output.is_dir():
         raise InputError(f"output {str(args.output)!r} is a folder; give a file name such as out.png")
+    targets = _targets(pairs, args.output, batch)
 
-    # Check every input before writing anything, so a bad file in a batch leaves no half-done output.
+    # Check every input (files, sizes, box, mask) before writing anything, so that a bad picture in a
+    # batch leaves no half-done output.
     for picture_path, mask_path in pairs:
         picture = load_picture(picture_path, what=f"image {picture_path.name!r}")
-        load_mask(mask_path, picture.size)
+        try:
+            mask = load_mask(mask_path, picture.size, what=f"mask {mask_path.name!r}")
+            plan(picture.pixels, mask, params, engine)
+        except InputError as exc:
+            raise InputError(f"{picture_path.name}: {exc.message}") from None
 
     if batch:
-        args.output.mkdir(parents=True, exist_ok=True)
-    for picture_path, mask_path in tqdm(pairs, desc="inpaint", unit="image", disable=not batch, file=sys.stderr):
+        _make_folder(args.output)
+    jobs = list(zip(pairs, targets, strict=True))
+    for (picture_path, mask_path), target in tqdm(jobs, desc="inpaint", unit="image", disable=not batch, file=sys.stderr):
         picture = load_picture(picture_path)
         result = fill(picture, load_mask(mask_path, picture.size), params, engine=engine)
-        target = args.output / f"{picture_path.stem}.png" if batch else args.output
         _write_atomically(target, result.png())
         if not batch:
             print(f"wrote {target} (engine {params.engine}, seed {result.seed})")
@@ -174,11 +206,22 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
     return 0
 
 
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create output folder {str(folder)!r}: {exc.strerror}") from None
+
+
 def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _make_folder(target.parent)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(target)
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"cannot write output {str(target)!r}: {exc.strerror}") from None
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

@@ -51,6 +51,24 @@ def fill_mask(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     return mask
 
 
+def plan(
+    pixels: np.ndarray, mask: np.ndarray | None, params: FillParams, engine: Engine
+) -> tuple[np.ndarray, Box]:
+    """Stages 1-2, cheap and side-effect free: the grown fill mask and the box, or the `InputError` that
+    `fill` would raise for this input. A batch checks every picture with it before writing anything."""
+    wanted = msk.grow(fill_mask(pixels, mask), params.grow)
+    box = resolve_bbox(params.bbox, wanted, params.padding)
+    region_mask = crop(wanted, box)
+    if not region_mask.any():
+        raise InputError("nothing to fill: the mask is empty inside the box")
+    if engine.needs_context and not msk.has_unmasked_block(region_mask):
+        raise InputError(
+            f"engine {engine.name!r} fills from the unmasked pixels around the hole, but the mask leaves "
+            f"no unmasked 3x3 area in the {box[2]}x{box[3]} box; leave more of it unmasked or use a larger box"
+        )
+    return wanted, box
+
+
 def resolve_seed(seed: int) -> int:
     return secrets.randbelow(2**32) if seed < 0 else seed
 
@@ -72,12 +90,9 @@ def fill(
     seed = resolve_seed(params.seed)
     rng = np.random.default_rng(seed)
 
-    wanted = msk.grow(fill_mask(pixels, mask), params.grow)
-    box = resolve_bbox(params.bbox, wanted, params.padding)
+    wanted, box = plan(pixels, mask, params, engine)
     region = crop(pixels, box)
     region_mask = crop(wanted, box)
-    if not region_mask.any():
-        raise InputError("nothing to fill: the mask is empty inside the box")
 
     rgb = np.ascontiguousarray(region[..., :3])
     if region.shape[2] == 4:

@@ -51,6 +51,7 @@ class Engine:
     description: ClassVar[str] = ""
     needs_weights: ClassVar[bool] = False
     takes_prompt: ClassVar[bool] = False
+    needs_context: ClassVar[bool] = False  # fills only from unmasked pixels: the box must keep a 3x3 area
     native_size: int | None = None  # side of the square area the engine works best at
     grid: int = 1  # working sizes are multiples of this
     max_area: int | None = None  # auto scale shrinks regions above this many pixels
@@ -76,6 +77,7 @@ class Engine:
             "description": self.description,
             "needs_weights": self.needs_weights,
             "takes_prompt": self.takes_prompt,
+            "needs_context": self.needs_context,
             "native_size": self.native_size,
             "grid": self.grid,
         }

@@ -13,6 +13,7 @@ from retouch.recipe import FillParams
 
 
 class _OpenCV(Engine):
+    needs_context = True
     flag: int
     radius = 5
 
@@ -41,6 +42,7 @@ class NavierStokes(_OpenCV):
 class PatchMatch(Engine):
     name = "patchmatch"
     description = "PatchMatch (Barnes 2009): copies texture from the picture; best for backgrounds."
+    needs_context = True
 
     def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
         hooks.check()

@@ -18,7 +18,7 @@ import numpy as np
 from patchmatch import patch_match as pm
 
 from retouch.errors import EngineError, InputError
-from retouch.imaging.mask import bounds
+from retouch.imaging.mask import bounds, has_unmasked_block
 
 #: Hole pixels the library gets to work on at once; above this the hole is filled coarse to fine.
 HOLE_BUDGET = 24_000
@@ -63,9 +63,16 @@ def patchmatch_fill(
     x1, y1 = min(width, x + w + margin), min(height, y + h + margin)
     crop, crop_hole = image[y0:y1, x0:x1], hole[y0:y1, x0:x1]
 
+    if not has_unmasked_block(crop_hole):  # the library would leave the hole black
+        raise InputError(
+            "patchmatch needs an unmasked area of at least 3x3 pixels to copy from; "
+            "the mask leaves only thin slivers"
+        )
     factor = 1
     while crop_hole.sum() > budget * factor * factor:
         factor *= 2
+    while factor > 1 and not has_unmasked_block(_shrink(crop_hole, factor)[1]):
+        factor //= 2  # a thin known area vanishes at this scale: work finer (slower) rather than fail
     total = 1 if factor == 1 else 3
     if factor == 1:
         filled = library_inpaint(crop, crop_hole.astype(np.uint8) * 255, seed)
@@ -82,18 +89,15 @@ def _coarse_to_fine(
     image: np.ndarray, hole: np.ndarray, factor: int, seed: int, on_stage: Callable[[int, int], None]
 ) -> np.ndarray:
     height, width = hole.shape
-    small_size = (max(8, width // factor), max(8, height // factor))
+    small_size, small_hole = _shrink(hole, factor)
     small = cv2.resize(image, small_size, interpolation=cv2.INTER_AREA)
-    small_hole = cv2.resize(hole.astype(np.uint8) * 255, small_size, interpolation=cv2.INTER_AREA) > 0
-    if small_hole.all():
-        raise InputError("patchmatch needs some unmasked pixels to copy from; the hole covers its surroundings")
     coarse = library_inpaint(small, small_hole.astype(np.uint8) * 255, seed)
     on_stage(1, 3)
 
-    # Structure: the library's fill, upsampled. Texture: the picture's own detail above that scale.
+    # Structure: the library's fill, upsampled. Texture: the picture's own detail above that scale,
+    # measured against the same upsampled fill, so that what the hole held before leaks into nothing.
     guide = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    low = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    detail = image.astype(np.float32) - low
+    detail = image.astype(np.float32) - guide
 
     known = (~hole).astype(np.uint8)
     source = cv2.erode(known, np.ones((2 * _REACH + 1,) * 2, np.uint8), borderValue=0) > 0
@@ -101,13 +105,21 @@ def _coarse_to_fine(
         source = ~hole
     rng = np.random.default_rng(seed)
     ys, xs = np.nonzero(hole)
-    sy, sx = _match(_descriptors(guide), _descriptors(low), ys, xs, source, rng)
+    descriptors = _descriptors(guide)
+    sy, sx = _match(descriptors, descriptors, ys, xs, source, rng)
     on_stage(2, 3)
 
     result = guide
     result[ys, xs] += detail[sy, sx]
     on_stage(3, 3)
     return np.clip(np.rint(result), 0, 255).astype(np.uint8)
+
+
+def _shrink(hole: np.ndarray, factor: int) -> tuple[tuple[int, int], np.ndarray]:
+    """The working size at `factor` and the hole there: every pixel that touches the hole is part of it."""
+    height, width = hole.shape
+    size = (max(8, width // factor), max(8, height // factor))
+    return size, cv2.resize(hole.astype(np.uint8) * 255, size, interpolation=cv2.INTER_AREA) > 0
 
 
 def _descriptors(picture: np.ndarray) -> np.ndarray:

@@ -27,7 +27,8 @@ def blur(rgb: np.ndarray, holes: np.ndarray, infill: Infill, rng: np.random.Gene
     known = (~holes).astype(np.float32)
     colour = rgb.astype(np.float32) * known[..., None]
     levels = [(colour, known)]
-    while min(levels[-1][1].shape) > 1 and levels[-1][1].min() == 0:
+    # down to one pixel along the longer side if need be: a thin strip has holes far from any colour
+    while max(levels[-1][1].shape) > 1 and levels[-1][1].min() == 0:
         c, w = levels[-1]
         levels.append((cv2.pyrDown(c), cv2.pyrDown(w)))
     c, w = levels[-1]

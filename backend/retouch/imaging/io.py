@@ -68,6 +68,23 @@ def _open(data: bytes | Path, what: str, max_pixels: int) -> Image.Image:
     return image
 
 
+def _oriented(image: Image.Image) -> tuple[Image.Image, Image.Exif, int]:
+    """The picture turned as its EXIF orientation says, its EXIF without the orientation tag, and the
+    orientation it had (1 = as stored).
+
+    A broken EXIF block (some cameras and editors write them) does not make the pixels unreadable:
+    the picture is used as stored and the unreadable metadata is dropped.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Pillow warns about each corrupt EXIF entry it skips
+        try:
+            orientation = image.getexif().get(ORIENTATION_TAG, 1)
+            turned = ImageOps.exif_transpose(image) or image
+            return turned, turned.getexif(), orientation
+        except Exception:  # Pillow's EXIF parser raises SyntaxError, ValueError, struct.error, ...
+            return image, Image.Exif(), 1
+
+
 def _to_8bit(image: Image.Image) -> Image.Image:
     """Any mode to RGB or RGBA, 8 bits per channel."""
     if image.mode in ("RGB", "RGBA"):
@@ -79,7 +96,10 @@ def _to_8bit(image: Image.Image) -> Image.Image:
         gray = np.clip(np.round(array * (255.0 / peak)), 0, 255).astype(np.uint8)
         return Image.fromarray(np.stack([gray] * 3, axis=-1), "RGB")
     if image.mode == "F":
-        gray = np.clip(np.round(np.asarray(image) * 255.0), 0, 255).astype(np.uint8)
+        # float grayscale comes as 0..1 or, as Pillow itself writes it, in 8-bit units
+        array = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        scale = 255.0 if array.max() <= 1.0 else 1.0
+        gray = np.clip(np.round(array * scale), 0, 255).astype(np.uint8)
         return Image.fromarray(np.stack([gray] * 3, axis=-1), "RGB")
     has_alpha = image.mode in ("LA", "La", "RGBa", "PA") or (
         image.mode == "P" and "transparency" in image.info
@@ -92,9 +112,7 @@ def load_picture(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, wh
     image = _open(data, what, max_pixels)
     icc = image.info.get("icc_profile")
     plain = image.format == "PNG" and image.mode in ("RGB", "RGBA")
-    orientation = image.getexif().get(ORIENTATION_TAG, 1)
-    image = ImageOps.exif_transpose(image) or image  # also drops the orientation tag
-    exif = image.getexif()
+    image, exif, orientation = _oriented(image)
     exif_bytes = exif.tobytes() if len(exif) else None
     if image.mode == "CMYK":
         icc = None  # the profile describes CMYK, not the RGB we hand on
@@ -102,13 +120,15 @@ def load_picture(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, wh
     return Picture(pixels=pixels, exif=exif_bytes, icc_profile=icc, is_plain_png=plain and orientation == 1)
 
 
-def load_mask(data: bytes | Path, size: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def load_mask(
+    data: bytes | Path, size: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS, what: str = "mask"
+) -> np.ndarray:
     """A mask as HxW uint8, 255 = fill. Luminance above 127 fills; an RGBA mask uses its alpha."""
-    image = _open(data, "mask", max_pixels)
-    image = ImageOps.exif_transpose(image) or image
+    image = _open(data, what, max_pixels)
+    image, _, _ = _oriented(image)
     if image.size != size:
         raise InputError(
-            f"mask is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; they must match"
+            f"{what} is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; they must match"
         )
     image = _to_8bit(image)
     if image.mode == "RGBA" and np.asarray(image)[..., 3].min() < 255:
@@ -116,6 +136,15 @@ def load_mask(data: bytes | Path, size: tuple[int, int], *, max_pixels: int = DE
     else:
         channel = np.asarray(image.convert("L"))
     return np.where(channel > MASK_THRESHOLD, 255, 0).astype(np.uint8)
+
+
+def _whole_picture(recipe: dict) -> bool:
+    """Whether the recipe's box is the whole picture (the pipeline always writes a concrete box)."""
+    box = recipe.get("bbox")
+    if not isinstance(box, dict):
+        return box is None
+    whole = {"x": 0, "y": 0, "width": recipe.get("width"), "height": recipe.get("height")}
+    return box == whole
 
 
 def a1111_parameters(recipe: dict) -> str:
@@ -134,7 +163,7 @@ def a1111_parameters(recipe: dict) -> str:
         "Model": recipe.get("engine"),
         "Denoising strength": recipe.get("strength"),
         "Mask blur": recipe.get("feather"),
-        "Inpaint area": "Only masked" if recipe.get("bbox") not in (None, "whole") else "Whole picture",
+        "Inpaint area": "Whole picture" if _whole_picture(recipe) else "Only masked",
         "Version": f"Retouch {recipe.get('version', '')}".strip(),
     }
     lines.append(", ".join(f"{k}: {v}" for k, v in fields.items() if v is not None))

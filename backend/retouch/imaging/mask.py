@@ -15,7 +15,10 @@ def bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def _disk(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    """Every offset within Euclidean distance `radius`. (OpenCV's MORPH_ELLIPSE reaches past it, e.g.
+    offset (1, 2) for radius 2, so a grow or feather would touch pixels further than asked.)"""
+    offsets = np.arange(-radius, radius + 1)
+    return (offsets[:, None] ** 2 + offsets[None, :] ** 2 <= radius * radius).astype(np.uint8)
 
 
 def grow(mask: np.ndarray, radius: int) -> np.ndarray:
@@ -44,3 +47,10 @@ def feather(mask: np.ndarray, radius: int) -> np.ndarray:
 def ring(mask: np.ndarray, width: int) -> np.ndarray:
     """The band of `width` pixels just outside the mask (for colour statistics of the surroundings)."""
     return (cv2.dilate(mask, _disk(width)) > 0) & (mask == 0)
+
+
+def has_unmasked_block(mask: np.ndarray, side: int = 3) -> bool:
+    """Whether some `side` x `side` square is entirely unmasked: something an engine can copy from."""
+    known = (mask == 0).astype(np.uint8)
+    square = np.ones((side, side), np.uint8)
+    return bool(cv2.erode(known, square, borderType=cv2.BORDER_CONSTANT, borderValue=0).any())
