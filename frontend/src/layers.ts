@@ -4,6 +4,7 @@
 import type { Point, Rect } from "./geometry";
 import { contains, intersect, pixelRect, union } from "./geometry";
 import type { Surfaces } from "./history";
+import { encodePng } from "./png";
 
 /** The mask's tint (the overlay shows it at half opacity); only the alpha channel means anything. */
 export const MASK_TINT: [number, number, number] = [255, 64, 96];
@@ -149,32 +150,19 @@ export class Layers implements Surfaces {
     ctx.restore();
   }
 
-  /** The picture inside `box` as a canvas; where the box reaches past the picture it is transparent. */
-  pictureCrop(box: Rect): HTMLCanvasElement {
-    const [canvas, ctx] = makeCanvas(box.width, box.height, false);
-    ctx.putImageData(new ImageData(this.readPicture(box), box.width, box.height), 0, 0);
-    return canvas;
-  }
 
-  /** The mask inside `box` as an opaque grey canvas: white = fill, black = keep (the server's format). */
-  maskCrop(box: Rect): HTMLCanvasElement {
-    const [canvas, ctx] = makeCanvas(box.width, box.height, false);
-    const image = ctx.createImageData(box.width, box.height);
-    const data = image.data;
-    for (let j = 3; j < data.length; j += 4) data[j] = 255;
+  /** The mask inside `box` as grey bytes: 255 = fill, 0 = keep (the server's format). */
+  maskGrey(box: Rect): Uint8Array {
+    const grey = new Uint8Array(box.width * box.height);
     const inside = intersect(box, this.bounds);
     if (inside) {
       const alpha = this.readMask(inside);
       for (let y = 0; y < inside.height; y++) {
-        for (let x = 0; x < inside.width; x++) {
-          const a = alpha[y * inside.width + x];
-          const j = ((inside.y - box.y + y) * box.width + (inside.x - box.x + x)) * 4;
-          data[j] = data[j + 1] = data[j + 2] = a;
-        }
+        const row = (inside.y - box.y + y) * box.width + (inside.x - box.x);
+        grey.set(alpha.subarray(y * inside.width, (y + 1) * inside.width), row);
       }
     }
-    ctx.putImageData(image, 0, 0);
-    return canvas;
+    return grey;
   }
 
   /** Merge a result covering `box` into the picture, growing the picture when the box reaches past it. */
@@ -187,15 +175,9 @@ export class Layers implements Surfaces {
     scratch.width = 0;
   }
 
-  toBlob(): Promise<Blob> {
-    return new Promise((resolve, reject) =>
-      this.picture.toBlob((b) => (b ? resolve(b) : reject(new Error("could not encode the picture as PNG"))), "image/png"),
-    );
+  /** The whole picture as PNG bytes, exactly. */
+  toPng(): Promise<Uint8Array<ArrayBuffer>> {
+    const bounds = this.pictureBounds();
+    return encodePng(this.readPicture(bounds), bounds.width, bounds.height, 4);
   }
-}
-
-export function canvasToPng(canvas: HTMLCanvasElement): Promise<Blob> {
-  return new Promise((resolve, reject) =>
-    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("could not encode PNG"))), "image/png"),
-  );
 }

@@ -1,4 +1,5 @@
-// PNG text chunks: read the recipe the server writes into results, write the recipe into downloads.
+// PNG: encode pixels exactly as they are, read the recipe the server writes into results, write the
+// recipe into downloads.
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
@@ -64,6 +65,58 @@ function latin1(bytes: Uint8Array): string {
   return String.fromCharCode(...bytes);
 }
 
+/** One chunk: length, type, data, CRC of type and data. */
+function makeChunk(type: string, data: Uint8Array): Uint8Array<ArrayBuffer> {
+  const chunk = new Uint8Array(12 + data.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) chunk[4 + i] = type.charCodeAt(i);
+  chunk.set(data, 8);
+  view.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
+  return chunk;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/**
+ * A PNG of 8-bit pixels, `channels` 1 (grey) or 4 (RGBA, straight alpha), byte for byte.
+ *
+ * Written here rather than by `canvas.toBlob`: the canvas keeps premultiplied alpha (so half-transparent
+ * pixels would not round-trip), and Chromium encodes `toBlob` in idle time, which took seconds on a busy
+ * page. Rows use the Sub filter; the browser's own zlib (CompressionStream) deflates them.
+ */
+export async function encodePng(pixels: Uint8Array | Uint8ClampedArray, width: number, height: number,
+  channels: 1 | 4): Promise<Uint8Array<ArrayBuffer>> {
+  if (pixels.length !== width * height * channels) throw new Error("pixel count does not match the size");
+  const stride = width * channels;
+  const raw = new Uint8Array((stride + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * stride;
+    const out = y * (stride + 1);
+    raw[out] = 1; // Sub: each byte minus the one a pixel to its left
+    for (let i = 0; i < stride; i++) raw[out + 1 + i] = pixels[row + i] - (i >= channels ? pixels[row + i - channels] : 0);
+  }
+  const compressed = new Uint8Array(
+    await new Response(new Blob([raw]).stream().pipeThrough(new CompressionStream("deflate"))).arrayBuffer(),
+  );
+  const header = new Uint8Array(13);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  header[8] = 8; // bits per channel
+  header[9] = channels === 4 ? 6 : 0; // RGBA or grey
+  return concat([new Uint8Array(SIGNATURE), makeChunk("IHDR", header), makeChunk("IDAT", compressed),
+    makeChunk("IEND", new Uint8Array(0))]);
+}
+
 /** `png` with an uncompressed iTXt chunk `keyword` = `text` before IEND (replacing one of that name). */
 export function withText(png: Uint8Array, keyword: string, text: string): Uint8Array<ArrayBuffer> {
   const all = chunks(png);
@@ -73,12 +126,7 @@ export function withText(png: Uint8Array, keyword: string, text: string): Uint8A
   data.set(key, 0);
   // key \0, compression flag 0, method 0, empty language \0, empty translated keyword \0
   data.set(body, key.length + 5);
-  const chunk = new Uint8Array(12 + data.length);
-  const view = new DataView(chunk.buffer);
-  view.setUint32(0, data.length);
-  chunk.set([105, 84, 88, 116], 4); // "iTXt"
-  chunk.set(data, 8);
-  view.setUint32(8 + data.length, crc32(chunk.subarray(4, 8 + data.length)));
+  const chunk = makeChunk("iTXt", data);
 
   const parts: Uint8Array[] = [png.subarray(0, 8)];
   for (const c of all) {
@@ -87,11 +135,5 @@ export function withText(png: Uint8Array, keyword: string, text: string): Uint8A
     if (c.type === "IEND") parts.push(chunk);
     parts.push(whole);
   }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concat(parts);
 }

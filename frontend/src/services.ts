@@ -6,9 +6,9 @@ import { Api, describeError } from "./api/client";
 import type { JobSocket } from "./api/socket";
 import { contains, defaultBox, fitRect, type Rect } from "./geometry";
 import { changedBounds, cropRgba, packRegion, type History } from "./history";
-import { canvasToPng, type Layers } from "./layers";
+import type { Layers } from "./layers";
 import { buildJob, newJob } from "./jobs";
-import { readText, withText } from "./png";
+import { encodePng, readText, withText } from "./png";
 import type { FrameScheduler } from "./render/scheduler";
 import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type Store } from "./state";
 
@@ -133,7 +133,11 @@ export function makeServices(deps: Deps, results: ResultCache): Services {
       const box = integerBox(state.bbox);
       const engine = currentEngine(state);
       try {
-        const [imageBlob, maskBlob] = await Promise.all([canvasToPng(layers.pictureCrop(box)), canvasToPng(layers.maskCrop(box))]);
+        const [imagePng, maskPng] = await Promise.all([
+          encodePng(layers.readPicture(box), box.width, box.height, 4),
+          encodePng(layers.maskGrey(box), box.width, box.height, 1),
+        ]);
+        const [imageBlob, maskBlob] = [new Blob([imagePng], { type: "image/png" }), new Blob([maskPng], { type: "image/png" })];
         const [image, mask] = await Promise.all([
           api.uploadImage(imageBlob, `${state.picture.name}-crop.png`),
           api.uploadImage(maskBlob, `${state.picture.name}-mask.png`),
@@ -196,7 +200,7 @@ export function makeServices(deps: Deps, results: ResultCache): Services {
     async download(state: AppState): Promise<Patch | null> {
       if (!state.picture) return withError(state, "Open a picture first.");
       try {
-        let bytes = new Uint8Array(await (await layers.toBlob()).arrayBuffer());
+        let bytes = await layers.toPng();
         const recipes = history.recipes();
         if (recipes.length) {
           const last = recipes[recipes.length - 1] as Record<string, unknown>;
