@@ -1,5 +1,6 @@
 # `make run` and `make test` do the whole set-up on a fresh machine: a virtual environment, torch,
-# the package with its test extras, and (once it exists) the frontend build.
+# the package with its test extras, and the canvas build (npm ci, then vite build into
+# backend/retouch/static/). `make test` also installs Debian's chromium for the browser tests if missing.
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,16 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench bench-canvas clean frontend chromium api-client
+
+FRONTEND := frontend
+NODE_STAMP := $(FRONTEND)/node_modules/.installed
+CANVAS := backend/retouch/static/index.html
+CANVAS_SOURCES := $(shell find $(FRONTEND)/src -type f 2>/dev/null) $(FRONTEND)/index.html \
+	$(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig.json $(FRONTEND)/package-lock.json
+CHROMIUM ?= /usr/bin/chromium
+# root on the developers' machines and CI; elsewhere sudo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +29,35 @@ $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $@
 
-run: $(STAMP)
+$(NODE_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CANVAS): $(NODE_STAMP) $(CANVAS_SOURCES)
+	cd $(FRONTEND) && npm run --silent build
+
+frontend: $(CANVAS)
+
+chromium:
+	@[ -x $(CHROMIUM) ] || command -v chromium >/dev/null || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+# after a change to the server's schemas: regenerate the canvas's typed API client
+api-client: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python $(FRONTEND)/scripts/gen_api.py
+
+run: $(STAMP) $(CANVAS)
 	$(BIN)/retouch serve
 
-test: $(STAMP)
+test: $(STAMP) $(CANVAS) chromium
+	cd $(FRONTEND) && npx vitest run
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/fill_speed.py
 
+bench-canvas: $(STAMP) $(CANVAS) chromium
+	$(BIN)/python benchmarks/canvas_paint.py
+
 clean:
-	rm -rf $(VENV) build *.egg-info backend/*.egg-info
+	rm -rf $(VENV) build *.egg-info backend/*.egg-info backend/retouch/static $(FRONTEND)/node_modules

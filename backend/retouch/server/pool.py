@@ -95,6 +95,7 @@ class Worker:
                 self._run(job)
             finally:
                 self.busy = False
+                self.pool.publish_queue_status()
                 self.pool.wake()
         self.cache.clear()
 
@@ -131,7 +132,6 @@ class Worker:
             self._failed(job, ErrorPublic(code="internal_error", message=f"{type(exc).__name__}: {exc}"))
         finally:
             pool.forget_cancel(job.id)
-            pool.publish_queue_status()
 
     def _failed(self, job: Claimed, error: ErrorPublic) -> None:
         self.pool.queue.fail(job.id, error)

@@ -1,0 +1,34 @@
+import type { Changed } from "../history";
+import type { AppState, Patch } from "../state";
+import { historyFlags } from "./mask";
+import type { Action, Context } from "./types";
+
+function changedPatch(state: AppState, changed: Changed | null, ctx: Context): Patch | null {
+  if (!changed) return null;
+  const patch: Patch = { history: historyFlags(ctx) };
+  if (changed === "mask") patch.mask = { ...state.mask, version: state.mask.version + 1 };
+  if (changed === "picture" && state.picture) {
+    patch.picture = { ...state.picture, bounds: ctx.history.surfacesBounds(), version: state.picture.version + 1 };
+    patch.mask = { ...state.mask, version: state.mask.version + 1 };
+  }
+  return patch;
+}
+
+export const historyActions: Action[] = [
+  {
+    name: "history.undo",
+    undo: "replays",
+    label: "Undo",
+    keys: ["mod+z"],
+    enabled: (s) => s.history.canUndo,
+    perform: (s, ctx) => changedPatch(s, ctx.history.undo(), ctx),
+  },
+  {
+    name: "history.redo",
+    undo: "replays",
+    label: "Redo",
+    keys: ["mod+shift+z", "mod+y"],
+    enabled: (s) => s.history.canRedo,
+    perform: (s, ctx) => changedPatch(s, ctx.history.redo(), ctx),
+  },
+];

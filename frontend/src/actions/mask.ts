@@ -1,0 +1,37 @@
+import type { Action } from "./types";
+
+export const maskActions: Action[] = [
+  {
+    name: "mask.toggle",
+    undo: "none",
+    label: "Show/hide mask",
+    keys: ["m"],
+    perform: (s) => ({ mask: { ...s.mask, visible: !s.mask.visible } }),
+  },
+  {
+    name: "mask.invert",
+    undo: "records",
+    label: "Invert mask",
+    keys: ["shift+i"],
+    enabled: (s) => s.picture !== null,
+    perform: (s, ctx) => {
+      ctx.services.invertMask();
+      return { mask: { ...s.mask, version: s.mask.version + 1 }, history: historyFlags(ctx) };
+    },
+  },
+  {
+    name: "mask.clear",
+    undo: "records",
+    label: "Clear mask",
+    keys: ["shift+c"],
+    enabled: (s) => s.picture !== null,
+    perform: (s, ctx) => {
+      ctx.services.clearMask();
+      return { mask: { ...s.mask, version: s.mask.version + 1 }, history: historyFlags(ctx) };
+    },
+  },
+];
+
+export function historyFlags(ctx: { history: { canUndo: boolean; canRedo: boolean } }) {
+  return { canUndo: ctx.history.canUndo, canRedo: ctx.history.canRedo };
+}

@@ -1,0 +1,226 @@
+// Undo and redo. Each entry keeps only what changed: the mask tiles a stroke touched (run-length packed,
+// one byte per pixel), or the picture's pixels under an accepted result. An entry swaps its content with
+// the surfaces' current content, so the same code undoes and redoes and never holds two copies.
+
+import type { Rect } from "./geometry";
+import { pack, unpack } from "./packbits";
+
+/** The pixels that history can read and write. The app backs this with canvases; tests with arrays. */
+export interface Surfaces {
+  pictureBounds(): Rect;
+  /** Alpha (0..255 coverage) of the mask inside `rect` (document coordinates, inside the picture). */
+  readMask(rect: Rect): Uint8Array;
+  writeMask(rect: Rect, alpha: Uint8Array): void;
+  invertMask(): void;
+  /** RGBA of the picture inside `rect`; pixels outside the picture read as transparent. */
+  readPicture(rect: Rect): Uint8ClampedArray<ArrayBuffer>;
+  /** Writes RGBA into `rect`, clipped to the picture's bounds. */
+  writePicture(rect: Rect, rgba: Uint8ClampedArray<ArrayBuffer>): void;
+  /** Grows or shrinks the picture (and its mask) to `bounds`, keeping what overlaps. */
+  resize(bounds: Rect): void;
+}
+
+export interface MaskRegion {
+  rect: Rect;
+  packed: Uint8Array;
+}
+
+export type Entry =
+  | { kind: "mask"; label: string; regions: MaskRegion[] }
+  | { kind: "invert-mask"; label: string }
+  | { kind: "picture"; label: string; rect: Rect; bounds: Rect; rgba: Uint8ClampedArray<ArrayBuffer>; recipe?: unknown };
+
+export type Changed = "mask" | "picture";
+
+export function entryBytes(entry: Entry): number {
+  switch (entry.kind) {
+    case "mask":
+      return entry.regions.reduce((sum, r) => sum + r.packed.byteLength, 0) + 64;
+    case "invert-mask":
+      return 64;
+    case "picture":
+      return entry.rgba.byteLength + 64;
+  }
+}
+
+/** The smallest rectangle (relative to the arrays' origin) where two RGBA images differ, or null. */
+export function changedBounds(a: Uint8ClampedArray, b: Uint8ClampedArray, width: number, height: number): Rect | null {
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < height; y++) {
+    let i = y * width * 4;
+    for (let x = 0; x < width; x++, i += 4) {
+      if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2] || a[i + 3] !== b[i + 3]) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        y1 = y;
+      }
+    }
+  }
+  return x1 < 0 ? null : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
+}
+
+/** The part `inner` (relative to the region's origin) of an RGBA region `width` pixels wide. */
+export function cropRgba(rgba: Uint8ClampedArray, width: number, inner: Rect): Uint8ClampedArray<ArrayBuffer> {
+  const out = new Uint8ClampedArray(inner.width * inner.height * 4);
+  for (let y = 0; y < inner.height; y++) {
+    const from = ((inner.y + y) * width + inner.x) * 4;
+    out.set(rgba.subarray(from, from + inner.width * 4), y * inner.width * 4);
+  }
+  return out;
+}
+
+export function packRegion(surfaces: Surfaces, rect: Rect): MaskRegion {
+  return { rect, packed: pack(surfaces.readMask(rect)) };
+}
+
+/** Swap an entry's content with the surfaces; after this the entry holds what was there before. */
+function swap(entry: Entry, surfaces: Surfaces): Changed {
+  switch (entry.kind) {
+    case "mask": {
+      // later regions were captured later: restore in reverse so overlaps end up as first seen
+      const swapped: MaskRegion[] = [];
+      for (let i = entry.regions.length - 1; i >= 0; i--) {
+        const region = entry.regions[i];
+        const now = packRegion(surfaces, region.rect);
+        surfaces.writeMask(region.rect, unpack(region.packed, region.rect.width * region.rect.height));
+        swapped.unshift(now);
+      }
+      entry.regions = swapped;
+      return "mask";
+    }
+    case "invert-mask":
+      surfaces.invertMask();
+      return "mask";
+    case "picture": {
+      const nowBounds = surfaces.pictureBounds();
+      const nowPixels = surfaces.readPicture(entry.rect);
+      surfaces.resize(entry.bounds);
+      surfaces.writePicture(entry.rect, entry.rgba);
+      entry.bounds = nowBounds;
+      entry.rgba = nowPixels;
+      return "picture";
+    }
+  }
+}
+
+export class History {
+  private undoStack: Entry[] = [];
+  private redoStack: Entry[] = [];
+  private bytes = 0;
+
+  /** `budget`: bytes of undo data kept; the oldest entries go first past it. */
+  constructor(
+    private readonly surfaces: Surfaces,
+    private readonly budget = 96 * 1024 * 1024,
+  ) {}
+
+  /** Record an already applied change. `entry` holds the state from before it. */
+  push(entry: Entry): void {
+    this.undoStack.push(entry);
+    this.bytes += entryBytes(entry);
+    for (const dropped of this.redoStack) this.bytes -= entryBytes(dropped);
+    this.redoStack = [];
+    while (this.bytes > this.budget && this.undoStack.length > 1) {
+      this.bytes -= entryBytes(this.undoStack.shift()!);
+    }
+  }
+
+  undo(): Changed | null {
+    return this.move(this.undoStack, this.redoStack);
+  }
+
+  redo(): Changed | null {
+    return this.move(this.redoStack, this.undoStack);
+  }
+
+  private move(from: Entry[], to: Entry[]): Changed | null {
+    const entry = from.pop();
+    if (!entry) return null;
+    this.bytes -= entryBytes(entry);
+    const changed = swap(entry, this.surfaces);
+    this.bytes += entryBytes(entry);
+    to.push(entry);
+    return changed;
+  }
+
+  /** The picture's bounds now (undo of an outpainting shrinks it back). */
+  surfacesBounds(): Rect {
+    return this.surfaces.pictureBounds();
+  }
+
+  get canUndo(): boolean {
+    return this.undoStack.length > 0;
+  }
+
+  get canRedo(): boolean {
+    return this.redoStack.length > 0;
+  }
+
+  get byteSize(): number {
+    return this.bytes;
+  }
+
+  get depth(): number {
+    return this.undoStack.length;
+  }
+
+  /** Recipes of accepted results that are in the picture now, oldest first. */
+  recipes(): unknown[] {
+    return this.undoStack.filter((e) => e.kind === "picture" && e.recipe).map((e) => (e as { recipe?: unknown }).recipe);
+  }
+
+  clear(): void {
+    this.undoStack = [];
+    this.redoStack = [];
+    this.bytes = 0;
+  }
+}
+
+/**
+ * Collects the "before" of the mask tiles a stroke touches, lazily, as the stroke goes. On finish it is
+ * one undo entry holding only those tiles.
+ */
+export class StrokeRecorder {
+  private seen = new Set<string>();
+  private regions: MaskRegion[] = [];
+
+  constructor(
+    private readonly surfaces: Surfaces,
+    private readonly tile = 128,
+  ) {}
+
+  /** Call before drawing into `rect` (document coordinates). */
+  touch(rect: Rect): void {
+    const bounds = this.surfaces.pictureBounds();
+    const t = this.tile;
+    const x0 = Math.floor((Math.max(rect.x, bounds.x) - bounds.x) / t);
+    const y0 = Math.floor((Math.max(rect.y, bounds.y) - bounds.y) / t);
+    const x1 = Math.floor((Math.min(rect.x + rect.width, bounds.x + bounds.width) - 1 - bounds.x) / t);
+    const y1 = Math.floor((Math.min(rect.y + rect.height, bounds.y + bounds.height) - 1 - bounds.y) / t);
+    for (let ty = y0; ty <= y1; ty++) {
+      for (let tx = x0; tx <= x1; tx++) {
+        const key = `${tx},${ty}`;
+        if (this.seen.has(key)) continue;
+        this.seen.add(key);
+        const x = bounds.x + tx * t;
+        const y = bounds.y + ty * t;
+        const tileRect = {
+          x,
+          y,
+          width: Math.min(t, bounds.x + bounds.width - x),
+          height: Math.min(t, bounds.y + bounds.height - y),
+        };
+        this.regions.push(packRegion(this.surfaces, tileRect));
+      }
+    }
+  }
+
+  finish(label: string): Entry | null {
+    if (this.regions.length === 0) return null;
+    return { kind: "mask", label, regions: this.regions };
+  }
+}

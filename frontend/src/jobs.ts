@@ -1,0 +1,109 @@
+// Jobs as the page sees them: the request an invoke sends, and how server events change the state.
+// Pure functions; the generation service does the I/O around them.
+
+import type { JobCreate } from "./api/client";
+import type { JobEvent } from "./api/socket";
+import type { Rect } from "./geometry";
+import { withError, type AppState, type EngineInfo, type GenerationSettings, type JobStatus, type JobView, type Patch } from "./state";
+
+export function buildJob(settings: GenerationSettings, engine: EngineInfo | undefined, image: string, mask: string): JobCreate {
+  const body: JobCreate = {
+    image,
+    mask,
+    engine: settings.engine,
+    infill: { method: settings.infill, color: settings.infillColor, tile_size: settings.tileSize },
+    scale:
+      settings.scaleMode === "manual"
+        ? { mode: "manual", width: settings.scaleWidth, height: settings.scaleHeight }
+        : { mode: settings.scaleMode },
+    feather: settings.feather,
+    grow: settings.grow,
+    color_match: settings.colorMatch,
+    seed: settings.seedMode === "fixed" ? settings.seed : -1,
+    steps: settings.steps,
+    guidance: settings.guidance,
+    strength: settings.strength,
+  };
+  if (engine?.takes_prompt) {
+    body.prompt = settings.prompt;
+    body.negative_prompt = settings.negativePrompt;
+  }
+  return body;
+}
+
+export function newJob(id: string, engine: string, box: Rect, position: number | null): JobView {
+  return {
+    id,
+    status: "queued",
+    engine,
+    box,
+    step: 0,
+    total: 0,
+    position,
+    error: null,
+    preview: null,
+    resultImage: null,
+    seed: null,
+    device: null,
+    createdAt: Date.now(),
+  };
+}
+
+export const FINISHED: JobStatus[] = ["succeeded", "failed", "canceled"];
+
+export function isFinished(status: JobStatus): boolean {
+  return FINISHED.includes(status);
+}
+
+/** How one server event changes the page. Replayed events (after a reconnect) change nothing twice. */
+export function applyEvent(state: AppState, event: JobEvent): Patch {
+  if (event.type === "queue.status") {
+    return { queue: { pending: Number(event.pending ?? 0), running: Number(event.running ?? 0) } };
+  }
+  if (event.type === "error") {
+    // the server refused something the socket sent: say so
+    return withError(state, `Server: ${String(event.message ?? event.code ?? "unknown error")}`);
+  }
+  const id = event.job_id;
+  if (!id) return {};
+  const job = state.jobs[id];
+  if (!job) return {};
+  const set = (change: Partial<JobView>): Patch => ({ jobs: { ...state.jobs, [id]: { ...job, ...change } } });
+  // a finished job stays finished: late or replayed events must not bring it back
+  if (isFinished(job.status) && !(event.type === "job.succeeded" && job.status === "succeeded" && !job.resultImage)) {
+    return {};
+  }
+  switch (event.type) {
+    case "job.queued":
+      return set({ status: "queued", position: typeof event.position === "number" ? event.position : job.position });
+    case "job.started":
+      return set({ status: "running", position: null, device: typeof event.device === "string" && event.device ? event.device : job.device });
+    case "job.progress":
+      return set({
+        status: "running",
+        step: Number(event.step ?? job.step),
+        total: Number(event.total ?? job.total),
+        preview: typeof event.preview === "string" ? event.preview : job.preview,
+      });
+    case "job.succeeded": {
+      const result = event.result as { image?: string } | undefined;
+      const image = result?.image ?? null;
+      const seed = typeof event.seed === "number" ? event.seed : null;
+      const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
+      if (image && !state.staging.items.some((s) => s.jobId === id)) {
+        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null }];
+        patch.staging = { items, index: items.length - 1 };
+      }
+      return patch;
+    }
+    case "job.failed": {
+      const error = event.error as { message?: string; code?: string } | undefined;
+      const message = error?.message ?? "the job failed";
+      return { ...set({ status: "failed", error: message, preview: null }), ...withError(state, `Job failed: ${message}`) };
+    }
+    case "job.canceled":
+      return set({ status: "canceled", preview: null, position: null });
+    default:
+      return {};
+  }
+}

@@ -1,0 +1,183 @@
+// The pixels of the document: the picture and its mask, as canvases sharing one set of bounds in
+// document coordinates. History reads and writes them through the `Surfaces` interface.
+
+import type { Point, Rect } from "./geometry";
+import { contains, intersect, pixelRect, union } from "./geometry";
+import type { Surfaces } from "./history";
+import { encodePng } from "./png";
+
+/** The mask's tint (the overlay shows it at half opacity); only the alpha channel means anything. */
+export const MASK_TINT: [number, number, number] = [255, 64, 96];
+
+type Ctx = CanvasRenderingContext2D;
+
+function makeCanvas(width: number, height: number, willReadFrequently: boolean): [HTMLCanvasElement, Ctx] {
+  const canvas = document.createElement("canvas");
+  canvas.width = Math.max(1, width);
+  canvas.height = Math.max(1, height);
+  const ctx = canvas.getContext("2d", { willReadFrequently })!;
+  return [canvas, ctx];
+}
+
+export class Layers implements Surfaces {
+  bounds: Rect = { x: 0, y: 0, width: 1, height: 1 };
+  picture: HTMLCanvasElement;
+  mask: HTMLCanvasElement;
+  private pictureCtx: Ctx;
+  private maskCtx: Ctx;
+  private stampCache = new Map<string, HTMLCanvasElement>();
+
+  constructor() {
+    [this.picture, this.pictureCtx] = makeCanvas(1, 1, false);
+    // the mask is read back for every stroke's undo tiles: keep it in memory the CPU can read fast
+    [this.mask, this.maskCtx] = makeCanvas(1, 1, true);
+  }
+
+  /** Replace the document with a decoded picture at the origin and an empty mask. */
+  load(source: CanvasImageSource & { width: number; height: number }): void {
+    this.bounds = { x: 0, y: 0, width: source.width, height: source.height };
+    [this.picture, this.pictureCtx] = makeCanvas(source.width, source.height, false);
+    [this.mask, this.maskCtx] = makeCanvas(source.width, source.height, true);
+    this.pictureCtx.drawImage(source, 0, 0);
+  }
+
+  pictureBounds(): Rect {
+    return { ...this.bounds };
+  }
+
+  private local(rect: Rect): Rect {
+    return { x: rect.x - this.bounds.x, y: rect.y - this.bounds.y, width: rect.width, height: rect.height };
+  }
+
+  readMask(rect: Rect): Uint8Array {
+    const l = this.local(rect);
+    const rgba = this.maskCtx.getImageData(l.x, l.y, l.width, l.height).data;
+    const alpha = new Uint8Array(l.width * l.height);
+    for (let i = 0, j = 3; i < alpha.length; i++, j += 4) alpha[i] = rgba[j];
+    return alpha;
+  }
+
+  writeMask(rect: Rect, alpha: Uint8Array): void {
+    const l = this.local(rect);
+    const image = this.maskCtx.createImageData(l.width, l.height);
+    const data = image.data;
+    const [r, g, b] = MASK_TINT;
+    for (let i = 0, j = 0; i < alpha.length; i++, j += 4) {
+      data[j] = r;
+      data[j + 1] = g;
+      data[j + 2] = b;
+      data[j + 3] = alpha[i];
+    }
+    this.maskCtx.putImageData(image, l.x, l.y);
+  }
+
+  invertMask(): void {
+    const all = this.pictureBounds();
+    const alpha = this.readMask(all);
+    for (let i = 0; i < alpha.length; i++) alpha[i] = 255 - alpha[i];
+    this.writeMask(all, alpha);
+  }
+
+
+  readPicture(rect: Rect): Uint8ClampedArray<ArrayBuffer> {
+    const l = this.local(rect);
+    // outside the canvas getImageData reads transparent black, which is what outpainting needs
+    return this.pictureCtx.getImageData(l.x, l.y, l.width, l.height, { colorSpace: "srgb" }).data;
+  }
+
+  writePicture(rect: Rect, rgba: Uint8ClampedArray<ArrayBuffer>): void {
+    const l = this.local(rect);
+    const image = new ImageData(rgba, l.width, l.height);
+    this.pictureCtx.putImageData(image, l.x, l.y); // replaces pixels; clipped to the canvas
+  }
+
+  resize(bounds: Rect): void {
+    const old = this.bounds;
+    if (old.x === bounds.x && old.y === bounds.y && old.width === bounds.width && old.height === bounds.height) return;
+    const [picture, pictureCtx] = makeCanvas(bounds.width, bounds.height, false);
+    const [mask, maskCtx] = makeCanvas(bounds.width, bounds.height, true);
+    pictureCtx.drawImage(this.picture, old.x - bounds.x, old.y - bounds.y);
+    maskCtx.drawImage(this.mask, old.x - bounds.x, old.y - bounds.y);
+    this.picture = picture;
+    this.pictureCtx = pictureCtx;
+    this.mask = mask;
+    this.maskCtx = maskCtx;
+    this.bounds = { ...bounds };
+  }
+
+  /** A round brush tip of `diameter` px whose edge fades over (1 - hardness) of its radius. */
+  private stamp(diameter: number, hardness: number): HTMLCanvasElement {
+    const size = Math.max(1, Math.ceil(diameter));
+    const key = `${size}:${hardness.toFixed(2)}`;
+    let tip = this.stampCache.get(key);
+    if (tip) return tip;
+    if (this.stampCache.size > 32) this.stampCache.clear();
+    const [canvas, ctx] = makeCanvas(size, size, false);
+    const r = size / 2;
+    const [red, green, blue] = MASK_TINT;
+    if (hardness >= 0.999) {
+      ctx.fillStyle = `rgb(${red},${green},${blue})`;
+    } else {
+      const gradient = ctx.createRadialGradient(r, r, r * hardness, r, r, r);
+      gradient.addColorStop(0, `rgba(${red},${green},${blue},1)`);
+      gradient.addColorStop(1, `rgba(${red},${green},${blue},0)`);
+      ctx.fillStyle = gradient;
+    }
+    ctx.beginPath();
+    ctx.arc(r, r, r, 0, Math.PI * 2);
+    ctx.fill();
+    tip = canvas;
+    this.stampCache.set(key, tip);
+    return tip;
+  }
+
+  /** Document rectangle a tip of `diameter` at `p` covers, clipped to the picture (null if outside). */
+  stampRect(p: Point, diameter: number): Rect | null {
+    const r = Math.max(0.5, diameter / 2);
+    return intersect(pixelRect({ x: p.x - r - 1, y: p.y - r - 1, width: 2 * r + 2, height: 2 * r + 2 }), this.bounds);
+  }
+
+  /** Paint (or erase) brush tips at `points` into the mask. */
+  paint(points: Point[], diameter: number, hardness: number, erase: boolean): void {
+    const tip = this.stamp(diameter, hardness);
+    const ctx = this.maskCtx;
+    ctx.save();
+    ctx.globalCompositeOperation = erase ? "destination-out" : "source-over";
+    const half = tip.width / 2;
+    for (const p of points) {
+      ctx.drawImage(tip, p.x - this.bounds.x - half, p.y - this.bounds.y - half);
+    }
+    ctx.restore();
+  }
+
+
+  /** The mask inside `box` as grey bytes: 255 = fill, 0 = keep (the server's format). */
+  maskGrey(box: Rect): Uint8Array {
+    const grey = new Uint8Array(box.width * box.height);
+    const inside = intersect(box, this.bounds);
+    if (inside) {
+      const alpha = this.readMask(inside);
+      for (let y = 0; y < inside.height; y++) {
+        const row = (inside.y - box.y + y) * box.width + (inside.x - box.x);
+        grey.set(alpha.subarray(y * inside.width, (y + 1) * inside.width), row);
+      }
+    }
+    return grey;
+  }
+
+  /** Merge a result covering `box` into the picture, growing the picture when the box reaches past it. */
+  merge(box: Rect, result: CanvasImageSource): void {
+    if (!contains(this.bounds, box)) this.resize(union(this.bounds, box));
+    const l = this.local(box);
+    const [scratch, scratchCtx] = makeCanvas(box.width, box.height, true);
+    scratchCtx.drawImage(result, 0, 0, box.width, box.height);
+    this.pictureCtx.putImageData(scratchCtx.getImageData(0, 0, box.width, box.height), l.x, l.y);
+    scratch.width = 0;
+  }
+
+  /** The whole picture as PNG bytes, exactly. */
+  toPng(): Promise<Uint8Array<ArrayBuffer>> {
+    const bounds = this.pictureBounds();
+    return encodePng(this.readPicture(bounds), bounds.width, bounds.height, 4);
+  }
+}
