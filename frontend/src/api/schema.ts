@@ -342,7 +342,7 @@ export interface components {
             scale?: components["schemas"]["Scale"];
             /**
              * Scheduler
-             * @description Sampler name (diffusion engines).
+             * @description Sampler (diffusion engines): euler-a, euler, dpm++-2m-karras, ddim, unipc, flow-euler; null = the model's default. Written forms such as `Euler a` or `DPM++ 2M Karras` are accepted.
              */
             scheduler?: string | null;
             /**
