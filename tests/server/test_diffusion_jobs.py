@@ -131,3 +131,17 @@ def test_model_errors_are_clear_and_the_worker_survives(model_server, photo):
 
     _, after = run_job(model_server, dict(image=image_id, mask=mask_id, engine="tiny-sd", steps=2))
     assert after[-1]["type"] == "job.succeeded"
+
+
+def test_settings_a_job_leaves_out_take_the_models_defaults(model_server, photo):
+    pixels, mask = photo
+    image_id, mask_id = model_server.upload(pixels)["id"], model_server.upload(mask)["id"]
+    engines = {e["name"]: e for e in model_server.http.get("/api/v1/engines").json()}
+    defaults = engines["tiny-flux-fill"]["defaults"]
+    assert defaults["guidance"] != 7.5  # FLUX.1 Fill's guidance is not SD's
+    _, events = run_job(model_server, dict(image=image_id, mask=mask_id, engine="tiny-flux-fill", steps=2, seed=3))
+    assert events[-1]["type"] == "job.succeeded", events[-1]
+    recipe = read_recipe(model_server.http.get(f"/api/v1/images/{events[-1]['result']['image']}").content)
+    assert recipe["steps"] == 2  # what the job said
+    assert recipe["guidance"] == defaults["guidance"]  # what it left out
+    assert recipe["scheduler"] == defaults["scheduler"]

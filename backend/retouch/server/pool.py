@@ -153,7 +153,7 @@ class Worker:
                 raise InputError(f"mask {request.mask!r} no longer exists")
             mask = load_mask(pool.store.read(stored_mask), picture.size, max_pixels=pool.max_pixels)
         engine = self.cache.get(request.engine, factory)
-        params = FillParams.model_validate(request.model_dump(include=FILL_FIELDS))
+        params = FillParams.model_validate(request.model_dump(include=FILL_FIELDS, exclude_unset=True))
         return fill(picture, mask, params, engine=engine, hooks=hooks)
 
 

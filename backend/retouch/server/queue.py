@@ -49,6 +49,11 @@ class JobQueue(Protocol):
     def recover(self) -> tuple[int, int]: ...
 
 
+def _stored(request: JobCreate) -> str:
+    """The request as the client sent it: fields left out stay out, so the engine's defaults apply."""
+    return request.model_dump_json(exclude_unset=True)
+
+
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -94,7 +99,7 @@ class SqliteJobQueue:
             conn.execute(
                 "INSERT INTO jobs (id, session, status, priority, engine, request, created_at)"
                 " VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-                (job_id, session, request.priority, request.engine, request.model_dump_json(), now()),
+                (job_id, session, request.priority, request.engine, _stored(request), now()),
             )
         job = self.get(job_id)
         assert job is not None
