@@ -20,15 +20,33 @@ export function buildJob(settings: GenerationSettings, engine: EngineInfo | unde
     grow: settings.grow,
     color_match: settings.colorMatch,
     seed: settings.seedMode === "fixed" ? settings.seed : -1,
-    steps: settings.steps,
-    guidance: settings.guidance,
-    strength: settings.strength,
   };
+  const uses = new Set(engine?.parameters ?? []);
+  if (uses.has("steps")) body.steps = settings.steps;
+  if (uses.has("guidance")) body.guidance = settings.guidance;
+  if (uses.has("strength")) body.strength = settings.strength;
+  if (uses.has("scheduler") && settings.scheduler && engine?.schedulers?.includes(settings.scheduler)) {
+    body.scheduler = settings.scheduler;
+  }
   if (engine?.takes_prompt) {
     body.prompt = settings.prompt;
     body.negative_prompt = settings.negativePrompt;
   }
   return body;
+}
+
+/** Settings after choosing `engine`: a model brings its own steps, guidance and sampler (FLUX.1 Fill wants
+ * guidance 30 where SD wants 7.5); a sampler the model cannot run falls back to its default. */
+export function withEngine(settings: GenerationSettings, engine: EngineInfo | undefined): GenerationSettings {
+  const next = { ...settings, engine: engine?.name ?? settings.engine };
+  if (!engine?.needs_weights) return next;
+  if (engine.name !== settings.engine && engine.defaults) {
+    next.steps = engine.defaults.steps;
+    next.guidance = engine.defaults.guidance;
+    next.scheduler = "";
+  }
+  if (next.scheduler && !engine.schedulers?.includes(next.scheduler)) next.scheduler = "";
+  return next;
 }
 
 export function newJob(id: string, engine: string, box: Rect, position: number | null): JobView {

@@ -16,6 +16,10 @@ export interface EngineInfo {
   takes_prompt: boolean;
   native_size: number | null;
   grid: number;
+  /** which of steps, guidance, strength and scheduler the engine uses */
+  parameters?: string[];
+  schedulers?: string[] | null;
+  defaults?: { steps: number; guidance: number; strength: number; scheduler: string } | null;
   [extra: string]: unknown;
 }
 
@@ -27,6 +31,8 @@ export interface GenerationSettings {
   steps: number;
   guidance: number;
   strength: number;
+  /** Sampler; "" = the model's default. */
+  scheduler: string;
   seedMode: "random" | "fixed";
   seed: number;
   infill: InfillMethod;
@@ -47,6 +53,7 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   steps: 30,
   guidance: 7.5,
   strength: 1,
+  scheduler: "",
   seedMode: "random",
   seed: 42,
   infill: "patchmatch",

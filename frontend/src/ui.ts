@@ -5,7 +5,7 @@
 import { ACTIONS } from "./actions";
 import { describeKeys } from "./actions/keys";
 import { isOutpainting, rectToScreen } from "./geometry";
-import { isFinished } from "./jobs";
+import { isFinished, withEngine } from "./jobs";
 import { boxJob, currentEngine, type AppState, type GenerationSettings, type JobView, type Store } from "./state";
 
 const $ = <T extends HTMLElement = HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
@@ -81,7 +81,12 @@ export class Ui {
           return;
         }
         element.setCustomValidity("");
-        this.store.apply({ settings: { ...this.store.state.settings, [key]: value } });
+        const state = this.store.state;
+        const settings =
+          key === "engine"
+            ? withEngine(state.settings, state.engines.find((e) => e.name === value))
+            : { ...state.settings, [key]: value };
+        this.store.apply({ settings });
       };
       element.addEventListener(element instanceof HTMLSelectElement || element.type === "checkbox" ? "change" : "input", update);
       element.addEventListener("change", () => {
@@ -149,6 +154,22 @@ export class Ui {
     const engine = currentEngine(state);
     $("#engine-description").textContent = engine?.description ?? (state.engines.length ? "" : "Loading engines…");
     $("#prompt-fields").hidden = !engine?.takes_prompt;
+    const uses = new Set(engine?.parameters ?? []);
+    for (const name of ["steps", "guidance", "strength", "scheduler"]) $(`#${name}-field`).hidden = !uses.has(name);
+    $("#model-fields").hidden = uses.size === 0;
+    const sampler = $("#scheduler") as HTMLSelectElement;
+    const choices = ["", ...(engine?.schedulers ?? [])];
+    if ([...sampler.options].map((o) => o.value).join("|") !== choices.join("|")) {
+      sampler.replaceChildren(
+        ...choices.map((name) => {
+          const option = document.createElement("option");
+          option.value = name;
+          option.textContent = name || `default (${engine?.defaults?.scheduler ?? "model's"})`;
+          return option;
+        }),
+      );
+    }
+    sampler.value = state.settings.scheduler;
     $("#seed-field").hidden = state.settings.seedMode !== "fixed";
     $("#infill-color-field").hidden = state.settings.infill !== "solid";
     $("#tile-size-field").hidden = state.settings.infill !== "tile";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEvent, buildJob, newJob } from "../src/jobs";
+import { applyEvent, buildJob, newJob, withEngine } from "../src/jobs";
 import { DEFAULT_SETTINGS, initialState, type AppState } from "../src/state";
 
 const box = { x: 10, y: 20, width: 64, height: 64 };
@@ -30,6 +30,42 @@ describe("job requests", () => {
     expect(body.seed).toBe(-1);
     expect(body.scale).toEqual({ mode: "manual", width: 768, height: 512 });
     expect(body.prompt).toBe("a cat");
+  });
+
+  it("send model settings only to models, and a sampler only when one was chosen", () => {
+    const telea = { name: "telea", description: "", needs_weights: false, takes_prompt: false, native_size: null, grid: 1 };
+    const classical = buildJob({ ...DEFAULT_SETTINGS, engine: "telea" }, telea, "a", "b");
+    expect(classical).not.toHaveProperty("steps");
+    expect(classical).not.toHaveProperty("guidance");
+    expect(classical).not.toHaveProperty("scheduler");
+    const model = { ...engine, parameters: ["steps", "guidance", "strength", "scheduler"], schedulers: ["euler-a", "ddim"] };
+    const unset = buildJob({ ...DEFAULT_SETTINGS, engine: "sd", steps: 20 }, model, "a", "b");
+    expect(unset).toMatchObject({ steps: 20, guidance: 7.5, strength: 1 });
+    expect(unset).not.toHaveProperty("scheduler");
+    expect(buildJob({ ...DEFAULT_SETTINGS, engine: "sd", scheduler: "ddim" }, model, "a", "b").scheduler).toBe("ddim");
+  });
+});
+
+describe("choosing an engine", () => {
+  const flux = {
+    name: "flux", description: "", needs_weights: true, takes_prompt: true, native_size: 1024, grid: 16,
+    schedulers: ["flow-euler"], defaults: { steps: 50, guidance: 30, strength: 1, scheduler: "flow-euler" },
+  };
+
+  it("brings the model's own steps and guidance", () => {
+    const next = withEngine({ ...DEFAULT_SETTINGS, engine: "patchmatch", scheduler: "ddim" }, flux);
+    expect(next).toMatchObject({ engine: "flux", steps: 50, guidance: 30, scheduler: "" });
+  });
+
+  it("keeps the user's numbers when the engine stays, and drops a sampler the model lacks", () => {
+    const mine = { ...DEFAULT_SETTINGS, engine: "flux", steps: 12, guidance: 3, scheduler: "ddim" };
+    expect(withEngine(mine, flux)).toMatchObject({ steps: 12, guidance: 3, scheduler: "" });
+  });
+
+  it("leaves everything else alone for a classical engine", () => {
+    const telea = { name: "telea", description: "", needs_weights: false, takes_prompt: false, native_size: null, grid: 1 };
+    const next = withEngine({ ...DEFAULT_SETTINGS, steps: 12 }, telea);
+    expect(next).toEqual({ ...DEFAULT_SETTINGS, engine: "telea", steps: 12 });
   });
 });
 

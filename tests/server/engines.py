@@ -15,6 +15,7 @@ class SlowEngine(Engine):
 
     name = "slow"
     description = "test engine: 50 ms a step"
+    parameters = ("steps",)
     step_seconds = 0.05
 
     def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:

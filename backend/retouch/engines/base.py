@@ -51,6 +51,8 @@ class Engine:
     description: ClassVar[str] = ""
     needs_weights: ClassVar[bool] = False
     takes_prompt: ClassVar[bool] = False
+    #: which of the recipe's model settings (steps, guidance, strength, scheduler) the engine uses
+    parameters: ClassVar[tuple[str, ...]] = ()
     needs_context: ClassVar[bool] = False  # fills only from unmasked pixels: the box must keep a 3x3 area
     native_size: int | None = None  # side of the square area the engine works best at
     grid: int = 1  # working sizes are multiples of this
@@ -81,6 +83,7 @@ class Engine:
             "description": self.description,
             "needs_weights": self.needs_weights,
             "takes_prompt": self.takes_prompt,
+            "parameters": list(self.parameters),
             "needs_context": self.needs_context,
             "native_size": self.native_size,
             "grid": self.grid,

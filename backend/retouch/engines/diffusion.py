@@ -131,6 +131,7 @@ class DiffusionEngine(Engine):
 
     needs_weights = True
     takes_prompt = True
+    parameters = ("steps", "guidance", "strength", "scheduler")
 
     def __init__(self, entry: CatalogEntry, base: Path | str = ".") -> None:
         self.entry = entry

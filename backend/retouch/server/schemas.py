@@ -82,15 +82,30 @@ class JobsPublic(BaseModel):
     count: int = Field(description="Jobs matching the filter, over all pages.")
 
 
+class EngineDefaults(BaseModel):
+    steps: int
+    guidance: float
+    strength: float
+    scheduler: str
+
+
 class EnginePublic(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str
     description: str
-    needs_weights: bool
+    needs_weights: bool = Field(description="Runs a model (steps, guidance, strength and sampler apply).")
     takes_prompt: bool
-    native_size: int | None
-    grid: int
+    parameters: list[str] = Field(
+        default_factory=list, description="Which of steps, guidance, strength and scheduler the engine uses."
+    )
+    needs_context: bool = Field(False, description="Copies from unmasked pixels, so the box must keep some.")
+    native_size: int | None = Field(description="Side of the area the engine works best at (scale auto).")
+    grid: int = Field(description="Working sizes are multiples of this.")
+    family: str | None = Field(None, description="Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`.")
+    present: bool | None = Field(None, description="Whether the model's weights are where the catalog says.")
+    schedulers: list[str] | None = Field(None, description="Samplers the model can run.")
+    defaults: EngineDefaults | None = Field(None, description="What a job gets for the settings it leaves out.")
 
 
 class HealthPublic(BaseModel):

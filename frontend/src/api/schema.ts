@@ -161,18 +161,66 @@ export interface components {
             /** File */
             file: string;
         };
+        /** EngineDefaults */
+        EngineDefaults: {
+            /** Guidance */
+            guidance: number;
+            /** Scheduler */
+            scheduler: string;
+            /** Steps */
+            steps: number;
+            /** Strength */
+            strength: number;
+        };
         /** EnginePublic */
         EnginePublic: {
+            /** @description What a job gets for the settings it leaves out. */
+            defaults?: components["schemas"]["EngineDefaults"] | null;
             /** Description */
             description: string;
-            /** Grid */
+            /**
+             * Family
+             * @description Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`.
+             */
+            family?: string | null;
+            /**
+             * Grid
+             * @description Working sizes are multiples of this.
+             */
             grid: number;
             /** Name */
             name: string;
-            /** Native Size */
+            /**
+             * Native Size
+             * @description Side of the area the engine works best at (scale auto).
+             */
             native_size: number | null;
-            /** Needs Weights */
+            /**
+             * Needs Context
+             * @description Copies from unmasked pixels, so the box must keep some.
+             * @default false
+             */
+            needs_context?: boolean;
+            /**
+             * Needs Weights
+             * @description Runs a model (steps, guidance, strength and sampler apply).
+             */
             needs_weights: boolean;
+            /**
+             * Parameters
+             * @description Which of steps, guidance, strength and scheduler the engine uses.
+             */
+            parameters?: string[];
+            /**
+             * Present
+             * @description Whether the model's weights are where the catalog says.
+             */
+            present?: boolean | null;
+            /**
+             * Schedulers
+             * @description Samplers the model can run.
+             */
+            schedulers?: string[] | null;
             /** Takes Prompt */
             takes_prompt: boolean;
         } & {
