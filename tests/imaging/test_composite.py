@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from retouch.imaging.composite import composite, match_colours
@@ -86,6 +86,7 @@ def test_fill_changes_nothing_outside_the_grown_feathered_mask(scene, grow_px, f
     picture, mask = scene
     params = FillParams(engine=engine, grow=grow_px, feather=feather_px, seed=3, infill={"method": "blur"})
     painted = to_fill(picture, mask, grow_px)
+    assume(painted.any())  # keeping a known block may leave nothing to fill: a refused case of its own
 
     result = fill(picture, mask, params)
 
@@ -101,7 +102,7 @@ def test_fill_changes_nothing_outside_the_grown_feathered_mask(scene, grow_px, f
 def test_same_seed_same_png_bytes(scene, seed, infill_method):
     picture, mask = scene
     params = FillParams(engine="patchmatch", seed=seed, infill={"method": infill_method, "tile_size": 4})
-    to_fill(picture, mask)
+    assume(to_fill(picture, mask).any())
     first = fill(picture, mask, params).png()
     second = fill(picture.copy(), mask.copy(), params).png()
     assert first == second
