@@ -28,10 +28,8 @@ export function buildJob(settings: GenerationSettings, engine: EngineInfo | unde
   if (uses.has("scheduler") && settings.scheduler && engine?.schedulers?.includes(settings.scheduler)) {
     body.scheduler = settings.scheduler;
   }
-  if (engine?.takes_prompt) {
-    body.prompt = settings.prompt;
-    body.negative_prompt = settings.negativePrompt;
-  }
+  if (engine?.takes_prompt) body.prompt = settings.prompt;
+  if (engine?.takes_prompt && uses.has("negative_prompt")) body.negative_prompt = settings.negativePrompt;
   return body;
 }
 

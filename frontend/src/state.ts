@@ -16,7 +16,7 @@ export interface EngineInfo {
   takes_prompt: boolean;
   native_size: number | null;
   grid: number;
-  /** which of steps, guidance, strength and scheduler the engine uses */
+  /** which of steps, guidance, strength, scheduler and negative_prompt the engine uses */
   parameters?: string[];
   schedulers?: string[] | null;
   defaults?: { steps: number; guidance: number; strength: number; scheduler: string } | null;

@@ -156,7 +156,8 @@ export class Ui {
     $("#prompt-fields").hidden = !engine?.takes_prompt;
     const uses = new Set(engine?.parameters ?? []);
     for (const name of ["steps", "guidance", "strength", "scheduler"]) $(`#${name}-field`).hidden = !uses.has(name);
-    $("#model-fields").hidden = uses.size === 0;
+    $("#model-fields").hidden = !["steps", "guidance", "strength", "scheduler"].some((name) => uses.has(name));
+    $("#negative-prompt-field").hidden = !uses.has("negative_prompt");
     const sampler = $("#scheduler") as HTMLSelectElement;
     const choices = ["", ...(engine?.schedulers ?? [])];
     if ([...sampler.options].map((o) => o.value).join("|") !== choices.join("|")) {

@@ -30,6 +30,12 @@ describe("job requests", () => {
     expect(body.seed).toBe(-1);
     expect(body.scale).toEqual({ mode: "manual", width: 768, height: 512 });
     expect(body.prompt).toBe("a cat");
+    expect(body).not.toHaveProperty("negative_prompt"); // this engine does not list it
+  });
+
+  it("send a negative prompt to models that take one", () => {
+    const sd = { ...engine, parameters: ["negative_prompt"] };
+    expect(buildJob({ ...DEFAULT_SETTINGS, negativePrompt: "blur" }, sd, "a", "b").negative_prompt).toBe("blur");
   });
 
   it("send model settings only to models, and a sampler only when one was chosen", () => {

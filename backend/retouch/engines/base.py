@@ -51,8 +51,8 @@ class Engine:
     description: ClassVar[str] = ""
     needs_weights: ClassVar[bool] = False
     takes_prompt: ClassVar[bool] = False
-    #: which of the recipe's model settings (steps, guidance, strength, scheduler) the engine uses
-    parameters: ClassVar[tuple[str, ...]] = ()
+    #: which of the recipe's model settings (steps, guidance, strength, scheduler, negative_prompt) it uses
+    parameters: tuple[str, ...] = ()
     needs_context: ClassVar[bool] = False  # fills only from unmasked pixels: the box must keep a 3x3 area
     native_size: int | None = None  # side of the square area the engine works best at
     grid: int = 1  # working sizes are multiples of this

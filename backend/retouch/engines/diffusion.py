@@ -131,7 +131,7 @@ class DiffusionEngine(Engine):
 
     needs_weights = True
     takes_prompt = True
-    parameters = ("steps", "guidance", "strength", "scheduler")
+    parameters = ("steps", "guidance", "strength", "scheduler", "negative_prompt")
 
     def __init__(self, entry: CatalogEntry, base: Path | str = ".") -> None:
         self.entry = entry
@@ -141,6 +141,8 @@ class DiffusionEngine(Engine):
         self.description = entry.description or FAMILIES[entry.family].label  # type: ignore[misc]
         self.native_size = entry.size
         self.grid = entry.step
+        if self.family == "flux-fill":  # FLUX.1 Fill has no negative prompt
+            self.parameters = tuple(p for p in self.parameters if p != "negative_prompt")
         self.pipe: Any = None
         self.offloaded = False
         self.dtype_name = "float32"

@@ -97,7 +97,8 @@ class EnginePublic(BaseModel):
     needs_weights: bool = Field(description="Runs a model (steps, guidance, strength and sampler apply).")
     takes_prompt: bool
     parameters: list[str] = Field(
-        default_factory=list, description="Which of steps, guidance, strength and scheduler the engine uses."
+        default_factory=list,
+        description="Which of steps, guidance, strength, scheduler and negative_prompt the engine uses.",
     )
     needs_context: bool = Field(False, description="Copies from unmasked pixels, so the box must keep some.")
     native_size: int | None = Field(description="Side of the area the engine works best at (scale auto).")

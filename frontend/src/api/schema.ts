@@ -208,7 +208,7 @@ export interface components {
             needs_weights: boolean;
             /**
              * Parameters
-             * @description Which of steps, guidance, strength and scheduler the engine uses.
+             * @description Which of steps, guidance, strength, scheduler and negative_prompt the engine uses.
              */
             parameters?: string[];
             /**
