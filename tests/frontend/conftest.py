@@ -11,19 +11,14 @@ import io
 import itertools
 import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.server.conftest import free_port
+from tests.server.conftest import ServeProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC_INDEX = ROOT / "backend" / "retouch" / "static" / "index.html"
@@ -40,56 +35,11 @@ PLUGINS = ["tests.server.engines:SlowEngine", "tests.frontend.engines:PromptGrid
 pytestmark = pytest.mark.browser
 
 
-class Serve:
-    """`retouch serve` as a subprocess on a free loopback port; can be killed and started again."""
+class Serve(ServeProcess):
+    """`retouch serve` with the test engines the canvas tests use."""
 
     def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-        self.extra_args: list[str] = []
-
-    def start(self) -> Serve:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
-        command = [
-            sys.executable,
-            "-m",
-            "retouch.cli",
-            "serve",
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-        ]
-        for plugin in PLUGINS:
-            command += ["--engine-plugin", plugin]
-        command += self.extra_args
-        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"retouch serve exited: {self.process.stderr.read().decode()}")
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code in (200, 401):
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError("retouch serve did not answer within 60 s")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        super().__init__(data_dir, PLUGINS)
 
 
 def _needs_browser_and_build() -> None:

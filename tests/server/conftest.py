@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,10 +31,66 @@ from tests.server.engines import BrokenEngine, InvertEngine, SlowEngine
 TEST_ENGINES = {**ENGINES, "slow": SlowEngine, "invert": InvertEngine, "broken": BrokenEngine}
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class ServeProcess:
+    """`retouch serve` as a subprocess on a free loopback port; can be killed and started again."""
+
+    def __init__(self, data_dir: Path, plugins: list[str] | tuple[str, ...] = ()) -> None:
+        self.data_dir = data_dir
+        self.plugins = list(plugins)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.extra_args: list[str] = []
+
+    def start(self) -> ServeProcess:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
+        command = [
+            sys.executable,
+            "-m",
+            "retouch.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+        ]
+        for plugin in self.plugins:
+            command += ["--engine-plugin", plugin]
+        command += self.extra_args
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"retouch serve exited: {self.process.stderr.read().decode()}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code in (200, 401):
+                    return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError("retouch serve did not answer within 60 s")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
 
 
 class LiveServer:

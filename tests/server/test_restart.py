@@ -2,58 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
-from pathlib import Path
-
 import httpx
 import numpy as np
 
-from tests.server.conftest import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.server.conftest import ServeProcess
 
 
-class ServeProcess:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> httpx.Client:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "retouch.cli", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-             "--engine-plugin", "tests.server.engines:SlowEngine"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        client = httpx.Client(base_url=self.base, timeout=10)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if client.get("/api/v1/health").status_code == 200:
-                    return client
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError(f"server did not start: {self.process.stderr.read().decode() if self.process.stderr else ''}")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+def _client(serve: ServeProcess) -> httpx.Client:
+    return httpx.Client(base_url=serve.start().url, timeout=10)
 
 
 def _wait_running(client: httpx.Client, job_id: str) -> None:
@@ -87,9 +45,9 @@ def _upload(client: httpx.Client, pixels: np.ndarray) -> str:
 
 
 def test_sigkill_mid_queue(tmp_path):
-    serve = ServeProcess(tmp_path / "data")
+    serve = ServeProcess(tmp_path / "data", ["tests.server.engines:SlowEngine"])
     try:
-        client = serve.start()
+        client = _client(serve)
         picture = np.full((64, 64, 3), 90, np.uint8)
         mask = np.zeros((64, 64), np.uint8)
         mask[20:40, 20:40] = 255
@@ -102,13 +60,13 @@ def test_sigkill_mid_queue(tmp_path):
         # first kill while the long job runs: it is queued again and runs from the start
         _wait_running(client, long_job)
         serve.kill()
-        client = serve.start()
+        client = _client(serve)
         assert client.get(f"/api/v1/jobs/{long_job}").json()["status"] in ("queued", "running")
         _wait_running(client, long_job)
 
         # second kill during its second run: it is failed with a message, the queue goes on
         serve.kill()
-        client = serve.start()
+        client = _client(serve)
         failed = _wait_finished(client, long_job)
         assert failed["status"] == "failed"
         assert failed["error"]["code"] == "interrupted" and "stopped" in failed["error"]["message"]
