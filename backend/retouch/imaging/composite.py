@@ -30,16 +30,21 @@ def match_colours(filled: np.ndarray, original: np.ndarray, mask: np.ndarray, wi
 def composite(original: np.ndarray, filled: np.ndarray, mask: np.ndarray, feather_radius: int) -> np.ndarray:
     """Blend `filled` (HxWx3) into `original` (HxWx3 or HxWx4) through the feathered `mask`.
 
-    Pixels where the blend weight is 0 are copied from `original` untouched (alpha included); masked
-    pixels become fully opaque.
+    Pixels where the blend weight is 0 are copied from `original` untouched (alpha included); where it
+    is 1 (the mask itself) they are `filled`'s, fully opaque; only the feathered band in between blends.
     """
     weight = feather(mask, feather_radius)
-    touched = weight > 0
     out = original.copy()
-    w = weight[touched][:, None]
-    rgb = original[..., :3][touched].astype(np.float32) * (1 - w) + filled[touched].astype(np.float32) * w
-    out[..., :3][touched] = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    inside = weight >= 1
+    out[..., :3][inside] = filled[inside]
     if original.shape[2] == 4:
-        alpha = original[..., 3][touched].astype(np.float32) * (1 - w[:, 0]) + 255.0 * w[:, 0]
-        out[..., 3][touched] = np.clip(np.rint(alpha), 0, 255).astype(np.uint8)
+        out[..., 3][inside] = 255
+    band = (weight > 0) & ~inside
+    if band.any():
+        w = weight[band][:, None]
+        rgb = original[..., :3][band].astype(np.float32) * (1 - w) + filled[band].astype(np.float32) * w
+        out[..., :3][band] = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+        if original.shape[2] == 4:
+            alpha = original[..., 3][band].astype(np.float32) * (1 - w[:, 0]) + 255.0 * w[:, 0]
+            out[..., 3][band] = np.clip(np.rint(alpha), 0, 255).astype(np.uint8)
     return out
