@@ -42,12 +42,19 @@ def pictures(side: int) -> dict[str, np.ndarray]:
     return {"astronaut": photo, "bricks": texture}
 
 
-def square_hole(side: int, fraction: float) -> np.ndarray:
-    """A centred square covering `fraction` of the picture: the hardest shape, far from any known pixel."""
+#: where hole `i` is centred, as fractions of the side; the first is the picture's centre
+HOLE_CENTRES = ((0.5, 0.5), (0.3, 0.3), (0.7, 0.4), (0.4, 0.7))
+
+
+def square_hole(side: int, fraction: float, position: int = 0) -> np.ndarray:
+    """A square covering `fraction` of the picture (the hardest shape, far from any known pixel), centred
+    at `HOLE_CENTRES[position]` and kept inside the picture."""
     mask = np.zeros((side, side), np.uint8)
     edge = round(side * fraction**0.5)
-    start = (side - edge) // 2
-    mask[start : start + edge, start : start + edge] = 255
+    cy, cx = HOLE_CENTRES[position]
+    top = min(max(0, round(side * cy) - edge // 2), side - edge)
+    left = min(max(0, round(side * cx) - edge // 2), side - edge)
+    mask[top : top + edge, left : left + edge] = 255
     return mask
 
 
@@ -82,6 +89,10 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=list(RAW), choices=list(RAW))
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best time counts)")
     parser.add_argument(
+        "--positions", type=int, default=1, choices=range(1, len(HOLE_CENTRES) + 1),
+        help="hole positions to average over (the detail measure moves a lot with what the hole covers)",
+    )
+    parser.add_argument(
         "--raw-patchmatch-limit",
         type=int,
         default=None,
@@ -96,23 +107,28 @@ def main() -> None:
     for side in args.sizes:
         for name, picture in pictures(side).items():
             for percent in args.holes:
-                mask = square_hole(side, percent / 100)
-                hole = mask > 0
                 for engine in args.engines:
-                    params = FillParams(engine=engine, seed=SEED)
-                    ours_s, ours = timed(lambda: fill(picture, mask, params).pixels, args.repeat)
+                    rows = [measure(picture, square_hole(side, percent / 100, position), engine, args)
+                            for position in range(args.positions)]
+                    ours_s, raw_s, ours_detail, raw_detail = (np.mean([r[i] for r in rows]) for i in range(4))
                     row = f"| {name} {side}² | {percent} % | {engine} | {ours_s:.2f} |"
-                    limit = args.raw_patchmatch_limit
-                    if engine == "patchmatch" and limit is not None and hole.sum() > limit:
-                        row += " skipped (--raw-patchmatch-limit) | | " + f"{detail(ours, picture, hole):.2f} | |"
+                    if np.isnan(raw_s):
+                        row += f" skipped (--raw-patchmatch-limit) | | {ours_detail:.2f} | |"
                     else:
-                        raw_s, raw = timed(lambda: RAW[engine](picture, mask), args.repeat)
-                        row += (
-                            f" {raw_s:.2f} | {raw_s / ours_s:.1f}x |"
-                            f" {detail(ours, picture, hole):.2f} | {detail(raw, picture, hole):.2f} |"
-                        )
+                        row += f" {raw_s:.2f} | {raw_s / ours_s:.1f}x | {ours_detail:.2f} | {raw_detail:.2f} |"
                     print(row, flush=True)
 
+
+def measure(picture: np.ndarray, mask: np.ndarray, engine: str, args: argparse.Namespace) -> tuple[float, ...]:
+    """(our time, raw time, our detail, raw detail) for one hole; the raw ones NaN when skipped."""
+    hole = mask > 0
+    params = FillParams(engine=engine, seed=SEED)
+    ours_s, ours = timed(lambda: fill(picture, mask, params).pixels, args.repeat)
+    limit = args.raw_patchmatch_limit
+    if engine == "patchmatch" and limit is not None and hole.sum() > limit:
+        return ours_s, float("nan"), detail(ours, picture, hole), float("nan")
+    raw_s, raw = timed(lambda: RAW[engine](picture, mask), args.repeat)
+    return ours_s, raw_s, detail(ours, picture, hole), detail(raw, picture, hole)
 
 if __name__ == "__main__":
     main()

@@ -15,11 +15,11 @@ from tests.support import bricks, gradient
 
 @pytest.fixture(scope="module")
 def large_texture() -> tuple[np.ndarray, np.ndarray]:
-    """A 320x320 coloured brick wall with a 160x160 hole: more hole pixels than the library's budget,
+    """A 384x384 coloured brick wall with a 192x192 hole: more hole pixels than the library's budget,
     so the fill goes coarse to fine."""
-    picture = bricks(320)
-    mask = np.zeros((320, 320), np.uint8)
-    mask[80:240, 80:240] = 255
+    picture = bricks(384)
+    mask = np.zeros((384, 384), np.uint8)
+    mask[96:288, 96:288] = 255
     assert (mask > 0).sum() > HOLE_BUDGET
     return picture, mask
 

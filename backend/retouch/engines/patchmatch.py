@@ -2,10 +2,11 @@
 
 The PatchMatch library (PyPatchMatch, as used by InvokeAI) costs time in proportion to the number of hole
 pixels at full resolution. We run it on the hole's neighbourhood only and, for large holes, coarse to
-fine: the library lays out the structure at a reduced scale where its cost fits a budget, then a
-vectorised nearest-neighbour search at full resolution finds, for every hole pixel, the known pixel whose
-low-pass neighbourhood matches, and copies that pixel's high-frequency detail on top of the structure.
-So the hole gets real texture from the picture, not an upscaled blur.
+fine: the library lays out the structure at a reduced scale where its cost fits a budget. Its fill there
+is made of copied patches, so a vectorised nearest-neighbour search at that scale recovers where each
+hole pixel came from, a coherent field; carried up to full resolution, the field says where to take the
+picture's own high-frequency detail, which goes on top of the upsampled structure. So the hole gets
+real texture from the picture, in patches as the library would copy them, not an upscaled blur.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from retouch.errors import EngineError, InputError
 from retouch.imaging.mask import bounds, has_unmasked_block
 
 #: Hole pixels the library gets to work on at once; above this the hole is filled coarse to fine.
-HOLE_BUDGET = 24_000
+HOLE_BUDGET = 30_000
 PATCH_SIZE = 3  # the library's patch radius; InvokeAI uses 3 as well
 _REACH = 3  # how far from a pixel its descriptor looks
 _AROUND = ((-_REACH, 0), (_REACH, 0), (0, -_REACH), (0, _REACH))
@@ -99,18 +100,32 @@ def _coarse_to_fine(
     guide = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC).astype(np.float32)
     detail = image.astype(np.float32) - guide
 
-    known = (~hole).astype(np.uint8)
-    source = cv2.erode(known, np.ones((2 * _REACH + 1,) * 2, np.uint8), borderValue=0) > 0
-    if not source.any():
-        source = ~hole
+    # The library's coarse fill is made of copied patches: find where each coarse hole pixel was copied
+    # from (a coherent field), carry that field up to full resolution, and copy the picture's detail there.
+    small_known = (~small_hole).astype(np.uint8)
+    small_source = cv2.erode(small_known, np.ones((2 * _REACH + 1,) * 2, np.uint8), borderValue=0) > 0
+    if not small_source.any():
+        small_source = ~small_hole
     rng = np.random.default_rng(seed)
-    ys, xs = np.nonzero(hole)
-    descriptors = _descriptors(guide)
-    sy, sx = _match(descriptors, descriptors, ys, xs, source, rng)
+    cys, cxs = np.nonzero(small_hole)
+    src_y, src_x = _match(_descriptors(coarse.astype(np.float32)), _descriptors(small.astype(np.float32)),
+                          cys, cxs, small_source, rng)
+    offset_y = np.zeros(small_hole.shape, np.int64)
+    offset_x = np.zeros(small_hole.shape, np.int64)
+    offset_y[cys, cxs] = src_y - cys
+    offset_x[cys, cxs] = src_x - cxs
     on_stage(2, 3)
 
+    ys, xs = np.nonzero(hole)
+    fy = np.clip(ys // factor, 0, small_hole.shape[0] - 1)
+    fx = np.clip(xs // factor, 0, small_hole.shape[1] - 1)
+    sy = ys + offset_y[fy, fx] * factor
+    sx = xs + offset_x[fy, fx] * factor
+    inside = (sy >= 0) & (sy < height) & (sx >= 0) & (sx < width)
+    sy, sx = np.where(inside, sy, ys), np.where(inside, sx, xs)
+    usable = inside & ~hole[sy, sx]
     result = guide
-    result[ys, xs] += detail[sy, sx]
+    result[ys[usable], xs[usable]] += detail[sy[usable], sx[usable]]
     on_stage(3, 3)
     return np.clip(np.rint(result), 0, 255).astype(np.uint8)
 
