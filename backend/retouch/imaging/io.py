@@ -130,11 +130,15 @@ def load_mask(
         raise InputError(
             f"{what} is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; they must match"
         )
-    image = _to_8bit(image)
-    if image.mode == "RGBA" and np.asarray(image)[..., 3].min() < 255:
-        channel = np.asarray(image)[..., 3]
+    return mask_from_pixels(np.asarray(_to_8bit(image)))
+
+
+def mask_from_pixels(pixels: np.ndarray) -> np.ndarray:
+    """A decoded RGB(A) picture read as a mask: its alpha if it has transparency, else its luminance."""
+    if pixels.shape[2] == 4 and pixels[..., 3].min() < 255:
+        channel = pixels[..., 3]
     else:
-        channel = np.asarray(image.convert("L"))
+        channel = np.asarray(Image.fromarray(np.ascontiguousarray(pixels)).convert("L"))
     return np.where(channel > MASK_THRESHOLD, 255, 0).astype(np.uint8)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 from retouch.devices import Device
 from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.errors import Cancelled, EngineError, InputError, RetouchError
-from retouch.imaging.io import Picture, load_mask
+from retouch.imaging.io import Picture
 from retouch.pipeline import fill
 from retouch.recipe import FillParams
 from retouch.server.events import EventHub
@@ -151,7 +151,7 @@ class Worker:
             stored_mask = pool.store.get(request.mask)
             if stored_mask is None:
                 raise InputError(f"mask {request.mask!r} no longer exists")
-            mask = load_mask(pool.store.read(stored_mask), picture.size, max_pixels=pool.max_pixels)
+            mask = pool.store.mask(stored_mask, pool.max_pixels)  # sizes were checked when the job came in
         engine = self.cache.get(request.engine, factory)
         params = FillParams.model_validate(request.model_dump(include=FILL_FIELDS, exclude_unset=True))
         return fill(picture, mask, params, engine=engine, hooks=hooks)

@@ -135,9 +135,12 @@ class SqliteJobQueue:
             )
 
     def succeed(self, job_id: str, result_image: str, seed: int) -> None:
-        self._finish(job_id, JobStatus.succeeded, result_image=result_image, seed=seed)
-        with self._db.transaction() as conn:  # a finished job shows full progress
-            conn.execute("UPDATE jobs SET total = MAX(total, 1), step = MAX(total, 1) WHERE id = ?", (job_id,))
+        with self._db.transaction() as conn:  # one statement; a finished job shows full progress
+            conn.execute(
+                "UPDATE jobs SET status = 'succeeded', finished_at = ?, result_image = ?, seed = ?,"
+                " total = MAX(total, 1), step = MAX(total, 1) WHERE id = ? AND status = 'running'",
+                (now(), result_image, seed, job_id),
+            )
 
     def fail(self, job_id: str, error: ErrorPublic) -> None:
         self._finish(job_id, JobStatus.failed, error_code=error.code, error_message=error.message)

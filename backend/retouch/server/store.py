@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from retouch.imaging.io import Picture, encode_png, load_picture
+import numpy as np
+
+from retouch.imaging.io import Picture, encode_png, load_picture, mask_from_pixels
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -159,6 +161,10 @@ class ImageStore:
         picture = load_picture(self.read(image), max_pixels=max_pixels)
         self._cache.put(image.id, picture)
         return picture
+
+    def mask(self, image: StoredImage, max_pixels: int) -> np.ndarray:
+        """The picture read as a mask (255 = fill), from the decoded picture: one decode serves both uses."""
+        return mask_from_pixels(self.picture(image, max_pixels).pixels)
 
     def add(self, png: bytes, width: int, height: int, has_alpha: bool, kind: str) -> StoredImage:
         image = StoredImage(new_id(), width, height, has_alpha, kind)

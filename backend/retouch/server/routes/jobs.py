@@ -8,7 +8,6 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from retouch.errors import InputError
-from retouch.imaging.io import load_mask
 from retouch.recipe import BBox
 from retouch.server.deps import EnginesDep, HubDep, PoolDep, QueueDep, SettingsDep, StoreDep
 from retouch.server.errors import ApiError
@@ -71,9 +70,8 @@ async def create_job(
             raise _invalid(
                 f"mask: is {mask.width}x{mask.height} but the image is {image.width}x{image.height}; they must match"
             )
-        data = store.read(mask)
         try:
-            pixels = await run_in_threadpool(load_mask, data, (mask.width, mask.height), max_pixels=settings.max_pixels)
+            pixels = await run_in_threadpool(store.mask, mask, settings.max_pixels)
         except InputError as exc:
             raise _invalid(f"mask: {exc.message}") from None
         if not pixels.any() and not image.has_alpha:
