@@ -178,10 +178,30 @@ def presence(entry: CatalogEntry, base: Path) -> tuple[bool, str]:
 # ------------------------------------------------------------------------------------------ the file
 
 
+class DetectorEntry(BaseModel):
+    """A face detector from a file (`retouch faces --detector NAME`); `hog` is built in and needs none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
+                      description="Detector name, e.g. `yunet`.")
+    kind: Literal["yunet"] = Field("yunet", description="`yunet`: an OpenCV Zoo YuNet ONNX file.")
+    source: str = Field(min_length=1, description="The model file (.onnx), relative to the catalog or absolute.")
+    description: str = Field("", max_length=300)
+
+    @field_validator("source")
+    @classmethod
+    def _onnx(cls, value: str) -> str:
+        if not value.lower().endswith(".onnx"):
+            raise ValueError(f"a YuNet detector is an .onnx file, got {value!r}")
+        return value
+
+
 class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     models: list[CatalogEntry] = Field(default_factory=list)
+    detectors: list[DetectorEntry] = Field(default_factory=list)
 
     def get(self, name: str) -> CatalogEntry | None:
         return next((m for m in self.models if m.name == name), None)
@@ -211,7 +231,7 @@ def load_catalog(path: Path) -> Catalog:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"catalog {str(path)!r}: {describe_validation_error(exc)}") from None
-    names = [m.name for m in catalog.models]
+    names = [m.name for m in catalog.models] + [d.name for d in catalog.detectors]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InputError(f"catalog {str(path)!r} names {', '.join(duplicates)} more than once")
@@ -221,9 +241,11 @@ def load_catalog(path: Path) -> Catalog:
 def save_catalog(catalog: Catalog, path: Path) -> None:
     """Write the catalog atomically, leaving out fields that hold their defaults."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [m.model_dump(mode="json", exclude_defaults=True) for m in catalog.models]
+    document: dict = {"models": [m.model_dump(mode="json", exclude_defaults=True) for m in catalog.models]}
+    if catalog.detectors:
+        document["detectors"] = [d.model_dump(mode="json", exclude_defaults=True) for d in catalog.detectors]
     text = "# Retouch model catalog: see `retouch models --help` and ARCHITECTURE.md\n"
-    text += yaml.safe_dump({"models": rows}, sort_keys=False, allow_unicode=True)
+    text += yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
@@ -387,4 +409,25 @@ def all_engines(catalog_path: Path | str | None = None) -> dict:
         if entry.name in table:
             raise InputError(f"catalog {str(path)!r}: model {entry.name!r} has the name of a built-in engine")
         table[entry.name] = partial(DiffusionEngine, entry, base)
+    return table
+
+
+def face_detectors(catalog_path: Path | str | None = None) -> dict:
+    """The built-in face detector (`hog`) plus one per catalog `detectors:` entry, by name.
+
+    With no path the default catalog is used, as for `all_engines`.
+    """
+    from retouch.detect.faces import DETECTORS, YuNetDetector
+
+    table = dict(DETECTORS)
+    path = Path(catalog_path) if catalog_path is not None else default_catalog_path()
+    if path is None:
+        return table
+    catalog = load_catalog(path)
+    base = path.parent.resolve()
+    for entry in catalog.detectors:
+        if entry.name in table:
+            raise InputError(f"catalog {str(path)!r}: detector {entry.name!r} has the name of a built-in detector")
+        location = Path(entry.source).expanduser()
+        table[entry.name] = partial(YuNetDetector, entry.name, location if location.is_absolute() else base / location)
     return table
