@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from skimage import data
 
-from retouch.catalog import Catalog, DetectorEntry, face_detectors, save_catalog
+from retouch.catalog import Catalog, DetectorEntry, save_catalog
 from retouch.detect.faces import DetectParams, HogDetector, detect_faces, get_detector, search_scale
 from retouch.errors import EngineError, InputError
+from retouch.registry import face_detectors
 from tests.faces_scenes import ASTRONAUT_FACE, astronaut_face, group, iou, lfw_face, paste, rocket_group
 
 

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from typing import cast
 
-from retouch.workflows import fill, upscale
+from retouch.workflows import faces, fill, upscale
 from retouch.workflows.base import EngineSource, Workflow, WorkflowResult
 
-WORKFLOWS: dict[str, Workflow] = {
-    module.kind: cast(Workflow, module) for module in (fill, upscale)
-}
+WORKFLOWS: dict[str, Workflow] = {module.kind: cast(Workflow, module) for module in (fill, upscale, faces)}
 
 __all__ = ["WORKFLOWS", "EngineSource", "Workflow", "WorkflowResult"]
