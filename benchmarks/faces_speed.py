@@ -38,9 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "backend"))
 sys.path.insert(0, str(ROOT))
 
-from tests.faces_scenes import group, iou
-
-from retouch.detect.faces import DetectParams, HogDetector, detect_faces
+from retouch.detect.faces import DetectParams, HogDetector, detect_faces  # noqa: E402 - after the path
+from tests.faces_scenes import group, iou  # noqa: E402
 
 
 def median_seconds(call: Callable[[], object], repeat: int) -> float:
@@ -97,9 +96,6 @@ def detect_rows(sizes: list[int], repeat: int) -> None:
 def workflow_rows(native: int, repeat: int) -> None:
     import tempfile
 
-    from tests.faces_scenes import rocket_group
-    from tests.tiny_models import build_sd
-
     from retouch.catalog import Catalog, CatalogEntry, save_catalog
     from retouch.engines import Hooks
     from retouch.imaging.faces import face_mask, face_region, working_size
@@ -108,6 +104,8 @@ def workflow_rows(native: int, repeat: int) -> None:
     from retouch.pipeline import fill
     from retouch.registry import build_registry
     from retouch.workflows import faces
+    from tests.faces_scenes import rocket_group
+    from tests.tiny_models import build_sd
 
     with tempfile.TemporaryDirectory() as work:
         folder = build_sd(Path(work) / "sd-inpaint", inpainting=True)

@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError
 
@@ -79,10 +80,10 @@ def detect_params(args: argparse.Namespace):
 
 
 def face_params(args: argparse.Namespace):
-    from retouch.workflows.faces import FaceParams
+    from retouch.workflows.faces import FaceBox, FaceParams
 
     given = {key: getattr(args, key) for key in ("steps", "guidance", "scheduler") if getattr(args, key) is not None}
-    boxes = [box.model_dump() for box in args.box] if args.box else "auto"
+    boxes: Literal["auto"] | list[FaceBox] = [FaceBox(**box.model_dump()) for box in args.box] if args.box else "auto"
     try:
         return FaceParams(
             faces=boxes,

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -123,7 +123,7 @@ class YuNetDetector(FaceDetector):
     def __init__(self, name: str, path: Path) -> None:
         self.name = name  # type: ignore[misc]
         self.path = path
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     def load(self):
@@ -148,7 +148,8 @@ class YuNetDetector(FaceDetector):
             try:
                 _, rows = model.detect(bgr)
             except cv2.error as exc:
-                raise EngineError(f"face detector {self.name!r} failed on {str(self.path)!r}: {_first_line(exc)}")
+                message = f"face detector {self.name!r} failed on {str(self.path)!r}: {_first_line(exc)}"
+                raise EngineError(message) from None
         if rows is None:
             return []
         faces = []

@@ -34,6 +34,7 @@ kind = "faces"
 takes_mask = False
 MIN_FACE = 8  # a box smaller than this on either side is not a face anyone can fix
 MAX_FACES = 64
+DEFAULT_NATIVE = 512  # for a model that names no native size
 RESTORER_KINDS = "face restorers (GFPGAN, RestoreFormer, CodeFormer)"
 
 
@@ -210,6 +211,13 @@ def _box(face: Face) -> FaceBox:
     return FaceBox(x=face.x, y=face.y, width=face.width, height=face.height)
 
 
+def native_size(engine: Engine | None, restorer: Engine | None) -> tuple[int, int]:
+    """(side, grid) a face's crop is worked at: the diffusion model's native size, else the restorer's."""
+    model = engine if engine is not None else restorer
+    assert model is not None
+    return model.native_size or DEFAULT_NATIVE, model.grid
+
+
 def _restore(restorer: Any, region: np.ndarray, mask: np.ndarray, params: FaceParams) -> np.ndarray:
     """The restorer on the crop at its native size, pasted back under the face's feathered mask."""
     size = (region.shape[1], region.shape[0])
@@ -225,8 +233,7 @@ def run(
     check_boxes([face for face, _ in found], picture.size)
     engine = engines(params.engine) if params.engine else None
     restorer = engines(params.restorer) if params.restorer else None
-    # the crop is worked at the size the diffusion model (else the restorer) was trained at
-    native, grid = (engine.native_size or 512, engine.grid) if engine is not None else (restorer.native_size, 1)
+    native, grid = native_size(engine, restorer)
     seed = resolve_seed(params.seed)
     rgb = picture.pixels[..., :3].copy()  # the input is never written to; alpha is kept as it is
     size = (rgb.shape[1], rgb.shape[0])
