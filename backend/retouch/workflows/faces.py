@@ -181,11 +181,12 @@ def check(picture: Picture, mask: np.ndarray | None, params: FaceParams, engines
             raise InputError(
                 f"restorer: {params.restorer!r} is not a face restorer; faces are fixed by {_kinds(engines)}"
             )
-    if params.faces != "auto":
-        if not params.faces:
-            raise InputError("faces: the list of boxes is empty; give at least one box, or `auto`")
+    if params.faces == "auto":
+        get_detector(params.detect.detector, _detectors())
+    elif not params.faces:
+        raise InputError("faces: the list of boxes is empty; give at least one box, or `auto`")
+    else:
         check_boxes(params.faces, picture.size)
-    get_detector(params.detect.detector, _detectors())
 
 
 def _detectors() -> dict:
