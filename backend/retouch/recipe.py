@@ -105,7 +105,11 @@ class FillParams(Strict):
     scale: Scale = Field(default_factory=Scale)
     grow: int = Field(0, ge=0, le=256, description="Grow the mask by this many pixels before filling.")
     feather: int = Field(
-        4, ge=0, le=256, description="Blur radius in pixels of the mask edge when pasting the result back."
+        4,
+        ge=0,
+        le=256,
+        description="Width in pixels of the smooth ramp (a smoothstep of the distance) from the fill down to the "
+        "original outside the mask when pasting the result back; 0 = a hard edge.",
     )
     color_match: bool = Field(False, description="Match the filled area's colours to its surroundings.")
     seed: int = Field(-1, ge=-1, le=SEED_MAX, description="Random seed; -1 picks one (the one used is reported).")
