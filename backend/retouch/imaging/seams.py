@@ -39,10 +39,10 @@ class SeamScore:
 
     def as_dict(self) -> dict[str, float | int]:
         return {
-            "score": round(self.score, 3),
-            "gradient": round(self.gradient, 3),
-            "step": round(self.step, 3),
-            "length": self.length,
+            "score": round(float(self.score), 3),
+            "gradient": round(float(self.gradient), 3),
+            "step": round(float(self.step), 3),
+            "length": int(self.length),
         }
 
 
@@ -331,3 +331,27 @@ def _conjugate_gradients(
 #: Conjugate gradients stop once every pixel's residual is below this many levels (well under rounding).
 TOLERANCE = 0.05
 MAX_ITERATIONS = 2000
+
+
+def blend_band(original: np.ndarray, repaired: np.ndarray, mask: np.ndarray, band: int) -> np.ndarray:
+    """`repaired`'s colours over the band around the boundary of `mask`, faded into `original` towards the
+    band's edges: weight 1 up to half the band from the boundary, then a smoothstep down to 0 at its edge.
+
+    Used after an engine refilled the band, so the band's own edge does not become a new seam. Pixels
+    farther than `band` from the boundary, and alpha, keep `original`'s exact values.
+    """
+    out = original.copy()
+    box = boundary_box(mask, band + 1)
+    if box is None or band <= 0:
+        return out
+    x, y, w, h = box
+    dist = distances(mask[y : y + h, x : x + w] > 0)
+    ramp = max(1.0, band / 2)
+    s = np.clip((band + 0.5 - dist) / ramp, 0.0, 1.0)
+    weight = (s * s * (3.0 - 2.0 * s))[..., None]
+    weight[dist > band] = 0.0
+    before = original[y : y + h, x : x + w, :3].astype(np.float32)
+    after = repaired[y : y + h, x : x + w, :3].astype(np.float32)
+    mixed = np.clip(np.rint(before + (after - before) * weight), 0, 255).astype(np.uint8)
+    out[y : y + h, x : x + w, :3] = np.where(dist[..., None] <= band, mixed, original[y : y + h, x : x + w, :3])
+    return out
