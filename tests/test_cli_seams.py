@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from retouch.imaging.io import read_recipe
-from tests.support import encode, ellipse_mask, photo, run_cli, tinted_paste
+from tests.support import ellipse_mask, encode, photo, run_cli, tinted_paste
 
 
 @pytest.fixture(scope="module")

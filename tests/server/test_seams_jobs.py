@@ -55,7 +55,7 @@ def cv2_band(mask: np.ndarray, band: int) -> np.ndarray:
     ],
 )
 def test_bad_seams_jobs_are_refused_with_a_message(server, seamed, fields, words):
-    pasted, mask, image_id, mask_id = seamed
+    _, mask, image_id, mask_id = seamed
     masks = {
         "empty": server.upload(np.zeros(mask.shape, np.uint8))["id"],
         "full": server.upload(np.full(mask.shape, 255, np.uint8))["id"],
@@ -72,7 +72,7 @@ def test_bad_seams_jobs_are_refused_with_a_message(server, seamed, fields, words
 
 
 def test_a_fill_reports_its_seam_score_and_can_repair_it(server, seamed):
-    pasted, mask, image_id, mask_id = seamed
+    _, _, image_id, mask_id = seamed
     plain = server.wait(server.submit(image=image_id, mask=mask_id, engine="invert", feather=0, seed=1).json()["id"])
     assert plain["status"] == "succeeded", plain
     assert plain["result"]["report"]["seam"] > 2
