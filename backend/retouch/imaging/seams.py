@@ -145,8 +145,20 @@ def seam_score(picture: np.ndarray, mask: np.ndarray, *, width: int = 2, ring: i
     if not len(points):
         return SeamScore(1.0, 1.0, 1.0, 0)
     depth = 3 * width + 2 * ring
-    # offsets along the normal: t <= 0 inside (depth 1 - t), t >= 1 outside (depth t)
-    offsets = np.arange(1 - depth, depth + 1, dtype=np.float32)
+    near_depths = np.arange(width + 1, width + ring + 1)
+    far_depths = np.arange(3 * width + ring + 1, depth + 1)
+    # offsets along the normal, t <= 0 inside (depth 1 - t), t >= 1 outside (depth t): the pair straddling the
+    # boundary (t = 0, 1), then the near and far rings inside and outside
+    groups = {
+        "across": np.array([0.0, 1.0]),
+        "near_in": 1.0 - near_depths,
+        "near_out": near_depths.astype(np.float64),
+        "far_in": 1.0 - far_depths,
+        "far_out": far_depths.astype(np.float64),
+    }
+    offsets = np.concatenate(list(groups.values())).astype(np.float32)
+    bounds = np.cumsum([0, *(len(v) for v in groups.values())])
+    cols = {name: slice(bounds[i], bounds[i + 1]) for i, name in enumerate(groups)}
     sx = points[:, None, 0] + offsets[None, :] * normals[:, None, 0]
     sy = points[:, None, 1] + offsets[None, :] * normals[:, None, 1]
     height, width_px = mask.shape
@@ -155,24 +167,21 @@ def seam_score(picture: np.ndarray, mask: np.ndarray, *, width: int = 2, ring: i
     side = np.zeros(ix.shape, bool)
     side[on_picture] = mask[iy[on_picture], ix[on_picture]] > 0
     valid = on_picture & (side == (offsets <= 0)[None, :])  # each sample on its own side of the boundary
-    source = picture if picture.flags["C_CONTIGUOUS"] else np.ascontiguousarray(picture)
-    profile = cv2.remap(source, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[..., :3]
-    profile = profile.astype(np.float32)
-
-    depths = np.where(offsets <= 0, 1 - offsets, offsets)
-    near = (depths > width) & (depths <= width + ring)
-    far = (depths > 3 * width + ring) & (depths <= depth)
-    centre = depth - 1  # index of t = 0, the last inside sample; t = 1 follows it
+    profile = _sample(picture, sx, sy)
 
     # gradient: the difference straddling the boundary against neighbouring differences within the near rings
-    diffs = np.abs(profile[:, 1:] - profile[:, :-1]).sum(axis=2)
-    pair_valid = valid[:, 1:] & valid[:, :-1]
-    across_ok = pair_valid[:, centre]
-    ring_pairs = (near[1:] & near[:-1])[None, :] & pair_valid
-    if not across_ok.any() or not ring_pairs.any():
+    both = valid[:, cols["across"]].all(axis=1)
+    across_diff = np.abs(profile[:, 1] - profile[:, 0]).sum(axis=1)
+    ring_diffs, ring_ok = [], []
+    for name in ("near_in", "near_out"):
+        block, ok = profile[:, cols[name]], valid[:, cols[name]]
+        ring_diffs.append(np.abs(block[:, 1:] - block[:, :-1]).sum(axis=2))
+        ring_ok.append(ok[:, 1:] & ok[:, :-1])
+    ring_diff, ring_valid = np.concatenate(ring_diffs, axis=1), np.concatenate(ring_ok, axis=1)
+    if not both.any() or not ring_valid.any():
         return SeamScore(1.0, 1.0, 1.0, 0)
-    across = diffs[across_ok, centre].mean()
-    beside = diffs[ring_pairs].mean()
+    across = across_diff[both].mean()
+    beside = ring_diff[ring_valid].mean()
     gradient = float((across + NOISE_FLOOR) / (beside + NOISE_FLOOR))
 
     # colour step: mean colour of each ring over runs of `run` points, near in vs near out against near vs far
@@ -183,10 +192,9 @@ def seam_score(picture: np.ndarray, mask: np.ndarray, *, width: int = 2, ring: i
     runs = first_run[contour] + position // run
     count = int(first_run[-1])
     means, enough = [], []
-    for ring_cols, inner in ((near, True), (near, False), (far, True), (far, False)):
-        cols = ring_cols & ((offsets <= 0) == inner)
-        weight = valid[:, cols]
-        total = (profile[:, cols] * weight[..., None]).sum(axis=1)
+    for name in ("near_in", "near_out", "far_in", "far_out"):
+        weight = valid[:, cols[name]]
+        total = (profile[:, cols[name]] * weight[..., None]).sum(axis=1)
         n = np.bincount(runs, weight.sum(axis=1), minlength=count)
         sums = np.stack([np.bincount(runs, total[:, c], minlength=count) for c in range(3)], axis=-1)
         means.append(sums / np.maximum(n, 1)[:, None])
@@ -199,7 +207,18 @@ def seam_score(picture: np.ndarray, mask: np.ndarray, *, width: int = 2, ring: i
         step = float((step_across + NOISE_FLOOR) / (step_beside + NOISE_FLOOR))
     else:  # a boundary too short or ragged for rings on both sides: judge by the gradient alone
         step = gradient
-    return SeamScore((gradient + step) / 2, gradient, step, int(across_ok.sum()))
+    return SeamScore((gradient + step) / 2, gradient, step, int(both.sum()))
+
+
+def _sample(picture: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
+    """The picture's RGB at (sx, sy), bilinear, as float32 (N, K, 3); in row blocks, as OpenCV's remap
+    takes at most 32767 rows."""
+    source = picture if picture.flags["C_CONTIGUOUS"] else np.ascontiguousarray(picture)
+    out = np.empty((*sx.shape, 3), np.float32)
+    for start in range(0, len(sx), 32000):
+        rows = slice(start, start + 32000)
+        out[rows] = cv2.remap(source, sx[rows], sy[rows], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[..., :3]
+    return out
 
 
 def _crossing_guidance(values: np.ndarray, inside: np.ndarray, axis: int) -> np.ndarray:
