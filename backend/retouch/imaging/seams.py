@@ -232,7 +232,8 @@ def _crossing_guidance(values: np.ndarray, inside: np.ndarray, axis: int) -> np.
     ok_before = ~np.roll(crossing, 1, axis=axis)
     ok_after = ~np.roll(crossing, -1, axis=axis)
     # np.roll wraps around: the first and last difference on a line have no neighbour there
-    first, last = [slice(None)] * 2, [slice(None)] * 2
+    first: list[slice | int] = [slice(None), slice(None)]
+    last: list[slice | int] = [slice(None), slice(None)]
     first[axis], last[axis] = 0, -1
     ok_before[tuple(first)] = False
     ok_after[tuple(last)] = False

@@ -84,7 +84,7 @@ def widest_band(shape: tuple[int, ...]) -> int:
 
 
 def check(picture: Picture, mask: np.ndarray | None, params: SeamParams, engines: Engines) -> None:
-    check_mask(picture, mask, params)
+    mask = check_mask(picture, mask, params)
     if params.engine == POISSON:
         return
     engine = get_engine(params.engine, engines)
