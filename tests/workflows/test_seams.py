@@ -160,3 +160,26 @@ def test_every_fill_reports_its_seam_score_and_the_seam_pass_lowers_it():
     # the pass works on the fill's edge: beyond the fill and its 8 px band nothing differs from the plain fill
     keep = farther_than(mask, 8)
     np.testing.assert_array_equal(repaired.pixels[keep], plain.pixels[keep])
+
+
+def test_a_diffusion_pass_runs_through_the_fill_and_changes_only_the_band(loaded_engines):
+    picture = photo("chelsea", 0.25)  # 113x75: a few tiny-model steps on the CPU
+    mask = ellipse_mask(picture.shape)
+    seamed = Picture(tinted_paste(picture, mask))
+    params = SeamParams(engine="tiny-sd-inpaint", band=4, passes=1, target=0.5, strength=0.3, seed=5)
+    steps: list[str] = []
+    hooks = Hooks(on_step=lambda step, total, preview, stage: steps.append(stage))
+
+    result = run(seamed, mask, params, loaded_engines, hooks)
+
+    keep = farther_than(mask, 4)
+    np.testing.assert_array_equal(result.pixels[keep], seamed.pixels[keep])
+    record = result.recipe["pass_scores"][0]
+    assert record["kept"] == (record["score"] < result.report["seam_before"])
+    assert any(stage.startswith("pass 1 of 1, step ") for stage in steps), "the model's steps show per pass"
+    if record["kept"]:  # a random tiny model may well make the band worse: then the pass is dropped
+        assert (result.pixels[~keep] != seamed.pixels[~keep]).any()
+    else:
+        np.testing.assert_array_equal(result.pixels, seamed.pixels)
+    again = run(seamed, mask, params, loaded_engines, Hooks())
+    assert again.png() == result.png()
