@@ -97,3 +97,9 @@ def blurred_fill(picture: np.ndarray, mask: np.ndarray, sigma: float = 15) -> np
     out = picture.copy()
     out[mask > 0] = cv2.GaussianBlur(picture, (0, 0), sigma)[mask > 0]
     return out
+
+
+def stroke_over_edge(mask: np.ndarray, width: int = 9) -> np.ndarray:
+    """A stroke `width` px wide painted along the edge of `mask`, as a user paints over a seam."""
+    edge = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    return cv2.dilate(edge, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from retouch.imaging.io import read_recipe
-from tests.support import ellipse_mask, encode, photo, run_cli, tinted_paste
+from tests.support import ellipse_mask, encode, photo, run_cli, stroke_over_edge, tinted_paste
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +19,7 @@ def files(tmp_path_factory):
     mask = ellipse_mask(picture.shape)
     (folder / "seamed.png").write_bytes(encode(tinted_paste(picture, mask)))
     (folder / "mask.png").write_bytes(encode(mask))
+    (folder / "stroke.png").write_bytes(encode(stroke_over_edge(mask)))
     (folder / "photo.png").write_bytes(encode(picture))
     (folder / "empty.png").write_bytes(encode(np.zeros(mask.shape, np.uint8)))
     return folder
@@ -59,6 +60,17 @@ def test_seams_takes_engine_band_passes_and_target(files):
     recipe = read_recipe(out.read_bytes())
     assert (recipe["engine"], recipe["band"], recipe["passes"], recipe["target"]) == ("telea", 4, 2, 0.6)
     assert 1 <= len(recipe["pass_scores"]) <= 2
+
+
+def test_seams_repairs_a_painted_stroke(files):
+    out = files / "painted.png"
+    done = run_cli("seams", files / "seamed.png", files / "stroke.png", "-o", out, "--painted")
+    assert done.returncode == 0, done.stderr
+    recipe = read_recipe(out.read_bytes())
+    assert recipe["painted"] is True and recipe["seam"]["score"] < recipe["seam_before"]["score"]
+    stroke = np.asarray(Image.open(files / "stroke.png"))
+    before, after = np.asarray(Image.open(files / "seamed.png")), np.asarray(Image.open(out))
+    np.testing.assert_array_equal(after[stroke == 0], before[stroke == 0])
 
 
 @pytest.mark.parametrize(

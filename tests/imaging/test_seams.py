@@ -11,8 +11,17 @@ import pytest
 from scipy import ndimage
 
 from retouch.imaging.composite import composite
-from retouch.imaging.seams import band_mask, has_boundary, poisson_blend, seam_score
-from tests.support import PHOTOS, blurred_fill, edge_mask, ellipse_mask, hard_paste, photo, tinted_paste
+from retouch.imaging.seams import band_mask, has_boundary, poisson_blend, poisson_stroke, seam_score
+from tests.support import (
+    PHOTOS,
+    blurred_fill,
+    edge_mask,
+    ellipse_mask,
+    hard_paste,
+    photo,
+    stroke_over_edge,
+    tinted_paste,
+)
 
 
 @pytest.fixture(scope="module", params=PHOTOS)
@@ -122,3 +131,23 @@ def test_poisson_keeps_alpha_and_repeats_to_the_byte():
     np.testing.assert_array_equal(first, second)
     assert (first[..., 3] == 200).all()
     assert seam_score(first, mask).score < seam_score(rgba, mask).score / 2
+
+
+def test_a_stroke_painted_over_a_seam_is_scored_along_its_middle(scene):
+    name, picture, mask = scene
+    stroke = stroke_over_edge(mask)
+    natural = seam_score(picture, stroke, painted=True).score
+    assert 0.7 < natural < 1.3, name
+    for seamed in (hard_paste(picture, mask), tinted_paste(picture, mask)):
+        painted = seam_score(seamed, stroke, painted=True).score
+        assert painted > natural + 0.25 and painted == pytest.approx(seam_score(seamed, mask).score, rel=0.3), name
+
+
+def test_poisson_under_a_painted_stroke_lowers_the_seam_and_changes_only_the_stroke(scene):
+    name, picture, mask = scene
+    stroke = stroke_over_edge(mask)
+    seamed = hard_paste(picture, mask)
+    repaired = poisson_stroke(seamed, stroke)
+    np.testing.assert_array_equal(repaired[stroke == 0], seamed[stroke == 0])
+    before = seam_score(seamed, stroke, painted=True).score
+    assert seam_score(repaired, stroke, painted=True).score < 1 + (before - 1) / 2, name

@@ -15,7 +15,7 @@ from retouch.registry import get_engine
 from retouch.workflows import WORKFLOWS
 from retouch.workflows import fill as fill_workflow
 from retouch.workflows.seams import SeamParams, check, run
-from tests.support import PHOTOS, edge_mask, ellipse_mask, hard_paste, photo, tinted_paste
+from tests.support import PHOTOS, edge_mask, ellipse_mask, hard_paste, photo, stroke_over_edge, tinted_paste
 
 
 class DriftEngine(Engine):
@@ -75,6 +75,18 @@ def test_nothing_farther_from_the_boundary_than_the_band_changes(engine):
     keep = farther_than(mask, 6)
     np.testing.assert_array_equal(result.pixels[keep], seamed[keep])
     assert result.pixels.shape == seamed.shape
+
+
+@pytest.mark.parametrize("engine", ["poisson", "telea"])
+def test_a_painted_seam_is_repaired_inside_the_stroke_only(engine):
+    picture = photo("astronaut")
+    mask = ellipse_mask(picture.shape)
+    stroke = stroke_over_edge(mask)
+    seamed = hard_paste(picture, mask)
+    result = run(Picture(seamed), stroke, SeamParams(engine=engine, painted=True, seed=3), engines, Hooks())
+    np.testing.assert_array_equal(result.pixels[stroke == 0], seamed[stroke == 0])
+    assert result.report["seam"] < result.report["seam_before"] - 0.5
+    assert result.recipe["painted"] is True
 
 
 def test_passes_stop_when_a_pass_does_not_lower_the_score():

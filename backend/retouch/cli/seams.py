@@ -16,9 +16,14 @@ from retouch.recipe import describe_validation_error
 def add(sub: argparse._SubParsersAction) -> None:
     seams = sub.add_parser("seams", help="repair the seam along the edge of an earlier fill, scoring each pass")
     seams.add_argument("image", type=Path, help="picture with the seam")
-    seams.add_argument("mask", type=Path, help="the region an earlier fill filled (white); its edge is the seam")
+    seams.add_argument("mask", type=Path, help="the region an earlier fill filled (white): its edge is the seam")
     seams.add_argument("-o", "--output", type=Path, required=True, help="output PNG")
     seams.add_argument("--engine", default=None, help="poisson (default, no weights), telea, navier-stokes, a model")
+    seams.add_argument(
+        "--painted",
+        action="store_true",
+        help="MASK is a stroke painted over the seam (only it changes), not an earlier fill's region",
+    )
     seams.add_argument("--band", type=int, default=None, help="pixels on each side of the seam a pass may change")
     seams.add_argument("--passes", type=int, default=None, help="most passes (they stop once the target is met)")
     seams.add_argument("--target", type=float, default=None, help="stop at this seam score (1 = natural)")
@@ -35,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from retouch.workflows import seams
 
     engines = registry(args)
-    given = {key: getattr(args, key) for key in ("engine", "band", "passes", "target", "strength", "prompt", "seed")}
+    keys = ("engine", "band", "passes", "target", "strength", "prompt", "seed")
+    given = {key: getattr(args, key) for key in keys} | {"painted": args.painted or None}
     try:
         params = seams.SeamParams(**{key: value for key, value in given.items() if value is not None})
     except ValidationError as exc:

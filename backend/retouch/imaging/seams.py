@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 from scipy import sparse
 
+from retouch.imaging.mask import grow
+
 #: Colour differences are sums over R, G and B of 8-bit levels. This floor, added to both sides of every
 #: ratio, is the difference 8-bit quantisation and sensor noise make on their own, so a seam across a flat
 #: sky scores by how far it stands above noise rather than dividing by almost nothing.
@@ -134,14 +136,47 @@ def boundary_points(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]
 SPAN = 3
 
 
-def seam_score(picture: np.ndarray, mask: np.ndarray, *, width: int = 2, ring: int = 4, run: int = 32) -> SeamScore:
-    """How visible the boundary of `mask` (255 = the filled region) is in `picture` (HxWx3/4 uint8).
+def centreline_points(stroke: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """For a stroke painted over a seam: points along its middle, each with the unit normal pointing across it.
+
+    Each point of the stroke's traced outline walks inwards along its normal to the ridge of the stroke's
+    distance transform (its middle); the normal keeps pointing from the traced side to the far side, so
+    every stretch of the middle is seen once from each side, in order along the outline.
+    """
+    points, normals, starts = boundary_points(stroke)
+    if not len(points):
+        return points, normals, starts
+    selected = (stroke > 0).astype(np.uint8)
+    depth = cv2.distanceTransform(selected, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    across = -normals  # into the stroke
+    steps = np.arange(0, int(2 * depth.max()) + 2, dtype=np.float32)
+    height, width = stroke.shape
+    ix = np.clip(np.rint(points[:, None, 0] + steps * across[:, None, 0]).astype(np.int32), 0, width - 1)
+    iy = np.clip(np.rint(points[:, None, 1] + steps * across[:, None, 1]).astype(np.int32), 0, height - 1)
+    along = depth[iy, ix]
+    # up to the first step that leaves the stroke, the middle is where the depth is greatest
+    left = np.cumsum(along == 0, axis=1) > 0
+    middle = np.argmax(np.where(left, -1.0, along), axis=1).astype(np.float32)
+    return points + middle[:, None] * across, across.astype(np.float32), starts
+
+
+def seam_score(
+    picture: np.ndarray,
+    mask: np.ndarray,
+    *,
+    painted: bool = False,
+    width: int = 2,
+    ring: int = 4,
+    run: int = 32,
+) -> SeamScore:
+    """How visible the boundary of `mask` (255 = the filled region) is in `picture` (HxWx3/4 uint8); with
+    `painted`, how visible the seam along the middle of `mask` (a stroke painted over it) is.
 
     At every boundary point the picture is sampled along the normal, `3 * width + 2 * ring` px each way.
     `width` is the thin band on each side of the boundary that the near rings start beyond (where a
     feather spreads a seam); rings are `ring` px deep; colour steps are compared over runs of `run` points.
     """
-    points, normals, starts = boundary_points(mask)
+    points, normals, starts = centreline_points(mask) if painted else boundary_points(mask)
     if not len(points):
         return SeamScore(1.0, 1.0, 1.0, 0)
     depth = 3 * width + 2 * ring
@@ -164,9 +199,12 @@ def seam_score(picture: np.ndarray, mask: np.ndarray, *, width: int = 2, ring: i
     height, width_px = mask.shape
     ix, iy = np.rint(sx).astype(np.int32), np.rint(sy).astype(np.int32)
     on_picture = (ix >= 0) & (ix < width_px) & (iy >= 0) & (iy < height)
-    side = np.zeros(ix.shape, bool)
-    side[on_picture] = mask[iy[on_picture], ix[on_picture]] > 0
-    valid = on_picture & (side == (offsets <= 0)[None, :])  # each sample on its own side of the boundary
+    if painted:  # a stroke has no inside: its middle has the traced side behind and the far side ahead
+        valid = on_picture
+    else:
+        side = np.zeros(ix.shape, bool)
+        side[on_picture] = mask[iy[on_picture], ix[on_picture]] > 0
+        valid = on_picture & (side == (offsets <= 0)[None, :])  # each sample on its own side of the boundary
     profile = _sample(picture, sx, sy)
 
     # gradient: the difference straddling the boundary against neighbouring differences within the near rings
@@ -221,12 +259,10 @@ def _sample(picture: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
     return out
 
 
-def _crossing_guidance(values: np.ndarray, inside: np.ndarray, axis: int) -> np.ndarray:
-    """Differences between neighbours along `axis` (next minus this); one that straddles the boundary is
-    replaced by the difference just before it on the same line (else the one just after it), so the
-    seam's step is gone but the texture keeps its usual contrast."""
-    diff = np.diff(values, axis=axis)
-    crossing = np.diff(inside.astype(np.int8), axis=axis) != 0
+def _replace_crossing(diff: np.ndarray, crossing: np.ndarray, axis: int) -> np.ndarray:
+    """Differences between neighbours along `axis` (next minus this) with each one that straddles the seam
+    (`crossing`) replaced by the difference just before it on the same line (else the one just after it),
+    so the seam's step is gone but the texture keeps its usual contrast."""
     before = np.roll(diff, 1, axis=axis)
     after = np.roll(diff, -1, axis=axis)
     ok_before = ~np.roll(crossing, 1, axis=axis)
@@ -239,6 +275,19 @@ def _crossing_guidance(values: np.ndarray, inside: np.ndarray, axis: int) -> np.
     ok_after[tuple(last)] = False
     guess = np.where(ok_before[..., None], before, np.where(ok_after[..., None], after, 0))
     return np.where(crossing[..., None], guess, diff)
+
+
+def _without_local_step(guide: np.ndarray, seam: np.ndarray, axis: int, window: int) -> np.ndarray:
+    """`guide` less, for the pairs within `seam`, the mean of those pairs' differences in a `window` box:
+    the step a feather spreads over a few pixels, which no single difference shows."""
+    lo: list[slice] = [slice(None), slice(None)]
+    hi: list[slice] = [slice(None), slice(None)]
+    lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+    in_zone = (seam[tuple(lo)] & seam[tuple(hi)]).astype(np.float32)
+    size = (window, window)
+    weight = cv2.boxFilter(in_zone, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    total = cv2.boxFilter(guide * in_zone[..., None], -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    return guide - total / np.maximum(weight, 1)[..., None] * in_zone[..., None]
 
 
 def poisson_blend(picture: np.ndarray, mask: np.ndarray, band: int, *, zone: int = 2) -> np.ndarray:
@@ -263,17 +312,49 @@ def poisson_blend(picture: np.ndarray, mask: np.ndarray, band: int, *, zone: int
     seam = dist <= zone
     guides = []
     for axis in (0, 1):
-        guide = _crossing_guidance(rgb, inside, axis)
-        lo = [slice(None)] * 2
-        hi = [slice(None)] * 2
-        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
-        in_zone = (seam[tuple(lo)] & seam[tuple(hi)]).astype(np.float32)
-        size = (2 * band + 1, 2 * band + 1)
-        weight = cv2.boxFilter(in_zone, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
-        total = cv2.boxFilter(guide * in_zone[..., None], -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
-        local_mean = total / np.maximum(weight, 1)[..., None]
-        guides.append(guide - local_mean * in_zone[..., None])
+        crossing = np.diff(inside.astype(np.int8), axis=axis) != 0
+        guide = _replace_crossing(np.diff(rgb, axis=axis), crossing, axis)
+        guides.append(_without_local_step(guide, seam, axis, 2 * band + 1))
     return _solve(out, (x, y), rgb, solve, guides)
+
+
+def poisson_stroke(picture: np.ndarray, stroke: np.ndarray, *, zone: int = 2) -> np.ndarray:
+    """Repair the seam along the middle of `stroke` (a mask painted over it) by solving for the stroke's pixels.
+
+    The same blend as `poisson_blend`, with the stroke's middle as the boundary: two neighbouring pixels of
+    the stroke lie on opposite sides of its middle when the outside pixels nearest to them are on opposite
+    sides of the stroke (farther apart than they are deep). The stroke's outline keeps the picture's
+    colours; nothing outside the stroke changes.
+    """
+    out = picture.copy()
+    box = boundary_box(stroke, 2)
+    if box is None:
+        return out
+    x, y, w, h = box
+    inside = stroke[y : y + h, x : x + w] > 0
+    selected = inside.astype(np.uint8)
+    depth, labels = cv2.distanceTransformWithLabels(
+        selected, cv2.DIST_L2, cv2.DIST_MASK_5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    zero_y, zero_x = np.nonzero(selected == 0)  # DIST_LABEL_PIXEL numbers the zero pixels in this order from 1
+    nearest = np.stack([zero_x, zero_y], axis=-1)[np.maximum(labels, 1) - 1].astype(np.float32)
+    crossings, near_middle = [], np.zeros(inside.shape, bool)
+    for axis in (0, 1):
+        lo: list[slice] = [slice(None), slice(None)]
+        hi: list[slice] = [slice(None), slice(None)]
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        apart = np.hypot(*(nearest[tuple(lo)] - nearest[tuple(hi)]).transpose(2, 0, 1))
+        crossing = inside[tuple(lo)] & inside[tuple(hi)] & (apart > 0.75 * (depth[tuple(lo)] + depth[tuple(hi)]))
+        crossings.append(crossing)
+        near_middle[tuple(lo)] |= crossing
+        near_middle[tuple(hi)] |= crossing
+    seam = (grow(near_middle.astype(np.uint8), zone) > 0) & inside
+    rgb = picture[y : y + h, x : x + w, :3].astype(np.float32)
+    guides = [
+        _without_local_step(_replace_crossing(np.diff(rgb, axis=axis), crossings[axis], axis), seam, axis, 9)
+        for axis in (0, 1)
+    ]
+    return _solve(out, (x, y), rgb, inside, guides)
 
 
 def _solve(out: np.ndarray, origin: tuple[int, int], rgb: np.ndarray, solve: np.ndarray, guides: list) -> np.ndarray:
@@ -374,4 +455,23 @@ def blend_band(original: np.ndarray, repaired: np.ndarray, mask: np.ndarray, ban
     after = repaired[y : y + h, x : x + w, :3].astype(np.float32)
     mixed = np.clip(np.rint(before + (after - before) * weight), 0, 255).astype(np.uint8)
     out[y : y + h, x : x + w, :3] = np.where(dist[..., None] <= band, mixed, original[y : y + h, x : x + w, :3])
+    return out
+
+
+def blend_stroke(original: np.ndarray, repaired: np.ndarray, stroke: np.ndarray) -> np.ndarray:
+    """`repaired`'s colours over `stroke`, faded into `original` towards the stroke's outline (a smoothstep of
+    the depth inside it, full from half its greatest depth). Outside the stroke, and alpha, stay `original`."""
+    out = original.copy()
+    box = boundary_box(stroke, 1)
+    if box is None:
+        return out
+    x, y, w, h = box
+    inside = stroke[y : y + h, x : x + w] > 0
+    depth = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    s = np.clip((depth - 0.5) / max(1.0, float(depth.max()) / 2), 0.0, 1.0)
+    weight = (s * s * (3.0 - 2.0 * s))[..., None]
+    before = original[y : y + h, x : x + w, :3].astype(np.float32)
+    after = repaired[y : y + h, x : x + w, :3].astype(np.float32)
+    mixed = np.clip(np.rint(before + (after - before) * weight), 0, 255).astype(np.uint8)
+    out[y : y + h, x : x + w, :3] = np.where(inside[..., None], mixed, original[y : y + h, x : x + w, :3])
     return out

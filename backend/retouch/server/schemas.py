@@ -67,8 +67,8 @@ class SeamsJob(_JobFields, SeamParams):
 
     kind: Literal["seams"] = Field(description="The job's kind.")
     mask: Id = Field(
-        description="Id of the uploaded mask, the picture's size: the region an earlier fill filled (white); "
-        "its boundary is the seam to repair."
+        description="Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose "
+        "edge is the seam to repair, or (with `painted`) a stroke painted over the seam."
     )
 
 

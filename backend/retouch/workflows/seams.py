@@ -40,7 +40,14 @@ class SeamParams(Strict):
         description="`poisson` (gradient-domain blend over the band, no weights), or a fill engine or model "
         "that refills the band (telea / navier-stokes for narrow bands, a diffusion model at low strength).",
     )
-    band: int = Field(8, ge=1, le=256, description="Pixels on each side of the boundary that a pass may change.")
+    painted: bool = Field(
+        False,
+        description="false: the mask is the region an earlier fill filled, and its edge is the seam; true: the mask "
+        "is a stroke painted over the seam, which runs along its middle, and only the stroke may change.",
+    )
+    band: int = Field(
+        8, ge=1, le=256, description="Pixels on each side of the boundary that a pass may change (not painted)."
+    )
     passes: int = Field(3, ge=1, le=20, description="Most passes; they stop early once the target is met.")
     target: float = Field(
         1.1, ge=0.5, le=10, description="Stop once the seam score is at or below this (1 = as natural as around)."
@@ -90,7 +97,12 @@ def check(picture: Picture, mask: np.ndarray | None, params: SeamParams, engines
     engine = get_engine(params.engine, engines)
     fill_params = with_engine_defaults(band_fill_params(params, 0), engine)
     engine.check(fill_params)
-    plan(picture.pixels[..., :3], seams.band_mask(mask, params.band), fill_params, engine)
+    plan(picture.pixels[..., :3], repair_region(mask, params), fill_params, engine)
+
+
+def repair_region(mask: np.ndarray, params: SeamParams) -> np.ndarray:
+    """What a pass may change: the painted stroke itself, or the band around the fill's edge."""
+    return mask if params.painted else seams.band_mask(mask, params.band)
 
 
 def check_mask(picture: Picture, mask: np.ndarray | None, params: SeamParams) -> np.ndarray:
@@ -104,7 +116,7 @@ def check_mask(picture: Picture, mask: np.ndarray | None, params: SeamParams) ->
         what = "empty" if not mask.any() else "the whole picture"
         raise InputError(f"mask: has no boundary to repair (it is {what}); send the mask of the fill whose edge shows")
     widest = widest_band(mask.shape)
-    if params.band > widest:
+    if not params.painted and params.band > widest:
         raise InputError(
             f"band: {params.band} px is wider than the {width}x{height} picture allows (at most {widest} px)"
         )
@@ -115,23 +127,28 @@ def repair(
     pixels: np.ndarray, mask: np.ndarray, params: SeamParams, seed: int, engines: EngineSource, hooks: Hooks
 ) -> tuple[np.ndarray, seams.SeamScore, list[dict[str, Any]]]:
     """The passes: (the repaired pixels, the boundary's score before any pass, one record per pass run)."""
-    first = score = seams.seam_score(pixels, mask)
+    first = score = seams.seam_score(pixels, mask, painted=params.painted)
     engine = None if params.engine == POISSON else engines(params.engine)
-    band = seams.band_mask(mask, params.band) if engine is not None else None
+    band = repair_region(mask, params) if engine is not None else None
     records: list[dict[str, Any]] = []
     for index in range(params.passes):
         if score.score <= params.target:
             break
         part = hooks.part(index, params.passes, f"pass {index + 1} of {params.passes}")
-        if engine is None:
+        if engine is None and params.painted:
+            candidate = seams.poisson_stroke(pixels, mask)
+        elif engine is None:
             candidate = seams.poisson_blend(pixels, mask, params.band)
         else:
             refilled = fill(
                 np.ascontiguousarray(pixels[..., :3]), band, band_fill_params(params, (seed + index) % (SEED_MAX + 1)),
                 engine=engine, hooks=part,
             )  # fmt: skip
-            candidate = seams.blend_band(pixels, refilled.pixels, mask, params.band)
-        after = seams.seam_score(candidate, mask)
+            if params.painted:
+                candidate = seams.blend_stroke(pixels, refilled.pixels, mask)
+            else:
+                candidate = seams.blend_band(pixels, refilled.pixels, mask, params.band)
+        after = seams.seam_score(candidate, mask, painted=params.painted)
         kept = after.score < score.score
         records.append({"pass": index + 1, "score": round(after.score, 3), "kept": kept})
         part.on_step(1, 1, None, f"seam {score.score:.2f} → {after.score:.2f}" + ("" if kept else " (dropped)"))
@@ -148,7 +165,7 @@ def run(
     mask = check_mask(picture, mask, params)  # the engine's own checks run in pipeline.fill
     seed = resolve_seed(params.seed)
     pixels, before, records = repair(picture.pixels, mask, params, seed, engines, hooks)
-    after = seams.seam_score(pixels, mask)
+    after = seams.seam_score(pixels, mask, painted=params.painted)
     height, width = pixels.shape[:2]
     recipe = {
         "kind": kind,

@@ -648,7 +648,7 @@ export interface components {
         SeamsJob: {
             /**
              * Band
-             * @description Pixels on each side of the boundary that a pass may change.
+             * @description Pixels on each side of the boundary that a pass may change (not painted).
              * @default 8
              */
             band?: number;
@@ -671,9 +671,15 @@ export interface components {
             kind: "seams";
             /**
              * Mask
-             * @description Id of the uploaded mask, the picture's size: the region an earlier fill filled (white); its boundary is the seam to repair.
+             * @description Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose edge is the seam to repair, or (with `painted`) a stroke painted over the seam.
              */
             mask: string;
+            /**
+             * Painted
+             * @description false: the mask is the region an earlier fill filled, and its edge is the seam; true: the mask is a stroke painted over the seam, which runs along its middle, and only the stroke may change.
+             * @default false
+             */
+            painted?: boolean;
             /**
              * Passes
              * @description Most passes; they stop early once the target is met.
