@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapt
 from retouch.detect.faces import DetectParams
 from retouch.recipe import FillParams, Strict
 from retouch.workflows.faces import FaceParams
+from retouch.workflows.seams import SeamParams
 from retouch.workflows.upscale import UpscaleParams
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -69,9 +70,21 @@ class FacesJob(_JobFields, FaceParams):
     kind: Literal["faces"] = Field(description="The job's kind.")
 
 
+class SeamsJob(_JobFields, SeamParams):
+    """Repair the seam along the boundary of a mask (an earlier fill's), pass by pass, scoring each pass."""
+
+    kind: Literal["seams"] = Field(description="The job's kind.")
+    mask: Id = Field(
+        description="Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose "
+        "edge is the seam to repair, or (with `painted`) a stroke painted over the seam."
+    )
+
+
 #: Every kind of job, by the `kind` a request names. A kind's fields beyond `image` and `priority` are its
 #: workflow's parameters (`retouch.workflows`).
-JOB_KINDS: dict[str, type[_JobFields]] = {"fill": FillJob, "upscale": UpscaleJob, "faces": FacesJob}
+JOB_KINDS: dict[str, type[_JobFields]] = {
+    "fill": FillJob, "upscale": UpscaleJob, "faces": FacesJob, "seams": SeamsJob
+}
 
 
 def _kind_of(value: Any) -> str | None:
@@ -80,14 +93,17 @@ def _kind_of(value: Any) -> str | None:
 
 
 JobCreate = Annotated[
-    Annotated[FillJob, Tag("fill")] | Annotated[UpscaleJob, Tag("upscale")] | Annotated[FacesJob, Tag("faces")],
+    Annotated[FillJob, Tag("fill")]
+    | Annotated[UpscaleJob, Tag("upscale")]
+    | Annotated[FacesJob, Tag("faces")]
+    | Annotated[SeamsJob, Tag("seams")],
     Discriminator(
         _kind_of,
         custom_error_type="invalid_kind",
         custom_error_message="kind must be one of " + ", ".join(JOB_KINDS),
     ),
 ]
-Job = FillJob | UpscaleJob | FacesJob
+Job = FillJob | UpscaleJob | FacesJob | SeamsJob
 JOB_ADAPTER: TypeAdapter[Job] = TypeAdapter(JobCreate)
 
 
