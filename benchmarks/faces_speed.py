@@ -96,6 +96,8 @@ def detect_rows(sizes: list[int], repeat: int) -> None:
 def workflow_rows(native: int, repeat: int) -> None:
     import tempfile
 
+    import torch
+
     from retouch.catalog import Catalog, CatalogEntry, save_catalog
     from retouch.engines import Hooks
     from retouch.imaging.faces import face_mask, face_region, working_size
@@ -107,6 +109,8 @@ def workflow_rows(native: int, repeat: int) -> None:
     from tests.faces_scenes import rocket_group
     from tests.tiny_models import build_sd
 
+    # one intra-op thread: on a busy 2-core machine two spinning torch threads slow both sides 4-5x, unevenly
+    torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as work:
         folder = build_sd(Path(work) / "sd-inpaint", inpainting=True)
         catalog = Path(work) / "catalog.yaml"
