@@ -185,7 +185,7 @@ def test_tiled_upscaling_equals_untiled_and_reports_each_tile(spandrel_loaded, n
     picture = np.random.default_rng(2).integers(0, 256, (96, 128, 3), dtype=np.uint8)
     steps: list[tuple[int, int]] = []
     tiled = engine.upscale(
-        picture, engine.scale, Hooks(on_step=lambda s, t, p: steps.append((s, t))), tile=80, overlap=24
+        picture, engine.scale, Hooks(on_step=lambda s, t, p, stage: steps.append((s, t))), tile=80, overlap=24
     )
     whole = engine.upscale(picture, engine.scale, Hooks(), tile=256)
     assert tiled.pixels.shape == (96 * engine.scale, 128 * engine.scale, 3)
@@ -207,7 +207,7 @@ def test_upscaling_stops_between_tiles_when_cancelled(spandrel_loaded):
     engine = spandrel_loaded("compact-x4")
     picture = np.zeros((100, 100, 3), np.uint8)
     seen: list[int] = []
-    hooks = Hooks(on_step=lambda s, t, p: seen.append(s), is_cancelled=lambda: len(seen) >= 2)
+    hooks = Hooks(on_step=lambda s, t, p, stage: seen.append(s), is_cancelled=lambda: len(seen) >= 2)
     with pytest.raises(Cancelled):
         engine.upscale(picture, 4, hooks, tile=64, overlap=8)
     assert seen == [1, 2], "no tile runs after the cancel"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from retouch.engines.base import Engine
-from retouch.engines.spandrel.files import PURPOSE_LABELS, ModelInfo, describe, load_descriptor
+from retouch.catalog.spandrel import PURPOSE_LABELS, ModelInfo, describe, load_descriptor
 from retouch.errors import EngineError, InputError
 from retouch.recipe import FillParams
 

@@ -18,7 +18,7 @@ from retouch.errors import EngineError
 from retouch.imaging.scale import resize
 from retouch.imaging.tiles import TileTooSmall, run_tiled
 
-DEFAULT_TILE = 512  # input pixels per tile side: about 1 GB of activations for a 64-channel ESRGAN in half precision
+DEFAULT_TILE = 512  # input pixels per tile side
 DEFAULT_OVERLAP = 32  # context on each side of a tile, cut away again
 
 

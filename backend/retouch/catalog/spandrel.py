@@ -1,4 +1,5 @@
-"""Reading spandrel model files without running code from them, and saying what a model is for.
+"""Spandrel model files (LaMa, MAT, upscalers, face restorers): read without running code from them, and
+what each model is for, for the catalog (`retouch models add`) and the engines that load them.
 
 `.safetensors` files hold only tensors. Pickled checkpoints (`.pth`, `.ckpt`, `.pt`) are read with
 `torch.load(weights_only=True)`, which rebuilds tensors and plain containers and refuses every other global
@@ -30,6 +31,8 @@ PURPOSES: dict[str, Purpose] = {
     "FaceSR": "face-restoration",
     "Restoration": "restoration",
 }
+#: what Retouch runs spandrel models for (1x restoration models have no use here)
+USABLE_PURPOSES: tuple[str, ...] = ("inpainting", "upscaling", "face-restoration")
 PURPOSE_LABELS: dict[str, str] = {
     "inpainting": "object removal (inpainting, no prompt)",
     "upscaling": "upscaling",
@@ -204,6 +207,15 @@ def describe(descriptor: Any) -> ModelInfo:
         native_size=native_size_of(descriptor, purpose),
         licence=licence_note(architecture),
     )
+
+
+def check_usable(info: ModelInfo, where: str) -> None:
+    """Refuse models Retouch has no use for (1x restoration models: denoisers, deblurrers)."""
+    if info.purpose not in USABLE_PURPOSES:
+        raise InputError(
+            f"{where} is a {info.architecture} {PURPOSE_LABELS[info.purpose]} model; Retouch uses spandrel models "
+            "for inpainting, upscaling and face restoration"
+        )
 
 
 def inspect_file(path: Path) -> ModelInfo:
