@@ -41,3 +41,24 @@ def spandrel_loaded(spandrel_file: Callable[..., Path]) -> Callable[[str], objec
         return loaded[name]
 
     return get
+
+
+#: catalog name -> (model in tests.tiny_spandrel, file kind): both formats, every purpose
+CATALOG_MODELS = {
+    "lama": ("lama", "safetensors"),
+    "mat": ("mat", "safetensors"),
+    "up4": ("compact-x4", "pth"),
+    "up2": ("esrgan-x2", "safetensors"),
+    "faces": ("restoreformer", "pth"),
+}
+
+
+@pytest.fixture(scope="session")
+def spandrel_catalog(tmp_path_factory: pytest.TempPathFactory, spandrel_file: Callable[..., Path]) -> Path:
+    """A catalog of CATALOG_MODELS, each added by `retouch models add` (run in this process)."""
+    from retouch.cli import main
+
+    path = tmp_path_factory.mktemp("spandrel-catalog") / "catalog.yaml"
+    for name, (model, kind) in CATALOG_MODELS.items():
+        assert main(["models", "add", str(spandrel_file(model, kind)), "--name", name, "--catalog", str(path)]) == 0
+    return path

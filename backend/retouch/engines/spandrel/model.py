@@ -65,7 +65,7 @@ def to_tensor(rgb: np.ndarray, device: str, dtype: Any) -> Any:
     """HxWx3 uint8 -> 1x3xHxW in [0, 1] on `device`."""
     import torch
 
-    tensor = torch.from_numpy(np.ascontiguousarray(rgb)).to(device)
+    tensor = torch.from_numpy(np.require(rgb, requirements=["C", "W"])).to(device)  # copies only read-only arrays
     return tensor.permute(2, 0, 1).unsqueeze(0).to(dtype).div_(255.0)
 
 
@@ -73,7 +73,7 @@ def mask_tensor(mask: np.ndarray, device: str, dtype: Any) -> Any:
     """HxW uint8 (255 = fill) -> 1x1xHxW of 0 (keep) and 1 (fill)."""
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(mask > 0)).to(device, dtype)[None, None]
+    return torch.from_numpy(mask > 0).to(device, dtype)[None, None]
 
 
 def to_pixels(tensor: Any) -> np.ndarray:
