@@ -13,7 +13,6 @@ import numpy as np
 
 from retouch import __version__
 from retouch.engines import Engine, Hooks
-from retouch.registry import get_engine
 from retouch.errors import InputError
 from retouch.imaging import composite as comp
 from retouch.imaging import infill as inf
@@ -22,6 +21,7 @@ from retouch.imaging import scale as scl
 from retouch.imaging.io import Picture, encode_png
 from retouch.imaging.region import Box, crop, resolve_bbox
 from retouch.recipe import FillParams
+from retouch.registry import get_engine
 
 
 @dataclass

@@ -21,7 +21,7 @@ from retouch.cli.common import (
     write_atomically,
 )
 from retouch.errors import InputError
-from retouch.recipe import INFILL_METHODS, BBox, FillParams, Scale, describe_validation_error
+from retouch.recipe import INFILL_METHODS, BBox, FillParams, Infill, Scale, describe_validation_error
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -58,7 +58,7 @@ def fill_params(args: argparse.Namespace) -> FillParams:
             engine=args.engine,
             bbox=args.bbox,
             padding=args.padding,
-            infill={"method": args.infill, "color": args.infill_color, "tile_size": args.tile_size},
+            infill=Infill(method=args.infill, color=args.infill_color, tile_size=args.tile_size),
             scale=args.scale,
             grow=args.grow,
             feather=args.feather,

@@ -8,8 +8,16 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from retouch.cli.common import EngineLoader, add_engine_options, image_files, make_folder, progress_bar, registry
-from retouch.cli.common import targets, write_atomically
+from retouch.cli.common import (
+    EngineLoader,
+    add_engine_options,
+    image_files,
+    make_folder,
+    progress_bar,
+    registry,
+    targets,
+    write_atomically,
+)
 from retouch.errors import InputError
 from retouch.recipe import describe_validation_error
 

@@ -15,7 +15,7 @@ ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="An id the server gave out.")]
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     queued = "queued"
     running = "running"
     succeeded = "succeeded"

@@ -10,8 +10,8 @@ import json
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from retouch.server.deps import token_ok
 from retouch.recipe import describe_errors
+from retouch.server.deps import token_ok
 from retouch.server.events import Subscriber
 from retouch.server.queue import JobQueue
 from retouch.server.schemas import (
