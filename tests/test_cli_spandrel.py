@@ -81,8 +81,16 @@ def test_a_pickle_carrying_code_is_refused_without_running_it(capsys, tmp_path):
 
 
 def test_a_model_retouch_has_no_use_for_is_refused(capsys, tmp_path, spandrel_file):
-    code, _, err = cli(capsys, "models", "add", spandrel_file("dncnn", "pth"), "--name", "denoise",
-                       "--catalog", tmp_path / "catalog.yaml")
+    code, _, err = cli(
+        capsys,
+        "models",
+        "add",
+        spandrel_file("dncnn", "pth"),
+        "--name",
+        "denoise",
+        "--catalog",
+        tmp_path / "catalog.yaml",
+    )
     assert code == 2 and "DnCNN restoration" in err
 
 
@@ -102,13 +110,43 @@ def test_upscale_with_a_model_makes_the_picture_factor_times_larger_and_keeps_it
 
 def test_upscale_to_a_smaller_factor_and_in_tiles(capsys, catalog, photo, tmp_path):
     image = photo[0]
-    assert cli(capsys, "upscale", image, "-o", tmp_path / "larger.png", "--model", "up2", "--scale", "1.5",
-               "--catalog", catalog)[0] == 0
+    assert (
+        cli(
+            capsys,
+            "upscale",
+            image,
+            "-o",
+            tmp_path / "larger.png",
+            "--model",
+            "up2",
+            "--scale",
+            "1.5",
+            "--catalog",
+            catalog,
+        )[0]
+        == 0
+    )
     assert Image.open(tmp_path / "larger.png").size == (96, 72)
     larger = tmp_path / "larger.png"  # 96x72: more than one 64 px tile
     assert cli(capsys, "upscale", larger, "-o", tmp_path / "whole.png", "--model", "up2", "--catalog", catalog)[0] == 0
-    assert cli(capsys, "upscale", larger, "-o", tmp_path / "tiled.png", "--model", "up2", "--tile", "64",
-               "--overlap", "20", "--catalog", catalog)[0] == 0
+    assert (
+        cli(
+            capsys,
+            "upscale",
+            larger,
+            "-o",
+            tmp_path / "tiled.png",
+            "--model",
+            "up2",
+            "--tile",
+            "64",
+            "--overlap",
+            "20",
+            "--catalog",
+            catalog,
+        )[0]
+        == 0
+    )
     whole = np.asarray(Image.open(tmp_path / "whole.png")).astype(int)
     tiled = np.asarray(Image.open(tmp_path / "tiled.png")).astype(int)
     assert read_recipe((tmp_path / "whole.png").read_bytes())["tiles"] == 1
@@ -119,8 +157,10 @@ def test_upscale_to_a_smaller_factor_and_in_tiles(capsys, catalog, photo, tmp_pa
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--model", "lama"], "model: 'lama' (LaMa) is for inpainting; it does not upscale. Upscalers here: "
-                              "lanczos, up2, up4"),
+        (
+            ["--model", "lama"],
+            "model: 'lama' (LaMa) is for inpainting; it does not upscale. Upscalers here: lanczos, up2, up4",
+        ),
         (["--model", "faces"], "(RestoreFormer) is for face-restoration; it does not upscale"),
         (["--model", "up4", "--scale", "6"], "scale: 6 is more than the 4x model 'up4' makes; ask for at most 4"),
         (["--model", "nothing"], "model: 'nothing' is unknown; upscalers here: lanczos, up2, up4"),
@@ -136,8 +176,9 @@ def test_bad_upscale_requests_are_refused_before_any_work(capsys, catalog, photo
 
 def test_a_result_over_the_pixel_limit_is_refused_before_loading_the_model(capsys, catalog, tmp_path):
     Image.new("RGB", (2001, 2001), (90, 120, 150)).save(tmp_path / "large.png")
-    code, _, err = cli(capsys, "upscale", tmp_path / "large.png", "-o", tmp_path / "out.png", "--model", "up4",
-                       "--catalog", catalog)
+    code, _, err = cli(
+        capsys, "upscale", tmp_path / "large.png", "-o", tmp_path / "out.png", "--model", "up4", "--catalog", catalog
+    )
     assert code == 2
     assert "8004x8004 = 64064016 pixels, over the limit of 64000000" in err
     assert not (tmp_path / "out.png").exists()
@@ -145,11 +186,35 @@ def test_a_result_over_the_pixel_limit_is_refused_before_loading_the_model(capsy
 
 def test_lama_removes_an_object_keeping_every_pixel_outside_the_mask_and_repeats_exactly(catalog, photo, tmp_path):
     image, mask_path, pixels, mask = photo
-    done = run_cli("inpaint", image, mask_path, "-o", tmp_path / "first.png", "--engine", "lama", "--feather", "0",
-                   "--catalog", catalog)
+    done = run_cli(
+        "inpaint",
+        image,
+        mask_path,
+        "-o",
+        tmp_path / "first.png",
+        "--engine",
+        "lama",
+        "--feather",
+        "0",
+        "--catalog",
+        catalog,
+    )
     assert done.returncode == 0, done.stderr
-    again = main(["inpaint", str(image), str(mask_path), "-o", str(tmp_path / "second.png"), "--engine", "lama",
-                  "--feather", "0", "--catalog", str(catalog)])
+    again = main(
+        [
+            "inpaint",
+            str(image),
+            str(mask_path),
+            "-o",
+            str(tmp_path / "second.png"),
+            "--engine",
+            "lama",
+            "--feather",
+            "0",
+            "--catalog",
+            str(catalog),
+        ]
+    )
     assert again == 0
     first, second = (np.asarray(Image.open(tmp_path / name)) for name in ("first.png", "second.png"))
     np.testing.assert_array_equal(first[mask == 0], pixels[mask == 0])
@@ -161,6 +226,7 @@ def test_lama_removes_an_object_keeping_every_pixel_outside_the_mask_and_repeats
 
 def test_an_upscaler_cannot_fill_a_mask(capsys, catalog, photo, tmp_path):
     image, mask_path, _, _ = photo
-    code, _, err = cli(capsys, "inpaint", image, mask_path, "-o", tmp_path / "out.png", "--engine", "up4",
-                       "--catalog", catalog)
+    code, _, err = cli(
+        capsys, "inpaint", image, mask_path, "-o", tmp_path / "out.png", "--engine", "up4", "--catalog", catalog
+    )
     assert code == 2 and "Compact upscaling model (4x); it cannot fill a mask" in err

@@ -59,7 +59,7 @@ class CatalogEntry(BaseModel):
 
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
-SPANDREL = "spandrel"
+SPANDREL: Literal["spandrel"] = "spandrel"
 
 
 class SpandrelEntry(BaseModel):

@@ -99,7 +99,7 @@ def add_model(catalog_path: Path, source: str, name: str, *, family: Family | Li
     if family == SPANDREL or _is_spandrel_file(source, base, family):
         entry: CatalogEntry | SpandrelEntry = _spandrel_entry(source, name, base, description)
     else:
-        entry = _diffusion_entry(source, name, base, family, config, description)  # type: ignore[arg-type]
+        entry = _diffusion_entry(source, name, base, family, config, description)
     catalog.models.append(entry)
     save_catalog(catalog, catalog_path)
     return entry

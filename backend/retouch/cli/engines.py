@@ -94,8 +94,8 @@ def list_models(args: argparse.Namespace) -> int:
         return 0
     print(f"{'model':<24} {'family':<13} {'present':<8} {'purpose':<17} where")
     for row in rows:
-        present = "yes" if row["present"] else "NO"
-        print(f"{row['name']:<24} {row['family']:<13} {present:<8} {_purpose(row):<17} {row['where']}")
+        here = "yes" if row["present"] else "NO"
+        print(f"{row['name']:<24} {row['family']:<13} {here:<8} {_purpose(row):<17} {row['where']}")
     _licence_notes(rows)
     return 0
 

@@ -14,6 +14,7 @@ from retouch.engines.base import Engine, Hooks
 from retouch.errors import InputError
 from retouch.recipe import FillParams
 
+
 def upscaled_size(size: tuple[int, int], factor: float) -> tuple[int, int]:
     """(width, height) of a picture of `size` upscaled by `factor`."""
     return max(1, round(size[0] * factor)), max(1, round(size[1] * factor))
@@ -41,4 +42,3 @@ class UpscaleEngine(Engine):
 
     def capabilities(self) -> dict[str, Any]:
         return {**super().capabilities(), "scale": self.scale}
-

@@ -20,6 +20,8 @@ class FaceRestorer(SpandrelModel):
 
     purpose = "face-restoration"
 
+    native_size: int = FACE_SIDE
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.native_size = self.info.native_size or FACE_SIDE

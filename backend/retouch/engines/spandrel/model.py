@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from retouch.engines.base import Engine
 from retouch.catalog.spandrel import PURPOSE_LABELS, ModelInfo, describe, load_descriptor
+from retouch.engines.base import Engine
 from retouch.errors import EngineError, InputError
 from retouch.recipe import FillParams
 
