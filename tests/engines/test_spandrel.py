@@ -230,3 +230,54 @@ def test_face_restorer_blends_by_weight(spandrel_loaded):
         restorer.restore(crop[:, :500], 1.0)
     with pytest.raises(InputError, match=r"weight must be in \[0, 1\], got 1.5"):
         restorer.restore(crop, 1.5)
+
+
+@pytest.mark.gpu
+def test_on_cuda_each_model_runs_in_half_precision_close_to_the_cpu(spandrel_file, spandrel_loaded, photo):
+    pixels, mask = photo
+    picture = np.random.default_rng(9).integers(0, 256, (64, 96, 3), dtype=np.uint8)
+    cases = {"lama": "bfloat16", "compact-x4": "float16", "restoreformer": "bfloat16"}
+    for name, dtype in cases.items():
+        path = spandrel_file(name)
+        engine = spandrel_engine(name, path, inspect_file(path))
+        engine.load("cuda:0")
+        assert engine.dtype_name == dtype and engine.size_bytes() < inspect_file(path).size_bytes
+        cpu = spandrel_loaded(name)
+        if name == "lama":
+            on_gpu = fill(pixels, mask, FillParams(engine=name, feather=0), engine=engine).pixels
+            on_cpu = fill(pixels, mask, FillParams(engine=name, feather=0), engine=cpu).pixels
+            np.testing.assert_array_equal(on_gpu[mask == 0], pixels[mask == 0])
+        elif name == "compact-x4":
+            on_gpu, on_cpu = (e.upscale(picture, 4, Hooks(), tile=512, overlap=32).pixels for e in (engine, cpu))
+        else:
+            crop = np.random.default_rng(10).integers(0, 256, (512, 512, 3), dtype=np.uint8)
+            on_gpu, on_cpu = engine.restore(crop, 1.0), cpu.restore(crop, 1.0)
+        difference = np.abs(on_gpu.astype(int) - on_cpu.astype(int))
+        assert difference.mean() < 3, f"{name}: {dtype} on CUDA strays from float32 on the CPU"
+        engine.unload()
+
+
+@pytest.mark.gpu
+def test_out_of_gpu_memory_halves_the_tile_and_goes_on(spandrel_file):
+    import torch
+
+    from retouch.engines.spandrel.model import free_memory
+
+    path = spandrel_file("compact-x4")
+    engine = spandrel_engine("up", path, inspect_file(path))
+    engine.load("cuda:0")
+    picture = np.random.default_rng(11).integers(0, 256, (768, 768, 3), dtype=np.uint8)
+    whole = engine.upscale(picture, 4, Hooks(), tile=1024, overlap=32)
+    free_memory()
+    torch.cuda.reset_peak_memory_stats()
+    engine.upscale(picture, 4, Hooks(), tile=256, overlap=32)
+    small_tile_peak = torch.cuda.max_memory_allocated()
+    total = torch.cuda.get_device_properties(0).total_memory
+    free_memory()
+    torch.cuda.set_per_process_memory_fraction(2 * small_tile_peak / total)  # room for 256 px tiles, not 768
+    try:
+        tiled = engine.upscale(picture, 4, Hooks(), tile=768, overlap=32)
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0)
+    assert tiled.details["tile_halvings"] >= 1 and tiled.details["tile"] < 768
+    assert np.abs(tiled.pixels.astype(int) - whole.pixels.astype(int)).max() <= 1
