@@ -192,7 +192,19 @@ class EnginePublic(BaseModel):
     needs_context: bool = Field(False, description="Copies from unmasked pixels, so the box must keep some.")
     native_size: int | None = Field(description="Side of the area the engine works best at (scale auto).")
     grid: int = Field(description="Working sizes are multiples of this.")
-    family: str | None = Field(None, description="Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`.")
+    purpose: Literal["inpainting", "upscaling", "face-restoration", "restoration"] = Field(
+        "inpainting",
+        description="What the engine is for: `inpainting` engines fill masks (fill jobs), `upscaling` ones make "
+        "pictures larger (upscale jobs), `face-restoration` ones restore face crops (the faces workflow).",
+    )
+    family: str | None = Field(
+        None, description="Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`, or `spandrel`."
+    )
+    architecture: str | None = Field(None, description="A spandrel model's architecture, e.g. `LaMa`, `ESRGAN`.")
+    scale: int | None = Field(None, description="An upscaler's own factor (2, 4, ...).")
+    licence: str | None = Field(
+        None, description="A licence note for architectures under restrictive terms (e.g. MAT, CodeFormer)."
+    )
     present: bool | None = Field(None, description="Whether the model's weights are where the catalog says.")
     schedulers: list[str] | None = Field(None, description="Samplers the model can run.")
     defaults: EngineDefaults | None = Field(None, description="What a job gets for the settings it leaves out.")

@@ -226,13 +226,18 @@ export interface components {
         };
         /** EnginePublic */
         EnginePublic: {
+            /**
+             * Architecture
+             * @description A spandrel model's architecture, e.g. `LaMa`, `ESRGAN`.
+             */
+            architecture?: string | null;
             /** @description What a job gets for the settings it leaves out. */
             defaults?: components["schemas"]["EngineDefaults"] | null;
             /** Description */
             description: string;
             /**
              * Family
-             * @description Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`.
+             * @description Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`, or `spandrel`.
              */
             family?: string | null;
             /**
@@ -240,6 +245,11 @@ export interface components {
              * @description Working sizes are multiples of this.
              */
             grid: number;
+            /**
+             * Licence
+             * @description A licence note for architectures under restrictive terms (e.g. MAT, CodeFormer).
+             */
+            licence?: string | null;
             /** Name */
             name: string;
             /**
@@ -268,6 +278,18 @@ export interface components {
              * @description Whether the model's weights are where the catalog says.
              */
             present?: boolean | null;
+            /**
+             * Purpose
+             * @description What the engine is for: `inpainting` engines fill masks (fill jobs), `upscaling` ones make pictures larger (upscale jobs), `face-restoration` ones restore face crops (the faces workflow).
+             * @default inpainting
+             * @enum {string}
+             */
+            purpose?: "inpainting" | "upscaling" | "face-restoration" | "restoration";
+            /**
+             * Scale
+             * @description An upscaler's own factor (2, 4, ...).
+             */
+            scale?: number | null;
             /**
              * Schedulers
              * @description Samplers the model can run.
@@ -1041,6 +1063,12 @@ export interface components {
              */
             model?: string;
             /**
+             * Overlap
+             * @description Context in pixels around each tile, run and then cut away, so tiles leave no seams.
+             * @default 32
+             */
+            overlap?: number;
+            /**
              * Priority
              * @description Higher runs first; 100 = invoke at the front.
              * @default 0
@@ -1048,10 +1076,15 @@ export interface components {
             priority?: number;
             /**
              * Scale
-             * @description How many times larger each side becomes.
-             * @default 2
+             * @description How many times larger each side becomes; null = the model's own factor (2 for `lanczos`). A model runs at its own factor and the result is resized to this one, so it may not exceed it.
              */
-            scale?: number;
+            scale?: number | null;
+            /**
+             * Tile
+             * @description Side of the square tiles a model runs on, in input pixels: bounds its memory. Halved for the rest of the picture when a GPU runs out of memory.
+             * @default 512
+             */
+            tile?: number;
         };
         /** ValidationError */
         ValidationError: {
