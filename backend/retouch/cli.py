@@ -19,6 +19,7 @@ from retouch.recipe import INFILL_METHODS, BBox, FillParams, Scale, describe_val
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
+WS_MAX_MESSAGE = 1 << 20  # a websocket message (a subscription) is small
 CATALOG_HELP = f"model catalog (default: ${ENV_CATALOG}, else {DEFAULT_CATALOG} when present)"
 
 
@@ -89,7 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-pixels", type=int, default=None, help="largest picture in pixels")
     serve.add_argument("--catalog", type=Path, default=None, help="model catalog YAML")
     serve.add_argument("--engine-plugin", action="append", default=None, help="extra engine as module:Class")
+    serve.add_argument("--allowed-host", action="append", default=None,
+                       help="a host name the server answers to besides loopback and --host (repeatable; * = any)")
+    serve.add_argument("--allowed-origin", action="append", default=None,
+                       help="a web origin besides the server's own whose pages may call it (repeatable)")
+    serve.add_argument("--stop-grace", type=float, default=None,
+                       help="seconds running jobs get to finish on SIGTERM/Ctrl-C (default 30); the rest are queued again")
+    serve.add_argument("--retention-days", type=float, default=None,
+                       help="delete finished jobs and pictures older than this (default 30; 0 = never by age)")
+    serve.add_argument("--retention-gb", type=float, default=None,
+                       help="keep at most this many GB of pictures, oldest deleted first (default 10; 0 = no limit)")
+    serve.add_argument("--decode-memory-mb", type=int, default=None,
+                       help="memory concurrent picture decodes may hold, in MB (default 1024)")
     serve.set_defaults(run=_cmd_serve)
+
+    rebuild = sub.add_parser("rebuild-index", help="rebuild the server's index of pictures from the files in its "
+                             "data folder, after its database was damaged or lost (a copy of it is kept)")
+    rebuild.add_argument("--data-dir", type=Path, default=None, help="the server's data folder (default ./data)")
+    rebuild.set_defaults(run=_cmd_rebuild_index)
 
     engines = sub.add_parser("engines", help="list the engines and what each can do")
     engines.add_argument("--json", action="store_true", help="print JSON")
@@ -265,7 +283,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from retouch.server.app import create_app
+    from retouch.server.logs import quiet_floods, raise_file_limit
     from retouch.server.settings import Settings
+    from retouch.server.store import DB_NAME, Database
 
     try:
         settings = Settings.from_env(
@@ -278,11 +298,35 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             max_pixels=args.max_pixels,
             catalog=args.catalog,
             engine_plugins=args.engine_plugin,
+            allowed_hosts=args.allowed_host,
+            allowed_origins=args.allowed_origin,
+            stop_grace=args.stop_grace,
+            retention_days=args.retention_days,
+            retention_bytes=int(args.retention_gb * 1e9) if args.retention_gb is not None else None,
+            decode_memory=args.decode_memory_mb * 1024 * 1024 if args.decode_memory_mb else None,
         )
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc)) from None
+    Database(settings.data_dir / DB_NAME).close()  # a damaged database stops here, with one line
+    quiet_floods()
+    raise_file_limit()
     print(f"Retouch {__version__} on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                ws="websockets-sansio", ws_max_size=WS_MAX_MESSAGE, timeout_graceful_shutdown=5)
+    return 0
+
+
+def _cmd_rebuild_index(args: argparse.Namespace) -> int:
+    from retouch.server.settings import default_data_dir
+    from retouch.server.store import rebuild_index
+
+    data = args.data_dir or default_data_dir()
+    if not (data / "images").is_dir():
+        raise InputError(f"{data} holds no pictures (no images/ folder); nothing to rebuild")
+    backup, pictures, jobs = rebuild_index(data)
+    kept = f"; the old database was copied to {backup}" if backup else ""
+    jobs_note = f", {jobs} job(s) kept" if jobs else ", no jobs could be read back"
+    print(f"rebuilt the index of {data}: {pictures} picture(s){jobs_note}{kept}")
     return 0
 
 

@@ -2,35 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from retouch import __version__
 from retouch.devices import Device, discover_devices
 from retouch.engines import Engine, EngineFactory
 from retouch.errors import InputError
-from retouch.server.deps import require_token
-from retouch.server.errors import error_response, install_error_handlers
+from retouch.server.errors import install_error_handlers
 from retouch.server.events import EventHub
+from retouch.server.guard import API_PREFIX, BodyLimit, Guard
 from retouch.server.pool import DevicePool
 from retouch.server.queue import SqliteJobQueue
 from retouch.server.routes import images, jobs, meta, ws
+from retouch.server.routes.ws import SocketLimits
 from retouch.server.settings import Settings
-from retouch.server.store import Database, ImageStore
+from retouch.server.store import DB_NAME, IMAGES, Database, ImageStore
 
 log = logging.getLogger("retouch.server")
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-API_PREFIX = "/api/v1"
-_JSON_BODY_LIMIT = 1 << 20  # jobs are small; only uploads may be large
+#: how often finished work older than the retention period is looked for (the byte limit is also checked
+#: after every stored picture)
+RETENTION_EVERY = 3600.0
 
 
 def load_plugin(spec: str) -> tuple[str, EngineFactory]:
@@ -54,24 +56,13 @@ def engine_table(settings: Settings) -> dict[str, EngineFactory]:
     return table
 
 
-class BodyLimit:
-    """Refuse bodies over the limit from their Content-Length, before reading them."""
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app, self.settings = app, settings
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope["headers"])
-            length = headers.get(b"content-length")
-            is_upload = scope["path"].startswith(f"{API_PREFIX}/images")
-            limit = self.settings.max_upload_bytes + 65536 if is_upload else _JSON_BODY_LIMIT
-            if length is not None and length.isdigit() and int(length) > limit:
-                what = "uploads" if is_upload else "request bodies"
-                response = error_response(413, "too_large", f"{what} are limited to {limit} bytes")
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+async def _sweep_every(store: ImageStore, seconds: float) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await asyncio.to_thread(store.sweep_retention)
+        except Exception:  # a full disk, say: the next round tries again
+            log.exception("the retention sweep failed")
 
 
 def create_app(
@@ -84,12 +75,22 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.data_dir / "retouch.db")
-        store = ImageStore(db, settings.data_dir / "images")
+        db = Database(settings.data_dir / DB_NAME)
+        store = ImageStore(
+            db,
+            settings.data_dir / IMAGES,
+            cache_bytes=settings.picture_cache,
+            decode_bytes=settings.decode_memory,
+            max_pixels=settings.max_pixels,
+            keep_days=settings.retention_days,
+            keep_bytes=settings.retention_bytes,
+        )
+        store.sweep_orphans()
         queue = SqliteJobQueue(db)
         requeued, failed = queue.recover()
         if requeued or failed:
             log.warning("recovered after a stop: %d job(s) queued again, %d failed", requeued, failed)
+        store.sweep_retention()
         hub = EventHub()
         await hub.start()
         table = engines if engines is not None else engine_table(settings)
@@ -105,11 +106,14 @@ def create_app(
         )
         app.state.settings, app.state.store, app.state.queue = settings, store, queue
         app.state.hub, app.state.pool, app.state.engines = hub, pool, table
+        app.state.sockets = SocketLimits(settings)
         pool.start()
+        sweeper = asyncio.create_task(_sweep_every(store, RETENTION_EVERY), name="retouch-retention")
         try:
             yield
         finally:
-            pool.stop()
+            sweeper.cancel()
+            await asyncio.to_thread(pool.stop, settings.stop_grace)
             await hub.stop()
             db.close()
 
@@ -121,12 +125,13 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_token)])
+    api = APIRouter(prefix=API_PREFIX)  # the token, Host and Origin are checked by `Guard`, before any route
     for module in (images, jobs, meta):
         api.include_router(module.router)
     app.include_router(api)
-    app.include_router(ws.router, prefix=API_PREFIX)  # checks the token itself, before accepting
+    app.include_router(ws.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(Guard, settings=settings)  # outermost: nothing is read before it
 
     if (STATIC_DIR / "index.html").exists():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="canvas")

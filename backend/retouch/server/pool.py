@@ -145,13 +145,13 @@ class Worker:
         image = pool.store.get(request.image)
         if image is None:
             raise InputError(f"image {request.image!r} no longer exists")
-        picture = pool.store.picture(image, pool.max_pixels)
+        picture = pool.store.picture(image)
         mask = None
         if request.mask is not None:
             stored_mask = pool.store.get(request.mask)
             if stored_mask is None:
                 raise InputError(f"mask {request.mask!r} no longer exists")
-            mask = pool.store.mask(stored_mask, pool.max_pixels)  # sizes were checked when the job came in
+            mask = pool.store.mask(stored_mask)  # sizes were checked when the job came in
         engine = self.cache.get(request.engine, factory)
         params = FillParams.model_validate(request.model_dump(include=FILL_FIELDS, exclude_unset=True))
         return fill(picture, mask, params, engine=engine, hooks=hooks)
@@ -228,6 +228,10 @@ class DevicePool:
     def forget_cancel(self, job_id: str) -> None:
         with self._cancel_lock:
             self._cancelled.discard(job_id)
+
+    def problems(self) -> list[str]:
+        """What keeps the pool from working as it should, for the health answer."""
+        return []
 
     def running(self) -> int:
         return sum(worker.busy for worker in self.workers)

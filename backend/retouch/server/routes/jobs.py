@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from retouch.errors import InputError
 from retouch.recipe import BBox
-from retouch.server.deps import EnginesDep, HubDep, PoolDep, QueueDep, SettingsDep, StoreDep
+from retouch.server.deps import EnginesDep, HubDep, PoolDep, QueueDep, StoreDep
 from retouch.server.errors import ApiError
 from retouch.server.schemas import (
     ID_PATTERN,
@@ -34,6 +34,7 @@ SessionHeader = Annotated[
         description="The client's session; a websocket connected with `?session=` can follow all its jobs.",
     ),
 ]
+MAX_OFFSET = 1 << 40
 _ERRORS = {404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
 
 
@@ -49,7 +50,6 @@ async def create_job(
     hub: HubDep,
     pool: PoolDep,
     engines: EnginesDep,
-    settings: SettingsDep,
     session: SessionHeader = None,
 ) -> JobAccepted:
     """Queue a fill of `image` inside `mask` with the recipe's engine and parameters."""
@@ -71,7 +71,7 @@ async def create_job(
                 f"mask: is {mask.width}x{mask.height} but the image is {image.width}x{image.height}; they must match"
             )
         try:
-            pixels = await run_in_threadpool(store.mask, mask, settings.max_pixels)
+            pixels = await run_in_threadpool(store.mask, mask)
         except InputError as exc:
             raise _invalid(f"mask: {exc.message}") from None
         if not pixels.any() and not image.has_alpha:
@@ -98,7 +98,7 @@ async def list_jobs(
     queue: QueueDep,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobsPublic:
     """Jobs, newest first."""
     jobs, count = queue.list(status, limit, offset)
