@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep at most this many GB of pictures, oldest deleted first (default 10; 0 = no limit)")
     serve.add_argument("--decode-memory-mb", type=int, default=None,
                        help="memory concurrent picture decodes may hold, in MB (default 1024)")
+    serve.add_argument("--picture-cache-mb", type=int, default=None,
+                       help="memory for decoded pictures kept between upload and worker, in MB (default 96)")
     serve.set_defaults(run=_cmd_serve)
 
     rebuild = sub.add_parser("rebuild-index", help="rebuild the server's index of pictures from the files in its "
@@ -304,6 +306,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             retention_days=args.retention_days,
             retention_bytes=int(args.retention_gb * 1e9) if args.retention_gb is not None else None,
             decode_memory=args.decode_memory_mb * 1024 * 1024 if args.decode_memory_mb else None,
+            picture_cache=args.picture_cache_mb * 1024 * 1024 if args.picture_cache_mb is not None else None,
         )
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc)) from None
