@@ -285,7 +285,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from retouch.server.app import create_app
-    from retouch.server.logs import quiet_floods, raise_file_limit
+    from retouch.server.runtime import limit_arenas, quiet_floods, raise_file_limit
     from retouch.server.settings import Settings
     from retouch.server.store import DB_NAME, Database
 
@@ -313,6 +313,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     Database(settings.data_dir / DB_NAME).close()  # a damaged database stops here, with one line
     quiet_floods()
     raise_file_limit()
+    limit_arenas()
     print(f"Retouch {__version__} on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
                 ws="websockets-sansio", ws_max_size=WS_MAX_MESSAGE, timeout_graceful_shutdown=5)

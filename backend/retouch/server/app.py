@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +25,7 @@ from retouch.server.pool import DevicePool
 from retouch.server.queue import SqliteJobQueue
 from retouch.server.routes import images, jobs, meta, ws
 from retouch.server.routes.ws import SocketLimits
+from retouch.server.runtime import release_memory
 from retouch.server.settings import Settings
 from retouch.server.store import DB_NAME, IMAGES, Database, ImageStore
 
@@ -33,6 +35,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 #: how often finished work older than the retention period is looked for (the byte limit is also checked
 #: after every stored picture)
 RETENTION_EVERY = 3600.0
+IDLE_CHECK_EVERY = 2.0
 
 
 def load_plugin(spec: str) -> tuple[str, EngineFactory]:
@@ -56,13 +59,22 @@ def engine_table(settings: Settings) -> dict[str, EngineFactory]:
     return table
 
 
-async def _sweep_every(store: ImageStore, seconds: float) -> None:
+async def _housekeeping(store: ImageStore, pool: DevicePool) -> None:
+    """Every few seconds: once a burst of work is over, give freed memory back to the system; every
+    `RETENTION_EVERY` seconds, delete what the retention policy says is old."""
+    last_sweep = time.monotonic()
+    seen = store.writes
     while True:
-        await asyncio.sleep(seconds)
-        try:
-            await asyncio.to_thread(store.sweep_retention)
-        except Exception:  # a full disk, say: the next round tries again
-            log.exception("the retention sweep failed")
+        await asyncio.sleep(IDLE_CHECK_EVERY)
+        if store.writes != seen and pool.running() == 0:
+            seen = store.writes
+            await asyncio.to_thread(release_memory)
+        if time.monotonic() - last_sweep >= RETENTION_EVERY:
+            last_sweep = time.monotonic()
+            try:
+                await asyncio.to_thread(store.sweep_retention)
+            except Exception:  # a full disk, say: the next round tries again
+                log.exception("the retention sweep failed")
 
 
 def create_app(
@@ -108,7 +120,7 @@ def create_app(
         app.state.hub, app.state.pool, app.state.engines = hub, pool, table
         app.state.sockets = SocketLimits(settings)
         pool.start()
-        sweeper = asyncio.create_task(_sweep_every(store, RETENTION_EVERY), name="retouch-retention")
+        sweeper = asyncio.create_task(_housekeeping(store, pool), name="retouch-housekeeping")
         try:
             yield
         finally:

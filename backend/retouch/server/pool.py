@@ -101,7 +101,7 @@ class Worker:
 
     def _run(self, job: Claimed) -> None:
         pool = self.pool
-        publish = lambda event: pool.hub.publish(event, job.session)  # noqa: E731
+        publish = lambda event: pool.hub.publish(event, job.session)
         publish(JobStartedEvent(job_id=job.id, device=self.device.name))
         pool.publish_queue_status()
         last_preview = 0.0

@@ -348,6 +348,7 @@ class ImageStore:
         self.incoming = folder / INCOMING
         self.incoming.mkdir(parents=True, exist_ok=True)
         self._deleted = threading.Lock()
+        self.writes = 0  # pictures stored since start (housekeeping looks whether work happened)
         self._count_old_files()
         self._bytes = self.usage().picture_bytes
 
@@ -446,6 +447,7 @@ class ImageStore:
             self.discard(image)
             raise
         self._cache.put(image.id, picture)
+        self.writes += 1
         with self._deleted:
             self._bytes += size
             over = self.keep_bytes and self._bytes > self.keep_bytes

@@ -1,7 +1,10 @@
-"""What `retouch serve` sets up for a long run: logs that cannot flood the disk, and room for connections."""
+"""What `retouch serve` sets up for a long run: logs that cannot flood the disk, room for connections, and
+memory that goes back to the system once a burst of work is over."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import resource
 import threading
@@ -60,3 +63,31 @@ def raise_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 65536, hard))
         except (ValueError, OSError):
             pass
+
+
+M_ARENA_MAX = -8  # mallopt parameter (glibc)
+ARENAS = 4
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+def limit_arenas() -> None:
+    """glibc gives every thread that allocates its own heap (arena); freed pictures then stay spread over
+    dozens of them and never go back to the system. A few arenas, shared, keep memory compact (glibc only)."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(M_ARENA_MAX, ARENAS)
+
+
+def release_memory() -> None:
+    """Hand freed heap memory back to the system (glibc's malloc_trim); a no-op elsewhere."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
