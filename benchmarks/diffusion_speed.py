@@ -115,7 +115,8 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, ste
     import torch
     from PIL import Image
 
-    from retouch.catalog import Catalog, CatalogEntry, all_engines, save_catalog
+    from retouch.catalog import Catalog, CatalogEntry, save_catalog
+    from retouch.registry import build_registry
     from retouch.pipeline import fill
     from retouch.recipe import FillParams
 
@@ -131,7 +132,7 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, ste
     catalog = work / f"{kind}.yaml"
     save_catalog(Catalog(models=[CatalogEntry(name=kind, family=family, source=str(folder), native_size=size)]),
                  catalog)
-    engine = all_engines(catalog)[kind]()
+    engine = build_registry(catalog)[kind]()
     started = time.perf_counter()
     engine.load(device)
     loaded = time.perf_counter() - started

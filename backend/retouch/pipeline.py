@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from retouch import __version__
-from retouch.engines import Engine, Hooks, get_engine
+from retouch.engines import Engine, Hooks
+from retouch.registry import get_engine
 from retouch.errors import InputError
 from retouch.imaging import composite as comp
 from retouch.imaging import infill as inf

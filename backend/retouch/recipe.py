@@ -164,6 +164,11 @@ def describe_errors(errors: list[dict]) -> str:
         message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown field (check the spelling)"
+        if item["type"] == "invalid_kind":  # a union on `kind` (job kinds) met an unknown one
+            given = item.get("input")
+            shown = repr(given.get("kind")) if isinstance(given, dict) else "{...}"
+            parts.append(f"kind: {message.removeprefix('kind ')} (got {shown})")
+            continue
         if item["type"] == "missing" or "input" not in item:
             parts.append(f"{where}: {message}")
             continue

@@ -15,6 +15,7 @@ import numpy as np
 import websockets
 from PIL import Image
 
+from retouch.server.store import DecodeBudget
 from tests.server.conftest import ServeProcess, live_server
 
 MiB = 1 << 20
@@ -84,7 +85,7 @@ def _rss(pid: int) -> int:
 
 def test_decompression_bombs_within_the_pixel_limit_stay_under_the_memory_ceiling(tmp_path):
     """Six all-black 4000x4000 PNGs (about 50 KB each, 16 M pixels: inside the pixel limit) at once. Decoded
-    together they would take ~700 MB; the decode budget makes them take turns."""
+    together they would take ~900 MB; the decode budget makes them take turns."""
     bomb = io.BytesIO()
     Image.fromarray(np.zeros((4000, 4000, 3), np.uint8)).save(bomb, "PNG", optimize=True)
     assert len(bomb.getvalue()) < 200_000
@@ -110,8 +111,10 @@ def test_decompression_bombs_within_the_pixel_limit_stay_under_the_memory_ceilin
         for thread in threads:
             thread.join()
         assert answers == [201] * 6  # a legitimate if odd picture is still accepted, in turn
-        one_decode = 4000 * 4000 * (4 + 3)  # Pillow's image and the array made from it
-        assert _peak_rss(pid) - before < 2 * one_decode, "decodes did not wait for each other"
+        # one decode at a time (~160 MB at its peak: Pillow's image, its bytes, the array) and what the server
+        # holds besides; six at once would take ~900 MB
+        ceiling = 2 * DecodeBudget.estimate(4000, 4000)
+        assert _peak_rss(pid) - before < ceiling, "decodes did not wait for each other"
         assert httpx.get(f"{serve.url}/api/v1/health").json()["status"] in ("ok", "degraded")
     finally:
         serve.stop()

@@ -127,10 +127,9 @@ def _missing_file(server, image: str, mask: str, tmp_path: Path) -> None:
     answer = server.http.get(f"/api/v1/images/{image}")
     assert answer.status_code == 410
     assert "missing" in answer.json()["message"] and str(tmp_path) not in answer.json()["message"]
-    job = server.submit(image=image, mask=mask, engine="invert").json()["id"]
-    failed = server.wait(job)
-    assert failed["status"] == "failed" and "missing" in failed["error"]["message"]
-    assert str(tmp_path) not in failed["error"]["message"]
+    refused = server.submit(image=image, mask=mask, engine="invert")  # checked at submission: said at once
+    assert refused.status_code == 410 and "missing" in refused.json()["message"]
+    assert str(tmp_path) not in refused.json()["message"]
     assert server.http.get("/api/v1/health").status_code == 200
 
 

@@ -74,7 +74,7 @@ def _opencv(flag: int) -> InfillFn:
 
 
 def patchmatch(rgb: np.ndarray, holes: np.ndarray, infill: Infill, rng: np.random.Generator) -> np.ndarray:
-    from retouch.engines.patchmatch import patchmatch_fill
+    from retouch.imaging.patchmatch import patchmatch_fill
 
     return patchmatch_fill(rgb, holes.astype(np.uint8) * 255, int(rng.integers(2**32)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -34,7 +35,7 @@ def _pool(request: Request) -> DevicePool:
     return request.app.state.pool
 
 
-def _engines(request: Request) -> dict[str, EngineFactory]:
+def _engines(request: Request) -> Mapping[str, EngineFactory]:
     return request.app.state.engines
 
 
@@ -43,7 +44,7 @@ StoreDep = Annotated[ImageStore, Depends(_store)]
 QueueDep = Annotated[JobQueue, Depends(_queue)]
 HubDep = Annotated[EventHub, Depends(_hub)]
 PoolDep = Annotated[DevicePool, Depends(_pool)]
-EnginesDep = Annotated[dict[str, EngineFactory], Depends(_engines)]
+EnginesDep = Annotated[Mapping[str, EngineFactory], Depends(_engines)]
 
 
 def _authorized(request: Request) -> bool:

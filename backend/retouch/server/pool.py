@@ -1,8 +1,8 @@
 """The device pool: one or more worker threads per device, each with its own model cache.
 
 A dispatcher thread hands the next queued job to a free worker, preferring one that already has the
-job's engine loaded, else the least loaded one. Workers run `retouch.pipeline.fill` and report through
-the event hub; loading and filling never happen on the event loop.
+job's engine loaded, else the least loaded one. Workers run the job's workflow (`retouch.workflows`) and
+record each change through the queue, which announces it; loading and filling never happen on the event loop.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import queue as stdqueue
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
 
 import cv2
 import numpy as np
@@ -21,26 +23,17 @@ from retouch.devices import Device
 from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.errors import Cancelled, EngineError, InputError, RetouchError
 from retouch.imaging.io import Picture
-from retouch.pipeline import fill
-from retouch.recipe import FillParams
-from retouch.server.events import EventHub
+from retouch.server.errors import internal_error
 from retouch.server.queue import Claimed, JobQueue
-from retouch.server.schemas import (
-    ErrorPublic,
-    JobCanceledEvent,
-    JobFailedEvent,
-    JobProgressEvent,
-    JobResult,
-    JobStartedEvent,
-    JobSucceededEvent,
-    QueueStatusEvent,
-)
-from retouch.server.store import ImageStore
+from retouch.server.schemas import ErrorPublic, Job
+from retouch.server.store import ImageStore, StorageFull
+from retouch.workflows import WORKFLOWS, WorkflowResult
 
 log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 256
-FILL_FIELDS = set(FillParams.model_fields)
+#: after a stop's grace period, seconds running jobs get to reach their next step and be queued again
+STOP_AFTER_GRACE = 5.0
 
 
 class ModelCache:
@@ -87,74 +80,108 @@ class Worker:
         self.cache = ModelCache(device.name, budget)
         self.inbox: stdqueue.Queue[Claimed | None] = stdqueue.Queue()
         self.busy = False
+        self.current: str | None = None
         self.thread = threading.Thread(target=self._loop, name=f"retouch-worker-{device.name}-{index}", daemon=True)
 
     def _loop(self) -> None:
         while (job := self.inbox.get()) is not None:
+            self.current = job.id
             try:
                 self._run(job)
+            except Exception:  # nothing a job does may end the worker (see `_run`); a bug here is logged
+                log.exception("worker %s: job %s", self.thread.name, job.id)
             finally:
+                self.current = None
                 self.busy = False
-                self.pool.publish_queue_status()
                 self.pool.wake()
         self.cache.clear()
 
     def _run(self, job: Claimed) -> None:
+        """Run one job to its end; the queue records and announces each change. A job's own failure fails the
+        job; if even that cannot be recorded (a full disk), the pool records it once it can."""
         pool = self.pool
-        publish = lambda event: pool.hub.publish(event, job.session)
-        publish(JobStartedEvent(job_id=job.id, device=self.device.name))
-        pool.publish_queue_status()
         last_preview = 0.0
 
-        def on_step(step: int, total: int, preview: np.ndarray | None) -> None:
+        def on_step(step: int, total: int, preview: np.ndarray | None, stage: str) -> None:
             nonlocal last_preview
-            pool.queue.progress(job.id, step, total)
             url = None
             if preview is not None and time.monotonic() - last_preview >= pool.preview_every:
                 url, last_preview = _jpeg_data_url(preview), time.monotonic()
-            publish(JobProgressEvent(job_id=job.id, step=step, total=total, preview=url))
+            try:
+                pool.queue.progress(job.id, step, total, stage or None, url)
+            except StorageFull as exc:  # progress is not worth failing a job over; its result may still fit
+                pool.storage_trouble(exc)
 
         hooks = Hooks(on_step=on_step, is_cancelled=lambda: pool.is_cancelled(job.id))
+        error: ErrorPublic | None = None
         try:
             hooks.check()
-            result = self._fill(job, hooks)
-            picture = Picture(result.pixels, exif=result.exif, icc_profile=result.icc_profile)
-            stored = pool.store.add_picture(picture, "result", png=result.png())
-            pool.queue.succeed(job.id, stored.id, result.seed)
-            publish(JobSucceededEvent(job_id=job.id, result=JobResult(image=stored.id), seed=result.seed))
+            result = self._work(job, hooks)
+            self._keep(job, result)
         except Cancelled:
-            pool.queue.mark_canceled(job.id)
-            publish(JobCanceledEvent(job_id=job.id))
+            if pool.stopping_now:
+                pool.queue.release(job.id)  # a graceful stop: queued again, the attempt not spent
+            else:
+                pool.queue.mark_canceled(job.id)
         except RetouchError as exc:
-            self._failed(job, ErrorPublic(code=exc.code, message=exc.message))
-        except Exception as exc:  # a bug or a library failure: the job fails, the worker lives on
-            log.exception("job %s failed", job.id)
-            self._failed(job, ErrorPublic(code="internal_error", message=f"{type(exc).__name__}: {exc}"))
+            if isinstance(exc, StorageFull):
+                pool.storage_trouble(exc)
+            error = ErrorPublic(code=exc.code, message=exc.message)
+        except Exception:  # a bug or a library failure: the job fails, the worker lives on
+            error = ErrorPublic(code="internal_error", message=internal_error(f"job {job.id} failed"))
         finally:
             pool.forget_cancel(job.id)
+        if error is not None:
+            pool.settle(job.id, error)
 
-    def _failed(self, job: Claimed, error: ErrorPublic) -> None:
-        self.pool.queue.fail(job.id, error)
-        self.pool.hub.publish(JobFailedEvent(job_id=job.id, error=error), job.session)
+    def _keep(self, job: Claimed, result: WorkflowResult) -> None:
+        """Store the result and record the success in one transaction: a kill between the two leaves a file no
+        record names (swept at the next start), never a result without its job or a job done twice."""
+        store = self.pool.store
+        picture = Picture(result.pixels, exif=result.exif, icc_profile=result.icc_profile)
+        written = store.write(result.png(), picture, "result")
+        try:
+            recorded = self.pool.queue.succeed(
+                job.id, written.image.id, result.seed, result.report, within=lambda: store.record(written)
+            )
+        except BaseException:
+            store.discard(written)
+            raise
+        if recorded:
+            store.kept(written)
+            self.pool.storage_fine()
+        else:
+            store.discard(written)  # cancelled or released meanwhile: no result to keep
 
-    def _fill(self, job: Claimed, hooks: Hooks):
-        pool, request = self.pool, job.request
-        factory = pool.engines.get(request.engine)
+    def engine(self, name: str) -> Engine:
+        """A loaded engine of this worker (its model cache), for the workflow."""
+        factory = self.pool.engines.get(name)
         if factory is None:
-            raise InputError(f"engine {request.engine!r} is not available on this server")
+            raise InputError(f"engine {name!r} is not available on this server")
+        return self.cache.get(name, factory)
+
+    def _work(self, job: Claimed, hooks: Hooks) -> WorkflowResult:
+        pool, request = self.pool, job.request
+        workflow = WORKFLOWS[request.kind]
         image = pool.store.get(request.image)
         if image is None:
             raise InputError(f"image {request.image!r} no longer exists")
         picture = pool.store.picture(image)
         mask = None
-        if request.mask is not None:
-            stored_mask = pool.store.get(request.mask)
+        mask_id = getattr(request, "mask", None)
+        if mask_id is not None:
+            stored_mask = pool.store.get(mask_id)
             if stored_mask is None:
-                raise InputError(f"mask {request.mask!r} no longer exists")
+                raise InputError(f"mask {mask_id!r} no longer exists")
             mask = pool.store.mask(stored_mask)  # sizes were checked when the job came in
-        engine = self.cache.get(request.engine, factory)
-        params = FillParams.model_validate(request.model_dump(include=FILL_FIELDS, exclude_unset=True))
-        return fill(picture, mask, params, engine=engine, hooks=hooks)
+        return workflow.run(picture, mask, workflow_params(request), self.engine, hooks)
+
+
+def workflow_params(request: Job) -> Any:
+    """The workflow's parameters out of a job request: its fields, less image, priority and the kind's inputs."""
+    workflow = WORKFLOWS[request.kind]
+    fields = set(workflow.Params.model_fields)
+    return workflow.Params.model_validate(request.model_dump(include=fields, exclude_unset=True))
 
 
 def _jpeg_data_url(preview: np.ndarray) -> str:
@@ -172,8 +199,7 @@ class DevicePool:
         self,
         queue: JobQueue,
         store: ImageStore,
-        hub: EventHub,
-        engines: dict[str, EngineFactory],
+        engines: Mapping[str, EngineFactory],
         devices: list[Device],
         *,
         workers_per_device: int = 1,
@@ -181,7 +207,7 @@ class DevicePool:
         preview_every: float = 0.25,
         max_pixels: int,
     ) -> None:
-        self.queue, self.store, self.hub, self.engines = queue, store, hub, engines
+        self.queue, self.store, self.engines = queue, store, engines
         self.devices = devices
         self.preview_every = preview_every
         self.max_pixels = max_pixels
@@ -195,6 +221,9 @@ class DevicePool:
         self._stopping = False
         self._cancelled: set[str] = set()
         self._cancel_lock = threading.Lock()
+        self.stopping_now = False  # set when the grace period of a stop is over: running jobs are released
+        self._unsettled: dict[str, ErrorPublic] = {}  # failures not yet recorded (the disk was full)
+        self._storage_error: str | None = None
         self._dispatcher = threading.Thread(target=self._dispatch_loop, name="retouch-dispatcher", daemon=True)
 
     def start(self) -> None:
@@ -203,14 +232,58 @@ class DevicePool:
         self._dispatcher.start()
         self.wake()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, grace: float = 30.0) -> None:
+        """Stop taking jobs; let running ones finish within `grace` seconds, then stop them at their next step
+        and queue them again without counting the attempt. A job whose engine never reaches a step is queued
+        again all the same (its thread is abandoned; the process is ending)."""
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
-        self._dispatcher.join(timeout)
+        self._dispatcher.join(5)
         for worker in self.workers:
             worker.inbox.put(None)
-        # Jobs still running stay `running` in the queue and are re-queued at the next start.
+        deadline = time.monotonic() + grace
+        for worker in self.workers:
+            worker.thread.join(max(0.0, deadline - time.monotonic()))
+        if any(worker.thread.is_alive() for worker in self.workers):
+            self.stopping_now = True  # `is_cancelled` now says yes to every job
+            deadline = time.monotonic() + STOP_AFTER_GRACE
+            for worker in self.workers:
+                worker.thread.join(max(0.0, deadline - time.monotonic()))
+        for worker in self.workers:
+            if worker.thread.is_alive() and (job_id := worker.current) is not None:
+                self.queue.release(job_id)
+        self._settle_all()
+
+    def settle(self, job_id: str, error: ErrorPublic) -> None:
+        """Record a job's failure; if the disk is too full to, keep it and try again at every dispatch."""
+        try:
+            self.queue.fail(job_id, error)
+        except StorageFull as exc:
+            self.storage_trouble(exc)
+            with self._cancel_lock:
+                self._unsettled[job_id] = error
+
+    def _settle_all(self) -> None:
+        with self._cancel_lock:
+            waiting = list(self._unsettled.items())
+        for job_id, error in waiting:
+            try:
+                self.queue.fail(job_id, error)
+            except StorageFull:
+                return
+            with self._cancel_lock:
+                self._unsettled.pop(job_id, None)
+        if waiting:
+            self.storage_fine()
+
+    def storage_trouble(self, exc: StorageFull) -> None:
+        if self._storage_error is None:
+            log.error("storage: %s", exc.message)
+        self._storage_error = exc.message
+
+    def storage_fine(self) -> None:
+        self._storage_error = None
 
     def wake(self) -> None:
         """Something changed (a job arrived, a worker freed up): let the dispatcher look."""
@@ -223,7 +296,7 @@ class DevicePool:
             self._cancelled.add(job_id)
 
     def is_cancelled(self, job_id: str) -> bool:
-        return job_id in self._cancelled
+        return self.stopping_now or job_id in self._cancelled
 
     def forget_cancel(self, job_id: str) -> None:
         with self._cancel_lock:
@@ -231,13 +304,18 @@ class DevicePool:
 
     def problems(self) -> list[str]:
         """What keeps the pool from working as it should, for the health answer."""
-        return []
+        problems = []
+        if self._storage_error is not None:
+            problems.append(self._storage_error)
+        if self._unsettled:
+            problems.append(f"{len(self._unsettled)} failed job(s) wait for disk space to be recorded")
+        dead = [worker.thread.name for worker in self.workers if not worker.thread.is_alive() and not self._stopping]
+        if dead:
+            problems.append(f"worker thread(s) stopped: {', '.join(dead)}")
+        return problems
 
     def running(self) -> int:
         return sum(worker.busy for worker in self.workers)
-
-    def publish_queue_status(self) -> None:
-        self.hub.publish(QueueStatusEvent(pending=self.queue.counts()["queued"], running=self.running()))
 
     def _dispatch_loop(self) -> None:
         while True:
@@ -249,7 +327,10 @@ class DevicePool:
                     return
                 self._pending_wake = False
             try:
+                self._settle_all()
                 self._dispatch()
+            except StorageFull as exc:  # jobs wait in the queue until there is room to record their start
+                self.storage_trouble(exc)
             except Exception:  # never let the dispatcher die; the next wake retries
                 log.exception("dispatching failed")
                 time.sleep(0.5)
@@ -259,7 +340,8 @@ class DevicePool:
         if not idle:
             return
         for job in self.queue.peek(len(idle)):
-            warm = [worker for worker in idle if job.request.engine in worker.cache]
+            wanted = WORKFLOWS[job.request.kind].engine_names(workflow_params(job.request))
+            warm = [worker for worker in idle if wanted and wanted[0] in worker.cache]
             worker = warm[0] if warm else min(idle, key=lambda w: (w.cache.used(), w.device.name))
             if not self.queue.start(job.id, worker.device.name):
                 continue  # cancelled meanwhile

@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     session TEXT,
     status TEXT NOT NULL,
     priority INTEGER NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'fill',
     engine TEXT NOT NULL,
     request TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -63,6 +64,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     total INTEGER NOT NULL DEFAULT 0,
     device TEXT,
     result_image TEXT,
+    report TEXT,
+    stage TEXT,
     seed INTEGER,
     error_code TEXT,
     error_message TEXT,
@@ -74,7 +77,10 @@ CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (status, priority DESC, seq);
 CREATE INDEX IF NOT EXISTS jobs_session ON jobs (session);
 """
 #: columns added after the first release, with their definitions (added to older databases at start)
-ADDED_COLUMNS = {"images": {"bytes": "INTEGER NOT NULL DEFAULT 0", "deleted_at": "TEXT"}}
+ADDED_COLUMNS = {
+    "images": {"bytes": "INTEGER NOT NULL DEFAULT 0", "deleted_at": "TEXT"},
+    "jobs": {"kind": "TEXT NOT NULL DEFAULT 'fill'", "report": "TEXT", "stage": "TEXT"},
+}
 DB_NAME = "retouch.db"
 IMAGES = "images"
 INCOMING = ".incoming"  # uploads while they stream in; emptied at every start
@@ -250,6 +256,15 @@ class StoredImage:
     deleted_at: str | None = None
 
 
+@dataclass(frozen=True)
+class Written:
+    """A picture file in place, not yet (or not yet known to be) recorded."""
+
+    image: StoredImage
+    size: int
+    picture: Picture
+
+
 class DecodeBudget:
     """Bytes that decodes in flight may hold; a decode waits until its estimate fits. One decode alone always
     runs, however large (the pixel limit bounds it), so waiting can never last forever."""
@@ -365,22 +380,24 @@ class ImageStore:
 
     # -------------------------------------------------------------------------------- decoding, bounded
 
-    def decode(self, data: bytes, what: str) -> Picture:
-        """Decode uploaded or stored bytes, waiting for room in the decode budget first."""
+    @contextmanager
+    def decoding(self, data: bytes, what: str) -> Iterator[Picture]:
+        """Decode uploaded or stored bytes once the decode budget has room, and hold that room until the block
+        ends (the decoded picture's life in a request), so concurrent requests cannot pile pictures up."""
         width, height = peek_size(data)
         if width * height > self.max_pixels:  # load_picture says it with the numbers; no room needed
-            return load_picture(data, max_pixels=self.max_pixels, what=what)
+            load_picture(data, max_pixels=self.max_pixels, what=what)
         with self.decodes.reserve(DecodeBudget.estimate(width, height)):
-            return load_picture(data, max_pixels=self.max_pixels, what=what)
+            yield load_picture(data, max_pixels=self.max_pixels, what=what)
 
     def picture(self, image: StoredImage) -> Picture:
         """The decoded picture, from the cache or the file."""
         cached = self._cache.get(image.id)
         if cached is not None:
             return cached
-        picture = self.decode(self.read(image), f"image {image.id!r}")
-        self._cache.put(image.id, picture)
-        return picture
+        with self.decoding(self.read(image), f"image {image.id!r}") as picture:
+            self._cache.put(image.id, picture)
+            return picture
 
     def mask(self, image: StoredImage) -> np.ndarray:
         """The picture read as a mask (255 = fill), from the decoded picture: one decode serves both uses."""
@@ -392,9 +409,9 @@ class ImageStore:
         """A fresh file name for an upload streaming in, on the same disk as the store (rename, not copy)."""
         return self.incoming / f"{new_id()}.part"
 
-    def write(self, png: bytes | Path, picture: Picture, kind: str) -> tuple[StoredImage, int]:
-        """Put a picture's file in place (written whole, then renamed), without its record yet: the caller
-        records it with `record`, in its own transaction. Returns the image and its size in bytes."""
+    def write(self, png: bytes | Path, picture: Picture, kind: str) -> Written:
+        """Put a picture's file in place (written whole, then renamed), without its record yet: `record` makes
+        that, in whatever transaction the caller holds (e.g. a job's success), then `kept`; or `discard`."""
         width, height = picture.size
         image = StoredImage(new_id(), width, height, picture.has_alpha, kind)
         path = self._path(image.id)
@@ -413,47 +430,45 @@ class ImageStore:
             if is_disk_full(exc):
                 raise storage_full(self._folder) from exc
             raise
-        return image, path.stat().st_size
+        return Written(image, path.stat().st_size, picture)
 
-    def record(self, conn: sqlite3.Connection, image: StoredImage, size: int) -> None:
-        conn.execute(
-            "INSERT INTO images (id, width, height, has_alpha, kind, created_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (image.id, image.width, image.height, int(image.has_alpha), image.kind, now(), size),
-        )
+    def record(self, written: Written) -> None:
+        image = written.image
+        with self._db.transaction() as conn:  # joins the caller's transaction if it holds one
+            conn.execute(
+                "INSERT INTO images (id, width, height, has_alpha, kind, created_at, bytes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (image.id, image.width, image.height, int(image.has_alpha), image.kind, now(), written.size),
+            )
 
-    def discard(self, image: StoredImage) -> None:
+    def discard(self, written: Written) -> None:
         """Remove a file written by `write` whose record was never made."""
-        self._path(image.id).unlink(missing_ok=True)
+        self._path(written.image.id).unlink(missing_ok=True)
 
-    def add_picture(
-        self,
-        picture: Picture,
-        kind: str,
-        png: bytes | Path | None = None,
-        also: Callable[[sqlite3.Connection, str], None] | None = None,
-    ) -> StoredImage:
-        """Keep a decoded picture; `png` are its bytes (or a file to move in) if already encoded, else they
-        are made here. `also(conn, image_id)` runs in the same transaction as the record (e.g. a job's success):
-        if it raises, nothing is kept."""
-        if png is None:
-            png = encode_png(picture.pixels, exif=picture.exif, icc_profile=picture.icc_profile)
-        image, size = self.write(png, picture, kind)
-        try:
-            with self._db.transaction() as conn:
-                self.record(conn, image, size)
-                if also is not None:
-                    also(conn, image.id)
-        except BaseException:
-            self.discard(image)
-            raise
-        self._cache.put(image.id, picture)
+    def kept(self, written: Written) -> None:
+        """After the record is committed: the decoded picture into the cache, its bytes counted (and the oldest
+        pictures deleted if that passes the retention limit)."""
+        self._cache.put(written.image.id, written.picture)
         self.writes += 1
         with self._deleted:
-            self._bytes += size
+            self._bytes += written.size
             over = self.keep_bytes and self._bytes > self.keep_bytes
         if over:
             self.sweep_retention(by_age=False)
-        return image
+
+    def add_picture(self, picture: Picture, kind: str, png: bytes | Path | None = None) -> StoredImage:
+        """Keep a decoded picture; `png` are its bytes (or a file to move in) if already encoded, else they
+        are made here."""
+        if png is None:
+            png = encode_png(picture.pixels, exif=picture.exif, icc_profile=picture.icc_profile)
+        written = self.write(png, picture, kind)
+        try:
+            self.record(written)
+        except BaseException:
+            self.discard(written)
+            raise
+        self.kept(written)
+        return written.image
 
     # -------------------------------------------------------------------------------- reading
 

@@ -152,11 +152,10 @@ async def upload_image(request: Request, store: StoreDep, settings: SettingsDep)
 
     def decode_and_keep() -> ImagePublic:
         try:
-            data = part.read_bytes()
-            picture = store.decode(data, what=f"file {filename!r}")
-            del data
-            # a plain PNG (what the canvas sends) is moved in as it came; anything else is stored as PNG
-            stored = store.add_picture(picture, "upload", png=part if picture.is_plain_png else None)
+            with store.decoding(part.read_bytes(), what=f"file {filename!r}") as picture:
+                # a plain PNG (what the canvas sends) is moved in as it came; anything else is stored as PNG
+                stored = store.add_picture(picture, "upload", png=part if picture.is_plain_png else None)
+                del picture
         finally:
             part.unlink(missing_ok=True)
         return ImagePublic(id=stored.id, width=stored.width, height=stored.height, has_alpha=stored.has_alpha)

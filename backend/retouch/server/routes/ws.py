@@ -25,6 +25,7 @@ from retouch.server.schemas import (
     JobStartedEvent,
     JobStatus,
     JobSucceededEvent,
+    SocketErrorEvent,
     Subscribe,
 )
 from retouch.server.settings import Settings
@@ -69,11 +70,13 @@ def current_state(job: JobPublic) -> list[Event]:
         return [JobQueuedEvent(job_id=job.id, position=job.position or 0)]
     if job.status is JobStatus.running:
         return [
-            JobStartedEvent(job_id=job.id, device=""),
-            JobProgressEvent(job_id=job.id, step=job.progress.step, total=job.progress.total),
+            JobStartedEvent(job_id=job.id, device=job.device or ""),
+            JobProgressEvent(
+                job_id=job.id, step=job.progress.step, total=job.progress.total, stage=job.progress.stage
+            ),
         ]
     if job.status is JobStatus.succeeded:
-        assert job.result is not None and job.seed is not None
+        assert job.result is not None
         return [JobSucceededEvent(job_id=job.id, result=job.result, seed=job.seed)]
     if job.status is JobStatus.failed:
         assert job.error is not None
@@ -116,7 +119,7 @@ async def _serve(websocket: WebSocket, limits: SocketLimits) -> None:
                 message = Subscribe.model_validate(json.loads(text))
             except (ValueError, ValidationError) as exc:
                 detail = describe_errors(exc.errors()) if isinstance(exc, ValidationError) else str(exc)
-                await websocket.send_json({"type": "error", "code": "invalid_input", "message": detail})
+                await websocket.send_text(SocketErrorEvent(code="invalid_input", message=detail).model_dump_json())
                 continue
             if message.type == "unsubscribe":
                 subscriber.job_ids.difference_update(message.job_ids)
