@@ -156,6 +156,7 @@ class StoragePublic(BaseModel):
     picture_bytes: int = Field(description="Bytes the kept pictures take.")
     database_bytes: int = Field(description="Bytes of the SQLite database (with its write-ahead log).")
     free_bytes: int = Field(description="Free bytes on the disk holding the data folder.")
+    disk_bytes: int = Field(description="Size of that disk.")
 
 
 class HealthPublic(BaseModel):

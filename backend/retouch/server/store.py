@@ -120,10 +120,16 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 def free_bytes(folder: Path) -> int:
+    return disk_space(folder)[0]
+
+
+def disk_space(folder: Path) -> tuple[int, int]:
+    """(free, total) bytes of the disk holding `folder`."""
     try:
-        return shutil.disk_usage(folder).free
+        usage = shutil.disk_usage(folder)
     except OSError:
-        return 0
+        return 0, 0
+    return usage.free, usage.total
 
 
 def storage_full(folder: Path) -> StorageFull:
@@ -338,6 +344,7 @@ class Usage:
     picture_bytes: int
     database_bytes: int
     free_bytes: int
+    disk_bytes: int
 
 
 class ImageStore:
@@ -590,7 +597,7 @@ class ImageStore:
     def usage(self) -> Usage:
         row = self._db.query("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM images WHERE deleted_at IS NULL")[0]
         database = sum(p.stat().st_size for p in self._db.path.parent.glob(f"{DB_NAME}*") if p.is_file())
-        return Usage(int(row[0]), int(row[1]), database, free_bytes(self._folder))
+        return Usage(int(row[0]), int(row[1]), database, *disk_space(self._folder))
 
 
 def gone(image: StoredImage) -> ImageGone:

@@ -13,7 +13,7 @@ from retouch.server.schemas import EnginePublic, HealthPublic, StoragePublic
 
 router = APIRouter(tags=["meta"])
 
-LOW_DISK = 100 * 1000 * 1000  # below this many free bytes the server says it is degraded
+LOW_DISK = 100 * 1000 * 1000  # below this many free bytes (or 5 % of a small disk) the server is degraded
 
 
 @router.get("/engines", response_model=list[EnginePublic])
@@ -27,7 +27,7 @@ async def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: Au
     """Whether the server works; with the token also its devices, queue and disk use."""
     usage = await run_in_threadpool(store.usage)
     problems = []
-    if usage.free_bytes < LOW_DISK:
+    if usage.free_bytes < min(LOW_DISK, usage.disk_bytes // 20):
         problems.append(f"the disk is almost full: {usage.free_bytes / 1e6:.1f} MB free")
     problems += pool.problems()
     status = "degraded" if problems else "ok"
