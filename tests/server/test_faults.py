@@ -107,8 +107,10 @@ def test_kill_9_storm_completes_no_job_twice_and_leaves_no_orphan(tmp_path):
     try:
         client = httpx.Client(base_url=serve.start().url, timeout=10)
         image, mask_id = _upload(client, picture), _upload(client, mask)
-        jobs = [client.post("/api/v1/jobs", json={"image": image, "mask": mask_id, "engine": "telea"}).json()["id"]
-                for _ in range(24)]
+        jobs = [
+            client.post("/api/v1/jobs", json={"image": image, "mask": mask_id, "engine": "telea"}).json()["id"]
+            for _ in range(24)
+        ]
         for _ in range(3):
             # kill while results are being written: as soon as another job has finished
             done = client.get("/api/v1/jobs", params={"status": "succeeded", "limit": 1}).json()["count"]
@@ -142,8 +144,9 @@ def small_disk(tmp_path):
     """An 8 MB tmpfs, mounted for the test (needs root, as on the developers' machines and CI)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)],
-                             capture_output=True, text=True, check=False)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(disk)], capture_output=True, text=True, check=False
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount an 8 MB tmpfs to fill (needs root): {mounted.stderr.strip()}")
     try:

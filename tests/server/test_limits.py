@@ -24,8 +24,9 @@ MiB = 1 << 20
 def _chunked(base: str, path: str, content_type: str, chunks: int, chunk: bytes, token: str | None = None) -> int:
     """POST a chunked body (no Content-Length) over a raw socket, stopping when the server closes; its status."""
     host, port = base.removeprefix("http://").split(":")
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: {content_type}\r\n"
-            "Transfer-Encoding: chunked\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: {content_type}\r\nTransfer-Encoding: chunked\r\n"
+    )
     if token:
         head += f"Authorization: Bearer {token}\r\n"
     with socket.create_connection((host, int(port)), timeout=30) as conn:
@@ -52,17 +53,25 @@ def test_chunked_bodies_are_cut_off_at_the_limit(tmp_path):
         assert status == 413
         # a multipart upload without Content-Length, 8 MiB against 1 MiB: refused as it streams
         boundary = "retouchboundary"
-        start = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
-                 "Content-Type: image/png\r\n\r\n").encode()
-        status = _chunked(server.base, "/api/v1/images", f"multipart/form-data; boundary={boundary}", 128,
-                          start + b"\0" * (65536 - len(start)))
+        start = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        status = _chunked(
+            server.base,
+            "/api/v1/images",
+            f"multipart/form-data; boundary={boundary}",
+            128,
+            start + b"\0" * (65536 - len(start)),
+        )
         assert status == 413
         incoming = tmp_path / "data" / "images" / ".incoming"
         assert list(incoming.iterdir()) == []  # nothing half-written is left behind
         assert server.http.get("/api/v1/health").json()["storage"]["pictures"] == 0
         # with a Content-Length over the limit the answer comes before any of the body is read
-        big = server.http.post("/api/v1/jobs", content=b"{" + b" " * (2 * MiB) + b"}",
-                               headers={"Content-Type": "application/json"})
+        big = server.http.post(
+            "/api/v1/jobs", content=b"{" + b" " * (2 * MiB) + b"}", headers={"Content-Type": "application/json"}
+        )
         assert big.status_code == 413 and "limited to" in big.json()["message"]
         assert server.http.get("/api/v1/health").status_code == 200  # and the server goes on
 
@@ -101,8 +110,9 @@ def test_decompression_bombs_within_the_pixel_limit_stay_under_the_memory_ceilin
         answers: list[int] = []
 
         def upload() -> None:
-            response = httpx.post(f"{serve.url}/api/v1/images", files={"file": ("bomb.png", bomb.getvalue())},
-                                  timeout=120)
+            response = httpx.post(
+                f"{serve.url}/api/v1/images", files={"file": ("bomb.png", bomb.getvalue())}, timeout=120
+            )
             answers.append(response.status_code)
 
         threads = [threading.Thread(target=upload) for _ in range(6)]

@@ -21,7 +21,11 @@ def _serve_refused(data: Path) -> str:
     """Start `retouch serve` on `data`; it must refuse at once with exit code 2 and one line. The line."""
     result = subprocess.run(
         [sys.executable, "-m", "retouch.cli", "serve", "--port", "0", "--data-dir", str(data)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ROOT}:{ROOT / 'backend'}"},
     )
     assert result.returncode == 2, result.stderr
@@ -65,7 +69,11 @@ def test_an_emptied_database_is_refused_then_rebuilt_from_the_files(used_data_di
 
     rebuilt = subprocess.run(
         [sys.executable, "-m", "retouch.cli", "rebuild-index", "--data-dir", str(data)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ROOT}:{ROOT / 'backend'}"},
     )
     assert rebuilt.returncode == 0, rebuilt.stderr

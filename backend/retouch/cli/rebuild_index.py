@@ -10,8 +10,11 @@ from retouch.errors import InputError
 
 
 def add(sub: argparse._SubParsersAction) -> None:
-    rebuild = sub.add_parser("rebuild-index", help="rebuild the server's index of pictures from the files in its "
-                             "data folder, after its database was damaged or lost (a copy of it is kept)")
+    rebuild = sub.add_parser(
+        "rebuild-index",
+        help="rebuild the server's index of pictures from the files in its "
+        "data folder, after its database was damaged or lost (a copy of it is kept)",
+    )
     rebuild.add_argument("--data-dir", type=Path, default=None, help="the server's data folder (default ./data)")
     rebuild.set_defaults(run=run)
 

@@ -12,7 +12,6 @@ from retouch.cli.common import PLUGIN_HELP, plugins
 from retouch.errors import InputError
 from retouch.recipe import describe_validation_error
 
-
 WS_MAX_MESSAGE = 1 << 20  # a websocket message (a subscription) is small
 
 

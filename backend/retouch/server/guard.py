@@ -5,6 +5,7 @@ and runs before anything reads a body.
 
 from __future__ import annotations
 
+import html
 import secrets
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs, urlsplit
@@ -32,11 +33,13 @@ COMMON_HEADERS = [
 ]
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 #: The canvas page: its own scripts and styles, pictures from itself and from data:/blob: URLs, the API and its
-#: websocket on the same host; never framed.
+#: websocket on the same host; never framed. The one inline handler the page has (`onsubmit="return false"` on
+#: its settings form) is allowed by its hash, nothing else inline.
+INLINE_HANDLERS = "'unsafe-hashes' 'sha256-GZIcz60Uwd6wT3vaYke/atSr53TehbYAPepOa3d03Vw='"
 PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "connect-src 'self' ws://{host} wss://{host}; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-ancestors 'none'"
+    f"default-src 'self'; script-src 'self' {INLINE_HANDLERS}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self' ws://{host} wss://{host}; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 
@@ -103,13 +106,17 @@ class Guard:
     def foreign(self, headers: dict[bytes, bytes], host: str) -> tuple[int, str, str] | None:
         """Why a request is refused as coming from elsewhere (status, code, message), or None."""
         if not self.host_allowed(host):
-            message = (f"this server does not answer to the host name {host_name(host)!r}; "
-                       "add it with --allowed-host (RETOUCH_ALLOWED_HOSTS) if it is yours")
+            message = (
+                f"this server does not answer to the host name {host_name(host)!r}; "
+                "add it with --allowed-host (RETOUCH_ALLOWED_HOSTS) if it is yours"
+            )
             return 403, "forbidden_host", message
         origin = headers.get(b"origin")
         if origin is not None and not self.origin_allowed(origin.decode("latin-1"), host):
-            message = (f"requests from the page at {origin.decode('latin-1')!r} are not allowed; open the canvas "
-                       "from this server, or add the origin with --allowed-origin")
+            message = (
+                f"requests from the page at {origin.decode('latin-1')!r} are not allowed; open the canvas "
+                "from this server, or add the origin with --allowed-origin"
+            )
             return 403, "forbidden_origin", message
         if headers.get(b"sec-fetch-site") == b"cross-site" and headers.get(b"sec-fetch-mode") != b"navigate":
             return 403, "forbidden_origin", "requests from another site are not allowed"
@@ -130,14 +137,18 @@ class Guard:
             if authorized and from_query and scope["type"] == "http" and not scope["path"].startswith(API_PREFIX):
                 set_cookie = expected
             if not authorized and scope["path"] != HEALTH_PATH:
-                message = ("this server needs an access token: Authorization: Bearer TOKEN "
-                           "(or open the canvas once as /?token=TOKEN)")
+                message = (
+                    "this server needs an access token: Authorization: Bearer TOKEN "
+                    "(or open the canvas once as /?token=TOKEN)"
+                )
                 refusal = (401, "unauthorized", message)
         scope.setdefault("state", {})["authorized"] = authorized
         if refusal is not None:
             status, code, message = refusal
             if scope["type"] == "websocket":
                 await refuse_handshake(scope, receive, send, status, code, message)
+            elif b"text/html" in headers.get(b"accept", b"") and not scope["path"].startswith(API_PREFIX):
+                await send_page(send, status, message)  # a person at the canvas's address reads why
             else:
                 await send_error(send, status, code, message, unauthorized=status == 401)
             return
@@ -151,8 +162,9 @@ class Guard:
                 response_headers = MutableHeaders(scope=message)
                 for name, value in COMMON_HEADERS:
                     response_headers.append(name.decode(), value.decode())
-                is_html = response_headers.get("content-type", "").startswith("text/html")
-                policy = PAGE_POLICY.format(host=host) if page and is_html else API_POLICY
+                # the canvas's policy on all its files: a 304 for the page carries no content type, and a
+                # browser applies the policy it brings to the cached page
+                policy = PAGE_POLICY.format(host=host) if page else API_POLICY
                 response_headers.append("content-security-policy", policy)
                 if set_cookie is not None:
                     response_headers.append(
@@ -165,9 +177,29 @@ class Guard:
 
 async def send_error(send: Send, status: int, code: str, message: str, *, unauthorized: bool = False) -> None:
     body = error_body(code, message)
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *COMMON_HEADERS,
-               (b"content-security-policy", API_POLICY.encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *COMMON_HEADERS,
+        (b"content-security-policy", API_POLICY.encode()),
+    ]
     if unauthorized:
+        headers.append((b"www-authenticate", b'Bearer realm="retouch"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_page(send: Send, status: int, message: str) -> None:
+    body = (
+        f"<!doctype html><meta charset=utf-8><title>Retouch</title><h1>Retouch</h1><p>{html.escape(message)}</p>"
+    ).encode()
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        *COMMON_HEADERS,
+        (b"content-security-policy", API_POLICY.encode()),
+    ]
+    if status == 401:
         headers.append((b"www-authenticate", b'Bearer realm="retouch"'))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -181,8 +213,13 @@ async def refuse_handshake(scope: Scope, receive: Receive, send: Send, status: i
         return
     if "websocket.http.response" in scope.get("extensions", {}):
         body = error_body(code, message)
-        await send({"type": "websocket.http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "websocket.http.response.body", "body": body})
     else:
         await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})

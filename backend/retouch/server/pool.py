@@ -88,7 +88,7 @@ class Worker:
             self.current = job.id
             try:
                 self._run(job)
-            except Exception:  # nothing a job does may end the worker (see `_run`); a bug here is logged
+            except Exception:  # nothing a job does may end the worker; a bug here is logged
                 log.exception("worker %s: job %s", self.thread.name, job.id)
             finally:
                 self.current = None
@@ -127,7 +127,7 @@ class Worker:
             if isinstance(exc, StorageFull):
                 pool.storage_trouble(exc)
             error = ErrorPublic(code=exc.code, message=exc.message)
-        except Exception:  # a bug or a library failure: the job fails, the worker lives on
+        except Exception:  # noqa: BLE001 - a bug or a library failure: the job fails, the worker lives on
             error = ErrorPublic(code="internal_error", message=internal_error(f"job {job.id} failed"))
         finally:
             pool.forget_cancel(job.id)

@@ -613,7 +613,7 @@ def peek_size(data: bytes) -> tuple[int, int]:
         try:
             with Image.open(io.BytesIO(data)) as image:
                 return image.size
-        except Exception:
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):  # what Pillow raises on garbage
             return 0, 0
 
 
@@ -686,7 +686,7 @@ def _image_row(file: Path) -> tuple | None:
             width, height = image.size
             has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
             kind = "result" if "retouch" in image.info else "upload"
-    except Exception:
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         log.warning("%s is not a readable picture; left out of the index", file)
         return None
     created = datetime.fromtimestamp(file.stat().st_mtime, UTC).isoformat()
