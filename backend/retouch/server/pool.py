@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 PREVIEW_SIDE = 256
 #: after a stop's grace period, seconds running jobs get to reach their next step and be queued again
 STOP_AFTER_GRACE = 5.0
+#: free bytes on the data disk that count as room again after it was full
+ROOM = 4 << 20
 
 
 class ModelCache:
@@ -285,6 +287,11 @@ class DevicePool:
     def storage_fine(self) -> None:
         self._storage_error = None
 
+    def _recheck_storage(self) -> None:
+        """A storage error is over once nothing waits to be recorded and the disk has room again."""
+        if self._storage_error is not None and not self._unsettled and self.store.usage().free_bytes > ROOM:
+            self.storage_fine()
+
     def wake(self) -> None:
         """Something changed (a job arrived, a worker freed up): let the dispatcher look."""
         with self._wake:
@@ -328,6 +335,7 @@ class DevicePool:
                 self._pending_wake = False
             try:
                 self._settle_all()
+                self._recheck_storage()
                 self._dispatch()
             except StorageFull as exc:  # jobs wait in the queue until there is room to record their start
                 self.storage_trouble(exc)

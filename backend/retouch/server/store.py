@@ -654,9 +654,11 @@ def rebuild_index(data: Path) -> tuple[Path | None, int, int]:
         kept = 0
         columns = [row[1] for row in conn.execute("PRAGMA table_info(jobs)")]
         for job in jobs:
-            values = [job.get(column) for column in columns]
-            conn.execute(f"INSERT OR IGNORE INTO jobs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                         values)
+            present = [column for column in columns if column in job]  # an older database lacks newer columns
+            conn.execute(
+                f"INSERT OR IGNORE INTO jobs ({', '.join(present)}) VALUES ({', '.join('?' * len(present))})",
+                [job[column] for column in present],
+            )
             kept += 1
         conn.execute("COMMIT")
     finally:
