@@ -116,9 +116,9 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, ste
     from PIL import Image
 
     from retouch.catalog import Catalog, CatalogEntry, save_catalog
-    from retouch.registry import build_registry
     from retouch.pipeline import fill
     from retouch.recipe import FillParams
+    from retouch.registry import build_registry
 
     family = "sd-inpaint" if kind == "sd15" else "sdxl-inpaint"
     size = 64 if tiny else (512 if kind == "sd15" else 1024)

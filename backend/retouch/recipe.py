@@ -7,7 +7,8 @@ the PNG recipe all say the same thing. Unknown keys are rejected, never ignored.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -105,9 +106,18 @@ class FillParams(Strict):
     scale: Scale = Field(default_factory=Scale)
     grow: int = Field(0, ge=0, le=256, description="Grow the mask by this many pixels before filling.")
     feather: int = Field(
-        4, ge=0, le=256, description="Blur radius in pixels of the mask edge when pasting the result back."
+        4,
+        ge=0,
+        le=256,
+        description="Width in pixels of the smooth ramp (a smoothstep of the distance) from the fill down to the "
+        "original outside the mask when pasting the result back; 0 = a hard edge.",
     )
     color_match: bool = Field(False, description="Match the filled area's colours to its surroundings.")
+    seam_pass: bool = Field(
+        False,
+        description="After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) "
+        "blend over 8 px either side of it, up to 3 passes while its seam score improves (see the `seams` kind).",
+    )
     seed: int = Field(-1, ge=-1, le=SEED_MAX, description="Random seed; -1 picks one (the one used is reported).")
     prompt: str = Field("", max_length=4000, description="What to paint (engines that take a prompt).")
     negative_prompt: str = Field("", max_length=4000, description="What to avoid (engines that take a prompt).")
@@ -154,7 +164,7 @@ def _where(location: tuple) -> str:
     return ".".join(parts) or "input"
 
 
-def describe_errors(errors: list[dict]) -> str:
+def describe_errors(errors: Sequence[Mapping[str, Any]]) -> str:
     """One line naming each bad field, its value and what is allowed."""
     # For a union (e.g. a box or "auto"), report the branch that matched the input's shape.
     errors = [e for e in errors if not (e["type"] == "literal_error" and isinstance(e.get("input"), dict))]

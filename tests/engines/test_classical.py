@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from retouch.engines import ENGINES, Hooks
-from retouch.registry import get_engine
 from retouch.engines.classical import NavierStokes, Telea
 from retouch.errors import Cancelled, InputError
 from retouch.pipeline import fill
 from retouch.recipe import FillParams
+from retouch.registry import get_engine
 
 OPENCV = [("telea", cv2.INPAINT_TELEA), ("navier-stokes", cv2.INPAINT_NS)]
 

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from retouch.catalog import Catalog, CatalogEntry, load_catalog, save_catalog
-from retouch.registry import build_registry
 from retouch.engines import ENGINES, Hooks
 from retouch.errors import Cancelled, EngineError, InputError
 from retouch.imaging.io import read_recipe
 from retouch.imaging.mask import feather
 from retouch.pipeline import fill
 from retouch.recipe import FillParams
+from retouch.registry import build_registry
 
 ALL = ["tiny-sd-inpaint", "tiny-sd", "tiny-sdxl-inpaint", "tiny-sdxl", "tiny-flux-fill", "tiny-sd-inpaint-file",
        "tiny-sdxl-inpaint-file", "tiny-flux-fill-file"]

@@ -7,8 +7,8 @@ import pytest
 
 from retouch.engines import Hooks
 from retouch.engines.classical import PatchMatch
-from retouch.imaging.patchmatch import HOLE_BUDGET, library_inpaint, patchmatch_fill
 from retouch.errors import Cancelled, InputError
+from retouch.imaging.patchmatch import HOLE_BUDGET, library_inpaint, patchmatch_fill
 from retouch.recipe import FillParams
 from tests.support import bricks, gradient
 

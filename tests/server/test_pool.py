@@ -59,7 +59,7 @@ def test_jobs_go_to_the_device_that_has_their_model(tmp_path, picture, hole):
     engines = {**ENGINES, "model-x": ModelX, "model-y": ModelY}
     with live_server(tmp_path / "data", engines=engines, devices=devices) as server:
         image_id, mask_id = server.upload(picture)["id"], server.upload(hole)["id"]
-        run = lambda engine: server.wait(server.submit(image=image_id, mask=mask_id, engine=engine).json()["id"])
+        run = lambda engine: server.wait(server.submit(image=image_id, mask=mask_id, engine=engine).json()["id"])  # noqa: E731
         first = run("model-x")
         again = [run("model-x") for _ in range(3)]
         other = run("model-y")

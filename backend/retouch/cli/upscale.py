@@ -8,8 +8,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from retouch.cli.common import EngineLoader, add_engine_options, image_files, make_folder, registry, targets
-from retouch.cli.common import write_atomically
+from retouch.cli.common import (
+    EngineLoader,
+    add_engine_options,
+    image_files,
+    make_folder,
+    registry,
+    targets,
+    write_atomically,
+)
 from retouch.errors import InputError
 from retouch.recipe import describe_validation_error
 

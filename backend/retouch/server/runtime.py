@@ -44,9 +44,9 @@ def quiet_floods() -> None:
     the loggers of the server's libraries."""
     root = logging.getLogger()
     if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+        stderr = logging.StreamHandler()
+        stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stderr)
         root.setLevel(logging.INFO)
     flood = FloodFilter()
     for handler in root.handlers:

@@ -9,13 +9,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
 from retouch.recipe import FillParams, Strict
+from retouch.workflows.seams import SeamParams
 from retouch.workflows.upscale import UpscaleParams
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="An id the server gave out.")]
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     queued = "queued"
     running = "running"
     succeeded = "succeeded"
@@ -61,9 +62,19 @@ class UpscaleJob(_JobFields, UpscaleParams):
     kind: Literal["upscale"] = Field(description="The job's kind.")
 
 
+class SeamsJob(_JobFields, SeamParams):
+    """Repair the seam along the boundary of a mask (an earlier fill's), pass by pass, scoring each pass."""
+
+    kind: Literal["seams"] = Field(description="The job's kind.")
+    mask: Id = Field(
+        description="Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose "
+        "edge is the seam to repair, or (with `painted`) a stroke painted over the seam."
+    )
+
+
 #: Every kind of job, by the `kind` a request names. A kind's fields beyond `image` and `priority` are its
 #: workflow's parameters (`retouch.workflows`).
-JOB_KINDS: dict[str, type[_JobFields]] = {"fill": FillJob, "upscale": UpscaleJob}
+JOB_KINDS: dict[str, type[_JobFields]] = {"fill": FillJob, "upscale": UpscaleJob, "seams": SeamsJob}
 
 
 def _kind_of(value: Any) -> str | None:
@@ -72,14 +83,14 @@ def _kind_of(value: Any) -> str | None:
 
 
 JobCreate = Annotated[
-    Annotated[FillJob, Tag("fill")] | Annotated[UpscaleJob, Tag("upscale")],
+    Annotated[FillJob, Tag("fill")] | Annotated[UpscaleJob, Tag("upscale")] | Annotated[SeamsJob, Tag("seams")],
     Discriminator(
         _kind_of,
         custom_error_type="invalid_kind",
         custom_error_message="kind must be one of " + ", ".join(JOB_KINDS),
     ),
 ]
-Job = FillJob | UpscaleJob
+Job = FillJob | UpscaleJob | SeamsJob
 JOB_ADAPTER: TypeAdapter[Job] = TypeAdapter(JobCreate)
 
 

@@ -7,7 +7,7 @@ second pipeline. The server's worker and the command line run the same functions
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,7 +20,7 @@ from retouch.imaging.io import Picture, encode_png
 #: A loaded engine by name: the worker's model cache, or the command line's loader. Raises `InputError`
 #: naming the engines there are.
 EngineSource = Callable[[str], Engine]
-Engines = dict[str, EngineFactory]
+Engines = Mapping[str, EngineFactory]
 
 
 @dataclass

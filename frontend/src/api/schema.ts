@@ -267,7 +267,7 @@ export interface components {
             engine?: string;
             /**
              * Feather
-             * @description Blur radius in pixels of the mask edge when pasting the result back.
+             * @description Width in pixels of the smooth ramp (a smoothstep of the distance) from the fill down to the original outside the mask when pasting the result back; 0 = a hard edge.
              * @default 4
              */
             feather?: number;
@@ -331,6 +331,12 @@ export interface components {
              * @description Sampler (diffusion engines): euler-a, euler, dpm++-2m-karras, ddim, unipc, flow-euler; null = the model's default. Written forms such as `Euler a` or `DPM++ 2M Karras` are accepted.
              */
             scheduler?: string | null;
+            /**
+             * Seam Pass
+             * @description After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) blend over 8 px either side of it, up to 3 passes while its seam score improves (see the `seams` kind).
+             * @default false
+             */
+            seam_pass?: boolean;
             /**
              * Seed
              * @description Random seed; -1 picks one (the one used is reported).
@@ -503,7 +509,7 @@ export interface components {
             id: string;
             /**
              * Kind
-             * @description The job's kind: fill, upscale.
+             * @description The job's kind: fill, upscale, seams.
              */
             kind: string;
             /**
@@ -647,6 +653,82 @@ export interface components {
              * @description Working width for `manual`.
              */
             width?: number | null;
+        };
+        /**
+         * SeamsJob
+         * @description Repair the seam along the boundary of a mask (an earlier fill's), pass by pass, scoring each pass.
+         */
+        SeamsJob: {
+            /**
+             * Band
+             * @description Pixels on each side of the boundary that a pass may change (not painted).
+             * @default 8
+             */
+            band?: number;
+            /**
+             * Engine
+             * @description `poisson` (gradient-domain blend over the band, no weights), or a fill engine or model that refills the band (telea / navier-stokes for narrow bands, a diffusion model at low strength).
+             * @default poisson
+             */
+            engine?: string;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Kind
+             * @description The job's kind.
+             * @constant
+             */
+            kind: "seams";
+            /**
+             * Mask
+             * @description Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose edge is the seam to repair, or (with `painted`) a stroke painted over the seam.
+             */
+            mask: string;
+            /**
+             * Painted
+             * @description false: the mask is the region an earlier fill filled, and its edge is the seam; true: the mask is a stroke painted over the seam, which runs along its middle, and only the stroke may change.
+             * @default false
+             */
+            painted?: boolean;
+            /**
+             * Passes
+             * @description Most passes; they stop early once the target is met.
+             * @default 3
+             */
+            passes?: number;
+            /**
+             * Priority
+             * @description Higher runs first; 100 = invoke at the front.
+             * @default 0
+             */
+            priority?: number;
+            /**
+             * Prompt
+             * @description What the band shows (diffusion engines).
+             * @default
+             */
+            prompt?: string;
+            /**
+             * Seed
+             * @description Random seed; -1 picks one (the one used is reported).
+             * @default -1
+             */
+            seed?: number;
+            /**
+             * Strength
+             * @description How much a diffusion model may change the band (diffusion engines).
+             * @default 0.4
+             */
+            strength?: number;
+            /**
+             * Target
+             * @description Stop once the seam score is at or below this (1 = as natural as around).
+             * @default 1.1
+             */
+            target?: number;
         };
         ServerEvent: components["schemas"]["JobQueuedEvent"] | components["schemas"]["JobStartedEvent"] | components["schemas"]["JobProgressEvent"] | components["schemas"]["JobSucceededEvent"] | components["schemas"]["JobFailedEvent"] | components["schemas"]["JobCanceledEvent"] | components["schemas"]["QueueStatusEvent"] | components["schemas"]["SocketErrorEvent"];
         /**
@@ -1024,7 +1106,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["FillJob"] | components["schemas"]["UpscaleJob"];
+                "application/json": components["schemas"]["FillJob"] | components["schemas"]["UpscaleJob"] | components["schemas"]["SeamsJob"];
             };
         };
         responses: {

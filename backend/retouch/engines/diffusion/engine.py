@@ -23,7 +23,7 @@ import numpy as np
 from retouch.catalog import FAMILIES, CatalogEntry, ResolvedSource, presence, resolve_source, safetensors_header
 from retouch.engines.base import Engine, Hooks
 from retouch.engines.diffusion.loading import dtype_keyword, first_line, hub_offline, quiet_loading
-from retouch.engines.diffusion.previews import PREVIEW_FORMAT, PREVIEW_EVERY, latents_to_rgb
+from retouch.engines.diffusion.previews import PREVIEW_EVERY, PREVIEW_FORMAT, latents_to_rgb
 from retouch.engines.diffusion.samplers import scheduler_class
 from retouch.engines.memory import free_memory, is_oom
 from retouch.errors import Cancelled, EngineError, InputError
@@ -37,7 +37,7 @@ class DiffusionEngine(Engine):
 
     needs_weights = True
     takes_prompt = True
-    parameters = ("steps", "guidance", "strength", "scheduler", "negative_prompt")
+    parameters: tuple[str, ...] = ("steps", "guidance", "strength", "scheduler", "negative_prompt")
 
     def __init__(self, entry: CatalogEntry, base: Path | str = ".") -> None:
         self.entry = entry
@@ -45,7 +45,7 @@ class DiffusionEngine(Engine):
         self.name = entry.name  # type: ignore[misc]
         self.family = entry.family
         self.description = entry.description or FAMILIES[entry.family].label  # type: ignore[misc]
-        self.native_size = entry.size
+        self.native_size: int = entry.size
         self.grid = entry.step
         if self.family == "flux-fill":  # FLUX.1 Fill has no negative prompt
             self.parameters = tuple(p for p in self.parameters if p != "negative_prompt")

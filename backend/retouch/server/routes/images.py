@@ -9,7 +9,7 @@ from typing import Annotated, BinaryIO
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import FileResponse
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartCallbacks, MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from retouch.server.deps import SettingsDep, StoreDep
@@ -58,7 +58,7 @@ class _Upload:
         self._header = b""
         self._value = b""
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._begin,
             "on_header_field": lambda data, start, end: setattr(self, "_header", self._header + data[start:end]),

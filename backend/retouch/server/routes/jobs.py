@@ -6,7 +6,7 @@ engine's own `check` for a fill), so a job that would fail on its input is a 422
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
@@ -30,7 +30,9 @@ SessionHeader = Annotated[
         description="The client's session; a websocket connected with `?session=` can follow all its jobs.",
     ),
 ]
-_ERRORS = {404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}, 422: {"model": ErrorPublic}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}, 422: {"model": ErrorPublic}
+}
 
 
 def _invalid(message: str) -> ApiError:

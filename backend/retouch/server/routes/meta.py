@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Literal
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -30,7 +31,7 @@ async def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: Au
     if usage.free_bytes < min(LOW_DISK, usage.disk_bytes // 20):
         problems.append(f"the disk is almost full: {usage.free_bytes / 1e6:.1f} MB free")
     problems += pool.problems()
-    status = "degraded" if problems else "ok"
+    status: Literal["ok", "degraded"] = "degraded" if problems else "ok"
     if not authorized:
         return HealthPublic(status=status)
     counts = queue.counts()
