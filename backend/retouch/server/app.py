@@ -25,7 +25,7 @@ from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
 from retouch.server.pool import DevicePool
 from retouch.server.queue import SqliteJobQueue
-from retouch.server.routes import images, jobs, meta, ws
+from retouch.server.routes import faces, images, jobs, meta, ws
 from retouch.server.routes.ws import SocketLimits
 from retouch.server.runtime import release_memory
 from retouch.server.schemas import ServerEvent, Subscribe
@@ -134,7 +134,7 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)  # the token, Host and Origin are checked by `Guard`, before any route
-    for module in (images, jobs, meta):
+    for module in (images, jobs, faces, meta):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ws.router, prefix=API_PREFIX)

@@ -24,6 +24,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/faces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find Faces
+         * @description The faces in a picture as boxes with scores. Quick (the search copy is at most `search_pixels`, about a
+         *     quarter of a second for 1024x1024 on two cores) and run off the event loop; a picture without faces
+         *     answers an empty list.
+         */
+        post: operations["find_faces_api_v1_faces_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -165,6 +187,36 @@ export interface components {
              */
             y: number;
         };
+        /**
+         * DetectParams
+         * @description How faces are looked for.
+         */
+        DetectParams: {
+            /**
+             * Detector
+             * @description Face detector: `hog` or a registered one.
+             * @default hog
+             */
+            detector?: string;
+            /**
+             * Min Face
+             * @description Smallest face to look for, in picture pixels (side of its box).
+             * @default 40
+             */
+            min_face?: number;
+            /**
+             * Search Pixels
+             * @description Largest area searched, in pixels: bigger pictures are searched on a reduced copy, which raises the smallest face found (reported as `smallest_face`).
+             * @default 1048576
+             */
+            search_pixels?: number;
+            /**
+             * Threshold
+             * @description Score a detection must reach (HOG's SVM margin, or YuNet's confidence).
+             * @default 0.2
+             */
+            threshold?: number;
+        };
         /** EngineDefaults */
         EngineDefaults: {
             /** Guidance */
@@ -242,6 +294,214 @@ export interface components {
              * @description What was wrong, naming the field and value.
              */
             message: string;
+        };
+        /**
+         * FaceBox
+         * @description A face to fix, in picture pixels, with an optional prompt of its own.
+         */
+        FaceBox: {
+            /**
+             * Height
+             * @description Height in pixels.
+             */
+            height: number;
+            /**
+             * Prompt
+             * @description This face's prompt; null = the job's prompt.
+             */
+            prompt?: string | null;
+            /**
+             * Width
+             * @description Width in pixels.
+             */
+            width: number;
+            /**
+             * X
+             * @description Left edge in pixels.
+             */
+            x: number;
+            /**
+             * Y
+             * @description Top edge in pixels.
+             */
+            y: number;
+        };
+        /** FacePublic */
+        FacePublic: {
+            /** Height */
+            height: number;
+            /**
+             * Score
+             * @description The detector's confidence (HOG: SVM margin, about 0 to 3; YuNet: 0 to 1).
+             */
+            score: number;
+            /** Width */
+            width: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+        };
+        /**
+         * FacesFind
+         * @description Find the faces of a stored picture.
+         */
+        FacesFind: {
+            /**
+             * Detector
+             * @description Face detector: `hog` or a registered one.
+             * @default hog
+             */
+            detector?: string;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Min Face
+             * @description Smallest face to look for, in picture pixels (side of its box).
+             * @default 40
+             */
+            min_face?: number;
+            /**
+             * Search Pixels
+             * @description Largest area searched, in pixels: bigger pictures are searched on a reduced copy, which raises the smallest face found (reported as `smallest_face`).
+             * @default 1048576
+             */
+            search_pixels?: number;
+            /**
+             * Threshold
+             * @description Score a detection must reach (HOG's SVM margin, or YuNet's confidence).
+             * @default 0.2
+             */
+            threshold?: number;
+        };
+        /**
+         * FacesJob
+         * @description Fix the faces of a picture: each found (or given) face restored and/or redrawn at the model's size.
+         */
+        FacesJob: {
+            /** @description How faces are found for `auto`. */
+            detect?: components["schemas"]["DetectParams"];
+            /**
+             * Engine
+             * @description Diffusion model that redraws each face (a light pass).
+             */
+            engine?: string | null;
+            /**
+             * Faces
+             * @description `auto` = the faces the detector finds; or the boxes to fix (e.g. the user's corrections).
+             * @default auto
+             */
+            faces?: "auto" | components["schemas"]["FaceBox"][];
+            /**
+             * Feather
+             * @description Blur radius in pixels of each mask's edge when pasting back.
+             * @default 8
+             */
+            feather?: number;
+            /**
+             * Grow
+             * @description Grow each face's mask by this many pixels.
+             * @default 4
+             */
+            grow?: number;
+            /**
+             * Guidance
+             * @description Guidance scale; null = the model's default.
+             */
+            guidance?: number | null;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Kind
+             * @description The job's kind.
+             * @constant
+             */
+            kind: "faces";
+            /**
+             * Mask Shape
+             * @description Face mask: the ellipse inscribed in the box, or the box.
+             * @default ellipse
+             * @enum {string}
+             */
+            mask_shape?: "ellipse" | "box";
+            /**
+             * Negative Prompt
+             * @description What to avoid (diffusion models).
+             * @default
+             */
+            negative_prompt?: string;
+            /**
+             * Padding
+             * @description Context around each face's box in its crop, in pixels.
+             * @default 32
+             */
+            padding?: number;
+            /**
+             * Priority
+             * @description Higher runs first; 100 = invoke at the front.
+             * @default 0
+             */
+            priority?: number;
+            /**
+             * Prompt
+             * @description What each face should look like (diffusion models).
+             * @default
+             */
+            prompt?: string;
+            /**
+             * Restorer
+             * @description Face restorer run on each face first (GFPGAN, CodeFormer).
+             */
+            restorer?: string | null;
+            /**
+             * Restorer Weight
+             * @description Restorer weight: how far the restored face may move from the original.
+             * @default 0.5
+             */
+            restorer_weight?: number;
+            /**
+             * Scheduler
+             * @description Sampler: euler-a, euler, dpm++-2m-karras, ddim, unipc, flow-euler; null = the model's default.
+             */
+            scheduler?: string | null;
+            /**
+             * Seed
+             * @description Seed of the first face (face i uses seed + i); -1 picks one.
+             * @default -1
+             */
+            seed?: number;
+            /**
+             * Steps
+             * @description Denoising steps; null = the model's default.
+             */
+            steps?: number | null;
+            /**
+             * Strength
+             * @description How much the diffusion model may change each face.
+             * @default 0.4
+             */
+            strength?: number;
+        };
+        /** FacesPublic */
+        FacesPublic: {
+            /** Detector */
+            detector: string;
+            /**
+             * Faces
+             * @description The faces found, left to right; empty when there is none.
+             */
+            faces: components["schemas"]["FacePublic"][];
+            /**
+             * Smallest Face
+             * @description Faces with a side below this many pixels could not be found at this search size; a larger `search_pixels` looks for smaller ones.
+             */
+            smallest_face: number;
         };
         /**
          * FillJob
@@ -509,7 +769,7 @@ export interface components {
             id: string;
             /**
              * Kind
-             * @description The job's kind: fill, upscale, seams.
+             * @description The job's kind: fill, upscale, faces, seams.
              */
             kind: string;
             /**
@@ -876,6 +1136,39 @@ export interface operations {
             };
         };
     };
+    find_faces_api_v1_faces_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FacesFind"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FacesPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
     health_api_v1_health_get: {
         parameters: {
             query?: never;
@@ -1106,7 +1399,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["FillJob"] | components["schemas"]["UpscaleJob"] | components["schemas"]["SeamsJob"];
+                "application/json": components["schemas"]["FillJob"] | components["schemas"]["UpscaleJob"] | components["schemas"]["FacesJob"] | components["schemas"]["SeamsJob"];
             };
         };
         responses: {

@@ -4,18 +4,21 @@ ICC preserved); a plain PNG, what the canvas sends, is kept as it came, without 
 from __future__ import annotations
 
 from pathlib import Path as FilePath
-from typing import Annotated, BinaryIO
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import FileResponse
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartCallbacks, MultipartParser, parse_options_header
+from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from retouch.server.deps import SettingsDep, StoreDep
 from retouch.server.errors import ApiError
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, ImagePublic
 from retouch.server.store import ImageStore, is_disk_full, storage_full
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks  # a TypedDict for type checkers only
 
 router = APIRouter(prefix="/images", tags=["images"])
 
