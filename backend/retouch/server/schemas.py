@@ -210,11 +210,23 @@ class EnginePublic(BaseModel):
     defaults: EngineDefaults | None = Field(None, description="What a job gets for the settings it leaves out.")
 
 
+class StoragePublic(BaseModel):
+    pictures: int = Field(description="Pictures kept (uploads and results).")
+    picture_bytes: int = Field(description="Bytes the kept pictures take.")
+    database_bytes: int = Field(description="Bytes of the SQLite database (with its write-ahead log).")
+    free_bytes: int = Field(description="Free bytes on the disk holding the data folder.")
+    disk_bytes: int = Field(description="Size of that disk.")
+
+
 class HealthPublic(BaseModel):
-    status: Literal["ok"] = "ok"
-    version: str
-    devices: list[dict[str, Any]]
-    queue: dict[str, int]
+    """Without the token (on a server that has one) only `status` is answered."""
+
+    status: Literal["ok", "degraded"] = Field(description="`degraded`: see `problems`.")
+    problems: list[str] | None = Field(None, description="What is wrong while degraded.")
+    version: str | None = None
+    devices: list[dict[str, Any]] | None = None
+    queue: dict[str, int] | None = None
+    storage: StoragePublic | None = None
 
 
 # Events: a discriminated union on `type`. Progress may be dropped for a slow client; the rest may not.

@@ -53,7 +53,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /**
+         * Health
+         * @description Whether the server works; with the token also its devices, queue and disk use.
+         */
         get: operations["health_api_v1_health_get"];
         put?: never;
         post?: never;
@@ -93,11 +96,17 @@ export interface paths {
         /**
          * Get Image
          * @description The picture as PNG; results carry their recipe in the `retouch` and `parameters` text chunks.
+         *     410 if it was deleted (by request or by the retention policy) or its file is gone.
          */
         get: operations["get_image_api_v1_images__image_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Image
+         * @description Delete a picture (an upload or a result). 409 while a queued or running job needs it; asking for it
+         *     afterwards answers 410.
+         */
+        delete: operations["delete_image_api_v1_images__image_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -177,11 +186,6 @@ export interface components {
              * @description Top edge in pixels.
              */
             y: number;
-        };
-        /** Body_upload_image_api_v1_images_post */
-        Body_upload_image_api_v1_images_post: {
-            /** File */
-            file: string;
         };
         /**
          * DetectParams
@@ -639,24 +643,33 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
-        /** HealthPublic */
+        /**
+         * HealthPublic
+         * @description Without the token (on a server that has one) only `status` is answered.
+         */
         HealthPublic: {
             /** Devices */
-            devices: {
+            devices?: {
                 [key: string]: unknown;
-            }[];
+            }[] | null;
+            /**
+             * Problems
+             * @description What is wrong while degraded.
+             */
+            problems?: string[] | null;
             /** Queue */
-            queue: {
+            queue?: {
                 [key: string]: number;
-            };
+            } | null;
             /**
              * Status
-             * @default ok
-             * @constant
+             * @description `degraded`: see `problems`.
+             * @enum {string}
              */
-            status?: "ok";
+            status: "ok" | "degraded";
+            storage?: components["schemas"]["StoragePublic"] | null;
             /** Version */
-            version: string;
+            version?: string | null;
         };
         /** ImagePublic */
         ImagePublic: {
@@ -1015,6 +1028,34 @@ export interface components {
              */
             type: "error";
         };
+        /** StoragePublic */
+        StoragePublic: {
+            /**
+             * Database Bytes
+             * @description Bytes of the SQLite database (with its write-ahead log).
+             */
+            database_bytes: number;
+            /**
+             * Disk Bytes
+             * @description Size of that disk.
+             */
+            disk_bytes: number;
+            /**
+             * Free Bytes
+             * @description Free bytes on the disk holding the data folder.
+             */
+            free_bytes: number;
+            /**
+             * Picture Bytes
+             * @description Bytes the kept pictures take.
+             */
+            picture_bytes: number;
+            /**
+             * Pictures
+             * @description Pictures kept (uploads and results).
+             */
+            pictures: number;
+        };
         /**
          * Subscribe
          * @description What a websocket client sends: the jobs it cares about, or all of its session's.
@@ -1190,7 +1231,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_image_api_v1_images_post"];
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     */
+                    file: string;
+                };
             };
         };
         responses: {
@@ -1214,6 +1261,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Insufficient Storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1246,6 +1302,72 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_image_api_v1_images__image_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Image id. */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Gone */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
