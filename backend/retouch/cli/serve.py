@@ -24,6 +24,15 @@ def add(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--max-pixels", type=int, default=None, help="largest picture in pixels")
     serve.add_argument("--catalog", type=Path, default=None, help="model catalog YAML")
     serve.add_argument("--engine-plugin", action="append", default=None, help=PLUGIN_HELP)
+    serve.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="run jobs on the Ray cluster whose head is at ADDRESS (host:port; `auto`: the one `ray start --head` "
+        "started here) instead of this machine's devices (or RETOUCH_RAY); needs the `cluster` extra",
+    )
+    serve.add_argument("--ray-cpu-workers", type=int, default=None,
+                       help="workers on each Ray node without a GPU (default 1; or RETOUCH_RAY_CPU_WORKERS)")
     serve.set_defaults(run=run)
 
 
@@ -44,9 +53,17 @@ def run(args: argparse.Namespace) -> int:
             max_pixels=args.max_pixels,
             catalog=args.catalog,
             engine_plugins=plugins(args.engine_plugin) or None,
+            ray=args.ray,
+            ray_cpu_workers=args.ray_cpu_workers,
         )
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc)) from None
+    if settings.ray:
+        from retouch.server.cluster import probe
+
+        problem = probe(settings.ray)
+        if problem is not None:
+            raise InputError(f"cannot reach the Ray cluster at {settings.ray}: {problem}")
     print(f"Retouch {__version__} on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
     app = create_app(settings)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio")

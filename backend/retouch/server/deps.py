@@ -10,12 +10,16 @@ from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
 from retouch.engines import EngineFactory
+from retouch.server.cluster import RayPool
 from retouch.server.errors import ApiError
 from retouch.server.events import EventHub
 from retouch.server.pool import DevicePool
 from retouch.server.queue import JobQueue
 from retouch.server.settings import Settings
 from retouch.server.store import ImageStore
+
+#: The device pool: this machine's devices, or a Ray cluster's (`--ray`); the routes use what both offer.
+Pool = DevicePool | RayPool
 
 
 def _settings(request: Request) -> Settings:
@@ -34,7 +38,7 @@ def _hub(request: Request) -> EventHub:
     return request.app.state.hub
 
 
-def _pool(request: Request) -> DevicePool:
+def _pool(request: Request) -> Pool:
     return request.app.state.pool
 
 
@@ -46,7 +50,7 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 StoreDep = Annotated[ImageStore, Depends(_store)]
 QueueDep = Annotated[JobQueue, Depends(_queue)]
 HubDep = Annotated[EventHub, Depends(_hub)]
-PoolDep = Annotated[DevicePool, Depends(_pool)]
+PoolDep = Annotated[Pool, Depends(_pool)]
 EnginesDep = Annotated[Mapping[str, EngineFactory], Depends(_engines)]
 
 

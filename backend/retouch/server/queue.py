@@ -61,6 +61,7 @@ class JobQueue(Protocol):
     def progress(self, job_id: str, step: int, total: int, stage: str | None, preview: str | None) -> None: ...
     def succeed(self, job_id: str, result_image: str, seed: int | None, report: dict[str, Any]) -> bool: ...
     def fail(self, job_id: str, error: ErrorPublic) -> bool: ...
+    def retry(self, job_id: str, *, spent: bool = True) -> bool: ...
     def cancel(self, job_id: str) -> JobStatus | None: ...
     def mark_canceled(self, job_id: str) -> bool: ...
     def get(self, job_id: str) -> JobPublic | None: ...
@@ -199,6 +200,21 @@ class SqliteJobQueue:
         if not self._finish(job_id, JobStatus.failed, error_code=error.code, error_message=error.message):
             return False
         self._announce(JobFailedEvent(job_id=job_id, error=error), job_id)
+        return True
+
+    def retry(self, job_id: str, *, spent: bool = True) -> bool:
+        """A running job whose worker was lost (its machine died): queued again, in its place by priority and
+        age. `spent=False` gives the attempt back, for a job that never reached the worker."""
+        with self._db.transaction() as conn:
+            changed = conn.execute(
+                "UPDATE jobs SET status = 'queued', attempts = MAX(attempts - ?, 0), step = 0, total = 0,"
+                " stage = NULL, device = NULL, started_at = NULL WHERE id = ? AND status = 'running'",
+                (0 if spent else 1, job_id),
+            ).rowcount
+        if changed != 1:
+            return False
+        job = self.get(job_id)
+        self._announce(JobQueuedEvent(job_id=job_id, position=(job.position or 0) if job else 0), job_id)
         return True
 
     def cancel(self, job_id: str) -> JobStatus | None:

@@ -49,6 +49,16 @@ class Settings(BaseModel):
         default_factory=list, description="Extra engines as `module:Class`, e.g. for test or custom engines."
     )
     preview_every: float = Field(0.25, ge=0, description="Least seconds between two previews of one job.")
+    ray: str | None = Field(
+        None,
+        min_length=1,
+        description="Run jobs on the Ray cluster at this address (`host:port` of its head, or `auto` for the one "
+        "`ray start --head` started on this machine) instead of this machine's devices.",
+    )
+    ray_cpu_workers: int = Field(1, ge=0, le=64, description="Workers on each Ray node that has no GPU.")
+    ray_attempts: int = Field(
+        3, ge=1, le=10, description="Times a job may lose its Ray worker (a node dying) before it fails."
+    )
 
     @model_validator(mode="after")
     def _token_beyond_loopback(self) -> Settings:
@@ -69,6 +79,10 @@ class Settings(BaseModel):
             env["data_dir"] = data_dir
         if catalog := os.environ.get("RETOUCH_CATALOG"):
             env["catalog"] = catalog
+        if ray := os.environ.get("RETOUCH_RAY"):
+            env["ray"] = ray
+        if cpu_workers := os.environ.get("RETOUCH_RAY_CPU_WORKERS"):
+            env["ray_cpu_workers"] = cpu_workers
         if plugins := os.environ.get("RETOUCH_ENGINE_PLUGINS"):
             env["engine_plugins"] = [p for p in plugins.split(",") if p]
         env.update({k: v for k, v in overrides.items() if v is not None})

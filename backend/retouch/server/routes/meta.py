@@ -7,6 +7,7 @@ from dataclasses import asdict
 from fastapi import APIRouter
 
 from retouch import __version__
+from retouch.server.cluster import RayPool
 from retouch.server.deps import EnginesDep, PoolDep, QueueDep
 from retouch.server.schemas import EnginePublic, HealthPublic
 
@@ -26,4 +27,5 @@ async def health(pool: PoolDep, queue: QueueDep) -> HealthPublic:
         version=__version__,
         devices=[asdict(device) for device in pool.devices],
         queue={"pending": counts["queued"], "running": pool.running()},
+        cluster=pool.cluster() if isinstance(pool, RayPool) else None,
     )
