@@ -10,23 +10,28 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 import websockets
 from ray.cluster_utils import Cluster
 
 from tests.server.cluster_engines import GATES_VARIABLE, HeldEngine, ModelX, ModelY
-from tests.server.conftest import ROOT, TEST_ENGINES, LiveServer, collect, live_server
+from tests.server.conftest import ROOT, TEST_ENGINES, LiveServer, free_port, live_server
 from tests.support import run_cli
 
 ENGINES = {**TEST_ENGINES, "held": HeldEngine, "model-x": ModelX, "model-y": ModelY}
 GPU_NODES = 3
 FINISHED = {"job.succeeded", "job.failed", "job.canceled"}
+#: jobs of the many-jobs test
+JOBS = 100
 
 
 def _node_args() -> dict:
@@ -201,3 +206,136 @@ def test_events_arrive_in_order(server, inputs, closed):
     assert steps == sorted(steps) and {2, 3, 4} <= set(steps)  # each step streamed from the worker, in order
     assert all(e["total"] == 4 for e in events if e["type"] == "job.progress" and e["step"] > 0)
     assert any(e["preview"] for e in events if e["type"] == "job.progress")  # previews made on the worker
+
+
+class Follower:
+    """A websocket following some jobs on a thread of its own, from their current state until each finished."""
+
+    def __init__(self, server: LiveServer, job_ids: list[str]) -> None:
+        self.events: list[dict] = []
+        self.subscribed = threading.Event()
+        self.thread = threading.Thread(target=asyncio.run, args=(self._follow(server.ws_url, job_ids),), daemon=True)
+        self.thread.start()
+        assert self.subscribed.wait(30), "the websocket did not subscribe"
+
+    async def _follow(self, url: str, job_ids: list[str]) -> None:
+        finished: set[str] = set()
+        async with websockets.connect(url, max_size=None) as socket_:
+            await socket_.send(json.dumps({"type": "subscribe", "job_ids": job_ids}))
+            async with asyncio.timeout(240):
+                while len(finished) < len(job_ids):
+                    event = json.loads(await socket_.recv())
+                    if event.get("job_id") in job_ids:
+                        self.events.append(event)
+                        self.subscribed.set()  # the first event is a job's current state
+                        finished |= {event["job_id"]} if event["type"] in FINISHED else set()
+
+    def join(self) -> list[dict]:
+        self.thread.join(240)
+        assert not self.thread.is_alive(), "the jobs did not all finish"
+        return self.events
+
+    def of(self, job_id: str) -> list[str]:
+        return [event["type"] for event in self.events if event["job_id"] == job_id]
+
+
+def _kill(cluster: Cluster, node) -> None:
+    """Kill a node: its worker processes and its raylet, at once, as a machine that loses power."""
+    (raylet,) = node.all_processes["raylet"]
+    workers = psutil.Process(raylet.process.pid).children(recursive=True)
+    for worker in workers:
+        worker.kill()
+    cluster.remove_node(node, allow_graceful=False)
+
+
+def _restore(server: LiveServer, cluster: Cluster) -> None:
+    """A new GPU node joins; its worker gets work without a restart of anything."""
+    cluster.add_node(**_node_args())
+    _wait_for("the new node's worker", lambda: len(_workers(server)) == GPU_NODES)
+
+
+def test_a_job_whose_node_dies_completes_elsewhere_exactly_once(server, cluster, inputs, closed):
+    job_id = _submit(server, inputs, engine="held", steps=2, seed=31)
+    _wait_for("the job's first step", lambda: _job(server, job_id)["progress"]["step"] >= 1)
+    follower = Follower(server, [job_id])
+    first = _job(server, job_id)["device"]
+    _kill(cluster, _node_of(cluster, first))
+    (closed / "open-31").touch()
+    job = server.wait(job_id, timeout=120)
+    kinds = follower.join() and follower.of(job_id)
+    assert job["status"] == "succeeded" and job["device"] != first  # it ran again, on another node
+    assert kinds.count("job.succeeded") == 1 and kinds[-1] == "job.succeeded"  # completed once
+    assert kinds.index("job.queued") > kinds.index("job.started")  # it went back to the queue
+    assert (server.image(job["result"]["image"])[10:30, 20:40] == 255).all()
+    _restore(server, cluster)
+
+
+def test_a_job_that_loses_its_node_on_its_last_attempt_fails_saying_so(server, cluster, inputs, closed):
+    pool = server.app.state.pool
+    pool.attempts = 1  # as `--ray-attempts 1`: this job's first attempt is its last
+    try:
+        job_id = _submit(server, inputs, engine="held", steps=2, seed=41)
+        _wait_for("the job's first step", lambda: _job(server, job_id)["progress"]["step"] >= 1)
+        device = _job(server, job_id)["device"]
+        _kill(cluster, _node_of(cluster, device))
+        job = server.wait(job_id, timeout=120)
+    finally:
+        pool.attempts = 3
+    assert job["status"] == "failed" and job["error"]["code"] == "node_lost"
+    assert "lost on each of its 1 attempts" in job["error"]["message"] and device in job["error"]["message"]
+    _restore(server, cluster)
+
+
+def test_many_jobs_with_two_node_kills_all_succeed_exactly_once(server, cluster, inputs, closed):
+    jobs = [_submit(server, inputs, engine="held", steps=2, seed=1000 + n) for n in range(JOBS)]
+    follower = Follower(server, jobs)
+    for kill in range(2):
+        # every worker holds a job at its first step: the node killed takes one with it
+        _wait_for("every worker busy", lambda: sum(w["job"] is not None for w in _workers(server)) == GPU_NODES)
+        victim = next(w for w in _workers(server) if w["job"] is not None)
+        _kill(cluster, _node_of(cluster, victim["device"]))
+        _restore(server, cluster)
+        (closed / "open").touch()
+        if kill == 0:
+            _wait_for("a third of the jobs", lambda: server.http.get("/api/v1/jobs?status=succeeded").json()["count"] >= JOBS // 3)
+            (closed / "open").unlink()
+    (closed / "open").touch()
+    follower.join()
+    done = [server.wait(job) for job in jobs]
+    assert [job["status"] for job in done] == ["succeeded"] * JOBS
+    succeeded = Counter(event["job_id"] for event in follower.events if event["type"] == "job.succeeded")
+    assert set(succeeded.values()) == {1} and len(succeeded) == JOBS  # each exactly once
+    requeued = [job for job in jobs if "job.queued" in follower.of(job)[1:]]
+    assert len(requeued) >= 2  # the two killed nodes' jobs ran again
+    assert len({job["result"]["image"] for job in done}) == JOBS
+
+
+def test_the_driver_lost_while_serving_jobs_wait_and_resume(server, cluster, inputs, closed):
+    """Ray ends a driver whose cluster went away; the pool's driver is a process of its own, so the server lives
+    on: its job goes back to the queue, health says the cluster is lost, and a new driver picks the job up."""
+    pool = server.app.state.pool
+    job_id = _submit(server, inputs, engine="held", steps=2, seed=51)
+    _wait_for("the job's first step", lambda: _job(server, job_id)["progress"]["step"] >= 1)
+    follower = Follower(server, [job_id])
+    pool._process.kill()  # as Ray does to a driver whose cluster is gone
+    seen: list[dict] = []
+    _wait_for("health to say so", lambda: not seen.append(_health(server)) and seen[-1]["cluster"]["connected"] is False)
+    lost = seen[-1]
+    assert "lost the Ray cluster" in lost["cluster"]["problem"] and lost["cluster"]["nodes"] == []
+    assert lost["queue"]["running"] == 0
+    (closed / "open-51").touch()
+    job = server.wait(job_id, timeout=120)
+    kinds = follower.join() and follower.of(job_id)
+    assert job["status"] == "succeeded" and kinds.count("job.succeeded") == 1
+    assert kinds.index("job.queued") > kinds.index("job.started")  # it waited in the queue, then resumed
+    _wait_for("the workers back", lambda: len(_workers(server)) == GPU_NODES)
+
+
+def test_an_unreachable_cluster_at_start_is_one_line_and_exit_2(tmp_path):
+    with socket.socket() as placeholder:  # a port where nothing listens
+        placeholder.bind(("127.0.0.1", 0))
+        port = placeholder.getsockname()[1]
+    result = run_cli("serve", "--port", str(free_port()), "--data-dir", tmp_path, "--ray", f"127.0.0.1:{port}")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "Ray cluster" in lines[0], result.stderr
