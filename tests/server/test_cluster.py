@@ -297,7 +297,10 @@ def test_many_jobs_with_two_node_kills_all_succeed_exactly_once(server, cluster,
         _restore(server, cluster)
         (closed / "open").touch()
         if kill == 0:
-            _wait_for("a third of the jobs", lambda: server.http.get("/api/v1/jobs?status=succeeded").json()["count"] >= JOBS // 3)
+            _wait_for(
+                "a third of the jobs",
+                lambda: server.http.get("/api/v1/jobs?status=succeeded").json()["count"] >= JOBS // 3,
+            )
             (closed / "open").unlink()
     (closed / "open").touch()
     follower.join()
@@ -319,7 +322,9 @@ def test_the_driver_lost_while_serving_jobs_wait_and_resume(server, cluster, inp
     follower = Follower(server, [job_id])
     pool._process.kill()  # as Ray does to a driver whose cluster is gone
     seen: list[dict] = []
-    _wait_for("health to say so", lambda: not seen.append(_health(server)) and seen[-1]["cluster"]["connected"] is False)
+    _wait_for(
+        "health to say so", lambda: not seen.append(_health(server)) and seen[-1]["cluster"]["connected"] is False
+    )
     lost = seen[-1]
     assert "lost the Ray cluster" in lost["cluster"]["problem"] and lost["cluster"]["nodes"] == []
     assert lost["queue"]["running"] == 0

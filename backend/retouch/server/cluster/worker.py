@@ -158,7 +158,9 @@ class RemoteWorker:
             finished = Finished(job_id, error=ErrorPublic(code=exc.code, message=exc.message))
         except Exception as exc:  # a bug or a library failure: the job fails, the worker lives on
             log.exception("job %s failed", job_id)
-            finished = Finished(job_id, error=ErrorPublic(code="internal_error", message=f"{type(exc).__name__}: {exc}"))
+            finished = Finished(
+                job_id, error=ErrorPublic(code="internal_error", message=f"{type(exc).__name__}: {exc}")
+            )
         finally:
             with self._lock:
                 self._cancelled.discard(job_id)
