@@ -65,3 +65,20 @@ class ModelX(_Model):
 class ModelY(_Model):
     name = "model-y"
     colour = 200
+
+
+class TimedEngine(Engine):
+    """Holds its worker for `params.steps` steps of 100 ms without using the CPU: a stand-in for GPU time, so
+    throughput over several workers on a small machine measures the pool, not the machine's cores."""
+
+    name = "timed"
+    description = "test engine: 100 ms a step, sleeping"
+    parameters = ("steps",)
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        out = image.copy()
+        for step in range(1, params.steps + 1):
+            time.sleep(0.1)
+            out[mask > 0] = (step * 255) // params.steps
+            hooks.step(step, params.steps)
+        return out
