@@ -19,6 +19,7 @@ from retouch.catalog.detect import detect_family, safetensors_header
 from retouch.catalog.entries import (
     PICKLE_SUFFIXES,
     CatalogEntry,
+    DetectorEntry,
     ResolvedSource,
     SourceKind,
     hub_cached,
@@ -38,7 +39,8 @@ from retouch.catalog.file import (
 )
 
 __all__ = [
-    "ENV_CATALOG", "FAMILIES", "PICKLE_SUFFIXES", "SD2_CONFIGS", "Catalog", "CatalogEntry", "Family", "FamilyInfo",
+    "ENV_CATALOG", "FAMILIES", "PICKLE_SUFFIXES", "SD2_CONFIGS", "Catalog", "CatalogEntry", "DetectorEntry", "Family",
+    "FamilyInfo",
     "ResolvedSource", "SourceKind", "add_model", "default_catalog_path", "detect_family", "hub_cached",
     "load_catalog", "looks_like_hub_id", "presence", "resolve_source", "safetensors_header", "save_catalog",
     "user_catalog_path",

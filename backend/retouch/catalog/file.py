@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retouch.catalog.detect import detect_family
-from retouch.catalog.entries import PICKLE_SUFFIXES, CatalogEntry, resolve_source
+from retouch.catalog.entries import PICKLE_SUFFIXES, CatalogEntry, DetectorEntry, resolve_source
 from retouch.catalog.families import FAMILIES, Family
 from retouch.errors import InputError
 from retouch.recipe import describe_validation_error
@@ -26,6 +26,7 @@ class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     models: list[CatalogEntry] = Field(default_factory=list)
+    detectors: list[DetectorEntry] = Field(default_factory=list, description="Face detectors from files.")
 
     def get(self, name: str) -> CatalogEntry | None:
         return next((m for m in self.models if m.name == name), None)
@@ -63,7 +64,7 @@ def load_catalog(path: Path) -> Catalog:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"catalog {str(path)!r}: {describe_validation_error(exc)}") from None
-    names = [m.name for m in catalog.models]
+    names = [m.name for m in catalog.models] + [d.name for d in catalog.detectors]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InputError(f"catalog {str(path)!r} names {', '.join(duplicates)} more than once")
@@ -73,9 +74,11 @@ def load_catalog(path: Path) -> Catalog:
 def save_catalog(catalog: Catalog, path: Path) -> None:
     """Write the catalog atomically, leaving out fields that hold their defaults."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [m.model_dump(mode="json", exclude_defaults=True) for m in catalog.models]
+    document: dict = {"models": [m.model_dump(mode="json", exclude_defaults=True) for m in catalog.models]}
+    if catalog.detectors:
+        document["detectors"] = [d.model_dump(mode="json", exclude_defaults=True) for d in catalog.detectors]
     text = "# Retouch model catalog: see `retouch models --help` and ARCHITECTURE.md\n"
-    text += yaml.safe_dump({"models": rows}, sort_keys=False, allow_unicode=True)
+    text += yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
