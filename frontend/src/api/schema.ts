@@ -188,6 +188,28 @@ export interface components {
             y: number;
         };
         /**
+         * ClusterPublic
+         * @description The Ray cluster the server runs its jobs on (`retouch serve --ray`).
+         */
+        ClusterPublic: {
+            /** Address */
+            address: string;
+            /**
+             * Connected
+             * @description False while the cluster cannot be reached: jobs wait in the queue.
+             */
+            connected: boolean;
+            /** Nodes */
+            nodes: components["schemas"]["NodePublic"][];
+            /**
+             * Problem
+             * @description Why the cluster cannot be used now.
+             */
+            problem?: string | null;
+            /** Ray Version */
+            ray_version?: string | null;
+        };
+        /**
          * DetectParams
          * @description How faces are looked for.
          */
@@ -648,6 +670,8 @@ export interface components {
          * @description Without the token (on a server that has one) only `status` is answered.
          */
         HealthPublic: {
+            /** @description With `--ray`: the cluster's nodes and workers. */
+            cluster?: components["schemas"]["ClusterPublic"] | null;
             /** Devices */
             devices?: {
                 [key: string]: unknown;
@@ -886,6 +910,24 @@ export interface components {
             /** Data */
             data: components["schemas"]["JobPublic"][];
         };
+        /** NodePublic */
+        NodePublic: {
+            /** Address */
+            address: string;
+            /** Alive */
+            alive: boolean;
+            /**
+             * Gpus
+             * @description GPUs the node offers Ray.
+             */
+            gpus: number;
+            /** Name */
+            name: string;
+            /** Node Id */
+            node_id: string;
+            /** Workers */
+            workers: components["schemas"]["RemoteWorkerPublic"][];
+        };
         /** Progress */
         Progress: {
             /** Stage */
@@ -912,6 +954,34 @@ export interface components {
              * @enum {string}
              */
             type: "queue.status";
+        };
+        /** RemoteWorkerPublic */
+        RemoteWorkerPublic: {
+            /**
+             * Device
+             * @description The worker's node and device, as jobs name it, e.g. `gpu-box-2@5f3a2c91/gpu:0`.
+             */
+            device: string;
+            /**
+             * Job
+             * @description The job it runs now.
+             */
+            job?: string | null;
+            /**
+             * Label
+             * @description What the device is, e.g. `NVIDIA L4`, or `CPU`.
+             */
+            label: string;
+            /**
+             * Loaded
+             * @description Engines and models the worker holds loaded, least recently used first.
+             */
+            loaded: string[];
+            /**
+             * Used Bytes
+             * @description Memory its loaded models take.
+             */
+            used_bytes: number;
         };
         /**
          * Scale
