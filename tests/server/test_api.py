@@ -111,3 +111,46 @@ def test_model_that_fails_to_load_fails_the_job_and_the_worker_lives_on(server, 
 
 def test_root_answers(server):
     assert server.http.get("/").status_code == 200
+
+
+def test_mask_the_size_of_the_box_is_placed_at_the_box(server, picture, hole):
+    """The canvas uploads the picture once and sends only the mask inside the box it works on."""
+    ys, xs = np.nonzero(hole)
+    box = {
+        "x": int(xs.min()) - 8,
+        "y": int(ys.min()) - 6,
+        "width": int(np.ptp(xs)) + 20,
+        "height": int(np.ptp(ys)) + 14,
+    }
+    crop = hole[box["y"] : box["y"] + box["height"], box["x"] : box["x"] + box["width"]]
+    image_id = server.upload(picture)["id"]
+    mask_id = server.upload(np.ascontiguousarray(crop))["id"]
+    job = server.wait(server.submit(image=image_id, mask=mask_id, bbox=box, engine="telea", feather=0).json()["id"])
+    assert job["status"] == "succeeded", job
+    result = server.image(job["result"]["image"])
+    assert result.shape == picture.shape
+    assert (result[hole == 0] == picture[hole == 0]).all()
+    assert (result[hole > 0] != picture[hole > 0]).any()
+
+
+def test_mask_of_another_size_is_refused_naming_both_sizes(server, picture, hole):
+    image_id = server.upload(picture)["id"]
+    mask_id = server.upload(np.ascontiguousarray(hole[:40, :50]))["id"]
+    box = {"x": 0, "y": 0, "width": 60, "height": 40}
+    response = server.submit(image=image_id, mask=mask_id, bbox=box, engine="telea")
+    assert response.status_code == 422
+    message = response.json()["message"]
+    assert "50x40" in message and "128x96" in message and "60x40" in message
+
+
+def test_thumbnail_fits_max_side_and_bad_sizes_are_refused(server, picture):
+    image_id = server.upload(picture)["id"]
+    response = server.http.get(f"/api/v1/images/{image_id}", params={"max_side": 32})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    thumb = np.asarray(Image.open(io.BytesIO(response.content)))
+    assert thumb.shape[:2] == (24, 32)
+    # the thumbnail is the picture, shrunk: its mean colour matches
+    assert np.abs(thumb.reshape(-1, 3).mean(0) - picture.reshape(-1, 3).mean(0)).max() < 4
+    for bad in (8, 4096, "big"):
+        refused = server.http.get(f"/api/v1/images/{image_id}", params={"max_side": bad})
+        assert refused.status_code == 422 and "max_side" in refused.json()["message"], refused.text

@@ -21,8 +21,9 @@ from retouch.devices import Device
 from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.errors import Cancelled, EngineError, InputError, RetouchError
 from retouch.imaging.io import Picture
+from retouch.imaging.mask import place_at_box
 from retouch.pipeline import fill
-from retouch.recipe import FillParams
+from retouch.recipe import BBox, FillParams
 from retouch.server.events import EventHub
 from retouch.server.queue import Claimed, JobQueue
 from retouch.server.schemas import (
@@ -152,6 +153,9 @@ class Worker:
             if stored_mask is None:
                 raise InputError(f"mask {request.mask!r} no longer exists")
             mask = pool.store.mask(stored_mask, pool.max_pixels)  # sizes were checked when the job came in
+            if isinstance(request.bbox, BBox) and mask.shape != picture.pixels.shape[:2]:
+                box = request.bbox
+                mask = place_at_box(mask, (box.x, box.y, box.width, box.height), picture.pixels.shape[:2])
         engine = self.cache.get(request.engine, factory)
         params = FillParams.model_validate(request.model_dump(include=FILL_FIELDS, exclude_unset=True))
         return fill(picture, mask, params, engine=engine, hooks=hooks)
@@ -161,8 +165,9 @@ def _jpeg_data_url(preview: np.ndarray) -> str:
     height, width = preview.shape[:2]
     factor = PREVIEW_SIDE / max(height, width)
     if factor < 1:
-        preview = cv2.resize(preview, (max(1, round(width * factor)), max(1, round(height * factor))),
-                             interpolation=cv2.INTER_AREA)
+        preview = cv2.resize(
+            preview, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA
+        )
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(preview[..., :3], cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 70])
     return "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode() if ok else ""
 

@@ -66,9 +66,12 @@ async def create_job(
         mask = store.get(job.mask)
         if mask is None:
             raise _invalid(f"mask: no image with id {job.mask!r}")
-        if (mask.width, mask.height) != (image.width, image.height):
+        at_box = isinstance(job.bbox, BBox) and (mask.width, mask.height) == (job.bbox.width, job.bbox.height)
+        if (mask.width, mask.height) != (image.width, image.height) and not at_box:
+            box_size = f" or the bbox's {job.bbox.width}x{job.bbox.height}" if isinstance(job.bbox, BBox) else ""
             raise _invalid(
-                f"mask: is {mask.width}x{mask.height} but the image is {image.width}x{image.height}; they must match"
+                f"mask: is {mask.width}x{mask.height} but the image is {image.width}x{image.height}; "
+                f"it must be the image's size{box_size}"
             )
         try:
             pixels = await run_in_threadpool(store.mask, mask, settings.max_pixels)
