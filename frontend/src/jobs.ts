@@ -6,12 +6,14 @@ import type { JobEvent } from "./api/socket";
 import type { Rect } from "./geometry";
 import { withError, type AppState, type EngineInfo, type GenerationSettings, type JobStatus, type JobView, type Patch } from "./state";
 
-export function buildJob(settings: GenerationSettings, engine: EngineInfo | undefined, image: string, mask: string): JobCreate {
+/** The job for the current settings. `emptyPixels`: the box holds empty pixels (it reaches past the
+ * picture), the only case where the infill method does anything. */
+export function buildJob(settings: GenerationSettings, engine: EngineInfo | undefined, image: string, mask: string,
+  emptyPixels = true): JobCreate {
   const body: JobCreate = {
     image,
     mask,
     engine: settings.engine,
-    infill: { method: settings.infill, color: settings.infillColor, tile_size: settings.tileSize },
     scale:
       settings.scaleMode === "manual"
         ? { mode: "manual", width: settings.scaleWidth, height: settings.scaleHeight }
@@ -21,6 +23,7 @@ export function buildJob(settings: GenerationSettings, engine: EngineInfo | unde
     color_match: settings.colorMatch,
     seed: settings.seedMode === "fixed" ? settings.seed : -1,
   };
+  if (emptyPixels) body.infill = { method: settings.infill, color: settings.infillColor, tile_size: settings.tileSize };
   const uses = new Set(engine?.parameters ?? []);
   if (uses.has("steps")) body.steps = settings.steps;
   if (uses.has("guidance")) body.guidance = settings.guidance;
@@ -47,8 +50,10 @@ export function withEngine(settings: GenerationSettings, engine: EngineInfo | un
   return next;
 }
 
-export function newJob(id: string, engine: string, box: Rect, position: number | null): JobView {
+export function newJob(id: string, engine: string, box: Rect, position: number | null, source?: Rect): JobView {
   return {
+    startedAt: null,
+    source: source ?? { x: 0, y: 0, width: box.width, height: box.height },
     id,
     status: "queued",
     engine,
@@ -93,10 +98,16 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
     case "job.queued":
       return set({ status: "queued", position: typeof event.position === "number" ? event.position : job.position });
     case "job.started":
-      return set({ status: "running", position: null, device: typeof event.device === "string" && event.device ? event.device : job.device });
+      return set({
+        status: "running",
+        position: null,
+        startedAt: job.startedAt ?? Date.now(),
+        device: typeof event.device === "string" && event.device ? event.device : job.device,
+      });
     case "job.progress":
       return set({
         status: "running",
+        startedAt: job.startedAt ?? Date.now(),
         step: Number(event.step ?? job.step),
         total: Number(event.total ?? job.total),
         preview: typeof event.preview === "string" ? event.preview : job.preview,
@@ -107,7 +118,7 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
       const seed = typeof event.seed === "number" ? event.seed : null;
       const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
       if (image && !state.staging.items.some((s) => s.jobId === id)) {
-        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null }];
+        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source }];
         patch.staging = { items, index: items.length - 1 };
       }
       return patch;
@@ -122,4 +133,18 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
     default:
       return {};
   }
+}
+
+/** The size an engine will work at for a box (the server's `working_size`, mirrored to show it). */
+export function workingSize(box: { width: number; height: number }, settings: GenerationSettings, engine: EngineInfo | undefined): { width: number; height: number } {
+  const grid = Math.max(1, engine?.grid ?? 1);
+  const snap = (v: number) => Math.max(grid, Math.round(v / grid) * grid);
+  if (settings.scaleMode === "manual") return { width: snap(settings.scaleWidth), height: snap(settings.scaleHeight) };
+  let factor = 1;
+  const maxArea = typeof engine?.max_area === "number" ? engine.max_area : null;
+  if (settings.scaleMode === "auto") {
+    if (engine?.native_size) factor = Math.sqrt((engine.native_size * engine.native_size) / (box.width * box.height));
+    else if (maxArea && box.width * box.height > maxArea) factor = Math.sqrt(maxArea / (box.width * box.height));
+  }
+  return { width: snap(box.width * factor), height: snap(box.height * factor) };
 }

@@ -83,12 +83,13 @@ export class Api {
     return this.request<ImagePublic>("POST", "/images", { body: form });
   }
 
-  imageUrl(id: string): string {
-    return `${this.base}/images/${encodeURIComponent(id)}`;
+  imageUrl(id: string, maxSide?: number): string {
+    return `${this.base}/images/${encodeURIComponent(id)}${maxSide ? `?max_side=${maxSide}` : ""}`;
   }
 
-  async imageBlob(id: string): Promise<Blob> {
-    const response = await fetch(this.imageUrl(id), { headers: this.headers() });
+  /** The picture; `maxSide`: a thumbnail that fits it. */
+  async imageBlob(id: string, maxSide?: number): Promise<Blob> {
+    const response = await fetch(this.imageUrl(id, maxSide), { headers: this.headers() });
     if (!response.ok) throw await errorFrom(response);
     return response.blob();
   }
