@@ -179,9 +179,7 @@ bindKeyboard(store, {
 
 // --- opening pictures: dialog, drop, paste -------------------------------------------------------------
 function open(file: File, name: string): void {
-  void openPicture(deps, file, name).then((opened) => {
-    if (opened) uploads.forget();
-  });
+  void openPicture(deps, file, name);
 }
 uploadInput.addEventListener("change", () => {
   const file = uploadInput.files?.[0];
@@ -331,4 +329,6 @@ void restore().finally(() => {
   onFrame: (listener: (t: number) => void) => scheduler.onFrame(listener),
   /** Resolves once the document is stored in this browser. */
   saved: () => documents.flush(() => store.state),
+  /** Resolves once the picture as it is now is on the server. */
+  uploaded: () => uploads.settled(store.state),
 };

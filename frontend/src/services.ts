@@ -81,9 +81,9 @@ export class PictureUploads {
     return upload;
   }
 
-  forget(): void {
-    this.key = "";
-    this.upload = null;
+  /** Resolves when the picture as it is now is on the server (for automation and the benchmark). */
+  settled(state: AppState): Promise<string | null> {
+    return state.picture ? this.current(state) : Promise.resolve(null);
   }
 }
 

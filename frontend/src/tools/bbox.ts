@@ -43,7 +43,8 @@ export function dragSnapped(start: Rect, handle: Handle, dx: number, dy: number,
 export class BboxTool implements Tool {
   readonly name = "bbox";
   private state: Phase = { kind: "idle" };
-  private lastStart: Rect = { x: 0, y: 0, width: 0, height: 0 };
+  /** The one-cell box a press outside the handles made (a click without a drag puts the old box back). */
+  private created: Rect | null = null;
 
   constructor(private readonly ctx: ToolContext) {}
 
@@ -75,9 +76,11 @@ export class BboxTool implements Tool {
       const origin = s.picture?.bounds ?? { x: 0, y: 0 };
       const x = snapCoord(p.doc.x - origin.x, grid) + origin.x;
       const y = snapCoord(p.doc.y - origin.y, grid) + origin.y;
-      start = { x, y, width: Math.max(1, grid), height: Math.max(1, grid) };
+      // dragged from a point (so the box spans exactly the drag); shown as one grid cell until it moves
+      start = { x, y, width: 0, height: 0 };
       handle = "se";
-      this.ctx.store.apply({ bbox: start });
+      this.created = { x, y, width: Math.max(1, grid), height: Math.max(1, grid) };
+      this.ctx.store.apply({ bbox: this.created });
     }
     this.state = { kind: "dragging", handle, start, from: p.doc, before };
   }
@@ -104,13 +107,13 @@ export class BboxTool implements Tool {
 
   private finish(): void {
     if (this.state.kind !== "dragging") return;
-    const { before, start: begun } = this.state;
-    this.lastStart = begun;
+    const { before } = this.state;
+    const created = this.created;
+    this.created = null;
     this.state = { kind: "idle" };
     const { store, history } = this.ctx;
     let box = store.state.bbox;
-    const start = this.lastStart;
-    if (box.x === start.x && box.y === start.y && box.width === start.width && box.height === start.height && start !== before) {
+    if (created && box.x === created.x && box.y === created.y && box.width === created.width && box.height === created.height) {
       // a click without a drag: the box stays where it was
       store.apply({ bbox: before });
       box = before;
