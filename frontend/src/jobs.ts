@@ -8,11 +8,11 @@ import { withError, type AppState, type EngineInfo, type GenerationSettings, typ
 
 /** The job for the current settings. `emptyPixels`: the box holds empty pixels (it reaches past the
  * picture), the only case where the infill method does anything. */
-export function buildJob(settings: GenerationSettings, engine: EngineInfo | undefined, image: string, mask: string,
+export function buildJob(settings: GenerationSettings, engine: EngineInfo | undefined, image: string, mask: string | undefined,
   emptyPixels = true): JobCreate {
   const body: JobCreate = {
     image,
-    mask,
+    ...(mask ? { mask } : {}),
     engine: settings.engine,
     scale:
       settings.scaleMode === "manual"

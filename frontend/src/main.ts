@@ -16,7 +16,7 @@ import { InteractiveScene } from "./render/interactiveScene";
 import { redraw } from "./render/rules";
 import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
-import { makeServices, openPicture, PictureUploads, ResultCache, type Deps } from "./services";
+import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache, type Deps } from "./services";
 import { loadPersisted, savePersisted } from "./settings";
 import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type EngineInfo, type ToolName } from "./state";
 import { BboxTool } from "./tools/bbox";
@@ -112,7 +112,7 @@ const deps: Deps = {
   confirm: (question) => window.confirm(question),
 };
 const results = new ResultCache(deps);
-const uploads = new PictureUploads(deps);
+const uploads = { picture: pictureUploads(deps), mask: maskUploads(deps) };
 const services = makeServices(deps, results, uploads);
 const context: Context = { history, services };
 const documents = new DocumentStore(layers, history, encoder, meta, (message) => store.apply(withError(store.state, message)));
@@ -254,7 +254,8 @@ store.subscribe((state, previous) => {
     if (!previous.jobs[id] && state.picture) rememberPicture(id, state.picture.name);
   }
   if (!restoring) {
-    uploads.changed(state);
+    uploads.picture.changed(state);
+    uploads.mask.changed(state);
     if (
       state.picture !== previous.picture ||
       state.edits !== previous.edits ||
@@ -319,7 +320,8 @@ void loadGallery(deps);
 void restore().finally(() => {
   restoring = false;
   document.body.dataset.restored = "true";
-  uploads.changed(store.state);
+  uploads.picture.changed(store.state);
+  uploads.mask.changed(store.state);
 });
 
 // For automation and the benchmark: read-only views of what the page holds.
@@ -330,5 +332,5 @@ void restore().finally(() => {
   /** Resolves once the document is stored in this browser. */
   saved: () => documents.flush(() => store.state),
   /** Resolves once the picture as it is now is on the server. */
-  uploaded: () => uploads.settled(store.state),
+  uploaded: () => Promise.all([uploads.picture.current(store.state), uploads.mask.current(store.state)]),
 };

@@ -39,52 +39,81 @@ export function pictureSources(state: AppState, layers: Layers): Source[] {
 }
 
 /**
- * The picture on the server: uploaded once when opened or changed (in the background, off the main
- * thread), so an invoke sends only the mask inside the box. Keyed by what changes the pixels a job sees.
+ * Something the server needs for the next job, uploaded in the background as soon as it changes (after a
+ * short pause), so that Invoke finds it there: the picture (with its paint) and the mask inside the box.
+ * Keyed by what changes its pixels; asking for the current one starts it at once if it is not on its way.
  */
-export class PictureUploads {
+export class BackgroundUpload<T> {
   private key = "";
-  private upload: Promise<string> | null = null;
+  private upload: Promise<T> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Deps,
+    /** What identifies the content ("" = nothing to upload). */
+    private readonly keyOf: (state: AppState) => string,
+    private readonly make: (state: AppState) => Promise<T>,
+    private readonly pause = 400,
+  ) {}
 
-  private keyOf(state: AppState): string {
-    const p = state.picture;
-    return p ? `${p.version}:${p.bounds.width}x${p.bounds.height}:${state.paint.version}:${state.paint.visible}` : "";
-  }
-
-  /** Call on every state change: a changed picture is uploaded again after a short pause. */
+  /** Call on every state change: changed content is uploaded again after a short pause. */
   changed(state: AppState): void {
-    if (!state.picture || this.keyOf(state) === this.key) return;
+    const key = this.keyOf(state);
+    if (!key || key === this.key) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.current(this.deps.store.state).catch(() => undefined), 400);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.current(this.deps.store.state).catch(() => undefined);
+    }, this.pause);
   }
 
-  /** The id of the picture as it is now on the server, uploading it if needed. */
-  current(state: AppState): Promise<string> {
+  /** The upload of the content as it is now, started if needed. */
+  current(state: AppState): Promise<T> {
     const key = this.keyOf(state);
     if (this.upload && key === this.key) return this.upload;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const { encoder, layers, api } = this.deps;
-    const name = state.picture?.name ?? "picture";
     this.key = key;
-    const upload = encoder
-      .encode(pictureSources(state, layers), layers.pictureBounds(), 4)
-      .then((png) => api.uploadImage(new Blob([png.bytes], { type: "image/png" }), `${name}.png`))
-      .then((image) => image.id);
+    const upload = this.make(state);
     upload.catch(() => {
       if (this.upload === upload) this.key = ""; // try again next time
     });
     this.upload = upload;
     return upload;
   }
+}
 
-  /** Resolves when the picture as it is now is on the server (for automation and the benchmark). */
-  settled(state: AppState): Promise<string | null> {
-    return state.picture ? this.current(state) : Promise.resolve(null);
-  }
+export type PictureUploads = BackgroundUpload<string>;
+/** The mask inside the box on the server (null when nothing is selected there: nothing is sent). */
+export type MaskUploads = BackgroundUpload<string | null>;
+
+const boxKey = (b: Rect) => `${b.x},${b.y},${b.width}x${b.height}`;
+
+export function pictureUploads(deps: Deps): PictureUploads {
+  const { encoder, layers, api } = deps;
+  return new BackgroundUpload(
+    deps,
+    (s) => (s.picture ? `${s.picture.version}:${boxKey(s.picture.bounds)}:${s.paint.version}:${s.paint.visible}` : ""),
+    (s) =>
+      encoder
+        .encode(pictureSources(s, layers), layers.pictureBounds(), 4)
+        .then((png) => api.uploadImage(new Blob([png.bytes], { type: "image/png" }), `${s.picture?.name ?? "picture"}.png`))
+        .then((image) => image.id),
+  );
+}
+
+export function maskUploads(deps: Deps): MaskUploads {
+  const { encoder, layers, api } = deps;
+  return new BackgroundUpload(
+    deps,
+    (s) => (s.picture ? `${s.picture.version}:${s.mask.version}:${s.edits}:${boxKey(integerBox(s.bbox))}` : ""),
+    async (s) => {
+      const mask = await encoder.encode([{ canvas: layers.mask, bounds: layers.pictureBounds() }], integerBox(s.bbox), 1);
+      if (mask.empty) return null;
+      const image = await api.uploadImage(new Blob([mask.bytes], { type: "image/png" }), `${s.picture?.name ?? "picture"}-mask.png`);
+      return image.id;
+    },
+  );
 }
 
 /** Decoded results of staged jobs (the part covering their box), by image id; released when no longer staged. */
@@ -239,7 +268,7 @@ function save(bytes: Uint8Array<ArrayBuffer>, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-export function makeServices(deps: Deps, results: ResultCache, uploads: PictureUploads): Services {
+export function makeServices(deps: Deps, results: ResultCache, uploads: { picture: PictureUploads; mask: MaskUploads }): Services {
   const { store, api, socket, layers, history, encoder } = deps;
 
   async function submit(state: AppState): Promise<Patch | null> {
@@ -248,28 +277,25 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: PictureU
     const bounds = layers.pictureBounds();
     const engine = currentEngine(state);
     const inside = contains(bounds, box);
-    const mask = await encoder.encode([{ canvas: layers.mask, bounds }], box, 1);
-    // checked here, before anything is uploaded: inside the picture there is nothing to fill
-    if (mask.empty && inside) {
+    // usually already on the server: uploaded in the background after the last stroke
+    const maskId = await uploads.mask.current(state);
+    // checked here, before the job is sent: inside the picture there is nothing to fill
+    if (maskId === null && inside) {
       return withError(store.state, "Nothing to fill: paint over what should change (B), or move the box past the picture's edge to outpaint.");
     }
-    const maskUpload = api.uploadImage(new Blob([mask.bytes], { type: "image/png" }), `${state.picture.name}-mask.png`);
     let body;
     let source: Rect;
     if (inside) {
       // the picture is already on the server (or on its way): name it with the box
-      const [image, maskImage] = await Promise.all([uploads.current(state), maskUpload]);
+      const image = await uploads.picture.current(state);
       const bbox = { x: box.x - bounds.x, y: box.y - bounds.y, width: box.width, height: box.height };
-      body = { ...buildJob(state.settings, engine, image, maskImage.id, false), bbox };
+      body = { ...buildJob(state.settings, engine, image, maskId!, false), bbox };
       source = bbox;
     } else {
       // outpainting: the box reaches past the picture, so its crop (with empty pixels) goes up
       const crop = await encoder.encode(pictureSources(state, layers), box, 4);
-      const [image, maskImage] = await Promise.all([
-        api.uploadImage(new Blob([crop.bytes], { type: "image/png" }), `${state.picture.name}-crop.png`),
-        maskUpload,
-      ]);
-      body = buildJob(state.settings, engine, image.id, maskImage.id, true);
+      const image = await api.uploadImage(new Blob([crop.bytes], { type: "image/png" }), `${state.picture.name}-crop.png`);
+      body = buildJob(state.settings, engine, image.id, maskId ?? undefined, true);
       source = { x: 0, y: 0, width: box.width, height: box.height };
     }
     const accepted = await api.createJob(body);

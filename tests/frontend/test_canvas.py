@@ -151,7 +151,7 @@ def test_empty_mask_is_caught_before_sending_anything(canvas: Canvas, tmp_path):
     page = canvas.page
     canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
     canvas.set_field("engine-select", "patchmatch")
-    page.wait_for_load_state("networkidle")  # the picture's own background upload is done
+    page.evaluate("window.retouch.uploaded()")  # the picture's own background upload is done
     sent: list[str] = []
     page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
     canvas.invoke()  # nothing painted and the box is inside the picture: nothing to fill

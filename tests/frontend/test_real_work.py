@@ -68,11 +68,14 @@ def test_reload_restores_the_document_and_the_gallery_lists_results(canvas: Canv
     assert np.array_equal(canvas.download(tmp_path)[..., :3], original)
 
     # the gallery lists both results with a thumbnail, engine and time; one can be staged again
+    first, second = page.evaluate("window.retouch.state().jobOrder.slice().reverse()")  # this test's jobs
     items = page.get_by_test_id("gallery-item")
     items.nth(1).wait_for()
-    assert "telea" in items.first.inner_text() and "photo" in items.first.inner_text()
+    newest = items.first
+    assert newest.get_attribute("data-job-id") == second
+    assert "telea" in newest.inner_text() and "photo" in newest.inner_text()
     page.wait_for_function("document.querySelector('[data-testid=gallery-item] img').naturalWidth > 0", timeout=10_000)
-    items.last.get_by_test_id("gallery-stage").click()  # the first result, made from this picture
+    page.locator(f"[data-testid=gallery-item][data-job-id='{first}']").get_by_test_id("gallery-stage").click()
     page.get_by_test_id("staging-count").filter(has_text="1 / 1").wait_for()
     page.get_by_test_id("staging-accept").click()
     page.get_by_test_id("staging-accept").wait_for(state="hidden")
@@ -103,16 +106,19 @@ def test_replacing_a_changed_picture_asks_first(canvas: Canvas, tmp_path):
 # --- 2. an invoke sends the mask inside the box, once ------------------------------------------------------
 
 
-def test_invoke_sends_only_the_mask_crop_and_cannot_be_doubled(canvas: Canvas, server, tmp_path):
+def test_invoke_sends_only_the_job_and_cannot_be_doubled(canvas: Canvas, server, tmp_path):
+    """The picture goes up once when opened and the mask inside the box after each change, both in the
+    background; the click sends only the job, which names the picture with the box."""
     page = canvas.page
+    uploads = []
+    page.on("response", lambda r: uploads.append(r) if r.request.method == "POST" and "/images" in r.url else None)
     canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
-    page.evaluate("window.retouch.uploaded()")  # the picture went up in the background when opened
     page.keyboard.press("c")
     canvas.stroke([canvas.screen_of((200, 150)), canvas.screen_of((320, 230))])  # a box around the disc
     paint_mask(canvas)
     canvas.set_field("engine-select", "telea")
-    uploads: list[str] = []
-    page.on("request", lambda r: uploads.append(r.url) if r.method == "POST" and "/images" in r.url else None)
+    page.evaluate("window.retouch.uploaded()")
+    sent_before = len(uploads)
     held = []
     page.route("**/api/v1/jobs", lambda route: held.append(route))
     canvas.invoke()
@@ -122,11 +128,13 @@ def test_invoke_sends_only_the_mask_crop_and_cannot_be_doubled(canvas: Canvas, s
     page.keyboard.press("Control+Enter")
     assert len(held) == 1
     body = json.loads(held[0].request.post_data)
-    assert len(uploads) == 1, f"more than the mask went up with the job: {uploads}"
     held[0].continue_()
     page.unroute("**/api/v1/jobs")
     canvas.wait_staged()
+    assert len(uploads) == sent_before, "the click uploaded pixels"
     assert page.get_by_test_id("queue-item").count() == 1
+    sizes = [(u.json()["width"], u.json()["height"]) for u in uploads]
+    assert sizes.count((512, 384)) == 1, f"the picture went up more than once: {sizes}"
     box = body["bbox"]
     assert abs(box["width"] - 120) <= 1 and abs(box["height"] - 80) <= 1, box
     mask = np.asarray(Image.open(io.BytesIO(httpx.get(f"{server.url}/api/v1/images/{body['mask']}").content)))
