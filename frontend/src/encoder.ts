@@ -10,6 +10,7 @@ export interface EncodeLayer {
 }
 
 export interface EncodeRequest {
+  kind: "encode";
   id: number;
   width: number;
   height: number;
@@ -19,7 +20,20 @@ export interface EncodeRequest {
   extras?: PngExtras;
 }
 
-export type EncodeReply = { id: number; bytes: Uint8Array<ArrayBuffer>; empty: boolean } | { id: number; error: string };
+/** A saved grey mask (PNG) back as the mask layer's pixels: the tint with the grey as alpha. */
+export interface MaskLayerRequest {
+  kind: "mask-layer";
+  id: number;
+  png: Blob;
+  tint: [number, number, number];
+}
+
+export type WorkerRequest = EncodeRequest | MaskLayerRequest;
+
+export type EncodeReply =
+  | { id: number; bytes: Uint8Array<ArrayBuffer>; empty: boolean }
+  | { id: number; bitmap: ImageBitmap }
+  | { id: number; error: string };
 
 export interface Encoded {
   bytes: Uint8Array<ArrayBuffer>;
@@ -37,7 +51,7 @@ export interface Source {
 export class Encoder {
   private worker: Worker | null = null;
   private next = 1;
-  private waiting = new Map<number, { resolve: (e: Encoded) => void; reject: (e: Error) => void }>();
+  private waiting = new Map<number, { resolve: (e: Encoded | ImageBitmap) => void; reject: (e: Error) => void }>();
 
   private get thread(): Worker {
     if (!this.worker) {
@@ -48,6 +62,7 @@ export class Encoder {
         this.waiting.delete(reply.id);
         if (!waiter) return;
         if ("error" in reply) waiter.reject(new Error(`Encoding failed: ${reply.error}`));
+        else if ("bitmap" in reply) waiter.resolve(reply.bitmap);
         else waiter.resolve({ bytes: reply.bytes, empty: reply.empty });
       };
     }
@@ -64,10 +79,20 @@ export class Encoder {
       })),
     );
     const id = this.next++;
-    const request: EncodeRequest = { id, width: rect.width, height: rect.height, channels, layers, extras };
+    const request: EncodeRequest = { kind: "encode", id, width: rect.width, height: rect.height, channels, layers, extras };
     return new Promise<Encoded>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { resolve: resolve as (e: Encoded | ImageBitmap) => void, reject });
       this.thread.postMessage(request, layers.map((l) => l.bitmap));
+    });
+  }
+
+  /** A grey mask PNG (as `encode(..., 1)` writes) decoded into the mask layer's tint and alpha. */
+  maskLayer(png: Blob, tint: [number, number, number]): Promise<ImageBitmap> {
+    const id = this.next++;
+    const request: MaskLayerRequest = { kind: "mask-layer", id, png, tint };
+    return new Promise<ImageBitmap>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (e: Encoded | ImageBitmap) => void, reject });
+      this.thread.postMessage(request);
     });
   }
 }

@@ -8,7 +8,7 @@ import { Encoder } from "./encoder";
 import { defaultBox, fitRect } from "./geometry";
 import { History } from "./history";
 import { applyEvent, isFinished } from "./jobs";
-import { Layers } from "./layers";
+import { Layers, MASK_TINT } from "./layers";
 import { NO_META } from "./metadata";
 import { loadGallery, rememberPicture } from "./panels/gallery";
 import { decode, DocumentStore } from "./persist";
@@ -280,7 +280,11 @@ async function restore(): Promise<void> {
   const saved = await documents.load();
   if (!saved) return;
   try {
-    const [picture, mask, paint] = await Promise.all([decode(saved.picture), decode(saved.mask), decode(saved.paint)]);
+    const [picture, mask, paint] = await Promise.all([
+      decode(saved.picture),
+      saved.mask ? encoder.maskLayer(saved.mask, MASK_TINT) : null,
+      decode(saved.paint),
+    ]);
     if (!picture) return;
     const m = saved.meta;
     layers.restore(m.bounds, picture, mask, paint);

@@ -11,7 +11,7 @@ import type { AppState, JobView, StagedResult } from "./state";
 
 const DB_NAME = "retouch";
 const STORE = "document";
-const FORMAT = 1;
+const FORMAT = 2;
 
 export interface SavedMeta {
   format: number;
@@ -132,7 +132,7 @@ export class DocumentStore {
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.flush(getState);
-    }, 500);
+    }, 1000);
   }
 
   /** Write what changed now; resolves when it is stored. */
@@ -154,11 +154,12 @@ export class DocumentStore {
     const now = this.versions(state);
     const before = this.saved;
     const bounds = this.layers.pictureBounds();
-    const encode = async (canvas: HTMLCanvasElement | null) =>
-      canvas ? new Blob([(await this.encoder.encode([{ canvas, bounds }], bounds, 4)).bytes], { type: "image/png" }) : null;
+    const encode = async (canvas: HTMLCanvasElement | null, channels: 1 | 4 = 4) =>
+      canvas ? new Blob([(await this.encoder.encode([{ canvas, bounds }], bounds, channels)).bytes], { type: "image/png" }) : null;
     const puts: [string, unknown][] = [];
     if (before?.picture !== now.picture) puts.push(["picture", await encode(this.layers.picture)]);
-    if (before?.mask !== now.mask) puts.push(["mask", await encode(this.layers.mask)]);
+    // the mask as grey: a quarter of the bytes to filter and compress
+    if (before?.mask !== now.mask) puts.push(["mask", await encode(this.layers.mask, 1)]);
     if (before?.paint !== now.paint) puts.push(["paint", await encode(this.layers.paint)]);
     if (before?.history !== now.history) puts.push(["history", this.history.export()]);
     const meta: SavedMeta = {

@@ -62,6 +62,8 @@ def test_reload_restores_the_document_and_the_gallery_lists_results(canvas: Canv
     page.get_by_test_id("staging-count").filter(has_text="1 / 1").wait_for()  # the staged result is back
     page.get_by_test_id("staging-discard").click()
     assert np.array_equal(canvas.download(tmp_path), accepted), "the picture came back changed"
+    tinted = canvas.pixel((120, 105))  # the second stroke's mask is back, shown over the picture
+    assert tinted[0] > accepted[105, 120, 0] + 40, f"the mask did not come back: {tinted}"
     canvas.focus()
     page.keyboard.press("Control+z")  # undo history survived: the second stroke goes
     page.keyboard.press("Control+z")  # then the accepted result
