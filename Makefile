@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-canvas clean frontend chromium api-client
+.PHONY: run test check bench bench-canvas clean frontend chromium api-client
 
 FRONTEND := frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.installed
@@ -49,7 +49,13 @@ api-client: $(STAMP) $(NODE_STAMP)
 run: $(STAMP) $(CANVAS)
 	$(BIN)/retouch serve
 
-test: $(STAMP) $(CANVAS) chromium
+# guard rails: lint, types, and the import layers (no cycles, nothing importing upwards)
+check: $(STAMP)
+	$(BIN)/ruff check backend tests benchmarks frontend/scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+test: check $(CANVAS) chromium
 	cd $(FRONTEND) && npx vitest run
 	$(BIN)/python -m pytest
 

@@ -35,7 +35,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "backend")]
 
-from tests.frontend.conftest import CHROMIUM, CHROMIUM_ARGS, STATIC_INDEX, Serve
+from tests.frontend.conftest import CHROMIUM, CHROMIUM_ARGS, STATIC_INDEX, Serve  # noqa: E402 - after the path
 
 FRAME_BUDGET_MS = 1000 / 60
 

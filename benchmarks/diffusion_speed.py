@@ -115,9 +115,10 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, ste
     import torch
     from PIL import Image
 
-    from retouch.catalog import Catalog, CatalogEntry, all_engines, save_catalog
+    from retouch.catalog import Catalog, CatalogEntry, save_catalog
     from retouch.pipeline import fill
     from retouch.recipe import FillParams
+    from retouch.registry import build_registry
 
     family = "sd-inpaint" if kind == "sd15" else "sdxl-inpaint"
     size = 64 if tiny else (512 if kind == "sd15" else 1024)
@@ -131,7 +132,7 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, ste
     catalog = work / f"{kind}.yaml"
     save_catalog(Catalog(models=[CatalogEntry(name=kind, family=family, source=str(folder), native_size=size)]),
                  catalog)
-    engine = all_engines(catalog)[kind]()
+    engine = build_registry(catalog)[kind]()
     started = time.perf_counter()
     engine.load(device)
     loaded = time.perf_counter() - started

@@ -3,7 +3,7 @@
 For every picture size and hole size it prints one row per engine: the pipeline's time, the raw call's
 time, their ratio, and the detail inside the hole (mean gradient magnitude relative to the original's)
 for both, so a speed-up that only blurs is visible. Raw calls are OpenCV's `cv2.inpaint` (Telea,
-Navier-Stokes) and PyPatchMatch on the whole picture (`retouch.engines.patchmatch.library_inpaint`).
+Navier-Stokes) and PyPatchMatch on the whole picture (`retouch.imaging.patchmatch.library_inpaint`).
 
     python benchmarks/fill_speed.py                     # the full table (about 3 minutes on 2 cores)
     python benchmarks/fill_speed.py --sizes 512 --holes 10
@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from skimage import data
 
-from retouch.engines.patchmatch import library_inpaint
+from retouch.imaging.patchmatch import library_inpaint
 from retouch.pipeline import fill
 from retouch.recipe import FillParams
 

@@ -60,9 +60,9 @@ def tiny_catalog(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory)
 @pytest.fixture(scope="session")
 def loaded_engines(tiny_catalog: Path):
     """Engines by name, each loaded on the CPU once (like the server's model pool) and unloaded at the end."""
-    from retouch.catalog import all_engines
+    from retouch.registry import build_registry
 
-    factories = all_engines(tiny_catalog)
+    factories = build_registry(tiny_catalog)
     cache: dict = {}
 
     def get(name: str):

@@ -13,16 +13,17 @@ from retouch.catalog import (
     Catalog,
     CatalogEntry,
     add_model,
-    all_engines,
     default_catalog_path,
     detect_family,
     load_catalog,
     presence,
     resolve_source,
     save_catalog,
+    user_catalog_path,
 )
 from retouch.engines import ENGINES
 from retouch.errors import InputError
+from retouch.registry import build_registry
 
 
 @pytest.mark.parametrize(
@@ -112,7 +113,7 @@ def test_add_model_refuses_clashes_and_guesses(tmp_path, tiny_model_dir):
     with pytest.raises(InputError, match="already has a model named 'sd'"):
         add_model(catalog_path, str(tiny_model_dir / "sd-inpaint"), "sd")
     with pytest.raises(InputError, match="built-in engine"):
-        add_model(catalog_path, str(tiny_model_dir / "sd-inpaint"), "patchmatch")
+        add_model(catalog_path, str(tiny_model_dir / "sd-inpaint"), "patchmatch", reserved=ENGINES)
     with pytest.raises(InputError, match="hub id; give its family"):
         add_model(catalog_path, "someone/some-model", "hub")
     with pytest.raises(InputError, match="looks like sd-inpaint, not sdxl"):
@@ -140,29 +141,29 @@ def test_broken_catalogs_are_clear_errors(tmp_path):
         load_catalog(path)
 
 
-def test_all_engines_is_the_classical_table_plus_the_catalog(tmp_path, tiny_catalog, monkeypatch):
-    table = all_engines(tiny_catalog)
+def test_the_registry_is_the_classical_table_plus_the_catalog(tmp_path, tiny_catalog, monkeypatch):
+    table = build_registry(tiny_catalog)
     assert set(ENGINES) <= set(table)
     assert {"tiny-sd", "tiny-flux-fill"} <= set(table)
     assert table["tiny-sd"]().native_size == 64
 
-    # default catalog: $RETOUCH_CATALOG, else ./models/catalog.yaml, else only the classical engines
-    monkeypatch.chdir(tmp_path)
+    # default catalog: $RETOUCH_CATALOG, else the user's config folder's, else only the classical engines
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("RETOUCH_CATALOG", raising=False)
+    assert user_catalog_path() == tmp_path / "config" / "retouch" / "catalog.yaml"
     assert default_catalog_path() is None
-    assert set(all_engines()) == set(ENGINES)
-    save_catalog(Catalog(models=[CatalogEntry(name="here", family="sd", source="./here")]),
-                 tmp_path / "models" / "catalog.yaml")
-    assert "here" in all_engines()
+    assert set(build_registry()) == set(ENGINES)
+    save_catalog(Catalog(models=[CatalogEntry(name="here", family="sd", source="./here")]), user_catalog_path())
+    assert "here" in build_registry()
     monkeypatch.setenv("RETOUCH_CATALOG", str(tiny_catalog))
-    assert "tiny-sdxl" in all_engines() and "here" not in all_engines()
+    assert "tiny-sdxl" in build_registry() and "here" not in build_registry()
 
 
 def test_a_model_cannot_hide_a_builtin_engine(tmp_path):
     path = tmp_path / "catalog.yaml"
     path.write_text("models:\n  - {name: telea, family: sd, source: ./x}\n")
     with pytest.raises(InputError, match="'telea' has the name of a built-in engine"):
-        all_engines(path)
+        build_registry(path)
 
 
 def test_a_single_file_is_present_only_with_its_layout(tmp_path, tiny_model_dir):

@@ -16,8 +16,9 @@ from retouch.imaging.io import read_recipe
 BACKEND = str(Path(__file__).resolve().parents[1] / "backend")
 
 
-def retouch(*args: str, cwd: Path, catalog: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": BACKEND}
+def retouch(*args: str, cwd: Path, catalog: Path | None = None, config: Path | None = None) -> subprocess.CompletedProcess:
+    """`retouch ARGS` with the user's config folder at `config` (default: CWD/config), never the real one."""
+    env = {**os.environ, "PYTHONPATH": BACKEND, "XDG_CONFIG_HOME": str(config or cwd / "config")}
     env.pop("RETOUCH_CATALOG", None)
     if catalog is not None:
         env["RETOUCH_CATALOG"] = str(catalog)
@@ -41,7 +42,7 @@ def test_models_add_then_list_shows_presence(tmp_path, tiny_model_dir):
     added = retouch("models", "add", str(tiny_model_dir / "sdxl-inpaint"), "--name", "xl", cwd=tmp_path)
     assert added.returncode == 0, added.stderr
     assert "sdxl-inpaint" in added.stdout
-    assert (tmp_path / "models" / "catalog.yaml").is_file()  # the default catalog, made on first add
+    assert (tmp_path / "config" / "retouch" / "catalog.yaml").is_file()  # the user's catalog, made on first add
     single = retouch("models", "add", str(tiny_model_dir / "sd-inpaint.safetensors"), "--name", "one-file",
                      "--config", str(tiny_model_dir / "sd-inpaint"), cwd=tmp_path)
     assert single.returncode == 0, single.stderr
@@ -65,12 +66,25 @@ def test_models_add_bad_input_is_one_line_and_exit_2(tmp_path):
         (("models", "add", str(tmp_path / "old.ckpt"), "--name", "old"), "pickle"),
         (("models", "add", str(tmp_path / "missing"), "--name", "m"), "does not exist"),
         (("models", "add", "a/b", "--name", "hub"), "--family"),
-        (("models",), "no model catalog"),
     ]:
         result = retouch(*args, cwd=tmp_path)
         assert result.returncode == 2, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr, result.stderr
-    assert not (tmp_path / "models" / "catalog.yaml").exists()
+    assert not (tmp_path / "config" / "retouch" / "catalog.yaml").exists()
+    empty = retouch("models", cwd=tmp_path)
+    assert empty.returncode == 0 and "no models yet" in empty.stdout and "retouch models add" in empty.stdout
+
+
+def test_adding_a_model_in_a_checkout_leaves_it_clean(tmp_path, tiny_model_dir):
+    """A user's models are theirs: `retouch models add` run in this repository changes no tracked file."""
+    root = Path(__file__).resolve().parents[1]
+    before = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout
+    added = retouch("models", "add", str(tiny_model_dir / "sd-inpaint"), "--name", "mine", cwd=root,
+                    config=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert (tmp_path / "retouch" / "catalog.yaml").is_file()
+    after = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout
+    assert after == before
 
 
 def test_inpaint_with_a_catalog_model(tmp_path, tiny_catalog, inputs):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retouch import __version__
-from retouch.engines import Engine, Hooks, get_engine
+from retouch.engines import Engine, Hooks
 from retouch.errors import InputError
 from retouch.imaging import composite as comp
 from retouch.imaging import infill as inf
@@ -21,6 +21,7 @@ from retouch.imaging import scale as scl
 from retouch.imaging.io import Picture, encode_png
 from retouch.imaging.region import Box, crop, resolve_bbox
 from retouch.recipe import FillParams
+from retouch.registry import get_engine
 
 
 @dataclass

@@ -7,7 +7,8 @@ the PNG recipe all say the same thing. Unknown keys are rejected, never ignored.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -154,7 +155,7 @@ def _where(location: tuple) -> str:
     return ".".join(parts) or "input"
 
 
-def describe_errors(errors: list[dict]) -> str:
+def describe_errors(errors: Sequence[Mapping[str, Any]]) -> str:
     """One line naming each bad field, its value and what is allowed."""
     # For a union (e.g. a box or "auto"), report the branch that matched the input's shape.
     errors = [e for e in errors if not (e["type"] == "literal_error" and isinstance(e.get("input"), dict))]
@@ -164,6 +165,11 @@ def describe_errors(errors: list[dict]) -> str:
         message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown field (check the spelling)"
+        if item["type"] == "invalid_kind":  # a union on `kind` (job kinds) met an unknown one
+            given = item.get("input")
+            shown = repr(given.get("kind")) if isinstance(given, dict) else "{...}"
+            parts.append(f"kind: {message.removeprefix('kind ')} (got {shown})")
+            continue
         if item["type"] == "missing" or "input" not in item:
             parts.append(f"{where}: {message}")
             continue

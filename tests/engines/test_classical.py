@@ -6,11 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from retouch.engines import ENGINES, Hooks, get_engine
+from retouch.engines import ENGINES, Hooks
 from retouch.engines.classical import NavierStokes, Telea
 from retouch.errors import Cancelled, InputError
 from retouch.pipeline import fill
 from retouch.recipe import FillParams
+from retouch.registry import get_engine
 
 OPENCV = [("telea", cv2.INPAINT_TELEA), ("navier-stokes", cv2.INPAINT_NS)]
 
@@ -54,7 +55,7 @@ def test_the_engine_gives_the_librarys_pixels_through_the_pipeline(name, flag, a
 @pytest.mark.parametrize("engine_class", [Telea, NavierStokes])
 def test_hooks_report_progress(engine_class, astronaut, centre_mask):
     steps = []
-    hooks = Hooks(on_step=lambda step, total, preview: steps.append((step, total)))
+    hooks = Hooks(on_step=lambda step, total, preview, stage: steps.append((step, total)))
     engine_class().fill(astronaut, centre_mask, FillParams(), 0, hooks)
     assert steps == [(1, 1)]
 

@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retouch.catalog import Catalog, CatalogEntry, all_engines, load_catalog, save_catalog
+from retouch.catalog import Catalog, CatalogEntry, load_catalog, save_catalog
 from retouch.engines import ENGINES, Hooks
 from retouch.errors import Cancelled, EngineError, InputError
 from retouch.imaging.io import read_recipe
 from retouch.imaging.mask import feather
 from retouch.pipeline import fill
 from retouch.recipe import FillParams
+from retouch.registry import build_registry
 
 ALL = ["tiny-sd-inpaint", "tiny-sd", "tiny-sdxl-inpaint", "tiny-sdxl", "tiny-flux-fill", "tiny-sd-inpaint-file",
        "tiny-sdxl-inpaint-file", "tiny-flux-fill-file"]
@@ -45,7 +46,7 @@ class Recorder:
         self.previews: list[np.ndarray] = []
         self.cancel_after = cancel_after
 
-    def on_step(self, step: int, total: int, preview: np.ndarray | None) -> None:
+    def on_step(self, step: int, total: int, preview: np.ndarray | None, stage: str) -> None:
         self.steps.append((step, total))
         if preview is not None:
             self.previews.append(preview)
@@ -192,7 +193,7 @@ def test_outpainting_fills_transparent_pixels(loaded_engines):
 
 
 def test_loaded_size_is_reported_and_released(tiny_catalog):
-    engine = all_engines(tiny_catalog)["tiny-sd"]()
+    engine = build_registry(tiny_catalog)["tiny-sd"]()
     assert engine.size_bytes() == 0
     engine.load("cpu")
     assert engine.size_bytes() > 1_000_000  # float32 weights of UNet, VAE and text encoder
@@ -213,7 +214,7 @@ def one_model_catalog(folder: Path, **entry) -> Path:
 
 def test_missing_folder_is_a_clear_error_naming_the_model(tmp_path):
     catalog = one_model_catalog(tmp_path, name="gone", family="sd-inpaint", source="./weights/gone")
-    engine = all_engines(catalog)["gone"]()
+    engine = build_registry(catalog)["gone"]()
     assert engine.capabilities()["present"] is False
     with pytest.raises(EngineError, match=r"'gone'.*does not exist"):
         engine.load("cpu")
@@ -222,7 +223,7 @@ def test_missing_folder_is_a_clear_error_naming_the_model(tmp_path):
 def test_absent_hub_model_fails_fast_offline(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     catalog = one_model_catalog(tmp_path, name="from-hub", family="sdxl", source="nobody/no-such-model-here")
-    engine = all_engines(catalog)["from-hub"]()
+    engine = build_registry(catalog)["from-hub"]()
     assert engine.capabilities()["present"] is False
     with pytest.raises(EngineError, match=r"'from-hub'.*nobody/no-such-model-here.*not in the local cache"):
         engine.load("cpu")
@@ -234,7 +235,7 @@ def test_single_file_without_its_layout_fails_fast_offline(tmp_path, tiny_model_
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     catalog = one_model_catalog(tmp_path, name="bare", family="sd-inpaint",
                                 source=str(tiny_model_dir / "sd-inpaint.safetensors"))
-    engine = all_engines(catalog)["bare"]()
+    engine = build_registry(catalog)["bare"]()
     caps = engine.capabilities()
     assert caps["present"] is False and "stable-diffusion-inpainting" in caps["source"]
     with pytest.raises(EngineError, match=r"'bare'.*stable-diffusion-v1-5/stable-diffusion-inpainting.*cache"):
@@ -247,7 +248,7 @@ def test_truncated_single_file_is_a_clear_error(tmp_path, tiny_model_dir):
     catalog = one_model_catalog(tmp_path, name="broken", family="sd-inpaint", source="broken.safetensors",
                                 config=str(tiny_model_dir / "sd-inpaint"))
     with pytest.raises(EngineError, match=r"'broken'.*safetensors"):
-        all_engines(catalog)["broken"]().load("cpu")
+        build_registry(catalog)["broken"]().load("cpu")
 
 
 def test_corrupt_weights_in_a_folder_are_a_clear_error(tmp_path, tiny_model_dir):
@@ -257,7 +258,7 @@ def test_corrupt_weights_in_a_folder_are_a_clear_error(tmp_path, tiny_model_dir)
     weights.write_bytes(b"\x00" * 64)
     catalog = one_model_catalog(tmp_path, name="damaged", family="sd", source="damaged")
     with pytest.raises(EngineError, match=r"'damaged' could not be loaded"):
-        all_engines(catalog)["damaged"]().load("cpu")
+        build_registry(catalog)["damaged"]().load("cpu")
 
 
 def test_pickled_weights_are_refused(tmp_path, tiny_model_dir):
@@ -271,7 +272,7 @@ def test_pickled_weights_are_refused(tmp_path, tiny_model_dir):
     weights.unlink()
     catalog = one_model_catalog(tmp_path, name="pickled", family="sd", source="pickled")
     with pytest.raises(EngineError, match=r"'pickled'.*only \.safetensors"):
-        all_engines(catalog)["pickled"]().load("cpu")
+        build_registry(catalog)["pickled"]().load("cpu")
     listed = tmp_path / "listed.yaml"
     listed.write_text("models:\n  - {name: old, family: sd, source: sd-v1-5.ckpt}\n")
     with pytest.raises(InputError, match=r"sd-v1-5.ckpt.*pickle.*\.safetensors"):
@@ -282,8 +283,8 @@ def test_listing_engines_loads_no_weights(tiny_catalog):
     """The server lists every engine's capabilities at start-up: that must not import torch or read weights."""
     code = (
         "import sys, json\n"
-        "from retouch.catalog import all_engines\n"
-        f"caps = [f().capabilities() for f in all_engines({str(tiny_catalog)!r}).values()]\n"
+        "from retouch.registry import build_registry\n"
+        f"caps = [f().capabilities() for f in build_registry({str(tiny_catalog)!r}).values()]\n"
         "print(json.dumps({'torch': 'torch' in sys.modules, 'n': len(caps),"
         " 'present': [c.get('present') for c in caps]}))\n"
     )
@@ -298,13 +299,13 @@ def test_listing_engines_loads_no_weights(tiny_catalog):
 
 
 def test_capabilities_show_family_presence_and_defaults(tiny_catalog):
-    caps = all_engines(tiny_catalog)["tiny-flux-fill"]().capabilities()
+    caps = build_registry(tiny_catalog)["tiny-flux-fill"]().capabilities()
     assert caps["family"] == "flux-fill" and caps["present"] is True
     assert caps["native_size"] == 64 and caps["grid"] == 16
     assert caps["needs_weights"] and caps["takes_prompt"]
     assert caps["schedulers"] == ["flow-euler"]
     assert caps["defaults"]["guidance"] == 30.0
-    sd = all_engines(tiny_catalog)["tiny-sd"]().capabilities()
+    sd = build_registry(tiny_catalog)["tiny-sd"]().capabilities()
     assert {"euler-a", "dpm++-2m-karras", "ddim", "unipc"} <= set(sd["schedulers"])
 
 
@@ -316,7 +317,7 @@ def test_capabilities_show_family_presence_and_defaults(tiny_catalog):
 def test_cuda_half_precision_is_deterministic_and_exact_outside(name, tiny_catalog):
     import torch
 
-    engine = all_engines(tiny_catalog)[name]()
+    engine = build_registry(tiny_catalog)[name]()
     engine.load("cuda:0")
     try:
         expected = torch.bfloat16 if name == "tiny-flux-fill" else torch.float16
@@ -336,7 +337,7 @@ def test_cuda_half_precision_is_deterministic_and_exact_outside(name, tiny_catal
 def test_cuda_cpu_offload_gives_a_result(tmp_path, tiny_model_dir):
     catalog = one_model_catalog(tmp_path, name="offloaded", family="sd-inpaint",
                                 source=str(tiny_model_dir / "sd-inpaint"), native_size=64, cpu_offload=True)
-    engine = all_engines(catalog)["offloaded"]()
+    engine = build_registry(catalog)["offloaded"]()
     engine.load("cuda:0")
     try:
         assert engine.offloaded

@@ -7,8 +7,8 @@ import pytest
 
 from retouch.engines import Hooks
 from retouch.engines.classical import PatchMatch
-from retouch.engines.patchmatch import HOLE_BUDGET, library_inpaint, patchmatch_fill
 from retouch.errors import Cancelled, InputError
+from retouch.imaging.patchmatch import HOLE_BUDGET, library_inpaint, patchmatch_fill
 from retouch.recipe import FillParams
 from tests.support import bricks, gradient
 
@@ -120,7 +120,7 @@ def test_a_hole_with_nothing_to_copy_from_is_an_error(texture):
 def test_engine_reports_each_stage(large_texture):
     picture, mask = large_texture
     steps = []
-    hooks = Hooks(on_step=lambda step, total, preview: steps.append((step, total)))
+    hooks = Hooks(on_step=lambda step, total, preview, stage: steps.append((step, total)))
     PatchMatch().fill(picture, mask, FillParams(), 3, hooks)
     assert steps == [(1, 3), (2, 3), (3, 3)]
 
@@ -129,7 +129,7 @@ def test_engine_stops_when_cancelled(large_texture):
     picture, mask = large_texture
     steps = []
 
-    def on_step(step, total, preview):
+    def on_step(step, total, preview, stage):
         steps.append(step)
         cancelled.append(True)  # the user presses cancel while the first stage runs
 

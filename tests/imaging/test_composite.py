@@ -27,7 +27,7 @@ def untouchable(mask: np.ndarray, grow_px: int, feather_px: int) -> np.ndarray:
 
 
 @st.composite
-def scenes(draw, channels=st.sampled_from([3, 4])):
+def scenes(draw, channels=st.sampled_from([3, 4])):  # noqa: B008 - a hypothesis strategy argument
     """A random picture (RGB or RGBA, some pixels maybe transparent), a random mask of rectangles and dots."""
     height = draw(st.integers(8, 64))
     width = draw(st.integers(8, 64))

@@ -26,9 +26,11 @@ from PIL import Image
 from retouch.engines import ENGINES
 from retouch.server.app import create_app
 from retouch.server.settings import Settings
-from tests.server.engines import BrokenEngine, InvertEngine, SlowEngine
+from tests.server.engines import BrokenEngine, GatedEngine, InvertEngine, SlowEngine
 
-TEST_ENGINES = {**ENGINES, "slow": SlowEngine, "invert": InvertEngine, "broken": BrokenEngine}
+TEST_ENGINES = {
+    **ENGINES, "slow": SlowEngine, "gated": GatedEngine, "invert": InvertEngine, "broken": BrokenEngine
+}
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,9 +149,18 @@ def live_server(data_dir: Path, engines=None, devices=None, **settings) -> Itera
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
+def server(tmp_path: Path, gate: threading.Event) -> Iterator[LiveServer]:
     with live_server(tmp_path / "data") as live:
         yield live
+        gate.set()  # let a job still waiting finish before the server stops
+
+
+@pytest.fixture
+def gate() -> Iterator[threading.Event]:
+    """The gated engine's gate, open unless a test closes it to hold a job on its worker."""
+    GatedEngine.gate.set()
+    yield GatedEngine.gate
+    GatedEngine.gate.set()
 
 
 @pytest.fixture

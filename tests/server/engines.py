@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -24,6 +25,28 @@ class SlowEngine(Engine):
             time.sleep(self.step_seconds)
             out[mask > 0] = (step * 255) // params.steps
             hooks.step(step, params.steps, out)
+        return out
+
+
+class GatedEngine(Engine):
+    """Paints the hole grey over `params.steps` steps and after each waits until the test opens `gate`.
+
+    A job holds its worker exactly as long as a test needs (to cancel it, to queue others behind it), so no
+    test depends on how fast this machine is. A cancel is noticed while waiting, as a real engine's next step.
+    """
+
+    name = "gated"
+    description = "test engine: each step waits for the test to open the gate"
+    parameters = ("steps",)
+    gate = threading.Event()  # shared with the in-process server the tests run
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        out = image.copy()
+        for step in range(1, params.steps + 1):
+            out[mask > 0] = (step * 255) // params.steps
+            hooks.step(step, params.steps, out)
+            while not self.gate.wait(0.02):
+                hooks.check()
         return out
 
 

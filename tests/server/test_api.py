@@ -89,14 +89,24 @@ def test_health(server):
     assert set(health["queue"]) == {"pending", "running"}
 
 
-def test_openapi_documents_bounds(server):
+def test_openapi_documents_every_job_kind_with_bounds_and_the_socket_events(server):
     spec = server.http.get("/openapi.json").json()
-    job = spec["components"]["schemas"]["JobCreate"]
-    assert job["additionalProperties"] is False
-    assert job["properties"]["strength"]["maximum"] == 1
-    assert "description" in job["properties"]["feather"]
-    assert "/api/v1/ws" not in spec["paths"] or True  # websockets are not part of OpenAPI
+    schemas = spec["components"]["schemas"]
+    body = spec["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    kinds = {ref["$ref"].rsplit("/", 1)[1] for ref in body["oneOf"]}
+    assert kinds == {"FillJob", "UpscaleJob"}
+    fill = schemas["FillJob"]
+    assert fill["additionalProperties"] is False
+    assert fill["properties"]["strength"]["maximum"] == 1
+    assert "description" in fill["properties"]["feather"]
+    assert fill["properties"]["kind"]["default"] == "fill"
+    assert schemas["UpscaleJob"]["properties"]["scale"]["maximum"] == 8
     assert {"/api/v1/images", "/api/v1/jobs", "/api/v1/jobs/{job_id}", "/api/v1/engines"} <= set(spec["paths"])
+    # what the websocket sends is typed too, so the canvas's generated client knows every event
+    events = {ref["$ref"].rsplit("/", 1)[1] for ref in schemas["ServerEvent"]["oneOf"]}
+    assert {"JobQueuedEvent", "JobProgressEvent", "JobSucceededEvent", "QueueStatusEvent"} <= events
+    assert "stage" in schemas["JobProgressEvent"]["properties"]
+    assert schemas["Subscribe"]["properties"]["type"]["enum"] == ["subscribe", "unsubscribe"]
 
 
 def test_model_that_fails_to_load_fails_the_job_and_the_worker_lives_on(server, uploaded):
@@ -109,38 +119,10 @@ def test_model_that_fails_to_load_fails_the_job_and_the_worker_lives_on(server, 
     assert after["status"] == "succeeded"
 
 
-def test_root_answers(server):
-    assert server.http.get("/").status_code == 200
-
-
-def test_mask_the_size_of_the_box_is_placed_at_the_box(server, picture, hole):
-    """The canvas uploads the picture once and sends only the mask inside the box it works on."""
-    ys, xs = np.nonzero(hole)
-    box = {
-        "x": int(xs.min()) - 8,
-        "y": int(ys.min()) - 6,
-        "width": int(np.ptp(xs)) + 20,
-        "height": int(np.ptp(ys)) + 14,
-    }
-    crop = hole[box["y"] : box["y"] + box["height"], box["x"] : box["x"] + box["width"]]
-    image_id = server.upload(picture)["id"]
-    mask_id = server.upload(np.ascontiguousarray(crop))["id"]
-    job = server.wait(server.submit(image=image_id, mask=mask_id, bbox=box, engine="telea", feather=0).json()["id"])
-    assert job["status"] == "succeeded", job
-    result = server.image(job["result"]["image"])
-    assert result.shape == picture.shape
-    assert (result[hole == 0] == picture[hole == 0]).all()
-    assert (result[hole > 0] != picture[hole > 0]).any()
-
-
-def test_mask_of_another_size_is_refused_naming_both_sizes(server, picture, hole):
-    image_id = server.upload(picture)["id"]
-    mask_id = server.upload(np.ascontiguousarray(hole[:40, :50]))["id"]
-    box = {"x": 0, "y": 0, "width": 60, "height": 40}
-    response = server.submit(image=image_id, mask=mask_id, bbox=box, engine="telea")
-    assert response.status_code == 422
-    message = response.json()["message"]
-    assert "50x40" in message and "128x96" in message and "60x40" in message
+def test_root_is_the_canvas(server):
+    page = server.http.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<title>Retouch</title>" in page.text and 'data-testid="canvas' in page.text
 
 
 def test_thumbnail_fits_max_side_and_bad_sizes_are_refused(server, picture):

@@ -13,7 +13,7 @@ from PIL import Image
 
 from retouch.catalog import Catalog, CatalogEntry, load_catalog, save_catalog
 from retouch.imaging.io import read_recipe
-from retouch.server.app import engine_table
+from retouch.registry import build_registry
 from retouch.server.settings import Settings
 from tests.server.conftest import live_server
 
@@ -28,7 +28,7 @@ def model_server(tmp_path, tiny_catalog):
     models.append(CatalogEntry(name="absent", family="sd-inpaint", source="./weights/absent"))
     save_catalog(Catalog(models=models), catalog)
     settings = Settings(data_dir=tmp_path / "data", catalog=catalog)
-    with live_server(tmp_path / "data", engines=engine_table(settings), catalog=catalog, preview_every=0) as live:
+    with live_server(tmp_path / "data", engines=build_registry(settings.catalog), catalog=catalog, preview_every=0) as live:
         yield live
 
 

@@ -72,7 +72,9 @@ def test_hub_routes_by_job_and_session_from_other_threads():
             hub.subscribe(subscriber)
         await asyncio.to_thread(hub.publish, JobQueuedEvent(job_id="a", position=0), "s1")
         await asyncio.to_thread(hub.publish, JobQueuedEvent(job_id="b", position=1), "s1")
-        await asyncio.sleep(0.05)
+        async with asyncio.timeout(10):  # both events reached the session's buffer
+            while len(session._buffer) < 2:
+                await asyncio.sleep(0)
         await hub.stop()
         return [e.job_id for e in _drain_now(mine)], [e.job_id for e in _drain_now(session)], list(other._buffer)
 

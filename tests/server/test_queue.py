@@ -15,39 +15,45 @@ def _running(server, job_id, timeout=20):
     raise AssertionError(f"job {job_id} never ran")
 
 
-def test_priority_runs_first(server, uploaded):
+def test_priority_runs_first(server, uploaded, gate):
     image_id, mask_id = uploaded
-    blocker = server.submit(image=image_id, mask=mask_id, engine="slow", steps=10).json()["id"]
+    gate.clear()
+    blocker = server.submit(image=image_id, mask=mask_id, engine="gated", steps=2).json()["id"]
     _running(server, blocker)
     normal = [server.submit(image=image_id, mask=mask_id, engine="invert").json()["id"] for _ in range(3)]
     urgent = server.submit(image=image_id, mask=mask_id, engine="invert", priority=100).json()
     assert urgent["position"] == 0
+    gate.set()
     jobs = {job_id: server.wait(job_id) for job_id in [blocker, *normal, urgent["id"]]}
     order = sorted(normal + [urgent["id"]], key=lambda job_id: jobs[job_id]["started_at"])
     assert order == [urgent["id"], *normal]
 
 
-def test_cancel_queued_job(server, uploaded):
+def test_cancel_queued_job(server, uploaded, gate):
     image_id, mask_id = uploaded
-    blocker = server.submit(image=image_id, mask=mask_id, engine="slow", steps=10).json()["id"]
+    gate.clear()
+    blocker = server.submit(image=image_id, mask=mask_id, engine="gated", steps=2).json()["id"]
     waiting = server.submit(image=image_id, mask=mask_id, engine="invert").json()["id"]
     response = server.http.delete(f"/api/v1/jobs/{waiting}")
     assert response.status_code == 200 and response.json()["status"] == "canceled"
+    gate.set()
     assert server.wait(blocker)["status"] == "succeeded"
     assert server.wait(waiting)["status"] == "canceled"
     assert server.wait(waiting)["result"] is None
 
 
-def test_cancel_running_job_stops_within_a_step_and_touches_no_other(server, uploaded):
+def test_cancel_running_job_stops_within_a_step_and_touches_no_other(server, uploaded, gate):
     image_id, mask_id = uploaded
-    running = server.submit(image=image_id, mask=mask_id, engine="slow", steps=200).json()["id"]
-    other = server.submit(image=image_id, mask=mask_id, engine="slow", steps=4).json()["id"]
+    gate.clear()
+    running = server.submit(image=image_id, mask=mask_id, engine="gated", steps=200).json()["id"]
+    other = server.submit(image=image_id, mask=mask_id, engine="gated", steps=4).json()["id"]
     _running(server, running)
     response = server.http.delete(f"/api/v1/jobs/{running}")
     assert response.status_code == 202
-    stopped = server.wait(running, timeout=10)
+    stopped = server.wait(running, timeout=10)  # while the gate is closed: the cancel alone stopped it
     assert stopped["status"] == "canceled"
-    assert stopped["progress"]["step"] < 200
+    assert stopped["progress"]["step"] == 1
+    gate.set()
     assert server.wait(other)["status"] == "succeeded"
 
 

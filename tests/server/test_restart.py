@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+
 import httpx
 import numpy as np
 

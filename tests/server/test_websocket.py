@@ -7,19 +7,24 @@ import json
 
 import websockets
 
-from tests.server.conftest import collect
+from tests.server.conftest import collect, live_server
 
 FINAL = {"job.succeeded", "job.failed", "job.canceled"}
 
 
-def test_event_sequence_for_a_job(server, uploaded):
-    image_id, mask_id = uploaded
-
-    async def scenario():
+def test_event_sequence_for_a_job(tmp_path, picture, hole, gate):
+    async def scenario(server):
+        image_id, mask_id = server.upload(picture)["id"], server.upload(hole)["id"]
         async with websockets.connect(server.ws_url) as ws:
-            job_id = server.submit(image=image_id, mask=mask_id, engine="slow", steps=5).json()["id"]
+            gate.clear()  # the job waits after its first step until the client follows it
+            job_id = server.submit(image=image_id, mask=mask_id, engine="gated", steps=5).json()["id"]
             await ws.send(json.dumps({"type": "subscribe", "job_ids": [job_id]}))
-            events = []
+            events: list[dict] = []
+            while not events:  # the job's current state: the subscription is in place
+                event = json.loads(await ws.recv())
+                if "job_id" in event:
+                    events.append(event)
+            gate.set()
             async with asyncio.timeout(30):
                 while not events or events[-1].get("type") not in FINAL:
                     event = json.loads(await ws.recv())
@@ -27,7 +32,8 @@ def test_event_sequence_for_a_job(server, uploaded):
                         events.append(event)
             return job_id, events
 
-    job_id, events = asyncio.run(scenario())
+    with live_server(tmp_path / "data", preview_every=0) as server:
+        job_id, events = asyncio.run(scenario(server))
     assert all(event["job_id"] == job_id for event in events)
     types = [event["type"] for event in events]
     assert types[-1] == "job.succeeded"
@@ -53,8 +59,8 @@ def test_events_are_not_broadcast(server, uploaded):
 
     async def scenario():
         async with websockets.connect(server.ws_url) as mine, websockets.connect(server.ws_url) as theirs:
-            a = server.submit(image=image_id, mask=mask_id, engine="slow", steps=3).json()["id"]
-            b = server.submit(image=image_id, mask=mask_id, engine="slow", steps=3).json()["id"]
+            a = server.submit(image=image_id, mask=mask_id, engine="gated", steps=3).json()["id"]
+            b = server.submit(image=image_id, mask=mask_id, engine="gated", steps=3).json()["id"]
             await mine.send(json.dumps({"type": "subscribe", "job_ids": [a]}))
             await theirs.send(json.dumps({"type": "subscribe", "job_ids": [b]}))
             seen = {"mine": set(), "theirs": set()}

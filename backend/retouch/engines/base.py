@@ -11,10 +11,10 @@ import numpy as np
 from retouch.errors import Cancelled
 from retouch.recipe import FillParams
 
-StepCallback = Callable[[int, int, "np.ndarray | None"], None]
+StepCallback = Callable[[int, int, "np.ndarray | None", str], None]  # (step, total, preview, stage)
 
 
-def _no_step(step: int, total: int, preview: np.ndarray | None) -> None:
+def _no_step(step: int, total: int, preview: np.ndarray | None, stage: str) -> None:
     return None
 
 
@@ -24,19 +24,40 @@ def _never() -> bool:
 
 @dataclass
 class Hooks:
-    """How an engine reports progress and learns that it should stop. Same for every engine."""
+    """How an engine reports progress and learns that it should stop. Same for every engine and workflow.
+
+    A workflow made of several fills gives each one `part(index, count, stage)`: its steps are reported over
+    the whole job, so a job has one progress stream (e.g. "face 2 of 3, step 12 of 30").
+    """
 
     on_step: StepCallback = _no_step
     is_cancelled: Callable[[], bool] = _never
+    stage: str = ""
+
+    def report(self, step: int, total: int, preview: np.ndarray | None = None) -> None:
+        """Report a finished step without checking for cancellation (for callbacks that stop on their own)."""
+        self.on_step(step, total, preview, self.stage)
 
     def step(self, step: int, total: int, preview: np.ndarray | None = None) -> None:
         """Report a finished step; raises `Cancelled` when the job was cancelled meanwhile."""
-        self.on_step(step, total, preview)
+        self.report(step, total, preview)
         self.check()
 
     def check(self) -> None:
         if self.is_cancelled():
             raise Cancelled()
+
+    def part(self, index: int, count: int, stage: str) -> Hooks:
+        """Hooks for part `index` (from 0) of `count` equal parts of a job, reporting over the whole job."""
+        if not 0 <= index < count:
+            raise ValueError(f"part {index} of {count} does not exist")
+        parent = self
+
+        def on_step(step: int, total: int, preview: np.ndarray | None, inner: str) -> None:
+            text = f"{stage}, {inner}" if inner else f"{stage}, step {step} of {total}"
+            parent.on_step(index * total + step, count * total, preview, text)
+
+        return Hooks(on_step=on_step, is_cancelled=self.is_cancelled, stage="")
 
 
 class Engine:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from retouch.engines.base import Engine, Hooks
-from retouch.engines.patchmatch import patchmatch_fill
+from retouch.imaging.patchmatch import patchmatch_fill
 from retouch.recipe import FillParams
 
 

@@ -26,7 +26,7 @@ def blur(rgb: np.ndarray, holes: np.ndarray, infill: Infill, rng: np.random.Gene
     """Push-pull: average the known colours down a pyramid, then pull them back up into the holes."""
     known = (~holes).astype(np.float32)
     colour = rgb.astype(np.float32) * known[..., None]
-    levels = [(colour, known)]
+    levels: list[tuple[np.ndarray, np.ndarray]] = [(colour, known)]
     # down to one pixel along the longer side if need be: a thin strip has holes far from any colour
     while max(levels[-1][1].shape) > 1 and levels[-1][1].min() == 0:
         c, w = levels[-1]
@@ -74,7 +74,7 @@ def _opencv(flag: int) -> InfillFn:
 
 
 def patchmatch(rgb: np.ndarray, holes: np.ndarray, infill: Infill, rng: np.random.Generator) -> np.ndarray:
-    from retouch.engines.patchmatch import patchmatch_fill
+    from retouch.imaging.patchmatch import patchmatch_fill
 
     return patchmatch_fill(rgb, holes.astype(np.uint8) * 255, int(rng.integers(2**32)))
 

@@ -54,14 +54,3 @@ def has_unmasked_block(mask: np.ndarray, side: int = 3) -> bool:
     known = (mask == 0).astype(np.uint8)
     square = np.ones((side, side), np.uint8)
     return bool(cv2.erode(known, square, borderType=cv2.BORDER_CONSTANT, borderValue=0).any())
-
-
-def place_at_box(mask: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
-    """A mask of `shape` (height, width) holding `mask` at `box` (x, y, width, height) and 0 elsewhere:
-    the canvas sends only the mask inside the box it works on."""
-    x, y, width, height = box
-    if mask.shape != (height, width):
-        raise ValueError(f"mask is {mask.shape[1]}x{mask.shape[0]} but the box is {width}x{height}")
-    placed = np.zeros(shape, np.uint8)
-    placed[y : y + height, x : x + width] = mask
-    return placed

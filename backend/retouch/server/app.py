@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import TypeAdapter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from retouch import __version__
 from retouch.devices import Device, discover_devices
-from retouch.engines import Engine, EngineFactory
-from retouch.errors import InputError
+from retouch.engines import EngineFactory
+from retouch.registry import build_registry
 from retouch.server.deps import require_token
 from retouch.server.errors import error_response, install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.pool import DevicePool
 from retouch.server.queue import SqliteJobQueue
 from retouch.server.routes import images, jobs, meta, ws
+from retouch.server.schemas import ServerEvent, Subscribe
 from retouch.server.settings import Settings
 from retouch.server.store import Database, ImageStore
 
@@ -31,27 +34,6 @@ log = logging.getLogger("retouch.server")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 API_PREFIX = "/api/v1"
 _JSON_BODY_LIMIT = 1 << 20  # jobs are small; only uploads may be large
-
-
-def load_plugin(spec: str) -> tuple[str, EngineFactory]:
-    """`module:Class` -> (its engine name, the class)."""
-    module_name, _, attribute = spec.partition(":")
-    try:
-        engine = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError, ValueError) as exc:
-        raise InputError(f"engine plugin {spec!r} cannot be imported: {exc}") from None
-    if not (isinstance(engine, type) and issubclass(engine, Engine)):
-        raise InputError(f"engine plugin {spec!r} is not an Engine subclass")
-    return engine.name, engine
-
-
-def engine_table(settings: Settings) -> dict[str, EngineFactory]:
-    """Built-in engines, one per model in the catalog (settings, else $RETOUCH_CATALOG or ./models), plugins."""
-    from retouch.catalog import all_engines
-
-    table: dict[str, EngineFactory] = all_engines(settings.catalog)
-    table.update(load_plugin(spec) for spec in settings.engine_plugins)
-    return table
 
 
 class BodyLimit:
@@ -74,6 +56,20 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+def _openapi_with_events(app: FastAPI) -> dict[str, Any]:
+    """The schema, plus what the websocket sends (`ServerEvent`) and takes (`Subscribe`), so clients type them."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, adapter in (("ServerEvent", TypeAdapter(ServerEvent)), ("Subscribe", TypeAdapter(Subscribe))):
+        definition = adapter.json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+        components.update(definition.pop("$defs", {}))
+        components[name] = definition
+    app.openapi_schema = schema
+    return schema
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -86,18 +82,18 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.data_dir / "retouch.db")
         store = ImageStore(db, settings.data_dir / "images")
-        queue = SqliteJobQueue(db)
+        hub = EventHub()
+        await hub.start()
+        queue = SqliteJobQueue(db, hub.publish)
         requeued, failed = queue.recover()
         if requeued or failed:
             log.warning("recovered after a stop: %d job(s) queued again, %d failed", requeued, failed)
-        hub = EventHub()
-        await hub.start()
-        table = engines if engines is not None else engine_table(settings)
+        table = engines if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
         found = devices or discover_devices()
         if settings.devices:
             found = [d for d in found if d.name in settings.devices] or found
         pool = DevicePool(
-            queue, store, hub, table, found,
+            queue, store, table, found,
             workers_per_device=settings.workers_per_device,
             memory_budget=settings.model_memory_budget,
             preview_every=settings.preview_every,
@@ -127,6 +123,7 @@ def create_app(
     app.include_router(api)
     app.include_router(ws.router, prefix=API_PREFIX)  # checks the token itself, before accepting
     app.add_middleware(BodyLimit, settings=settings)
+    app.openapi = lambda: _openapi_with_events(app)  # type: ignore[method-assign]
 
     if (STATIC_DIR / "index.html").exists():
         app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="canvas")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -37,7 +38,7 @@ def _pool(request: Request) -> DevicePool:
     return request.app.state.pool
 
 
-def _engines(request: Request) -> dict[str, EngineFactory]:
+def _engines(request: Request) -> Mapping[str, EngineFactory]:
     return request.app.state.engines
 
 
@@ -46,7 +47,7 @@ StoreDep = Annotated[ImageStore, Depends(_store)]
 QueueDep = Annotated[JobQueue, Depends(_queue)]
 HubDep = Annotated[EventHub, Depends(_hub)]
 PoolDep = Annotated[DevicePool, Depends(_pool)]
-EnginesDep = Annotated[dict[str, EngineFactory], Depends(_engines)]
+EnginesDep = Annotated[Mapping[str, EngineFactory], Depends(_engines)]
 
 
 def token_ok(connection: HTTPConnection) -> bool:

@@ -1,8 +1,8 @@
 """The device pool: one or more worker threads per device, each with its own model cache.
 
 A dispatcher thread hands the next queued job to a free worker, preferring one that already has the
-job's engine loaded, else the least loaded one. Workers run `retouch.pipeline.fill` and report through
-the event hub; loading and filling never happen on the event loop.
+job's engine loaded, else the least loaded one. Workers run the job's workflow (`retouch.workflows`) and
+record each change through the queue, which announces it; loading and filling never happen on the event loop.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import queue as stdqueue
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
 
 import cv2
 import numpy as np
@@ -21,27 +23,14 @@ from retouch.devices import Device
 from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.errors import Cancelled, EngineError, InputError, RetouchError
 from retouch.imaging.io import Picture
-from retouch.imaging.mask import place_at_box
-from retouch.pipeline import fill
-from retouch.recipe import BBox, FillParams
-from retouch.server.events import EventHub
 from retouch.server.queue import Claimed, JobQueue
-from retouch.server.schemas import (
-    ErrorPublic,
-    JobCanceledEvent,
-    JobFailedEvent,
-    JobProgressEvent,
-    JobResult,
-    JobStartedEvent,
-    JobSucceededEvent,
-    QueueStatusEvent,
-)
+from retouch.server.schemas import ErrorPublic, Job
 from retouch.server.store import ImageStore
+from retouch.workflows import WORKFLOWS, WorkflowResult
 
 log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 256
-FILL_FIELDS = set(FillParams.model_fields)
 
 
 class ModelCache:
@@ -96,78 +85,75 @@ class Worker:
                 self._run(job)
             finally:
                 self.busy = False
-                self.pool.publish_queue_status()
                 self.pool.wake()
         self.cache.clear()
 
     def _run(self, job: Claimed) -> None:
+        """Run one job to its end; the queue records and announces each change."""
         pool = self.pool
-        publish = lambda event: pool.hub.publish(event, job.session)  # noqa: E731
-        publish(JobStartedEvent(job_id=job.id, device=self.device.name))
-        pool.publish_queue_status()
         last_preview = 0.0
 
-        def on_step(step: int, total: int, preview: np.ndarray | None) -> None:
+        def on_step(step: int, total: int, preview: np.ndarray | None, stage: str) -> None:
             nonlocal last_preview
-            pool.queue.progress(job.id, step, total)
             url = None
             if preview is not None and time.monotonic() - last_preview >= pool.preview_every:
                 url, last_preview = _jpeg_data_url(preview), time.monotonic()
-            publish(JobProgressEvent(job_id=job.id, step=step, total=total, preview=url))
+            pool.queue.progress(job.id, step, total, stage or None, url)
 
         hooks = Hooks(on_step=on_step, is_cancelled=lambda: pool.is_cancelled(job.id))
         try:
             hooks.check()
-            result = self._fill(job, hooks)
+            result = self._work(job, hooks)
             picture = Picture(result.pixels, exif=result.exif, icc_profile=result.icc_profile)
             stored = pool.store.add_picture(picture, "result", png=result.png())
-            pool.queue.succeed(job.id, stored.id, result.seed)
-            publish(JobSucceededEvent(job_id=job.id, result=JobResult(image=stored.id), seed=result.seed))
+            pool.queue.succeed(job.id, stored.id, result.seed, result.report)
         except Cancelled:
             pool.queue.mark_canceled(job.id)
-            publish(JobCanceledEvent(job_id=job.id))
         except RetouchError as exc:
-            self._failed(job, ErrorPublic(code=exc.code, message=exc.message))
+            pool.queue.fail(job.id, ErrorPublic(code=exc.code, message=exc.message))
         except Exception as exc:  # a bug or a library failure: the job fails, the worker lives on
             log.exception("job %s failed", job.id)
-            self._failed(job, ErrorPublic(code="internal_error", message=f"{type(exc).__name__}: {exc}"))
+            pool.queue.fail(job.id, ErrorPublic(code="internal_error", message=f"{type(exc).__name__}: {exc}"))
         finally:
             pool.forget_cancel(job.id)
 
-    def _failed(self, job: Claimed, error: ErrorPublic) -> None:
-        self.pool.queue.fail(job.id, error)
-        self.pool.hub.publish(JobFailedEvent(job_id=job.id, error=error), job.session)
-
-    def _fill(self, job: Claimed, hooks: Hooks):
-        pool, request = self.pool, job.request
-        factory = pool.engines.get(request.engine)
+    def engine(self, name: str) -> Engine:
+        """A loaded engine of this worker (its model cache), for the workflow."""
+        factory = self.pool.engines.get(name)
         if factory is None:
-            raise InputError(f"engine {request.engine!r} is not available on this server")
+            raise InputError(f"engine {name!r} is not available on this server")
+        return self.cache.get(name, factory)
+
+    def _work(self, job: Claimed, hooks: Hooks) -> WorkflowResult:
+        pool, request = self.pool, job.request
+        workflow = WORKFLOWS[request.kind]
         image = pool.store.get(request.image)
         if image is None:
             raise InputError(f"image {request.image!r} no longer exists")
         picture = pool.store.picture(image, pool.max_pixels)
         mask = None
-        if request.mask is not None:
-            stored_mask = pool.store.get(request.mask)
+        mask_id = getattr(request, "mask", None)
+        if mask_id is not None:
+            stored_mask = pool.store.get(mask_id)
             if stored_mask is None:
-                raise InputError(f"mask {request.mask!r} no longer exists")
+                raise InputError(f"mask {mask_id!r} no longer exists")
             mask = pool.store.mask(stored_mask, pool.max_pixels)  # sizes were checked when the job came in
-            if isinstance(request.bbox, BBox) and mask.shape != picture.pixels.shape[:2]:
-                box = request.bbox
-                mask = place_at_box(mask, (box.x, box.y, box.width, box.height), picture.pixels.shape[:2])
-        engine = self.cache.get(request.engine, factory)
-        params = FillParams.model_validate(request.model_dump(include=FILL_FIELDS, exclude_unset=True))
-        return fill(picture, mask, params, engine=engine, hooks=hooks)
+        return workflow.run(picture, mask, workflow_params(request), self.engine, hooks)
+
+
+def workflow_params(request: Job) -> Any:
+    """The workflow's parameters out of a job request: its fields, less image, priority and the kind's inputs."""
+    workflow = WORKFLOWS[request.kind]
+    fields = set(workflow.Params.model_fields)
+    return workflow.Params.model_validate(request.model_dump(include=fields, exclude_unset=True))
 
 
 def _jpeg_data_url(preview: np.ndarray) -> str:
     height, width = preview.shape[:2]
     factor = PREVIEW_SIDE / max(height, width)
     if factor < 1:
-        preview = cv2.resize(
-            preview, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA
-        )
+        preview = cv2.resize(preview, (max(1, round(width * factor)), max(1, round(height * factor))),
+                             interpolation=cv2.INTER_AREA)
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(preview[..., :3], cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 70])
     return "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode() if ok else ""
 
@@ -177,8 +163,7 @@ class DevicePool:
         self,
         queue: JobQueue,
         store: ImageStore,
-        hub: EventHub,
-        engines: dict[str, EngineFactory],
+        engines: Mapping[str, EngineFactory],
         devices: list[Device],
         *,
         workers_per_device: int = 1,
@@ -186,7 +171,7 @@ class DevicePool:
         preview_every: float = 0.25,
         max_pixels: int,
     ) -> None:
-        self.queue, self.store, self.hub, self.engines = queue, store, hub, engines
+        self.queue, self.store, self.engines = queue, store, engines
         self.devices = devices
         self.preview_every = preview_every
         self.max_pixels = max_pixels
@@ -237,9 +222,6 @@ class DevicePool:
     def running(self) -> int:
         return sum(worker.busy for worker in self.workers)
 
-    def publish_queue_status(self) -> None:
-        self.hub.publish(QueueStatusEvent(pending=self.queue.counts()["queued"], running=self.running()))
-
     def _dispatch_loop(self) -> None:
         while True:
             with self._wake:
@@ -260,7 +242,8 @@ class DevicePool:
         if not idle:
             return
         for job in self.queue.peek(len(idle)):
-            warm = [worker for worker in idle if job.request.engine in worker.cache]
+            wanted = WORKFLOWS[job.request.kind].engine_names(workflow_params(job.request))
+            warm = [worker for worker in idle if wanted and wanted[0] in worker.cache]
             worker = warm[0] if warm else min(idle, key=lambda w: (w.cache.used(), w.device.name))
             if not self.queue.start(job.id, worker.device.name):
                 continue  # cancelled meanwhile

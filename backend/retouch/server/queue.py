@@ -1,20 +1,47 @@
-"""The job queue. Routes and workers only see `JobQueue`; `SqliteJobQueue` is the embedded default.
+"""The job queue: the one owner of job state and of the events that announce it.
 
-A Redis-backed queue with workers on other machines implements the same protocol later.
+Routes and workers only see `JobQueue`. Each change of a job (queued, started, progress, succeeded, failed,
+canceled) is one conditional UPDATE followed by its event and, where the counts moved, one `queue.status`,
+published here and nowhere else. `SqliteJobQueue` is the embedded default.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from retouch.server.schemas import ErrorPublic, JobCreate, JobPublic, JobResult, JobStatus, Progress
+from retouch.server.schemas import (
+    JOB_ADAPTER,
+    ErrorPublic,
+    Event,
+    Job,
+    JobCanceledEvent,
+    JobFailedEvent,
+    JobProgressEvent,
+    JobPublic,
+    JobQueuedEvent,
+    JobResult,
+    JobStartedEvent,
+    JobStatus,
+    JobSucceededEvent,
+    Progress,
+    QueueStatusEvent,
+)
 from retouch.server.store import Database, new_id, now
 
 #: A job interrupted by a server stop is run again this many times in all, then failed.
 MAX_ATTEMPTS = 2
+
+#: Where events go: (event, the session of its job). The server's EventHub.publish; safe from any thread.
+Publish = Callable[[Event, "str | None"], None]
+
+
+def _nowhere(event: Event, session: str | None) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -22,20 +49,20 @@ class Claimed:
     """A job a worker took: its id, the request to run and how many times it was started."""
 
     id: str
-    request: JobCreate
+    request: Job
     attempts: int
     session: str | None
 
 
 class JobQueue(Protocol):
-    def submit(self, request: JobCreate, session: str | None) -> JobPublic: ...
+    def submit(self, request: Job, engine: str, session: str | None) -> JobPublic: ...
     def peek(self, limit: int) -> list[Claimed]: ...
     def start(self, job_id: str, device: str) -> bool: ...
-    def progress(self, job_id: str, step: int, total: int) -> None: ...
-    def succeed(self, job_id: str, result_image: str, seed: int) -> None: ...
-    def fail(self, job_id: str, error: ErrorPublic) -> None: ...
+    def progress(self, job_id: str, step: int, total: int, stage: str | None, preview: str | None) -> None: ...
+    def succeed(self, job_id: str, result_image: str, seed: int | None, report: dict[str, Any]) -> bool: ...
+    def fail(self, job_id: str, error: ErrorPublic) -> bool: ...
     def cancel(self, job_id: str) -> JobStatus | None: ...
-    def mark_canceled(self, job_id: str) -> None: ...
+    def mark_canceled(self, job_id: str) -> bool: ...
     def get(self, job_id: str) -> JobPublic | None: ...
     def get_many(self, job_ids: list[str]) -> list[JobPublic]: ...
     def session_of(self, job_id: str) -> str | None: ...
@@ -45,9 +72,11 @@ class JobQueue(Protocol):
     def recover(self) -> tuple[int, int]: ...
 
 
-def _stored(request: JobCreate) -> str:
+def _stored(request: Job) -> str:
     """The request as the client sent it: fields left out stay out, so the engine's defaults apply."""
-    return request.model_dump_json(exclude_unset=True)
+    data = request.model_dump(mode="json", exclude_unset=True)
+    data["kind"] = request.kind
+    return json.dumps(data)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -57,20 +86,31 @@ def _time(value: str | None) -> datetime | None:
 class SqliteJobQueue:
     """Jobs as rows; every state change is one conditional UPDATE, so no job runs twice to completion."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, publish: Publish = _nowhere) -> None:
         self._db = db
+        self._publish = publish
+
+    def _announce(self, event: Event, job_id: str, *, counts_moved: bool = True) -> None:
+        self._publish(event, self.session_of(job_id))
+        if counts_moved:
+            counts = self.counts()
+            self._publish(QueueStatusEvent(pending=counts["queued"], running=counts["running"]), None)
 
     def _public(self, row: sqlite3.Row, position: int | None = None) -> JobPublic:
         error = None
         if row["error_code"]:
             error = ErrorPublic(code=row["error_code"], message=row["error_message"] or "")
+        result = None
+        if row["result_image"]:
+            result = JobResult(image=row["result_image"], report=json.loads(row["report"] or "{}"))
         return JobPublic(
             id=row["id"],
+            kind=row["kind"],
             status=JobStatus(row["status"]),
             engine=row["engine"],
             position=position,
-            progress=Progress(step=row["step"], total=row["total"]),
-            result=JobResult(image=row["result_image"]) if row["result_image"] else None,
+            progress=Progress(step=row["step"], total=row["total"], stage=row["stage"]),
+            result=result,
             seed=row["seed"],
             error=error,
             priority=row["priority"],
@@ -89,16 +129,17 @@ class SqliteJobQueue:
         )
         return int(rows[0][0])
 
-    def submit(self, request: JobCreate, session: str | None) -> JobPublic:
+    def submit(self, request: Job, engine: str, session: str | None) -> JobPublic:
         job_id = new_id()
         with self._db.transaction() as conn:
             conn.execute(
-                "INSERT INTO jobs (id, session, status, priority, engine, request, created_at)"
-                " VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-                (job_id, session, request.priority, request.engine, _stored(request), now()),
+                "INSERT INTO jobs (id, session, status, priority, kind, engine, request, created_at)"
+                " VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)",
+                (job_id, session, request.priority, request.kind, engine, _stored(request), now()),
             )
         job = self.get(job_id)
         assert job is not None
+        self._announce(JobQueuedEvent(job_id=job_id, position=job.position or 0), job_id)
         return job
 
     def peek(self, limit: int) -> list[Claimed]:
@@ -107,43 +148,58 @@ class SqliteJobQueue:
             " ORDER BY priority DESC, seq LIMIT ?",
             (limit,),
         )
-        return [
-            Claimed(r["id"], JobCreate.model_validate_json(r["request"]), r["attempts"], r["session"]) for r in rows
-        ]
+        return [Claimed(r["id"], JOB_ADAPTER.validate_json(r["request"]), r["attempts"], r["session"]) for r in rows]
 
     def start(self, job_id: str, device: str) -> bool:
         with self._db.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE jobs SET status = 'running', device = ?, started_at = ?, attempts = attempts + 1,"
-                " step = 0, total = 0 WHERE id = ? AND status = 'queued'",
+                " step = 0, total = 0, stage = NULL WHERE id = ? AND status = 'queued'",
                 (device, now(), job_id),
             )
-        return cursor.rowcount == 1
+        if cursor.rowcount != 1:
+            return False
+        self._announce(JobStartedEvent(job_id=job_id, device=device), job_id)
+        return True
 
-    def progress(self, job_id: str, step: int, total: int) -> None:
+    def progress(self, job_id: str, step: int, total: int, stage: str | None, preview: str | None) -> None:
+        """Record a step; the event carries the preview (the worker decides how often there is one)."""
         with self._db.transaction() as conn:
-            conn.execute(
-                "UPDATE jobs SET step = ?, total = ? WHERE id = ? AND status = 'running'", (step, total, job_id)
-            )
+            changed = conn.execute(
+                "UPDATE jobs SET step = ?, total = ?, stage = ? WHERE id = ? AND status = 'running'",
+                (step, total, stage, job_id),
+            ).rowcount
+        if changed:
+            event = JobProgressEvent(job_id=job_id, step=step, total=total, stage=stage, preview=preview)
+            self._announce(event, job_id, counts_moved=False)
 
-    def _finish(self, job_id: str, status: JobStatus, **fields: object) -> None:
+    def _finish(self, job_id: str, status: JobStatus, **fields: object) -> bool:
         assignments = "".join(f", {name} = ?" for name in fields)
         with self._db.transaction() as conn:
-            conn.execute(
+            changed = conn.execute(
                 f"UPDATE jobs SET status = ?, finished_at = ?{assignments} WHERE id = ? AND status = 'running'",
                 (status.value, now(), *fields.values(), job_id),
-            )
+            ).rowcount
+        return changed == 1
 
-    def succeed(self, job_id: str, result_image: str, seed: int) -> None:
+    def succeed(self, job_id: str, result_image: str, seed: int | None, report: dict[str, Any]) -> bool:
         with self._db.transaction() as conn:  # one statement; a finished job shows full progress
-            conn.execute(
-                "UPDATE jobs SET status = 'succeeded', finished_at = ?, result_image = ?, seed = ?,"
+            changed = conn.execute(
+                "UPDATE jobs SET status = 'succeeded', finished_at = ?, result_image = ?, seed = ?, report = ?,"
                 " total = MAX(total, 1), step = MAX(total, 1) WHERE id = ? AND status = 'running'",
-                (now(), result_image, seed, job_id),
-            )
+                (now(), result_image, seed, json.dumps(report), job_id),
+            ).rowcount
+        if changed != 1:
+            return False
+        result = JobResult(image=result_image, report=report)
+        self._announce(JobSucceededEvent(job_id=job_id, result=result, seed=seed), job_id)
+        return True
 
-    def fail(self, job_id: str, error: ErrorPublic) -> None:
-        self._finish(job_id, JobStatus.failed, error_code=error.code, error_message=error.message)
+    def fail(self, job_id: str, error: ErrorPublic) -> bool:
+        if not self._finish(job_id, JobStatus.failed, error_code=error.code, error_message=error.message):
+            return False
+        self._announce(JobFailedEvent(job_id=job_id, error=error), job_id)
+        return True
 
     def cancel(self, job_id: str) -> JobStatus | None:
         """Cancel a queued job at once; for a running one only report `running` (its worker stops it)."""
@@ -157,10 +213,16 @@ class SqliteJobQueue:
                     "UPDATE jobs SET status = 'canceled', finished_at = ? WHERE id = ? AND status = 'queued'",
                     (now(), job_id),
                 )
+        if status is JobStatus.queued:
+            self._announce(JobCanceledEvent(job_id=job_id), job_id)
         return status
 
-    def mark_canceled(self, job_id: str) -> None:
-        self._finish(job_id, JobStatus.canceled)
+    def mark_canceled(self, job_id: str) -> bool:
+        """A running job stopped at a cancel."""
+        if not self._finish(job_id, JobStatus.canceled):
+            return False
+        self._announce(JobCanceledEvent(job_id=job_id), job_id)
+        return True
 
     def get(self, job_id: str) -> JobPublic | None:
         rows = self._db.query("SELECT * FROM jobs WHERE id = ?", (job_id,))

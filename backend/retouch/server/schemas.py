@@ -6,15 +6,16 @@ import enum
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
-from retouch.recipe import FillParams
+from retouch.recipe import FillParams, Strict
+from retouch.workflows.upscale import UpscaleParams
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="An id the server gave out.")]
 
 
-class JobStatus(str, enum.Enum):
+class JobStatus(enum.StrEnum):
     queued = "queued"
     running = "running"
     succeeded = "succeeded"
@@ -38,27 +39,68 @@ class ImagePublic(BaseModel):
     has_alpha: bool
 
 
-class JobCreate(FillParams):
-    """A fill job: the recipe plus which stored pictures to work on and how urgent it is."""
-
+class _JobFields(Strict):
     image: Id = Field(description="Id of the uploaded picture.")
-    mask: Id | None = Field(None, description="Id of the uploaded mask (white = fill); optional if alpha says.")
     priority: int = Field(0, ge=-100, le=100, description="Higher runs first; 100 = invoke at the front.")
+
+
+class FillJob(_JobFields, FillParams):
+    """Fill the masked part of a picture: the recipe plus which stored pictures to work on."""
+
+    kind: Literal["fill"] = Field("fill", description="The job's kind; `fill` when left out.")
+    mask: Id | None = Field(
+        None,
+        description="Id of the uploaded mask (white = fill), the picture's size or, with a `bbox`, the box's size "
+        "(it is then the mask of the box); optional where the picture's transparent pixels say what to fill.",
+    )
+
+
+class UpscaleJob(_JobFields, UpscaleParams):
+    """Scale a whole picture up (e.g. before inpainting it for finer detail)."""
+
+    kind: Literal["upscale"] = Field(description="The job's kind.")
+
+
+#: Every kind of job, by the `kind` a request names. A kind's fields beyond `image` and `priority` are its
+#: workflow's parameters (`retouch.workflows`).
+JOB_KINDS: dict[str, type[_JobFields]] = {"fill": FillJob, "upscale": UpscaleJob}
+
+
+def _kind_of(value: Any) -> str | None:
+    kind = value.get("kind", "fill") if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if kind in JOB_KINDS else None
+
+
+JobCreate = Annotated[
+    Annotated[FillJob, Tag("fill")] | Annotated[UpscaleJob, Tag("upscale")],
+    Discriminator(
+        _kind_of,
+        custom_error_type="invalid_kind",
+        custom_error_message="kind must be one of " + ", ".join(JOB_KINDS),
+    ),
+]
+Job = FillJob | UpscaleJob
+JOB_ADAPTER: TypeAdapter[Job] = TypeAdapter(JobCreate)
 
 
 class Progress(BaseModel):
     step: int = 0
     total: int = 0
+    stage: str | None = None
 
 
 class JobResult(BaseModel):
     image: str = Field(description="Id of the result picture (GET /api/v1/images/{id}).")
+    report: dict[str, Any] = Field(
+        default_factory=dict, description="What the job found or measured, by kind (e.g. the fill's box)."
+    )
 
 
 class JobPublic(BaseModel):
     id: str
+    kind: str = Field(description="The job's kind: " + ", ".join(JOB_KINDS) + ".")
     status: JobStatus
-    engine: str
+    engine: str = Field(description="The engine or model the job runs (`lanczos` for a plain upscale).")
     position: int | None = Field(None, description="Jobs ahead of this one while it is queued.")
     progress: Progress = Field(default_factory=Progress)
     result: JobResult | None = None
@@ -137,13 +179,14 @@ class JobProgressEvent(_Event):
     type: Literal["job.progress"] = "job.progress"
     step: int
     total: int
+    stage: str | None = Field(None, description="What the job is at, e.g. `face 2 of 3, step 12 of 30`.")
     preview: str | None = Field(None, description="Small JPEG as a data URL.")
 
 
 class JobSucceededEvent(_Event):
     type: Literal["job.succeeded"] = "job.succeeded"
     result: JobResult
-    seed: int
+    seed: int | None = Field(None, description="The seed used, for kinds that draw random numbers.")
 
 
 class JobFailedEvent(_Event):
@@ -165,7 +208,21 @@ JobEvent = Annotated[
     JobQueuedEvent | JobStartedEvent | JobProgressEvent | JobSucceededEvent | JobFailedEvent | JobCanceledEvent,
     Field(discriminator="type"),
 ]
+class SocketErrorEvent(BaseModel):
+    """The answer to a websocket message the server could not read; the connection stays open."""
+
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+
+
 Event = JobEvent | QueueStatusEvent
+#: Everything the websocket sends: in OpenAPI (`components.schemas.ServerEvent`), so clients type it.
+ServerEvent = Annotated[
+    JobQueuedEvent | JobStartedEvent | JobProgressEvent | JobSucceededEvent | JobFailedEvent | JobCanceledEvent
+    | QueueStatusEvent | SocketErrorEvent,
+    Field(discriminator="type"),
+]
 
 
 class Subscribe(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -59,9 +60,9 @@ class Settings(BaseModel):
         return self
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
+    def from_env(cls, **overrides: Any) -> Settings:
         """Settings from RETOUCH_* variables, then explicit overrides (command-line flags)."""
-        env: dict[str, object] = {}
+        env: dict[str, Any] = {}
         if token := os.environ.get("RETOUCH_TOKEN"):
             env["token"] = token
         if data_dir := os.environ.get("RETOUCH_DATA_DIR"):

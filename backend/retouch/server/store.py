@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     session TEXT,
     status TEXT NOT NULL,
     priority INTEGER NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'fill',
     engine TEXT NOT NULL,
     request TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -41,6 +42,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     total INTEGER NOT NULL DEFAULT 0,
     device TEXT,
     result_image TEXT,
+    report TEXT,
+    stage TEXT,
     seed INTEGER,
     error_code TEXT,
     error_message TEXT,
@@ -51,6 +54,10 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (status, priority DESC, seq);
 CREATE INDEX IF NOT EXISTS jobs_session ON jobs (session);
 """
+
+
+#: (column, definition) of the jobs table's columns added after its first version
+MIGRATIONS = (("kind", "TEXT NOT NULL DEFAULT 'fill'"), ("report", "TEXT"), ("stage", "TEXT"))
 
 
 def now() -> str:
@@ -73,6 +80,14 @@ class Database:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL survives a process kill
             self._conn.executescript(SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since a database was made; a database from an older version keeps its jobs."""
+        have = {row["name"] for row in self._conn.execute("PRAGMA table_info(jobs)")}
+        for column, definition in MIGRATIONS:
+            if column not in have:
+                self._conn.execute(f"ALTER TABLE jobs ADD COLUMN {column} {definition}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

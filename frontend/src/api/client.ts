@@ -5,7 +5,7 @@ import type { components } from "./schema";
 
 type Schemas = components["schemas"];
 export type ImagePublic = Schemas["ImagePublic"];
-export type JobCreate = Schemas["JobCreate"];
+export type JobCreate = Schemas["FillJob"];
 export type JobAccepted = Schemas["JobAccepted"];
 export type JobPublic = Schemas["JobPublic"];
 export type JobsPublic = Schemas["JobsPublic"];

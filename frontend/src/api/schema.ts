@@ -96,7 +96,7 @@ export interface paths {
         put?: never;
         /**
          * Create Job
-         * @description Queue a fill of `image` inside `mask` with the recipe's engine and parameters.
+         * @description Queue a job: a `fill` (the default kind) or an `upscale` of a stored picture.
          */
         post: operations["create_job_api_v1_jobs_post"];
         delete?: never;
@@ -239,6 +239,113 @@ export interface components {
              */
             message: string;
         };
+        /**
+         * FillJob
+         * @description Fill the masked part of a picture: the recipe plus which stored pictures to work on.
+         */
+        FillJob: {
+            /**
+             * Bbox
+             * @description Region to work in; null = whole image, `auto` = the mask's bounds plus padding.
+             */
+            bbox?: components["schemas"]["BBox"] | "auto" | null;
+            /**
+             * Color Match
+             * @description Match the filled area's colours to its surroundings.
+             * @default false
+             */
+            color_match?: boolean;
+            /**
+             * Engine
+             * @description Engine or model name.
+             * @default patchmatch
+             */
+            engine?: string;
+            /**
+             * Feather
+             * @description Blur radius in pixels of the mask edge when pasting the result back.
+             * @default 4
+             */
+            feather?: number;
+            /**
+             * Grow
+             * @description Grow the mask by this many pixels before filling.
+             * @default 0
+             */
+            grow?: number;
+            /**
+             * Guidance
+             * @description Classifier-free guidance scale (diffusion engines).
+             * @default 7.5
+             */
+            guidance?: number;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            infill?: components["schemas"]["Infill"];
+            /**
+             * Kind
+             * @description The job's kind; `fill` when left out.
+             * @default fill
+             * @constant
+             */
+            kind?: "fill";
+            /**
+             * Mask
+             * @description Id of the uploaded mask (white = fill), the picture's size or, with a `bbox`, the box's size (it is then the mask of the box); optional where the picture's transparent pixels say what to fill.
+             */
+            mask?: string | null;
+            /**
+             * Negative Prompt
+             * @description What to avoid (engines that take a prompt).
+             * @default
+             */
+            negative_prompt?: string;
+            /**
+             * Padding
+             * @description Padding around the mask for bbox `auto`, in pixels.
+             * @default 32
+             */
+            padding?: number;
+            /**
+             * Priority
+             * @description Higher runs first; 100 = invoke at the front.
+             * @default 0
+             */
+            priority?: number;
+            /**
+             * Prompt
+             * @description What to paint (engines that take a prompt).
+             * @default
+             */
+            prompt?: string;
+            scale?: components["schemas"]["Scale"];
+            /**
+             * Scheduler
+             * @description Sampler (diffusion engines): euler-a, euler, dpm++-2m-karras, ddim, unipc, flow-euler; null = the model's default. Written forms such as `Euler a` or `DPM++ 2M Karras` are accepted.
+             */
+            scheduler?: string | null;
+            /**
+             * Seed
+             * @description Random seed; -1 picks one (the one used is reported).
+             * @default -1
+             */
+            seed?: number;
+            /**
+             * Steps
+             * @description Denoising steps (diffusion engines).
+             * @default 30
+             */
+            steps?: number;
+            /**
+             * Strength
+             * @description How much the masked area may change (diffusion engines); 1 = repaint fully.
+             * @default 1
+             */
+            strength?: number;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
@@ -312,105 +419,52 @@ export interface components {
              */
             status?: "queued";
         };
-        /**
-         * JobCreate
-         * @description A fill job: the recipe plus which stored pictures to work on and how urgent it is.
-         */
-        JobCreate: {
+        /** JobCanceledEvent */
+        JobCanceledEvent: {
+            /** Job Id */
+            job_id: string;
             /**
-             * Bbox
-             * @description Region to work in; null = whole image, `auto` = the mask's bounds plus padding.
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
              */
-            bbox?: components["schemas"]["BBox"] | "auto" | null;
+            type: "job.canceled";
+        };
+        /** JobFailedEvent */
+        JobFailedEvent: {
+            error: components["schemas"]["ErrorPublic"];
+            /** Job Id */
+            job_id: string;
             /**
-             * Color Match
-             * @description Match the filled area's colours to its surroundings.
-             * @default false
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
              */
-            color_match?: boolean;
+            type: "job.failed";
+        };
+        /** JobProgressEvent */
+        JobProgressEvent: {
+            /** Job Id */
+            job_id: string;
             /**
-             * Engine
-             * @description Engine or model name.
-             * @default patchmatch
+             * Preview
+             * @description Small JPEG as a data URL.
+             * @default null
              */
-            engine?: string;
+            preview?: string | null;
             /**
-             * Feather
-             * @description Blur radius in pixels of the mask edge when pasting the result back.
-             * @default 4
+             * Stage
+             * @description What the job is at, e.g. `face 2 of 3, step 12 of 30`.
+             * @default null
              */
-            feather?: number;
+            stage?: string | null;
+            /** Step */
+            step: number;
+            /** Total */
+            total: number;
             /**
-             * Grow
-             * @description Grow the mask by this many pixels before filling.
-             * @default 0
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
              */
-            grow?: number;
-            /**
-             * Guidance
-             * @description Classifier-free guidance scale (diffusion engines).
-             * @default 7.5
-             */
-            guidance?: number;
-            /**
-             * Image
-             * @description Id of the uploaded picture.
-             */
-            image: string;
-            infill?: components["schemas"]["Infill"];
-            /**
-             * Mask
-             * @description Id of the uploaded mask (white = fill); optional if alpha says.
-             */
-            mask?: string | null;
-            /**
-             * Negative Prompt
-             * @description What to avoid (engines that take a prompt).
-             * @default
-             */
-            negative_prompt?: string;
-            /**
-             * Padding
-             * @description Padding around the mask for bbox `auto`, in pixels.
-             * @default 32
-             */
-            padding?: number;
-            /**
-             * Priority
-             * @description Higher runs first; 100 = invoke at the front.
-             * @default 0
-             */
-            priority?: number;
-            /**
-             * Prompt
-             * @description What to paint (engines that take a prompt).
-             * @default
-             */
-            prompt?: string;
-            scale?: components["schemas"]["Scale"];
-            /**
-             * Scheduler
-             * @description Sampler (diffusion engines): euler-a, euler, dpm++-2m-karras, ddim, unipc, flow-euler; null = the model's default. Written forms such as `Euler a` or `DPM++ 2M Karras` are accepted.
-             */
-            scheduler?: string | null;
-            /**
-             * Seed
-             * @description Random seed; -1 picks one (the one used is reported).
-             * @default -1
-             */
-            seed?: number;
-            /**
-             * Steps
-             * @description Denoising steps (diffusion engines).
-             * @default 30
-             */
-            steps?: number;
-            /**
-             * Strength
-             * @description How much the masked area may change (diffusion engines); 1 = repaint fully.
-             * @default 1
-             */
-            strength?: number;
+            type: "job.progress";
         };
         /** JobPublic */
         JobPublic: {
@@ -424,13 +478,21 @@ export interface components {
              * @description The device that ran (or runs) the job.
              */
             device?: string | null;
-            /** Engine */
+            /**
+             * Engine
+             * @description The engine or model the job runs (`lanczos` for a plain upscale).
+             */
             engine: string;
             error?: components["schemas"]["ErrorPublic"] | null;
             /** Finished At */
             finished_at?: string | null;
             /** Id */
             id: string;
+            /**
+             * Kind
+             * @description The job's kind: fill, upscale.
+             */
+            kind: string;
             /**
              * Position
              * @description Jobs ahead of this one while it is queued.
@@ -452,6 +514,18 @@ export interface components {
             started_at?: string | null;
             status: components["schemas"]["JobStatus"];
         };
+        /** JobQueuedEvent */
+        JobQueuedEvent: {
+            /** Job Id */
+            job_id: string;
+            /** Position */
+            position: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "job.queued";
+        };
         /** JobResult */
         JobResult: {
             /**
@@ -459,12 +533,48 @@ export interface components {
              * @description Id of the result picture (GET /api/v1/images/{id}).
              */
             image: string;
+            /**
+             * Report
+             * @description What the job found or measured, by kind (e.g. the fill's box).
+             */
+            report?: {
+                [key: string]: unknown;
+            };
+        };
+        /** JobStartedEvent */
+        JobStartedEvent: {
+            /** Device */
+            device: string;
+            /** Job Id */
+            job_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "job.started";
         };
         /**
          * JobStatus
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "canceled";
+        /** JobSucceededEvent */
+        JobSucceededEvent: {
+            /** Job Id */
+            job_id: string;
+            result: components["schemas"]["JobResult"];
+            /**
+             * Seed
+             * @description The seed used, for kinds that draw random numbers.
+             * @default null
+             */
+            seed?: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "job.succeeded";
+        };
         /** JobsPublic */
         JobsPublic: {
             /**
@@ -477,6 +587,8 @@ export interface components {
         };
         /** Progress */
         Progress: {
+            /** Stage */
+            stage?: string | null;
             /**
              * Step
              * @default 0
@@ -487,6 +599,18 @@ export interface components {
              * @default 0
              */
             total?: number;
+        };
+        /** QueueStatusEvent */
+        QueueStatusEvent: {
+            /** Pending */
+            pending: number;
+            /** Running */
+            running: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "queue.status";
         };
         /**
          * Scale
@@ -510,6 +634,82 @@ export interface components {
              * @description Working width for `manual`.
              */
             width?: number | null;
+        };
+        ServerEvent: components["schemas"]["JobQueuedEvent"] | components["schemas"]["JobStartedEvent"] | components["schemas"]["JobProgressEvent"] | components["schemas"]["JobSucceededEvent"] | components["schemas"]["JobFailedEvent"] | components["schemas"]["JobCanceledEvent"] | components["schemas"]["QueueStatusEvent"] | components["schemas"]["SocketErrorEvent"];
+        /**
+         * SocketErrorEvent
+         * @description The answer to a websocket message the server could not read; the connection stays open.
+         */
+        SocketErrorEvent: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error";
+        };
+        /**
+         * Subscribe
+         * @description What a websocket client sends: the jobs it cares about, or all of its session's.
+         */
+        Subscribe: {
+            /**
+             * All
+             * @description All jobs of this connection's session (`?session=` on connect).
+             * @default false
+             */
+            all?: boolean;
+            /** Job Ids */
+            job_ids?: string[];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "subscribe" | "unsubscribe";
+        };
+        /**
+         * UpscaleJob
+         * @description Scale a whole picture up (e.g. before inpainting it for finer detail).
+         */
+        UpscaleJob: {
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Kind
+             * @description The job's kind.
+             * @constant
+             */
+            kind: "upscale";
+            /**
+             * Max Pixels
+             * @description Refuse results with more pixels than this.
+             * @default 64000000
+             */
+            max_pixels?: number;
+            /**
+             * Model
+             * @description Upscaling model, or `lanczos`.
+             * @default lanczos
+             */
+            model?: string;
+            /**
+             * Priority
+             * @description Higher runs first; 100 = invoke at the front.
+             * @default 0
+             */
+            priority?: number;
+            /**
+             * Scale
+             * @description How many times larger each side becomes.
+             * @default 2
+             */
+            scale?: number;
         };
         /** ValidationError */
         ValidationError: {
@@ -705,7 +905,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["JobCreate"];
+                "application/json": components["schemas"]["FillJob"] | components["schemas"]["UpscaleJob"];
             };
         };
         responses: {

@@ -10,8 +10,8 @@ import json
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from retouch.server.deps import token_ok
 from retouch.recipe import describe_errors
+from retouch.server.deps import token_ok
 from retouch.server.events import Subscriber
 from retouch.server.queue import JobQueue
 from retouch.server.schemas import (
@@ -24,6 +24,7 @@ from retouch.server.schemas import (
     JobStartedEvent,
     JobStatus,
     JobSucceededEvent,
+    SocketErrorEvent,
     Subscribe,
 )
 
@@ -39,11 +40,13 @@ def current_state(job: JobPublic) -> list[Event]:
         return [JobQueuedEvent(job_id=job.id, position=job.position or 0)]
     if job.status is JobStatus.running:
         return [
-            JobStartedEvent(job_id=job.id, device=""),
-            JobProgressEvent(job_id=job.id, step=job.progress.step, total=job.progress.total),
+            JobStartedEvent(job_id=job.id, device=job.device or ""),
+            JobProgressEvent(
+                job_id=job.id, step=job.progress.step, total=job.progress.total, stage=job.progress.stage
+            ),
         ]
     if job.status is JobStatus.succeeded:
-        assert job.result is not None and job.seed is not None
+        assert job.result is not None
         return [JobSucceededEvent(job_id=job.id, result=job.result, seed=job.seed)]
     if job.status is JobStatus.failed:
         assert job.error is not None
@@ -69,7 +72,7 @@ async def events(websocket: WebSocket) -> None:
                 message = Subscribe.model_validate(json.loads(text))
             except (ValueError, ValidationError) as exc:
                 detail = describe_errors(exc.errors()) if isinstance(exc, ValidationError) else str(exc)
-                await websocket.send_json({"type": "error", "code": "invalid_input", "message": detail})
+                await websocket.send_text(SocketErrorEvent(code="invalid_input", message=detail).model_dump_json())
                 continue
             if message.type == "unsubscribe":
                 subscriber.job_ids.difference_update(message.job_ids)

@@ -14,9 +14,7 @@ in `retouch.pipeline` does everything around the engine (crop, infill, scale, co
 
 from __future__ import annotations
 
-import gc
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,106 +22,14 @@ import numpy as np
 
 from retouch.catalog import FAMILIES, CatalogEntry, ResolvedSource, presence, resolve_source, safetensors_header
 from retouch.engines.base import Engine, Hooks
+from retouch.engines.diffusion.loading import dtype_keyword, first_line, hub_offline, quiet_loading
+from retouch.engines.diffusion.previews import PREVIEW_EVERY, PREVIEW_FORMAT, latents_to_rgb
+from retouch.engines.diffusion.samplers import scheduler_class
+from retouch.engines.memory import free_memory, is_oom
 from retouch.errors import Cancelled, EngineError, InputError
 from retouch.recipe import FillParams
 
 log = logging.getLogger(__name__)
-
-PREVIEW_EVERY = 4  # steps between previews (the last step always gets one)
-PREVIEW_SIDE = 256  # previews are at most this many pixels on their longer side
-
-# Linear latent -> RGB projections, as published with ComfyUI's latent formats (comfy/latent_formats.py):
-# rgb = latent · factors + bias, then (rgb + 1) / 2. Rows are latent channels, columns R, G, B.
-LATENT_RGB: dict[str, tuple[list[list[float]], list[float]]] = {
-    "sd": (
-        [[0.3512, 0.2297, 0.3227], [0.3250, 0.4974, 0.2350], [-0.2829, 0.1762, 0.2721], [-0.2120, -0.2616, -0.7177]],
-        [0.0, 0.0, 0.0],
-    ),
-    "sdxl": (
-        [[0.3651, 0.4232, 0.4341], [-0.2533, -0.0042, 0.1068], [0.1076, 0.1111, -0.0362],
-         [-0.3165, -0.2492, -0.2188]],
-        [0.1084, -0.0175, -0.0011],
-    ),
-    "flux": (
-        [[-0.0346, 0.0244, 0.0681], [0.0034, 0.0210, 0.0687], [0.0275, -0.0668, -0.0433], [-0.0174, 0.0160, 0.0617],
-         [0.0859, 0.0721, 0.0329], [0.0004, 0.0383, 0.0115], [0.0405, 0.0861, 0.0915], [-0.0236, -0.0185, -0.0259],
-         [-0.0245, 0.0250, 0.1180], [0.1008, 0.0755, -0.0421], [-0.0515, 0.0201, 0.0011], [0.0428, -0.0012, -0.0036],
-         [0.0817, 0.0765, 0.0749], [-0.1264, -0.0522, -0.1103], [-0.0280, -0.0881, -0.0499],
-         [-0.1262, -0.0982, -0.0778]],
-        [-0.0329, -0.0718, -0.0851],
-    ),
-}
-_PREVIEW_FORMAT = {"sd-inpaint": "sd", "sd": "sd", "sdxl-inpaint": "sdxl", "sdxl": "sdxl", "flux-fill": "flux"}
-
-
-def latents_to_rgb(latents: Any, fmt: str) -> np.ndarray:
-    """A small RGB uint8 preview (longer side <= PREVIEW_SIDE) of `latents` (1xCxHxW) by linear projection."""
-    import torch
-
-    factors, bias = LATENT_RGB[fmt]
-    weight = torch.tensor(factors, dtype=torch.float32)
-    latent = latents[0].detach().to("cpu", torch.float32)
-    if latent.shape[0] != weight.shape[0]:
-        raise ValueError(f"{fmt} previews need {weight.shape[0]} latent channels, got {latent.shape[0]}")
-    rgb = torch.einsum("chw,cr->hwr", latent, weight) + torch.tensor(bias)
-    pixels = ((rgb + 1.0) / 2.0).clamp(0, 1).mul(255).round().to(torch.uint8).numpy()
-    height, width = pixels.shape[:2]
-    scale = PREVIEW_SIDE / max(height, width)
-    if scale < 1:
-        import cv2
-
-        pixels = cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))),
-                            interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(pixels)
-
-
-def scheduler_class(name: str) -> tuple[str, dict[str, Any]]:
-    """diffusers scheduler class name and config overrides for one of our scheduler names."""
-    return {
-        "euler-a": ("EulerAncestralDiscreteScheduler", {}),
-        "euler": ("EulerDiscreteScheduler", {}),
-        "dpm++-2m-karras": ("DPMSolverMultistepScheduler",
-                            {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}),
-        "ddim": ("DDIMScheduler", {}),
-        "unipc": ("UniPCMultistepScheduler", {}),
-        "flow-euler": ("FlowMatchEulerDiscreteScheduler", {}),
-    }[name]
-
-
-def _is_oom(exc: BaseException) -> bool:
-    import torch
-
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
-
-
-def _free_memory() -> None:
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
-
-def _dtype_keyword() -> str:
-    """diffusers renamed `torch_dtype` to `dtype` (0.36+); use whichever this version takes without warning."""
-    from diffusers.utils import deprecation_utils
-
-    return "dtype" if hasattr(deprecation_utils, "_resolve_dtype") else "torch_dtype"
-
-
-def _quiet_loading() -> None:
-    """No progress bars or per-weight chatter from diffusers/transformers in a server's log."""
-    import diffusers
-    import transformers
-
-    diffusers.utils.logging.disable_progress_bar()
-    diffusers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_error()
-
-
-def _hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class DiffusionEngine(Engine):
@@ -131,7 +37,7 @@ class DiffusionEngine(Engine):
 
     needs_weights = True
     takes_prompt = True
-    parameters = ("steps", "guidance", "strength", "scheduler", "negative_prompt")
+    parameters: tuple[str, ...] = ("steps", "guidance", "strength", "scheduler", "negative_prompt")
 
     def __init__(self, entry: CatalogEntry, base: Path | str = ".") -> None:
         self.entry = entry
@@ -139,7 +45,7 @@ class DiffusionEngine(Engine):
         self.name = entry.name  # type: ignore[misc]
         self.family = entry.family
         self.description = entry.description or FAMILIES[entry.family].label  # type: ignore[misc]
-        self.native_size = entry.size
+        self.native_size: int = entry.size
         self.grid = entry.step
         if self.family == "flux-fill":  # FLUX.1 Fill has no negative prompt
             self.parameters = tuple(p for p in self.parameters if p != "negative_prompt")
@@ -179,13 +85,13 @@ class DiffusionEngine(Engine):
         self.device = device
         self.dtype_name = self._dtype_for(device)
         dtype = getattr(torch, self.dtype_name)
-        _quiet_loading()
+        quiet_loading()
         try:
             pipe = self._load_pipeline(dtype)
         except (InputError, EngineError):
             raise
         except Exception as exc:  # diffusers/transformers/safetensors raise many kinds; name the model
-            reason = _first_line(exc)
+            reason = first_line(exc)
             if "safetensors" in reason and "no file named" in reason.lower():
                 reason += " (Retouch loads only .safetensors weights; pickled .bin/.ckpt files are refused)"
             raise EngineError(f"model {self.name!r} could not be loaded from {self.entry.source!r}: {reason}") from exc
@@ -230,10 +136,10 @@ class DiffusionEngine(Engine):
 
                 transformer = FluxTransformer2DModel.from_single_file(
                     str(path), config=config, subfolder="transformer", local_files_only=True,
-                    **{_dtype_keyword(): dtype})
+                    **{dtype_keyword(): dtype})
                 return cls.from_pretrained(config, transformer=transformer, use_safetensors=True,
-                                           local_files_only=True, **{_dtype_keyword(): dtype})
-            kwargs: dict[str, Any] = {"config": config, _dtype_keyword(): dtype, "local_files_only": True}
+                                           local_files_only=True, **{dtype_keyword(): dtype})
+            kwargs: dict[str, Any] = {"config": config, dtype_keyword(): dtype, "local_files_only": True}
             if self.family in ("sd", "sd-inpaint"):
                 kwargs.update(safety_checker=None, requires_safety_checker=False)
             return cls.from_single_file(str(path), **kwargs)
@@ -244,7 +150,7 @@ class DiffusionEngine(Engine):
             if not present:
                 raise EngineError(f"model {self.name!r} is not on this machine: {why}")
             folder = source.location
-        kwargs = {_dtype_keyword(): dtype, "use_safetensors": True, "local_files_only": True}
+        kwargs = {dtype_keyword(): dtype, "use_safetensors": True, "local_files_only": True}
         if self.family in ("sd", "sd-inpaint"):
             kwargs.update(safety_checker=None, requires_safety_checker=False)
         return cls.from_pretrained(folder, **kwargs)
@@ -272,7 +178,7 @@ class DiffusionEngine(Engine):
         try:
             return snapshot_download(repo_id, allow_patterns=patterns, ignore_patterns=ignore, local_files_only=True)
         except Exception:  # not (fully) cached
-            if _hub_offline():
+            if hub_offline():
                 raise EngineError(f"model {self.name!r}: hub id {repo_id!r} is not in the local cache and "
                                   "HF_HUB_OFFLINE is set") from None
         try:
@@ -280,7 +186,7 @@ class DiffusionEngine(Engine):
             return snapshot_download(repo_id, allow_patterns=patterns, ignore_patterns=ignore, etag_timeout=10)
         except Exception as exc:
             raise EngineError(f"model {self.name!r}: hub id {repo_id!r} is not in the local cache and could not "
-                              f"be downloaded ({_first_line(exc)})") from None
+                              f"be downloaded ({first_line(exc)})") from None
 
     def _place(self, device: str, *, offload: bool) -> None:
         pipe = self.pipe
@@ -293,11 +199,11 @@ class DiffusionEngine(Engine):
             try:
                 pipe.to(device)
             except Exception as exc:
-                if not _is_oom(exc):
+                if not is_oom(exc):
                     raise
                 log.warning("model %s does not fit on %s; using CPU offload", self.name, device)
                 pipe.to("cpu")
-                _free_memory()
+                free_memory()
                 self._place(device, offload=True)
                 return
         else:
@@ -309,7 +215,7 @@ class DiffusionEngine(Engine):
             self.pipe.remove_all_hooks()  # accelerate's offload hooks hold references to the weights
         self.pipe = None
         self._schedulers.clear()
-        _free_memory()
+        free_memory()
 
     def size_bytes(self) -> int:
         import torch
@@ -355,22 +261,22 @@ class DiffusionEngine(Engine):
         try:
             return self._run(image, mask, params, seed, hooks)
         except Exception as exc:
-            if not _is_oom(exc) or not self.device.startswith("cuda"):
+            if not is_oom(exc) or not self.device.startswith("cuda"):
                 raise
-            _free_memory()
+            free_memory()
             if self.offloaded:
                 raise EngineError(f"out of GPU memory running {self.name!r} at {image.shape[1]}x{image.shape[0]} "
                                   "even with CPU offload; use a smaller region or scale") from None
             log.warning("out of GPU memory running %s; retrying once with CPU offload", self.name)
             self.pipe.to("cpu")
-            _free_memory()
+            free_memory()
             self._place(self.device, offload=True)
             try:
                 return self._run(image, mask, params, seed, hooks)
             except Exception as again:
-                if not _is_oom(again):
+                if not is_oom(again):
                     raise
-                _free_memory()
+                free_memory()
                 raise EngineError(f"out of GPU memory running {self.name!r} at {image.shape[1]}x{image.shape[0]} "
                                   "even with CPU offload; use a smaller region or scale") from None
 
@@ -388,7 +294,7 @@ class DiffusionEngine(Engine):
         else:
             pipe.vae.disable_tiling()
 
-        preview_format = _PREVIEW_FORMAT[self.family]
+        preview_format = PREVIEW_FORMAT[self.family]
         latent_scale = pipe.vae_scale_factor
 
         def on_step_end(p: Any, index: int, timestep: Any, tensors: dict) -> dict:
@@ -400,7 +306,7 @@ class DiffusionEngine(Engine):
                 if self.family == "flux-fill":
                     latents = p._unpack_latents(latents, height, width, latent_scale)
                 preview = latents_to_rgb(latents, preview_format)
-            hooks.on_step(step, total, preview)
+            hooks.report(step, total, preview)
             if hooks.is_cancelled():
                 p._interrupt = True  # the pipeline skips the remaining steps
             return tensors
@@ -435,8 +341,3 @@ class DiffusionEngine(Engine):
 
             pixels = cv2.resize(pixels, (width, height), interpolation=cv2.INTER_LANCZOS4)
         return pixels
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]

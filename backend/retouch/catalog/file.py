@@ -1,0 +1,126 @@
+"""The catalog file: reading, checking, writing, and adding a model to it.
+
+A user's catalog lives outside the repository: `$RETOUCH_CATALOG`, else `catalog.yaml` in the user's config
+folder (e.g. `~/.config/retouch/`). `models/catalog.example.yaml` in the repository shows the format.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from retouch.catalog.detect import detect_family
+from retouch.catalog.entries import PICKLE_SUFFIXES, CatalogEntry, resolve_source
+from retouch.catalog.families import FAMILIES, Family
+from retouch.errors import InputError
+from retouch.recipe import describe_validation_error
+
+ENV_CATALOG = "RETOUCH_CATALOG"
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[CatalogEntry] = Field(default_factory=list)
+
+    def get(self, name: str) -> CatalogEntry | None:
+        return next((m for m in self.models if m.name == name), None)
+
+
+def user_catalog_path() -> Path:
+    """Where this user's catalog is read from and written to: `$RETOUCH_CATALOG`, else the config folder's."""
+    env = os.environ.get(ENV_CATALOG)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path("retouch") / "catalog.yaml"
+
+
+def default_catalog_path() -> Path | None:
+    """The user's catalog when it exists (or `$RETOUCH_CATALOG` is set), else None: no models."""
+    path = user_catalog_path()
+    return path if os.environ.get(ENV_CATALOG) or path.is_file() else None
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Read and check a catalog file; a broken one is an `InputError` naming the file and the bad field."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise InputError(f"catalog {str(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"catalog {str(path)!r} cannot be read: {str(exc).splitlines()[0]}") from None
+    if isinstance(data, list):
+        data = {"models": data}
+    if not isinstance(data, dict):
+        raise InputError(f"catalog {str(path)!r} must be a mapping with a `models` list")
+    try:
+        catalog = Catalog.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(f"catalog {str(path)!r}: {describe_validation_error(exc)}") from None
+    names = [m.name for m in catalog.models]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(f"catalog {str(path)!r} names {', '.join(duplicates)} more than once")
+    return catalog
+
+
+def save_catalog(catalog: Catalog, path: Path) -> None:
+    """Write the catalog atomically, leaving out fields that hold their defaults."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [m.model_dump(mode="json", exclude_defaults=True) for m in catalog.models]
+    text = "# Retouch model catalog: see `retouch models --help` and ARCHITECTURE.md\n"
+    text += yaml.safe_dump({"models": rows}, sort_keys=False, allow_unicode=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+
+def add_model(catalog_path: Path, source: str, name: str, *, family: Family | None = None,
+              config: str | None = None, description: str = "", reserved: Iterable[str] = ()) -> CatalogEntry:
+    """Register a model (detecting its family from local files), write the catalog and return the entry."""
+    catalog = load_catalog(catalog_path) if catalog_path.is_file() else Catalog()
+    if catalog.get(name):
+        raise InputError(f"catalog {str(catalog_path)!r} already has a model named {name!r}")
+    if name in set(reserved):
+        raise InputError(f"{name!r} is the name of a built-in engine; choose another name")
+    if source.lower().endswith(PICKLE_SUFFIXES):
+        raise InputError(f"{source!r} is a pickle checkpoint; Retouch loads only .safetensors (pickles can run code)")
+    base = catalog_path.parent
+    resolved = resolve_source(source, base)
+    if resolved.kind == "hub":
+        if family is None:
+            raise InputError(f"{source!r} is a hub id; give its family with --family ({', '.join(FAMILIES)})")
+    else:
+        local = Path(resolved.location)
+        if not local.exists():
+            raise InputError(f"{source!r} does not exist")
+        detected, layout = detect_family(local)
+        if family is not None and family != detected:
+            raise InputError(f"{source!r} looks like {detected}, not {family}")
+        family = detected
+        if resolved.kind == "single-file" and config is None:
+            config = layout
+        source = _relative_if_inside(local, base)
+    try:
+        entry = CatalogEntry(name=name, family=family, source=source, config=config, description=description)
+    except ValidationError as exc:
+        raise InputError(describe_validation_error(exc)) from None
+    catalog.models.append(entry)
+    save_catalog(catalog, catalog_path)
+    return entry
+
+
+def _relative_if_inside(path: Path, base: Path) -> str:
+    path = path.resolve()
+    try:
+        return "./" + str(path.relative_to(base.resolve()))  # "./": never mistaken for a hub id
+    except ValueError:
+        return str(path)
+

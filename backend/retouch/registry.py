@@ -1,0 +1,61 @@
+"""One engine registry: the built-in engines, one engine per catalog model, and plugins, by name.
+
+The server, the command line and the tests all build their table here, so `retouch engines` lists exactly
+what a server started with the same catalog and plugins offers. Building it reads no weights.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Mapping
+from functools import partial
+from pathlib import Path
+
+from retouch.catalog import default_catalog_path, load_catalog
+from retouch.engines import ENGINES, Engine, EngineFactory
+from retouch.engines.diffusion import DiffusionEngine
+from retouch.errors import InputError
+
+Engines = Mapping[str, EngineFactory]
+
+
+def load_plugin(spec: str) -> type[Engine]:
+    """`module:Class` -> the engine class it names."""
+    module_name, _, attribute = spec.partition(":")
+    try:
+        engine = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise InputError(f"engine plugin {spec!r} cannot be imported: {exc}") from None
+    if not (isinstance(engine, type) and issubclass(engine, Engine)):
+        raise InputError(f"engine plugin {spec!r} is not an Engine subclass")
+    return engine
+
+
+def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = ()) -> dict[str, EngineFactory]:
+    """Built-in engines, then one factory per model of `catalog` (default: the user's), then plugins.
+
+    A name used twice is an error naming both, so no engine silently hides another.
+    """
+    table: dict[str, EngineFactory] = dict(ENGINES)
+    path = Path(catalog) if catalog is not None else default_catalog_path()
+    if path is not None:
+        base = path.parent.resolve()
+        for entry in load_catalog(path).models:
+            if entry.name in table:
+                raise InputError(f"catalog {str(path)!r}: model {entry.name!r} has the name of a built-in engine")
+            table[entry.name] = partial(DiffusionEngine, entry, base)
+    for spec in plugins:
+        engine = load_plugin(spec)
+        if engine.name in table and table[engine.name] is not engine:
+            raise InputError(f"engine plugin {spec!r} is named {engine.name!r}, like an engine already there")
+        table[engine.name] = engine
+    return table
+
+
+def get_engine(name: str, engines: Engines | None = None) -> Engine:
+    """An (unloaded) engine instance by name, or an error that lists the names there are."""
+    table = ENGINES if engines is None else engines
+    try:
+        return table[name]()
+    except KeyError:
+        raise InputError(f"engine {name!r} is unknown; available: {', '.join(sorted(table))}") from None

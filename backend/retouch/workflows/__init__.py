@@ -1,0 +1,17 @@
+"""Workflows: one module per job kind, each a short function over `retouch.pipeline.fill`.
+
+The worker and the command line look a job's kind up in `WORKFLOWS`; see `base.Workflow` for the shape.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from retouch.workflows import fill, upscale
+from retouch.workflows.base import EngineSource, Workflow, WorkflowResult
+
+WORKFLOWS: dict[str, Workflow] = {
+    module.kind: cast(Workflow, module) for module in (fill, upscale)
+}
+
+__all__ = ["WORKFLOWS", "EngineSource", "Workflow", "WorkflowResult"]

@@ -1,0 +1,60 @@
+"""What every workflow shares: how it gets engines, what it returns, and the shape of a workflow.
+
+A workflow turns a picture (and a mask, for the kinds that take one) into a result by calling
+`retouch.pipeline.fill` and pure imaging functions: it is a short loop over the one primitive, never a
+second pipeline. The server's worker and the command line run the same functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from pydantic import BaseModel
+
+from retouch.engines import Engine, EngineFactory, Hooks
+from retouch.imaging.io import Picture, encode_png
+
+#: A loaded engine by name: the worker's model cache, or the command line's loader. Raises `InputError`
+#: naming the engines there are.
+EngineSource = Callable[[str], Engine]
+Engines = Mapping[str, EngineFactory]
+
+
+@dataclass
+class WorkflowResult:
+    pixels: np.ndarray  # the whole picture after the workflow (upscale: at its new size)
+    recipe: dict[str, Any]  # written into the PNG's `retouch` chunk; has "kind"
+    seed: int | None = None
+    report: dict[str, Any] = field(default_factory=dict)  # a small JSON summary for the job's result
+    exif: bytes | None = None
+    icc_profile: bytes | None = None
+
+    def png(self) -> bytes:
+        return encode_png(self.pixels, self.recipe, exif=self.exif, icc_profile=self.icc_profile)
+
+
+class Workflow(Protocol):
+    """One job kind: its parameters, a cheap check and the run. Modules in this package implement it."""
+
+    kind: str
+    Params: type[BaseModel]
+    takes_mask: bool  # whether jobs of this kind name a mask
+
+    def engine_names(self, params: Any) -> list[str]:
+        """The engines a run loads, first the main one (placement prefers a worker holding it)."""
+        ...
+
+    def label(self, params: Any) -> str:
+        """The engine or model the job runs, as a job's `engine` shows it."""
+        ...
+
+    def check(self, picture: Picture, mask: np.ndarray | None, params: Any, engines: Engines) -> None:
+        """Raise `InputError` for anything `run` would refuse; cheap (no weights, no engine work)."""
+        ...
+
+    def run(
+        self, picture: Picture, mask: np.ndarray | None, params: Any, engines: EngineSource, hooks: Hooks
+    ) -> WorkflowResult: ...
