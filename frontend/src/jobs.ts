@@ -78,15 +78,10 @@ export function isFinished(status: JobStatus): boolean {
 
 /** How one server event changes the page. Replayed events (after a reconnect) change nothing twice. */
 export function applyEvent(state: AppState, event: JobEvent): Patch {
-  if (event.type === "queue.status") {
-    return { queue: { pending: Number(event.pending ?? 0), running: Number(event.running ?? 0) } };
-  }
-  if (event.type === "error") {
-    // the server refused something the socket sent: say so
-    return withError(state, `Server: ${String(event.message ?? event.code ?? "unknown error")}`);
-  }
+  if (event.type === "queue.status") return { queue: { pending: event.pending, running: event.running } };
+  // the server refused something the socket sent: say so
+  if (event.type === "error") return withError(state, `Server: ${event.message}`);
   const id = event.job_id;
-  if (!id) return {};
   const job = state.jobs[id];
   if (!job) return {};
   const set = (change: Partial<JobView>): Patch => ({ jobs: { ...state.jobs, [id]: { ...job, ...change } } });
@@ -96,42 +91,33 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
   }
   switch (event.type) {
     case "job.queued":
-      return set({ status: "queued", position: typeof event.position === "number" ? event.position : job.position });
+      return set({ status: "queued", position: event.position });
     case "job.started":
-      return set({
-        status: "running",
-        position: null,
-        startedAt: job.startedAt ?? Date.now(),
-        device: typeof event.device === "string" && event.device ? event.device : job.device,
-      });
+      return set({ status: "running", position: null, startedAt: job.startedAt ?? Date.now(), device: event.device || job.device });
     case "job.progress":
       return set({
         status: "running",
         startedAt: job.startedAt ?? Date.now(),
-        step: Number(event.step ?? job.step),
-        total: Number(event.total ?? job.total),
-        preview: typeof event.preview === "string" ? event.preview : job.preview,
+        step: event.step,
+        total: event.total,
+        preview: event.preview ?? job.preview,
       });
     case "job.succeeded": {
-      const result = event.result as { image?: string } | undefined;
-      const image = result?.image ?? null;
-      const seed = typeof event.seed === "number" ? event.seed : null;
+      const image = event.result.image;
+      const seed = event.seed ?? null;
       const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
-      if (image && !state.staging.items.some((s) => s.jobId === id)) {
+      if (!state.staging.items.some((s) => s.jobId === id)) {
         const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source }];
         patch.staging = { items, index: items.length - 1 };
       }
       return patch;
     }
     case "job.failed": {
-      const error = event.error as { message?: string; code?: string } | undefined;
-      const message = error?.message ?? "the job failed";
+      const message = event.error.message;
       return { ...set({ status: "failed", error: message, preview: null }), ...withError(state, `Job failed: ${message}`) };
     }
     case "job.canceled":
       return set({ status: "canceled", preview: null, position: null });
-    default:
-      return {};
   }
 }
 
@@ -140,11 +126,11 @@ export function workingSize(box: { width: number; height: number }, settings: Ge
   const grid = Math.max(1, engine?.grid ?? 1);
   const snap = (v: number) => Math.max(grid, Math.round(v / grid) * grid);
   if (settings.scaleMode === "manual") return { width: snap(settings.scaleWidth), height: snap(settings.scaleHeight) };
+  // auto brings the box to the engine's native area; engines without one work at the box's own size
+  // (the server's `max_area` cap is not published, and no engine sets it)
   let factor = 1;
-  const maxArea = typeof engine?.max_area === "number" ? engine.max_area : null;
-  if (settings.scaleMode === "auto") {
-    if (engine?.native_size) factor = Math.sqrt((engine.native_size * engine.native_size) / (box.width * box.height));
-    else if (maxArea && box.width * box.height > maxArea) factor = Math.sqrt(maxArea / (box.width * box.height));
+  if (settings.scaleMode === "auto" && engine?.native_size) {
+    factor = Math.sqrt((engine.native_size * engine.native_size) / (box.width * box.height));
   }
   return { width: snap(box.width * factor), height: snap(box.height * factor) };
 }

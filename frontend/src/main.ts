@@ -18,7 +18,7 @@ import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
 import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache, type Deps } from "./services";
 import { loadPersisted, savePersisted } from "./settings";
-import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type EngineInfo, type ToolName } from "./state";
+import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type ToolName } from "./state";
 import { BboxTool } from "./tools/bbox";
 import { BrushTool } from "./tools/brush";
 import { PanTool } from "./tools/pan";
@@ -74,15 +74,16 @@ if (url.searchParams.has("token")) {
   window.history.replaceState(null, "", url);
 }
 const token = sessionStorage.getItem("retouch.token") || null;
-const api = new Api("/api/v1", token);
+const api = new Api(token);
 const session = sessionStorage.getItem("retouch.session") ?? crypto.randomUUID();
 sessionStorage.setItem("retouch.session", session);
 const socket = new JobSocket(
   JobSocket.defaultUrl(session, token),
   (event) => {
-    const before = event.job_id ? store.state.jobs[event.job_id]?.status : undefined;
+    const jobId = "job_id" in event ? event.job_id : null;
+    const before = jobId ? store.state.jobs[jobId]?.status : undefined;
     store.apply(applyEvent(store.state, event));
-    const job = event.job_id ? store.state.jobs[event.job_id] : undefined;
+    const job = jobId ? store.state.jobs[jobId] : undefined;
     if (job && isFinished(job.status)) socket.forget(job.id);
     if (job?.status === "succeeded" && before !== "succeeded") void loadGallery(deps);
   },
@@ -119,7 +120,7 @@ const documents = new DocumentStore(layers, history, encoder, meta, (message) =>
 
 async function loadEngines(): Promise<void> {
   try {
-    const engines = (await api.engines()) as EngineInfo[];
+    const engines = await api.engines();
     const s = store.state;
     const settings = engines.some((e) => e.name === s.settings.engine) ? s.settings : { ...s.settings, engine: engines[0]?.name ?? s.settings.engine };
     store.apply({ engines, settings });

@@ -103,9 +103,8 @@ export class DocumentStore {
       const db = await this.database();
       const tx = db.transaction(STORE, "readonly");
       const store = tx.objectStore(STORE);
-      const [meta, picture, mask, paint, history] = await Promise.all(
-        ["meta", "picture", "mask", "paint", "history"].map((key) => request(store.get(key))),
-      );
+      const read = (key: string): Promise<unknown> => request<unknown>(store.get(key));
+      const [meta, picture, mask, paint, history] = await Promise.all(["meta", "picture", "mask", "paint", "history"].map(read));
       if (!meta || !picture || (meta as SavedMeta).format !== FORMAT) return null;
       return {
         meta: meta as SavedMeta,

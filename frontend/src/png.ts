@@ -40,6 +40,16 @@ function chunks(png: Uint8Array): Chunk[] {
   return out;
 }
 
+/** The recipe a Retouch PNG carries (its `retouch` chunk as JSON), or null. */
+export function readRecipe(png: Uint8Array): Record<string, unknown> | null {
+  try {
+    const text = readText(png).retouch;
+    return text ? (JSON.parse(text) as Record<string, unknown>) : null;
+  } catch {
+    return null; // not a PNG, or not JSON: no recipe
+  }
+}
+
 /** Uncompressed tEXt and iTXt entries by keyword. */
 export function readText(png: Uint8Array): Record<string, string> {
   const texts: Record<string, string> = {};
@@ -177,24 +187,25 @@ export async function withExtras(png: Uint8Array<ArrayBuffer>, extras: PngExtras
 
 /** The AUTOMATIC1111 `parameters` text for a recipe (as the server writes it into results). */
 export function a1111Parameters(recipe: Record<string, unknown>): string {
+  const text = (v: unknown) => (typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v));
   const lines: string[] = [];
-  if (recipe.prompt) lines.push(String(recipe.prompt));
-  if (recipe.negative_prompt) lines.push(`Negative prompt: ${String(recipe.negative_prompt)}`);
+  if (recipe.prompt) lines.push(text(recipe.prompt));
+  if (recipe.negative_prompt) lines.push(`Negative prompt: ${text(recipe.negative_prompt)}`);
   const fields: Record<string, unknown> = {
     Steps: recipe.steps,
     Sampler: recipe.scheduler || recipe.engine,
     "CFG scale": recipe.guidance,
     Seed: recipe.seed,
-    Size: recipe.width !== undefined ? `${String(recipe.width)}x${String(recipe.height)}` : undefined,
+    Size: recipe.width !== undefined ? `${text(recipe.width)}x${text(recipe.height)}` : undefined,
     Model: recipe.engine,
     "Denoising strength": recipe.strength,
     "Mask blur": recipe.feather,
-    Version: `Retouch ${String(recipe.version ?? "")}`.trim(),
+    Version: `Retouch ${text(recipe.version ?? "")}`.trim(),
   };
   lines.push(
     Object.entries(fields)
       .filter(([, v]) => v !== undefined && v !== null)
-      .map(([k, v]) => `${k}: ${String(v)}`)
+      .map(([k, v]) => `${k}: ${text(v)}`)
       .join(", "),
   );
   return lines.join("\n");

@@ -10,7 +10,7 @@ import { changedBounds, cropRgba, packRegion, type History } from "./history";
 import { buildJob, newJob } from "./jobs";
 import type { Layers } from "./layers";
 import { NO_META, readMeta, type PictureMeta } from "./metadata";
-import { a1111Parameters, readText } from "./png";
+import { a1111Parameters, readRecipe } from "./png";
 import type { FrameScheduler } from "./render/scheduler";
 import { appliedRecipe, recallSettings } from "./recipe";
 import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type StagedResult, type Store } from "./state";
@@ -142,7 +142,7 @@ export class ResultCache {
 
   /** Fetch and decode what is staged and not loaded yet; drop what is not staged any more. */
   sync(state: AppState): void {
-    const wanted = new Set(state.staging.items.map(ResultCache.key));
+    const wanted = new Set(state.staging.items.map((item) => ResultCache.key(item)));
     for (const [key, bitmap] of this.bitmaps) {
       if (!wanted.has(key)) {
         bitmap.close();
@@ -169,13 +169,7 @@ export class ResultCache {
       const { x, y, width, height } = item.source;
       // decoded off the main thread; only the part covering the box is kept
       const bitmap = await createImageBitmap(blob, x, y, width, height, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
-      let recipe: unknown = null;
-      try {
-        const text = readText(new Uint8Array(await blob.arrayBuffer())).retouch;
-        recipe = text ? JSON.parse(text) : null;
-      } catch {
-        recipe = null;
-      }
+      const recipe = readRecipe(new Uint8Array(await blob.arrayBuffer()));
       const s = store.state;
       if (!s.staging.items.some((i) => ResultCache.key(i) === key)) {
         bitmap.close(); // discarded while loading

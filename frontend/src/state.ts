@@ -1,30 +1,17 @@
 // The document and the app around it, as plain data. Pixels live in `Layers` (canvases); the state only
 // names their bounds and a version that changes whenever their pixels do, so renderers know to redraw.
 
+import type { EnginePublic, JobStatus as ServerJobStatus } from "./api/client";
 import type { Rect, Viewport } from "./geometry";
 
 export type ToolName = "brush" | "eraser" | "paint" | "bbox" | "pan";
 export type InfillMethod = "patchmatch" | "blur" | "solid" | "tile" | "telea" | "navier-stokes";
 export const INFILL_METHODS: InfillMethod[] = ["patchmatch", "blur", "solid", "tile", "telea", "navier-stokes"];
 export type ScaleMode = "auto" | "manual" | "none";
-export type JobStatus = "uploading" | "queued" | "running" | "succeeded" | "failed" | "canceled";
+export type JobStatus = ServerJobStatus;
 
-export interface EngineInfo {
-  name: string;
-  description: string;
-  needs_weights: boolean;
-  takes_prompt: boolean;
-  native_size: number | null;
-  grid: number;
-  /** which of steps, guidance, strength, scheduler and negative_prompt the engine uses */
-  parameters?: string[];
-  schedulers?: string[] | null;
-  defaults?: { steps: number; guidance: number; strength: number; scheduler: string } | null;
-  /** Models from the catalog: whether their weights are where the catalog says. */
-  present?: boolean | null;
-  family?: string | null;
-  [extra: string]: unknown;
-}
+/** An engine as the server describes it (`GET /engines`). */
+export type EngineInfo = EnginePublic;
 
 /** What the generation panel holds; persisted in localStorage. */
 export interface GenerationSettings {

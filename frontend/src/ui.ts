@@ -17,10 +17,10 @@ import { StatusBar } from "./panels/statusbar";
 import { Toolbar } from "./panels/toolbar";
 
 export interface UiHandlers {
-  dispatch(action: string): void;
-  cancel(jobId: string): void;
-  dismissError(id: number): void;
-  holdBefore(down: boolean): void;
+  dispatch: (action: string) => void;
+  cancel: (jobId: string) => void;
+  dismissError: (id: number) => void;
+  holdBefore: (down: boolean) => void;
 }
 
 export class Ui {

@@ -4,7 +4,7 @@
 import { describeError } from "../api/client";
 import type { Rect } from "../geometry";
 import { mayReplace, openPicture, type Deps } from "../services";
-import { readText } from "../png";
+import { readRecipe } from "../png";
 import { withError, type AppState, type GalleryItem, type StagedResult } from "../state";
 import { $, changed, element, type Panel } from "./dom";
 
@@ -56,13 +56,7 @@ export async function loadGallery(deps: Deps): Promise<void> {
 
 async function fetchResult(deps: Deps, item: GalleryItem): Promise<{ blob: Blob; recipe: Record<string, unknown> | null; width: number; height: number }> {
   const blob = await deps.api.imageBlob(item.imageId);
-  let recipe: Record<string, unknown> | null = null;
-  try {
-    const text = readText(new Uint8Array(await blob.arrayBuffer())).retouch;
-    recipe = text ? (JSON.parse(text) as Record<string, unknown>) : null;
-  } catch {
-    recipe = null;
-  }
+  const recipe = readRecipe(new Uint8Array(await blob.arrayBuffer()));
   const bitmap = await createImageBitmap(blob);
   const size = { width: bitmap.width, height: bitmap.height };
   bitmap.close();
