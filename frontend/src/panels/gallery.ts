@@ -80,6 +80,13 @@ export function placeResult(result: { width: number; height: number; recipe: Rec
   return null;
 }
 
+/** "14:05" today, "3 Nov 14:05" before. */
+function shortTime(when: Date): string {
+  const time = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (when.toDateString() === new Date().toDateString()) return time;
+  return `${when.toLocaleDateString([], { day: "numeric", month: "short" })} ${time}`;
+}
+
 export class GalleryPanel implements Panel {
   private items = new Map<string, HTMLLIElement>();
   private thumbs = new Map<string, string>();
@@ -166,7 +173,7 @@ export class GalleryPanel implements Panel {
         li.dataset.jobId = item.jobId;
         const img = element("img", { alt: "", width: 48, height: 48, loading: "lazy" });
         void this.thumbnail(img, item.imageId);
-        const when = item.finishedAt ? new Date(item.finishedAt).toLocaleString() : "";
+        const when = item.finishedAt ? shortTime(new Date(item.finishedAt)) : "";
         const text = element("div", { className: "what" });
         text.append(
           element("span", { className: "picture", textContent: item.picture ?? "picture not from this browser" }),

@@ -28,7 +28,7 @@ export class StatusBar implements Panel {
     if (!previous || previous.picture !== state.picture || previous.bbox !== state.bbox) {
       const pic = state.picture;
       $("#picture-size").textContent = pic
-        ? `${pic.bounds.width}×${pic.bounds.height}${isOutpainting(state.bbox, pic.bounds) ? " · box reaches past the picture (outpainting)" : ""}`
+        ? `${pic.bounds.width}×${pic.bounds.height}${isOutpainting(state.bbox, pic.bounds) ? " · outpainting (the box reaches past the picture)" : ""}`
         : "";
       const b = state.bbox;
       $("#bbox-size").textContent = pic ? `box ${b.width}×${b.height} at ${b.x}, ${b.y}` : "";

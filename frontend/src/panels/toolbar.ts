@@ -10,8 +10,8 @@ const mac = /Mac|iPhone|iPad/.test(navigator.platform);
 const HINTS: Record<string, string> = {
   brush: "Paint the area to fill · [ ] size · Shift+[ ] hardness",
   eraser: "Erase the mask · [ ] size",
-  paint: "Paint colour onto the picture (sent with the job) · Alt+click picks a colour · a pen's pressure sets the size",
-  bbox: "Drag to draw the box · Shift+drag moves it · handles resize · F fits the view to it · past the picture = outpainting",
+  paint: "Paint colour (sent with the job) · Alt+click picks a colour · pen pressure sets the size",
+  bbox: "Drag: a new box · Shift+drag: move it · F: fit the view to it · past the picture = outpainting",
   pan: "Drag to pan · wheel to zoom",
 };
 
