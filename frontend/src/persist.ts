@@ -136,6 +136,8 @@ export class DocumentStore {
 
   /** Write what changed now; resolves when it is stored. */
   async flush(getState: () => AppState): Promise<void> {
+    if (this.timer) clearTimeout(this.timer); // this write takes the latest state
+    this.timer = null;
     while (this.running) await this.running;
     const state = getState();
     if (!state.picture) return;

@@ -96,7 +96,8 @@ export function pictureUploads(deps: Deps): PictureUploads {
     (s) => (s.picture ? `${s.picture.version}:${boxKey(s.picture.bounds)}:${s.paint.version}:${s.paint.visible}` : ""),
     (s) =>
       encoder
-        .encode(pictureSources(s, layers), layers.pictureBounds(), 4)
+        // with the photo's EXIF and ICC, so results made from it carry them too
+        .encode(pictureSources(s, layers), layers.pictureBounds(), 4, { exif: deps.meta.current.exif, icc: deps.meta.current.icc })
         .then((png) => api.uploadImage(new Blob([png.bytes], { type: "image/png" }), `${s.picture?.name ?? "picture"}.png`))
         .then((image) => image.id),
   );
