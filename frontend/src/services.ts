@@ -114,6 +114,8 @@ export function maskUploads(deps: Deps): MaskUploads {
       const image = await api.uploadImage(new Blob([mask.bytes], { type: "image/png" }), `${s.picture?.name ?? "picture"}-mask.png`);
       return image.id;
     },
+    // strokes come in bursts: wait for a pause, the server stores each mask it is sent
+    700,
   );
 }
 
@@ -272,6 +274,7 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
     const bounds = layers.pictureBounds();
     const engine = currentEngine(state);
     const inside = contains(bounds, box);
+    performance.mark("invoke:start");
     // usually already on the server: uploaded in the background after the last stroke
     const maskId = await uploads.mask.current(state);
     // checked here, before the job is sent: inside the picture there is nothing to fill
@@ -293,7 +296,9 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
       body = buildJob(state.settings, engine, image.id, maskId ?? undefined, true);
       source = { x: 0, y: 0, width: box.width, height: box.height };
     }
+    performance.mark("invoke:send");
     const accepted = await api.createJob(body);
+    performance.mark("invoke:queued");
     const s = store.state;
     const job = { ...newJob(accepted.id, state.settings.engine, box, accepted.position ?? null, source), outpaint: !inside };
     // known to the page before any event about it can arrive
