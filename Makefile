@@ -18,7 +18,7 @@ FRONTEND := frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.installed
 CANVAS := backend/retouch/static/index.html
 CANVAS_SOURCES := $(shell find $(FRONTEND)/src -type f 2>/dev/null) $(FRONTEND)/index.html \
-	$(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig.json $(FRONTEND)/package-lock.json
+	$(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig.json $(FRONTEND)/package-lock.json $(FRONTEND)/eslint.config.js
 CHROMIUM ?= /usr/bin/chromium
 # root on the developers' machines and CI; elsewhere sudo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -58,7 +58,7 @@ check: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 
 test: check $(CANVAS) chromium
-	cd $(FRONTEND) && npx vitest run
+	cd $(FRONTEND) && npx eslint --max-warnings 0 . && npx vitest run
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -124,3 +124,16 @@ def test_root_is_the_canvas(server):
     page = server.http.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<title>Retouch</title>" in page.text and 'data-testid="canvas' in page.text
+
+
+def test_thumbnail_fits_max_side_and_bad_sizes_are_refused(server, picture):
+    image_id = server.upload(picture)["id"]
+    response = server.http.get(f"/api/v1/images/{image_id}", params={"max_side": 32})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    thumb = np.asarray(Image.open(io.BytesIO(response.content)))
+    assert thumb.shape[:2] == (24, 32)
+    # the thumbnail is the picture, shrunk: its mean colour matches
+    assert np.abs(thumb.reshape(-1, 3).mean(0) - picture.reshape(-1, 3).mean(0)).max() < 4
+    for bad in (8, 4096, "big"):
+        refused = server.http.get(f"/api/v1/images/{image_id}", params={"max_side": bad})
+        assert refused.status_code == 422 and "max_side" in refused.json()["message"], refused.text

@@ -1351,7 +1351,10 @@ export interface operations {
     };
     get_image_api_v1_images__image_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Answer a thumbnail: the picture scaled down to fit this side (PNG). */
+                max_side?: number | null;
+            };
             header?: never;
             path: {
                 /** @description Image id. */
@@ -1388,13 +1391,13 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Unprocessable Entity */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };

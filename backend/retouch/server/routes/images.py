@@ -6,12 +6,15 @@ from __future__ import annotations
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
-from fastapi import APIRouter, Path, Request, Response
+import cv2
+import numpy as np
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
+from retouch.imaging.io import encode_png
 from retouch.server.deps import SettingsDep, StoreDep
 from retouch.server.errors import ApiError
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, ImagePublic
@@ -176,14 +179,35 @@ def _image_or_error(store: ImageStore, image_id: str):
 @router.get(
     "/{image_id}",
     response_class=FileResponse,
-    responses={200: {"content": {"image/png": {}}}, 404: {"model": ErrorPublic}, 410: {"model": ErrorPublic}},
+    responses={200: {"content": {"image/png": {}}}, 404: {"model": ErrorPublic}, 410: {"model": ErrorPublic},
+               422: {"model": ErrorPublic}},
 )
-async def get_image(image_id: ImageId, store: StoreDep) -> FileResponse:
+async def get_image(
+    image_id: ImageId,
+    store: StoreDep,
+    max_side: Annotated[
+        int | None,
+        Query(ge=16, le=1024, description="Answer a thumbnail: the picture scaled down to fit this side (PNG)."),
+    ] = None,
+) -> Response:
     """The picture as PNG; results carry their recipe in the `retouch` and `parameters` text chunks.
     410 if it was deleted (by request or by the retention policy) or its file is gone."""
     image = _image_or_error(store, image_id)
+    if max_side is not None:
+        picture = await run_in_threadpool(store.picture, image)
+        png = await run_in_threadpool(thumbnail_png, picture.pixels, max_side)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
     return FileResponse(store.path(image), media_type="image/png", filename=f"{image_id}.png",
                         content_disposition_type="inline")
+
+
+def thumbnail_png(pixels: np.ndarray, max_side: int) -> bytes:
+    """The picture shrunk (area averaging) to fit `max_side`, never enlarged, as PNG."""
+    height, width = pixels.shape[:2]
+    factor = min(1.0, max_side / max(height, width))
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    small = pixels if factor == 1.0 else cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+    return encode_png(small)
 
 
 @router.delete(
