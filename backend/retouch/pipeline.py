@@ -18,6 +18,7 @@ from retouch.imaging import composite as comp
 from retouch.imaging import infill as inf
 from retouch.imaging import mask as msk
 from retouch.imaging import scale as scl
+from retouch.imaging import seams
 from retouch.imaging.io import Picture, encode_png
 from retouch.imaging.region import Box, crop, resolve_bbox
 from retouch.recipe import FillParams
@@ -33,6 +34,12 @@ class FillResult:
     working_size: tuple[int, int]
     exif: bytes | None = None
     icc_profile: bytes | None = None
+    filled: np.ndarray | None = None  # the picture-sized mask of what was filled (grown; alpha-0 pixels too)
+
+    @property
+    def seam(self) -> float:
+        """How visible the fill's boundary is (1 = as natural as the picture around it; see imaging.seams)."""
+        return float(self.recipe["seam"]["score"])
 
     def png(self) -> bytes:
         return encode_png(self.pixels, self.recipe, exif=self.exif, icc_profile=self.icc_profile)
@@ -145,5 +152,6 @@ def fill(
         working_size={"width": work[0], "height": work[1]},
         engine_version=engine.version(),
         version=__version__,
+        seam=seams.seam_score(out, wanted).as_dict(),
     )
-    return FillResult(out, recipe, seed, box, work, picture.exif, picture.icc_profile)
+    return FillResult(out, recipe, seed, box, work, picture.exif, picture.icc_profile, wanted)

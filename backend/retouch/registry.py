@@ -65,3 +65,19 @@ def get_engine(name: str, engines: Engines | None = None) -> Engine:
         return table[name]()
     except KeyError:
         raise InputError(f"engine {name!r} is unknown; available: {', '.join(sorted(table))}") from None
+
+
+def face_detectors(catalog: Path | str | None = None) -> dict:
+    """The built-in face detector (`hog`) plus one per `detectors:` entry of `catalog` (default: the user's)."""
+    from retouch.detect.faces import DETECTORS, YuNetDetector
+
+    table = dict(DETECTORS)
+    path = Path(catalog) if catalog is not None else default_catalog_path()
+    if path is None:
+        return table
+    base = path.parent.resolve()
+    for entry in load_catalog(path).detectors:
+        if entry.name in table:
+            raise InputError(f"catalog {str(path)!r}: detector {entry.name!r} has the name of a built-in detector")
+        table[entry.name] = partial(YuNetDetector, entry.name, entry.path(base))
+    return table

@@ -94,7 +94,7 @@ def test_openapi_documents_every_job_kind_with_bounds_and_the_socket_events(serv
     schemas = spec["components"]["schemas"]
     body = spec["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     kinds = {ref["$ref"].rsplit("/", 1)[1] for ref in body["oneOf"]}
-    assert kinds == {"FillJob", "UpscaleJob"}
+    assert kinds == {"FillJob", "UpscaleJob", "FacesJob", "SeamsJob"}
     fill = schemas["FillJob"]
     assert fill["additionalProperties"] is False
     assert fill["properties"]["strength"]["maximum"] == 1

@@ -28,6 +28,7 @@ from retouch.catalog.entries import (
     SPANDREL,
     AnyEntry,
     CatalogEntry,
+    DetectorEntry,
     ResolvedSource,
     SourceKind,
     SpandrelEntry,
@@ -50,7 +51,7 @@ from retouch.catalog.file import (
 
 __all__ = [
     "ENV_CATALOG", "FAMILIES", "PICKLE_SUFFIXES", "SD2_CONFIGS", "SPANDREL", "AnyEntry", "Catalog", "CatalogEntry",
-    "Family", "FamilyInfo", "SpandrelEntry", "entry_summary",
+    "DetectorEntry", "Family", "FamilyInfo", "SpandrelEntry", "entry_summary",
     "ResolvedSource", "SourceKind", "add_model", "default_catalog_path", "detect_family", "hub_cached",
     "load_catalog", "looks_like_hub_id", "presence", "resolve_source", "safetensors_header", "save_catalog",
     "user_catalog_path",

@@ -16,7 +16,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retouch.catalog.detect import detect_family, is_diffusion_checkpoint
-from retouch.catalog.entries import PICKLE_SUFFIXES, SPANDREL, AnyEntry, CatalogEntry, SpandrelEntry, resolve_source
+from retouch.catalog.entries import (
+    PICKLE_SUFFIXES,
+    SPANDREL,
+    AnyEntry,
+    CatalogEntry,
+    DetectorEntry,
+    SpandrelEntry,
+    resolve_source,
+)
 from retouch.catalog.families import FAMILIES, Family
 from retouch.catalog.spandrel import PICKLE_SUFFIXES as SPANDREL_PICKLES
 from retouch.catalog.spandrel import WEIGHT_SUFFIXES, check_usable, inspect_file
@@ -30,6 +38,7 @@ class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     models: list[AnyEntry] = Field(default_factory=list)
+    detectors: list[DetectorEntry] = Field(default_factory=list, description="Face detectors from files.")
 
     def get(self, name: str) -> CatalogEntry | SpandrelEntry | None:
         return next((m for m in self.models if m.name == name), None)
@@ -67,7 +76,7 @@ def load_catalog(path: Path) -> Catalog:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"catalog {str(path)!r}: {describe_validation_error(exc)}") from None
-    names = [m.name for m in catalog.models]
+    names = [m.name for m in catalog.models] + [d.name for d in catalog.detectors]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InputError(f"catalog {str(path)!r} names {', '.join(duplicates)} more than once")
@@ -77,9 +86,11 @@ def load_catalog(path: Path) -> Catalog:
 def save_catalog(catalog: Catalog, path: Path) -> None:
     """Write the catalog atomically, leaving out fields that hold their defaults."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [m.model_dump(mode="json", exclude_defaults=True) for m in catalog.models]
+    document: dict = {"models": [m.model_dump(mode="json", exclude_defaults=True) for m in catalog.models]}
+    if catalog.detectors:
+        document["detectors"] = [d.model_dump(mode="json", exclude_defaults=True) for d in catalog.detectors]
     text = "# Retouch model catalog: see `retouch models --help` and ARCHITECTURE.md\n"
-    text += yaml.safe_dump({"models": rows}, sort_keys=False, allow_unicode=True)
+    text += yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)

@@ -24,7 +24,7 @@ from retouch.server.errors import error_response, install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.pool import DevicePool
 from retouch.server.queue import SqliteJobQueue
-from retouch.server.routes import images, jobs, meta, ws
+from retouch.server.routes import faces, images, jobs, meta, ws
 from retouch.server.schemas import ServerEvent, Subscribe
 from retouch.server.settings import Settings
 from retouch.server.store import Database, ImageStore
@@ -118,7 +118,7 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_token)])
-    for module in (images, jobs, meta):
+    for module in (images, jobs, faces, meta):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ws.router, prefix=API_PREFIX)  # checks the token itself, before accepting

@@ -8,7 +8,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
+from retouch.detect.faces import DetectParams
 from retouch.recipe import FillParams, Strict
+from retouch.workflows.faces import FaceParams
+from retouch.workflows.seams import SeamParams
 from retouch.workflows.upscale import UpscaleParams
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -61,9 +64,27 @@ class UpscaleJob(_JobFields, UpscaleParams):
     kind: Literal["upscale"] = Field(description="The job's kind.")
 
 
+class FacesJob(_JobFields, FaceParams):
+    """Fix the faces of a picture: each found (or given) face restored and/or redrawn at the model's size."""
+
+    kind: Literal["faces"] = Field(description="The job's kind.")
+
+
+class SeamsJob(_JobFields, SeamParams):
+    """Repair the seam along the boundary of a mask (an earlier fill's), pass by pass, scoring each pass."""
+
+    kind: Literal["seams"] = Field(description="The job's kind.")
+    mask: Id = Field(
+        description="Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose "
+        "edge is the seam to repair, or (with `painted`) a stroke painted over the seam."
+    )
+
+
 #: Every kind of job, by the `kind` a request names. A kind's fields beyond `image` and `priority` are its
 #: workflow's parameters (`retouch.workflows`).
-JOB_KINDS: dict[str, type[_JobFields]] = {"fill": FillJob, "upscale": UpscaleJob}
+JOB_KINDS: dict[str, type[_JobFields]] = {
+    "fill": FillJob, "upscale": UpscaleJob, "faces": FacesJob, "seams": SeamsJob
+}
 
 
 def _kind_of(value: Any) -> str | None:
@@ -72,15 +93,41 @@ def _kind_of(value: Any) -> str | None:
 
 
 JobCreate = Annotated[
-    Annotated[FillJob, Tag("fill")] | Annotated[UpscaleJob, Tag("upscale")],
+    Annotated[FillJob, Tag("fill")]
+    | Annotated[UpscaleJob, Tag("upscale")]
+    | Annotated[FacesJob, Tag("faces")]
+    | Annotated[SeamsJob, Tag("seams")],
     Discriminator(
         _kind_of,
         custom_error_type="invalid_kind",
         custom_error_message="kind must be one of " + ", ".join(JOB_KINDS),
     ),
 ]
-Job = FillJob | UpscaleJob
+Job = FillJob | UpscaleJob | FacesJob | SeamsJob
 JOB_ADAPTER: TypeAdapter[Job] = TypeAdapter(JobCreate)
+
+
+class FacesFind(DetectParams):
+    """Find the faces of a stored picture."""
+
+    image: Id = Field(description="Id of the uploaded picture.")
+
+
+class FacePublic(BaseModel):
+    x: int
+    y: int
+    width: int
+    height: int
+    score: float = Field(description="The detector's confidence (HOG: SVM margin, about 0 to 3; YuNet: 0 to 1).")
+
+
+class FacesPublic(BaseModel):
+    faces: list[FacePublic] = Field(description="The faces found, left to right; empty when there is none.")
+    smallest_face: int = Field(
+        description="Faces with a side below this many pixels could not be found at this search size; a larger "
+        "`search_pixels` looks for smaller ones."
+    )
+    detector: str
 
 
 class Progress(BaseModel):

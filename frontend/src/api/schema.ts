@@ -24,6 +24,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/faces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find Faces
+         * @description The faces in a picture as boxes with scores. Quick (the search copy is at most `search_pixels`, about a
+         *     quarter of a second for 1024x1024 on two cores) and run off the event loop; a picture without faces
+         *     answers an empty list.
+         */
+        post: operations["find_faces_api_v1_faces_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -161,6 +183,36 @@ export interface components {
             /** File */
             file: string;
         };
+        /**
+         * DetectParams
+         * @description How faces are looked for.
+         */
+        DetectParams: {
+            /**
+             * Detector
+             * @description Face detector: `hog` or a registered one.
+             * @default hog
+             */
+            detector?: string;
+            /**
+             * Min Face
+             * @description Smallest face to look for, in picture pixels (side of its box).
+             * @default 40
+             */
+            min_face?: number;
+            /**
+             * Search Pixels
+             * @description Largest area searched, in pixels: bigger pictures are searched on a reduced copy, which raises the smallest face found (reported as `smallest_face`).
+             * @default 1048576
+             */
+            search_pixels?: number;
+            /**
+             * Threshold
+             * @description Score a detection must reach (HOG's SVM margin, or YuNet's confidence).
+             * @default 0.2
+             */
+            threshold?: number;
+        };
         /** EngineDefaults */
         EngineDefaults: {
             /** Guidance */
@@ -262,6 +314,214 @@ export interface components {
             message: string;
         };
         /**
+         * FaceBox
+         * @description A face to fix, in picture pixels, with an optional prompt of its own.
+         */
+        FaceBox: {
+            /**
+             * Height
+             * @description Height in pixels.
+             */
+            height: number;
+            /**
+             * Prompt
+             * @description This face's prompt; null = the job's prompt.
+             */
+            prompt?: string | null;
+            /**
+             * Width
+             * @description Width in pixels.
+             */
+            width: number;
+            /**
+             * X
+             * @description Left edge in pixels.
+             */
+            x: number;
+            /**
+             * Y
+             * @description Top edge in pixels.
+             */
+            y: number;
+        };
+        /** FacePublic */
+        FacePublic: {
+            /** Height */
+            height: number;
+            /**
+             * Score
+             * @description The detector's confidence (HOG: SVM margin, about 0 to 3; YuNet: 0 to 1).
+             */
+            score: number;
+            /** Width */
+            width: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+        };
+        /**
+         * FacesFind
+         * @description Find the faces of a stored picture.
+         */
+        FacesFind: {
+            /**
+             * Detector
+             * @description Face detector: `hog` or a registered one.
+             * @default hog
+             */
+            detector?: string;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Min Face
+             * @description Smallest face to look for, in picture pixels (side of its box).
+             * @default 40
+             */
+            min_face?: number;
+            /**
+             * Search Pixels
+             * @description Largest area searched, in pixels: bigger pictures are searched on a reduced copy, which raises the smallest face found (reported as `smallest_face`).
+             * @default 1048576
+             */
+            search_pixels?: number;
+            /**
+             * Threshold
+             * @description Score a detection must reach (HOG's SVM margin, or YuNet's confidence).
+             * @default 0.2
+             */
+            threshold?: number;
+        };
+        /**
+         * FacesJob
+         * @description Fix the faces of a picture: each found (or given) face restored and/or redrawn at the model's size.
+         */
+        FacesJob: {
+            /** @description How faces are found for `auto`. */
+            detect?: components["schemas"]["DetectParams"];
+            /**
+             * Engine
+             * @description Diffusion model that redraws each face (a light pass).
+             */
+            engine?: string | null;
+            /**
+             * Faces
+             * @description `auto` = the faces the detector finds; or the boxes to fix (e.g. the user's corrections).
+             * @default auto
+             */
+            faces?: "auto" | components["schemas"]["FaceBox"][];
+            /**
+             * Feather
+             * @description Blur radius in pixels of each mask's edge when pasting back.
+             * @default 8
+             */
+            feather?: number;
+            /**
+             * Grow
+             * @description Grow each face's mask by this many pixels.
+             * @default 4
+             */
+            grow?: number;
+            /**
+             * Guidance
+             * @description Guidance scale; null = the model's default.
+             */
+            guidance?: number | null;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Kind
+             * @description The job's kind.
+             * @constant
+             */
+            kind: "faces";
+            /**
+             * Mask Shape
+             * @description Face mask: the ellipse inscribed in the box, or the box.
+             * @default ellipse
+             * @enum {string}
+             */
+            mask_shape?: "ellipse" | "box";
+            /**
+             * Negative Prompt
+             * @description What to avoid (diffusion models).
+             * @default
+             */
+            negative_prompt?: string;
+            /**
+             * Padding
+             * @description Context around each face's box in its crop, in pixels.
+             * @default 32
+             */
+            padding?: number;
+            /**
+             * Priority
+             * @description Higher runs first; 100 = invoke at the front.
+             * @default 0
+             */
+            priority?: number;
+            /**
+             * Prompt
+             * @description What each face should look like (diffusion models).
+             * @default
+             */
+            prompt?: string;
+            /**
+             * Restorer
+             * @description Face restorer run on each face first (GFPGAN, CodeFormer).
+             */
+            restorer?: string | null;
+            /**
+             * Restorer Weight
+             * @description Restorer weight: how far the restored face may move from the original.
+             * @default 0.5
+             */
+            restorer_weight?: number;
+            /**
+             * Scheduler
+             * @description Sampler: euler-a, euler, dpm++-2m-karras, ddim, unipc, flow-euler; null = the model's default.
+             */
+            scheduler?: string | null;
+            /**
+             * Seed
+             * @description Seed of the first face (face i uses seed + i); -1 picks one.
+             * @default -1
+             */
+            seed?: number;
+            /**
+             * Steps
+             * @description Denoising steps; null = the model's default.
+             */
+            steps?: number | null;
+            /**
+             * Strength
+             * @description How much the diffusion model may change each face.
+             * @default 0.4
+             */
+            strength?: number;
+        };
+        /** FacesPublic */
+        FacesPublic: {
+            /** Detector */
+            detector: string;
+            /**
+             * Faces
+             * @description The faces found, left to right; empty when there is none.
+             */
+            faces: components["schemas"]["FacePublic"][];
+            /**
+             * Smallest Face
+             * @description Faces with a side below this many pixels could not be found at this search size; a larger `search_pixels` looks for smaller ones.
+             */
+            smallest_face: number;
+        };
+        /**
          * FillJob
          * @description Fill the masked part of a picture: the recipe plus which stored pictures to work on.
          */
@@ -285,7 +545,7 @@ export interface components {
             engine?: string;
             /**
              * Feather
-             * @description Blur radius in pixels of the mask edge when pasting the result back.
+             * @description Width in pixels of the smooth ramp (a smoothstep of the distance) from the fill down to the original outside the mask when pasting the result back; 0 = a hard edge.
              * @default 4
              */
             feather?: number;
@@ -349,6 +609,12 @@ export interface components {
              * @description Sampler (diffusion engines): euler-a, euler, dpm++-2m-karras, ddim, unipc, flow-euler; null = the model's default. Written forms such as `Euler a` or `DPM++ 2M Karras` are accepted.
              */
             scheduler?: string | null;
+            /**
+             * Seam Pass
+             * @description After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) blend over 8 px either side of it, up to 3 passes while its seam score improves (see the `seams` kind).
+             * @default false
+             */
+            seam_pass?: boolean;
             /**
              * Seed
              * @description Random seed; -1 picks one (the one used is reported).
@@ -512,7 +778,7 @@ export interface components {
             id: string;
             /**
              * Kind
-             * @description The job's kind: fill, upscale.
+             * @description The job's kind: fill, upscale, faces, seams.
              */
             kind: string;
             /**
@@ -657,6 +923,82 @@ export interface components {
              */
             width?: number | null;
         };
+        /**
+         * SeamsJob
+         * @description Repair the seam along the boundary of a mask (an earlier fill's), pass by pass, scoring each pass.
+         */
+        SeamsJob: {
+            /**
+             * Band
+             * @description Pixels on each side of the boundary that a pass may change (not painted).
+             * @default 8
+             */
+            band?: number;
+            /**
+             * Engine
+             * @description `poisson` (gradient-domain blend over the band, no weights), or a fill engine or model that refills the band (telea / navier-stokes for narrow bands, a diffusion model at low strength).
+             * @default poisson
+             */
+            engine?: string;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Kind
+             * @description The job's kind.
+             * @constant
+             */
+            kind: "seams";
+            /**
+             * Mask
+             * @description Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose edge is the seam to repair, or (with `painted`) a stroke painted over the seam.
+             */
+            mask: string;
+            /**
+             * Painted
+             * @description false: the mask is the region an earlier fill filled, and its edge is the seam; true: the mask is a stroke painted over the seam, which runs along its middle, and only the stroke may change.
+             * @default false
+             */
+            painted?: boolean;
+            /**
+             * Passes
+             * @description Most passes; they stop early once the target is met.
+             * @default 3
+             */
+            passes?: number;
+            /**
+             * Priority
+             * @description Higher runs first; 100 = invoke at the front.
+             * @default 0
+             */
+            priority?: number;
+            /**
+             * Prompt
+             * @description What the band shows (diffusion engines).
+             * @default
+             */
+            prompt?: string;
+            /**
+             * Seed
+             * @description Random seed; -1 picks one (the one used is reported).
+             * @default -1
+             */
+            seed?: number;
+            /**
+             * Strength
+             * @description How much a diffusion model may change the band (diffusion engines).
+             * @default 0.4
+             */
+            strength?: number;
+            /**
+             * Target
+             * @description Stop once the seam score is at or below this (1 = as natural as around).
+             * @default 1.1
+             */
+            target?: number;
+        };
         ServerEvent: components["schemas"]["JobQueuedEvent"] | components["schemas"]["JobStartedEvent"] | components["schemas"]["JobProgressEvent"] | components["schemas"]["JobSucceededEvent"] | components["schemas"]["JobFailedEvent"] | components["schemas"]["JobCanceledEvent"] | components["schemas"]["QueueStatusEvent"] | components["schemas"]["SocketErrorEvent"];
         /**
          * SocketErrorEvent
@@ -782,6 +1124,39 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EnginePublic"][];
+                };
+            };
+        };
+    };
+    find_faces_api_v1_faces_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FacesFind"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FacesPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
@@ -935,7 +1310,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["FillJob"] | components["schemas"]["UpscaleJob"];
+                "application/json": components["schemas"]["FillJob"] | components["schemas"]["UpscaleJob"] | components["schemas"]["FacesJob"] | components["schemas"]["SeamsJob"];
             };
         };
         responses: {
