@@ -14,7 +14,7 @@ RUN pip install ${TORCH_SPEC}
 COPY pyproject.toml README.md ./
 COPY backend/ backend/
 COPY --from=canvas /src/backend/retouch/ backend/retouch/
-RUN pip install .
+RUN pip install ".[cluster]"
 COPY models/ models/
 VOLUME ["/data", "/app/models"]
 EXPOSE 8000

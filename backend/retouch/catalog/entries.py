@@ -59,6 +59,31 @@ class CatalogEntry(BaseModel):
 
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+
+
+class DetectorEntry(BaseModel):
+    """A face detector from a file (`retouch faces --detector NAME`); `hog` is built in and needs none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN,
+                      description="Detector name, e.g. `yunet`.")
+    kind: Literal["yunet"] = Field("yunet", description="`yunet`: an OpenCV Zoo YuNet ONNX file.")
+    source: str = Field(min_length=1, description="The model file (.onnx), relative to the catalog or absolute.")
+    description: str = Field("", max_length=300)
+
+    @field_validator("source")
+    @classmethod
+    def _onnx(cls, value: str) -> str:
+        if not value.lower().endswith(".onnx"):
+            raise ValueError(f"a YuNet detector is an .onnx file, got {value!r}")
+        return value
+
+    def path(self, base: Path) -> Path:
+        location = Path(self.source).expanduser()
+        return location if location.is_absolute() else base / location
+
+
 SPANDREL: Literal["spandrel"] = "spandrel"
 
 
@@ -127,29 +152,6 @@ def entry_summary(entry: CatalogEntry | SpandrelEntry) -> dict[str, Any]:
                 "licence": entry.licence or None}
     return {"family": entry.family, "architecture": None, "purpose": "inpainting", "scale": 1,
             "native_size": entry.size, "label": entry.info.label, "licence": None}
-
-
-class DetectorEntry(BaseModel):
-    """A face detector from a file (`retouch faces --detector NAME`); `hog` is built in and needs none."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
-                      description="Detector name, e.g. `yunet`.")
-    kind: Literal["yunet"] = Field("yunet", description="`yunet`: an OpenCV Zoo YuNet ONNX file.")
-    source: str = Field(min_length=1, description="The model file (.onnx), relative to the catalog or absolute.")
-    description: str = Field("", max_length=300)
-
-    @field_validator("source")
-    @classmethod
-    def _onnx(cls, value: str) -> str:
-        if not value.lower().endswith(".onnx"):
-            raise ValueError(f"a YuNet detector is an .onnx file, got {value!r}")
-        return value
-
-    def path(self, base: Path) -> Path:
-        location = Path(self.source).expanduser()
-        return location if location.is_absolute() else base / location
 
 
 @dataclass(frozen=True)

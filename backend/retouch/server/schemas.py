@@ -210,11 +210,51 @@ class EnginePublic(BaseModel):
     defaults: EngineDefaults | None = Field(None, description="What a job gets for the settings it leaves out.")
 
 
+class RemoteWorkerPublic(BaseModel):
+    device: str = Field(description="The worker's node and device, as jobs name it, e.g. `gpu-box-2@5f3a2c91/gpu:0`.")
+    label: str = Field(description="What the device is, e.g. `NVIDIA L4`, or `CPU`.")
+    loaded: list[str] = Field(description="Engines and models the worker holds loaded, least recently used first.")
+    used_bytes: int = Field(description="Memory its loaded models take.")
+    job: str | None = Field(None, description="The job it runs now.")
+
+
+class NodePublic(BaseModel):
+    node_id: str
+    address: str
+    name: str
+    alive: bool
+    gpus: float = Field(description="GPUs the node offers Ray.")
+    workers: list[RemoteWorkerPublic]
+
+
+class ClusterPublic(BaseModel):
+    """The Ray cluster the server runs its jobs on (`retouch serve --ray`)."""
+
+    address: str
+    connected: bool = Field(description="False while the cluster cannot be reached: jobs wait in the queue.")
+    problem: str | None = Field(None, description="Why the cluster cannot be used now.")
+    ray_version: str | None = None
+    nodes: list[NodePublic]
+
+
+class StoragePublic(BaseModel):
+    pictures: int = Field(description="Pictures kept (uploads and results).")
+    picture_bytes: int = Field(description="Bytes the kept pictures take.")
+    database_bytes: int = Field(description="Bytes of the SQLite database (with its write-ahead log).")
+    free_bytes: int = Field(description="Free bytes on the disk holding the data folder.")
+    disk_bytes: int = Field(description="Size of that disk.")
+
+
 class HealthPublic(BaseModel):
-    status: Literal["ok"] = "ok"
-    version: str
-    devices: list[dict[str, Any]]
-    queue: dict[str, int]
+    """Without the token (on a server that has one) only `status` is answered."""
+
+    status: Literal["ok", "degraded"] = Field(description="`degraded`: see `problems`.")
+    problems: list[str] | None = Field(None, description="What is wrong while degraded.")
+    version: str | None = None
+    devices: list[dict[str, Any]] | None = None
+    queue: dict[str, int] | None = None
+    storage: StoragePublic | None = None
+    cluster: ClusterPublic | None = Field(None, description="With `--ray`: the cluster's nodes and workers.")
 
 
 # Events: a discriminated union on `type`. Progress may be dropped for a slow client; the rest may not.
