@@ -114,6 +114,12 @@ def resident(pid: int, field: str = "VmRSS") -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used: unlike wall time, hardly moved by other load on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # Linux: VmHWM starts again from VmRSS
 
@@ -274,20 +280,29 @@ def main() -> None:
         try:
             print("Round trip over a kept-open connection: upload picture + mask, job until `job.succeeded` on")
             print("the websocket, fetch the result PNG; `telea`, 30 % square hole. Medians in ms.")
+            print("CPU columns: the raw call's CPU time and the server process's CPU time per round trip (mean),")
+            print("which other load on the machine hardly moves; their difference is the server's own work.")
             print(f"{'size':>6} {'raw cv2.inpaint':>16} {'upload':>8} {'job':>8} {'fetch':>8} {'round trip':>11} "
-                  f"{'overhead':>9}")
+                  f"{'overhead':>9} {'raw CPU':>8} {'server CPU':>11} {'CPU overhead':>13}")
             for size in (512, 1024):
                 image, mask = picture(size)
-                raw = []
+                raw, raw_cpu = [], []
                 for _ in range(args.repeat):
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), time.process_time()
                     cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA)
                     raw.append(time.perf_counter() - start)
-                trips = asyncio.run(round_trips(base, _png(image), _png(mask), "telea", args.repeat))
-                r = statistics.median(raw) * 1000
+                    raw_cpu.append(time.process_time() - start_cpu)
+                image_png, mask_png = _png(image), _png(mask)
+                asyncio.run(round_trips(base, image_png, mask_png, "telea", 0))  # warm-up, not counted
+                before = cpu_seconds(process.pid)
+                trips = asyncio.run(round_trips(base, image_png, mask_png, "telea", args.repeat - 1))
+                server_cpu = (cpu_seconds(process.pid) - before) / args.repeat * 1000
+                r, rc = statistics.median(raw) * 1000, statistics.median(raw_cpu) * 1000
                 stage = {key: statistics.median(trip[key] for trip in trips) * 1000 for key in trips[0]}
                 print(f"{size:>6} {r:>14.1f}ms {stage['upload']:>6.1f}ms {stage['job']:>6.1f}ms "
-                      f"{stage['fetch']:>6.1f}ms {stage['total']:>9.1f}ms {stage['total'] - r:>7.1f}ms")
+                      f"{stage['fetch']:>6.1f}ms {stage['total']:>9.1f}ms {stage['total'] - r:>7.1f}ms "
+                      f"{rc:>6.1f}ms {server_cpu:>9.1f}ms {server_cpu - rc:>11.1f}ms")
+            print("goal: overhead <= 40 ms at 512², <= 80 ms at 1024²")
 
             image, mask = picture(64)
             rate = asyncio.run(throughput(base, _png(image), _png(mask), args.jobs))
