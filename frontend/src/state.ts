@@ -127,6 +127,8 @@ export interface AppState {
   maskAside: Rect | null;
   /** Show the picture without the staged result (before/after). */
   before: boolean;
+  /** Preview grow and feather around the mask (while those settings are being set). */
+  maskPreview: boolean;
   /** An invoke is on its way to the server (Invoke is disabled meanwhile). */
   submitting: boolean;
   /** The document changed since it was opened or last downloaded. */
@@ -166,6 +168,7 @@ export function initialState(): AppState {
     pictureVisible: true,
     maskAside: null,
     before: false,
+    maskPreview: false,
     submitting: false,
     dirty: false,
     edits: 0,

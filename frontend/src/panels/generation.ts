@@ -11,6 +11,17 @@ type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 export class GenerationPanel implements Panel {
   constructor(private readonly store: Store) {
     for (const el of document.querySelectorAll<Field>("[data-setting]")) this.bind(el);
+    // while grow or feather is being set (focused or hovered), the mask overlay shows what they reach
+    for (const el of document.querySelectorAll<HTMLInputElement>("[data-setting=grow], [data-setting=feather]")) {
+      const show = (on: boolean) => {
+        const wanted = on || document.activeElement === el;
+        if (store.state.maskPreview !== wanted) store.apply({ maskPreview: wanted });
+      };
+      el.addEventListener("focus", () => show(true));
+      el.addEventListener("blur", () => show(false));
+      el.addEventListener("pointerenter", () => show(true));
+      el.addEventListener("pointerleave", () => show(false));
+    }
   }
 
   private bind(el: Field): void {

@@ -18,6 +18,7 @@ export function redraw(state: AppState, previous: AppState, scheduler: FrameSche
     state.screen !== previous.screen ||
     state.activeJob !== previous.activeJob ||
     // the grow and feather preview around the mask
+    state.maskPreview !== previous.maskPreview ||
     state.settings.grow !== previous.settings.grow ||
     state.settings.feather !== previous.settings.feather ||
     boxJob(state)?.preview !== boxJob(previous)?.preview;

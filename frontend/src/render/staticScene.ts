@@ -91,8 +91,9 @@ export class StaticScene {
   private drawMask(state: AppState, clip: Rect, bounds: Rect): void {
     const ctx = this.ctx;
     const zoom = state.viewport.zoom;
-    const grow = state.settings.grow * zoom;
-    const feather = state.settings.feather * zoom;
+    // only while grow or feather is being set: the blur costs a full redraw's time at every pan and zoom
+    const grow = state.maskPreview ? state.settings.grow * zoom : 0;
+    const feather = state.maskPreview ? state.settings.feather * zoom : 0;
     if (grow >= 1 || feather >= 1) {
       const margin = Math.ceil(grow + feather) + 2;
       const area = inflate(clip, margin);
