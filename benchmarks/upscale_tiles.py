@@ -103,8 +103,16 @@ def run_case(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - started
     peak = torch.cuda.max_memory_allocated() if cuda else resident_kib("VmHWM") * 1024
     np.save(args.out, out)
-    print(json.dumps({"seconds": seconds, "peak_bytes": max(0, peak - base), "dtype": engine.dtype_name,
-                      "shape": list(out.shape)}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_bytes": max(0, peak - base),
+                "dtype": engine.dtype_name,
+                "shape": list(out.shape),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -131,16 +139,30 @@ def main() -> None:
         results = {}
         for case in args.cases:
             out = work / f"{case.replace(' ', '-')}.npy"
-            command = [sys.executable, __file__, "--case", case, "--weights", str(weights), "--out", str(out),
-                       "--size", str(args.size), "--device", args.device]
+            command = [
+                sys.executable,
+                __file__,
+                "--case",
+                case,
+                "--weights",
+                str(weights),
+                "--out",
+                str(out),
+                "--size",
+                str(args.size),
+                "--device",
+                args.device,
+            ]
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(f"{case}: failed\n{done.stderr[-2000:]}")
                 continue
             results[case] = json.loads(done.stdout.strip().splitlines()[-1])
             results[case]["pixels"] = np.load(out)
-            print(f"  {case}: {results[case]['seconds']:.2f} s, peak {results[case]['peak_bytes'] / 2**20:.0f} MiB",
-                  flush=True)
+            print(
+                f"  {case}: {results[case]['seconds']:.2f} s, peak {results[case]['peak_bytes'] / 2**20:.0f} MiB",
+                flush=True,
+            )
 
     reference = results.get("untiled", {}).get("pixels")
     bare = results.get("bare", {}).get("seconds")

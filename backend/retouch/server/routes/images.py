@@ -116,8 +116,7 @@ async def _receive(request: Request, store: ImageStore, limit: int) -> tuple[Fil
     """Stream the upload's `file` part into the store's incoming folder; (its file, its name as sent)."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or not options.get(b"boundary"):
-        raise ApiError(415, "unsupported_media_type",
-                       f"send the picture as multipart/form-data with a `{FIELD}` field")
+        raise ApiError(415, "unsupported_media_type", f"send the picture as multipart/form-data with a `{FIELD}` field")
     target = store.new_incoming()
     upload = _Upload(target, limit)
     parser = MultipartParser(options[b"boundary"], upload.callbacks())
@@ -179,8 +178,12 @@ def _image_or_error(store: ImageStore, image_id: str):
 @router.get(
     "/{image_id}",
     response_class=FileResponse,
-    responses={200: {"content": {"image/png": {}}}, 404: {"model": ErrorPublic}, 410: {"model": ErrorPublic},
-               422: {"model": ErrorPublic}},
+    responses={
+        200: {"content": {"image/png": {}}},
+        404: {"model": ErrorPublic},
+        410: {"model": ErrorPublic},
+        422: {"model": ErrorPublic},
+    },
 )
 async def get_image(
     image_id: ImageId,
@@ -197,8 +200,9 @@ async def get_image(
         picture = await run_in_threadpool(store.picture, image)
         png = await run_in_threadpool(thumbnail_png, picture.pixels, max_side)
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
-    return FileResponse(store.path(image), media_type="image/png", filename=f"{image_id}.png",
-                        content_disposition_type="inline")
+    return FileResponse(
+        store.path(image), media_type="image/png", filename=f"{image_id}.png", content_disposition_type="inline"
+    )
 
 
 def thumbnail_png(pixels: np.ndarray, max_side: int) -> bytes:

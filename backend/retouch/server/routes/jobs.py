@@ -31,7 +31,9 @@ SessionHeader = Annotated[
     ),
 ]
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}, 422: {"model": ErrorPublic}
+    404: {"model": ErrorPublic},
+    409: {"model": ErrorPublic},
+    422: {"model": ErrorPublic},
 }
 
 
