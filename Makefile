@@ -5,9 +5,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# A pinned torch: on a CPU-only machine with a local wheel (find-links) pip takes that; elsewhere PyPI's
-# Linux wheel, which carries CUDA. Override e.g. TORCH_SPEC="torch==2.13.0 --index-url ...".
-TORCH_SPEC ?= torch==2.13.0
+# PyPI's own torch and torchvision, pinned with PEP 440 arbitrary equality (===): spandrel imports
+# torchvision, and PyPI's torchvision only imports beside PyPI's torch, so `===` keeps pip from taking a
+# local `+cpu` wheel from its find-links (which `==2.13.0` would match). The same build runs on a user's
+# GPU (CUDA) and on the CPU here (about 4.8 GB installed). Override e.g. TORCH_SPEC="torch==2.13.0 ... --index-url ...".
+TORCH_SPEC ?= torch===2.13.0 torchvision===0.28.0
 STAMP := $(VENV)/.installed
 
 .PHONY: run test check bench bench-canvas clean frontend chromium api-client
@@ -16,7 +18,7 @@ FRONTEND := frontend
 NODE_STAMP := $(FRONTEND)/node_modules/.installed
 CANVAS := backend/retouch/static/index.html
 CANVAS_SOURCES := $(shell find $(FRONTEND)/src -type f 2>/dev/null) $(FRONTEND)/index.html \
-	$(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig.json $(FRONTEND)/package-lock.json
+	$(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig.json $(FRONTEND)/package-lock.json $(FRONTEND)/eslint.config.js
 CHROMIUM ?= /usr/bin/chromium
 # root on the developers' machines and CI; elsewhere sudo
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -52,11 +54,12 @@ run: $(STAMP) $(CANVAS)
 # guard rails: lint, types, and the import layers (no cycles, nothing importing upwards)
 check: $(STAMP)
 	$(BIN)/ruff check backend tests benchmarks frontend/scripts
+	$(BIN)/ruff format --check backend tests benchmarks frontend/scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
 test: check $(CANVAS) chromium
-	cd $(FRONTEND) && npx vitest run
+	cd $(FRONTEND) && npx eslint --max-warnings 0 . && npx vitest run
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

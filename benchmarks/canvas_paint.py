@@ -1,4 +1,5 @@
-"""Painting on a 4096x4096 picture in headless Chromium: frame times and memory after 500 strokes.
+"""Painting on a 4096x4096 picture in headless Chromium: frame times and memory after 500 strokes; then
+Invoke (click to queued, longest frame), Download (longest frame) and a reload (document back).
 
     python benchmarks/canvas_paint.py [--strokes 500] [--timed 120] [--brush 64]
 
@@ -11,6 +12,11 @@ the undo history's own bytes, and the private memory of all Chromium processes a
 figure after the first stroke (which brings the mask layer's 4 bytes a pixel into being). The
 reference row is what whole-image undo snapshots would cost for the same strokes (InvokeAI-style),
 computed, not run.
+
+Invoke and Download are clicked with Playwright's mouse; a plain requestAnimationFrame loop records every
+frame meanwhile, so the longest frame is what a user would feel as a freeze. Their reference, measured in
+the same page, is what the old path did on the main thread: read the whole picture's pixels and filter
+them for PNG (before compression).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import numpy as np
 from PIL import Image
 
@@ -88,6 +95,38 @@ RAF_RECORDER = """
   const loop = (t) => { window.__frames.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(loop); };
   window.__stop = false;
   requestAnimationFrame((t) => { last = t; requestAnimationFrame(loop); });
+}
+"""
+
+# when Invoke is clicked, and when its job shows in the queue (the server answered: queued)
+INVOKE_WATCH = """
+() => {
+  delete window.__queuedAt;
+  const invoke = document.querySelector("[data-testid=invoke]");
+  invoke.addEventListener("pointerdown", () => { window.__clickAt = performance.now(); }, { once: true, capture: true });
+  const queue = document.getElementById("queue");
+  new MutationObserver((_, observer) => {
+    if (queue.querySelector("[data-testid=queue-item]")) { window.__queuedAt = performance.now(); observer.disconnect(); }
+  }).observe(queue, { childList: true });
+}
+"""
+
+# the old path's main-thread work for the same picture: read every pixel, filter the rows for PNG
+MAIN_THREAD_ENCODE = """
+(side) => {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = side;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#8a6"; ctx.fillRect(0, 0, side, side);
+  const started = performance.now();
+  const pixels = ctx.getImageData(0, 0, side, side).data;
+  const stride = side * 4, raw = new Uint8Array((stride + 1) * side);
+  for (let y = 0; y < side; y++) {
+    const row = y * stride, out = y * (stride + 1);
+    raw[out] = 1;
+    for (let i = 0; i < stride; i++) raw[out + 1 + i] = pixels[row + i] - (i >= 4 ? pixels[row + i - 4] : 0);
+  }
+  return performance.now() - started;
 }
 """
 
@@ -239,7 +278,47 @@ def main() -> int:
                 zoom_frames = page.evaluate("(() => { window.__stop = true; return window.__frames; })()")
                 zoom_work = page.evaluate("window.__work.splice(0)")
 
-                # 5. undo every stroke
+                # 5. Invoke at 4096²: the picture went up in the background when opened; the click sends the mask
+                started = time.perf_counter()
+                page.evaluate("window.retouch.uploaded()")
+                upload_wait_s = time.perf_counter() - started
+                page.get_by_test_id("engine-select").select_option("slow")
+                page.evaluate(INVOKE_WATCH)
+                page.evaluate(RAF_RECORDER)
+                page.get_by_test_id("invoke").click()
+                page.get_by_test_id("queue-item").first.wait_for(timeout=120_000)
+                page.wait_for_function("window.__queuedAt !== undefined")
+                click_to_queued_ms = page.evaluate("window.__queuedAt - window.__clickAt")
+                # where the time went: waiting for uploads (none, when they were done) and the job's round trip
+                marks = page.evaluate(
+                    "Object.fromEntries(performance.getEntriesByType('mark').filter((m) => m.name.startsWith('invoke:'))"
+                    ".map((m) => [m.name, m.startTime]))"
+                )
+                uploads_ms = marks["invoke:send"] - marks["invoke:start"]
+                post_ms = marks["invoke:queued"] - marks["invoke:send"]
+                page.wait_for_timeout(1000)  # and the second after it
+                invoke_frames = page.evaluate("(() => { window.__stop = true; return window.__frames; })()")
+                job_id = page.get_by_test_id("queue-item").first.get_attribute("data-job-id")
+                httpx.delete(f"{server.url}/api/v1/jobs/{job_id}")  # the job itself is not measured here
+
+                # 6. Download at 4096²
+                page.evaluate(RAF_RECORDER)
+                started = time.perf_counter()
+                with page.expect_download(timeout=120_000) as download:
+                    page.get_by_test_id("download").click()
+                download.value.path()
+                download_s = time.perf_counter() - started
+                download_frames = page.evaluate("(() => { window.__stop = true; return window.__frames; })()")
+                reference_ms = page.evaluate(MAIN_THREAD_ENCODE, args.side)
+
+                # 7. reload: the document (picture, mask, paint, history) comes back from IndexedDB
+                page.evaluate("window.retouch.saved()")
+                page.reload()
+                page.locator("body[data-restored=true]").wait_for(timeout=120_000)
+                restore_ms = page.evaluate("performance.now()")
+                restored_depth = page.evaluate("window.retouch.historyBytes()") / 2**20
+
+                # 8. undo every stroke
                 started = time.perf_counter()
                 undone = page.evaluate(
                     """() => { let n = 0; const press = () => window.dispatchEvent(new KeyboardEvent("keydown",
@@ -284,6 +363,14 @@ def main() -> int:
         ),
         ("  of which renderer (MB)", f"{renderer0:.0f} -> {renderer1:.0f}", ""),
         (f"undo all {undone} strokes (s)", f"{undo_s:.2f}", ""),
+        ("picture upload still running when measured (s)", f"{upload_wait_s:.2f}", "in the background"),
+        ("Invoke: click to queued (ms)", f"{click_to_queued_ms:.0f}", "<= 300"),
+        ("  of which: waiting for uploads / the job's POST (ms)", f"{uploads_ms:.0f} / {post_ms:.0f}", ""),
+        ("Invoke: longest frame, click to 1 s after queued (ms)", f"{max(invoke_frames):.0f}", "<= 100"),
+        ("Download: click to file (s)", f"{download_s:.2f}", ""),
+        ("Download: longest frame (ms)", f"{max(download_frames):.0f}", "<= 100"),
+        ("reference: old main-thread read + PNG filter (ms)", f"{reference_ms:.0f}", "one frame, measured"),
+        (f"reload: document back with {restored_depth:.0f} MB undo (s)", f"{restore_ms / 1000:.2f}", "<= 2"),
         ("reference: whole-image undo snapshots (MB, computed)", f"{whole_image_mb:.0f}", ""),
     ]
     width = max(len(r[0]) for r in rows)

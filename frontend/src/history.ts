@@ -18,6 +18,20 @@ export interface Surfaces {
   writePicture(rect: Rect, rgba: Uint8ClampedArray<ArrayBuffer>): void;
   /** Grows or shrinks the picture (and its mask) to `bounds`, keeping what overlaps. */
   resize(bounds: Rect): void;
+  /** RGBA of the paint layer inside `rect` (inside the picture). */
+  readPaint(rect: Rect): Uint8ClampedArray<ArrayBuffer>;
+  writePaint(rect: Rect, rgba: Uint8ClampedArray<ArrayBuffer>): void;
+}
+
+/** Where the bounding box lives (the state): box changes are undoable too. */
+export interface BoxPort {
+  get(): Rect;
+  set(box: Rect): void;
+}
+
+export interface PaintRegion {
+  rect: Rect;
+  rgba: Uint8ClampedArray<ArrayBuffer>;
 }
 
 export interface MaskRegion {
@@ -28,18 +42,32 @@ export interface MaskRegion {
 export type Entry =
   | { kind: "mask"; label: string; regions: MaskRegion[] }
   | { kind: "invert-mask"; label: string }
-  | { kind: "picture"; label: string; rect: Rect; bounds: Rect; rgba: Uint8ClampedArray<ArrayBuffer>; recipe?: unknown };
+  | { kind: "paint"; label: string; regions: PaintRegion[] }
+  | { kind: "box"; label: string; box: Rect }
+  | {
+      kind: "picture";
+      label: string;
+      rect: Rect;
+      bounds: Rect;
+      rgba: Uint8ClampedArray<ArrayBuffer>;
+      recipe?: unknown;
+      /** The paint under an accepted result (the result carries it, so the layer is cleared there). */
+      paint?: PaintRegion;
+    };
 
-export type Changed = "mask" | "picture";
+export type Changed = "mask" | "picture" | "paint" | "box";
 
 export function entryBytes(entry: Entry): number {
   switch (entry.kind) {
     case "mask":
       return entry.regions.reduce((sum, r) => sum + r.packed.byteLength, 0) + 64;
     case "invert-mask":
+    case "box":
       return 64;
+    case "paint":
+      return entry.regions.reduce((sum, r) => sum + r.rgba.byteLength, 0) + 64;
     case "picture":
-      return entry.rgba.byteLength + 64;
+      return entry.rgba.byteLength + (entry.paint?.rgba.byteLength ?? 0) + 64;
   }
 }
 
@@ -77,8 +105,14 @@ export function packRegion(surfaces: Surfaces, rect: Rect): MaskRegion {
   return { rect, packed: pack(surfaces.readMask(rect)) };
 }
 
+function swapPaint(region: PaintRegion, surfaces: Surfaces): PaintRegion {
+  const now = surfaces.readPaint(region.rect);
+  surfaces.writePaint(region.rect, region.rgba);
+  return { rect: region.rect, rgba: now };
+}
+
 /** Swap an entry's content with the surfaces; after this the entry holds what was there before. */
-function swap(entry: Entry, surfaces: Surfaces): Changed {
+function swap(entry: Entry, surfaces: Surfaces, box: BoxPort | null): Changed {
   switch (entry.kind) {
     case "mask": {
       // later regions were captured later: restore in reverse so overlaps end up as first seen
@@ -95,10 +129,27 @@ function swap(entry: Entry, surfaces: Surfaces): Changed {
     case "invert-mask":
       surfaces.invertMask();
       return "mask";
+    case "paint": {
+      const swapped: PaintRegion[] = [];
+      for (let i = entry.regions.length - 1; i >= 0; i--) swapped.unshift(swapPaint(entry.regions[i], surfaces));
+      entry.regions = swapped;
+      return "paint";
+    }
+    case "box": {
+      if (!box) return "box";
+      const now = box.get();
+      box.set(entry.box);
+      entry.box = now;
+      return "box";
+    }
     case "picture": {
       const nowBounds = surfaces.pictureBounds();
       const nowPixels = surfaces.readPicture(entry.rect);
-      surfaces.resize(entry.bounds);
+      // paint is restored inside the bounds it was taken in: shrink after, grow before
+      const growing = !contains(nowBounds, entry.bounds);
+      if (growing) surfaces.resize(entry.bounds);
+      if (entry.paint) entry.paint = swapPaint(entry.paint, surfaces);
+      if (!growing) surfaces.resize(entry.bounds);
       surfaces.writePicture(entry.rect, entry.rgba);
       entry.bounds = nowBounds;
       entry.rgba = nowPixels;
@@ -107,19 +158,33 @@ function swap(entry: Entry, surfaces: Surfaces): Changed {
   }
 }
 
+function contains(outer: Rect, inner: Rect): boolean {
+  return (
+    inner.x >= outer.x &&
+    inner.y >= outer.y &&
+    inner.x + inner.width <= outer.x + outer.width &&
+    inner.y + inner.height <= outer.y + outer.height
+  );
+}
+
 export class History {
   private undoStack: Entry[] = [];
   private redoStack: Entry[] = [];
   private bytes = 0;
 
   /** `budget`: bytes of undo data kept; the oldest entries go first past it. */
+  /** Counts every change of the stacks (push, undo, redo, clear): what a save compares. */
+  revision = 0;
+
   constructor(
     private readonly surfaces: Surfaces,
     private readonly budget = 96 * 1024 * 1024,
+    private readonly box: BoxPort | null = null,
   ) {}
 
   /** Record an already applied change. `entry` holds the state from before it. */
   push(entry: Entry): void {
+    this.revision++;
     this.undoStack.push(entry);
     this.bytes += entryBytes(entry);
     for (const dropped of this.redoStack) this.bytes -= entryBytes(dropped);
@@ -140,8 +205,9 @@ export class History {
   private move(from: Entry[], to: Entry[]): Changed | null {
     const entry = from.pop();
     if (!entry) return null;
+    this.revision++;
     this.bytes -= entryBytes(entry);
-    const changed = swap(entry, this.surfaces);
+    const changed = swap(entry, this.surfaces, this.box);
     this.bytes += entryBytes(entry);
     to.push(entry);
     return changed;
@@ -174,9 +240,24 @@ export class History {
   }
 
   clear(): void {
+    this.revision++;
     this.undoStack = [];
     this.redoStack = [];
     this.bytes = 0;
+  }
+
+  /** Both stacks, for saving (entries are plain data with typed arrays). */
+  export(): { undo: Entry[]; redo: Entry[] } {
+    return { undo: [...this.undoStack], redo: [...this.redoStack] };
+  }
+
+  /** Put saved stacks back (a reload), within the memory budget. */
+  import(saved: { undo: Entry[]; redo: Entry[] }): void {
+    this.clear();
+    this.undoStack = [...saved.undo];
+    this.redoStack = [...saved.redo];
+    this.bytes = [...this.undoStack, ...this.redoStack].reduce((n, e) => n + entryBytes(e), 0);
+    while (this.bytes > this.budget && this.undoStack.length > 1) this.bytes -= entryBytes(this.undoStack.shift()!);
   }
 }
 
@@ -187,10 +268,13 @@ export class History {
 export class StrokeRecorder {
   private seen = new Set<string>();
   private regions: MaskRegion[] = [];
+  private paintRegions: PaintRegion[] = [];
 
   constructor(
     private readonly surfaces: Surfaces,
     private readonly tile = 128,
+    /** What the stroke changes: the mask, or the colour paint layer. */
+    private readonly layer: "mask" | "paint" = "mask",
   ) {}
 
   /** Call before drawing into `rect` (document coordinates). */
@@ -214,12 +298,14 @@ export class StrokeRecorder {
           width: Math.min(t, bounds.x + bounds.width - x),
           height: Math.min(t, bounds.y + bounds.height - y),
         };
-        this.regions.push(packRegion(this.surfaces, tileRect));
+        if (this.layer === "mask") this.regions.push(packRegion(this.surfaces, tileRect));
+        else this.paintRegions.push({ rect: tileRect, rgba: this.surfaces.readPaint(tileRect) });
       }
     }
   }
 
   finish(label: string): Entry | null {
+    if (this.layer === "paint") return this.paintRegions.length ? { kind: "paint", label, regions: this.paintRegions } : null;
     if (this.regions.length === 0) return null;
     return { kind: "mask", label, regions: this.regions };
   }

@@ -6,12 +6,14 @@ import type { JobEvent } from "./api/socket";
 import type { Rect } from "./geometry";
 import { withError, type AppState, type EngineInfo, type GenerationSettings, type JobStatus, type JobView, type Patch } from "./state";
 
-export function buildJob(settings: GenerationSettings, engine: EngineInfo | undefined, image: string, mask: string): JobCreate {
+/** The job for the current settings. `emptyPixels`: the box holds empty pixels (it reaches past the
+ * picture), the only case where the infill method does anything. */
+export function buildJob(settings: GenerationSettings, engine: EngineInfo | undefined, image: string, mask: string | undefined,
+  emptyPixels = true): JobCreate {
   const body: JobCreate = {
     image,
-    mask,
+    ...(mask ? { mask } : {}),
     engine: settings.engine,
-    infill: { method: settings.infill, color: settings.infillColor, tile_size: settings.tileSize },
     scale:
       settings.scaleMode === "manual"
         ? { mode: "manual", width: settings.scaleWidth, height: settings.scaleHeight }
@@ -21,6 +23,7 @@ export function buildJob(settings: GenerationSettings, engine: EngineInfo | unde
     color_match: settings.colorMatch,
     seed: settings.seedMode === "fixed" ? settings.seed : -1,
   };
+  if (emptyPixels) body.infill = { method: settings.infill, color: settings.infillColor, tile_size: settings.tileSize };
   const uses = new Set(engine?.parameters ?? []);
   if (uses.has("steps")) body.steps = settings.steps;
   if (uses.has("guidance")) body.guidance = settings.guidance;
@@ -47,8 +50,10 @@ export function withEngine(settings: GenerationSettings, engine: EngineInfo | un
   return next;
 }
 
-export function newJob(id: string, engine: string, box: Rect, position: number | null): JobView {
+export function newJob(id: string, engine: string, box: Rect, position: number | null, source?: Rect): JobView {
   return {
+    startedAt: null,
+    source: source ?? { x: 0, y: 0, width: box.width, height: box.height },
     id,
     status: "queued",
     engine,
@@ -73,15 +78,10 @@ export function isFinished(status: JobStatus): boolean {
 
 /** How one server event changes the page. Replayed events (after a reconnect) change nothing twice. */
 export function applyEvent(state: AppState, event: JobEvent): Patch {
-  if (event.type === "queue.status") {
-    return { queue: { pending: Number(event.pending ?? 0), running: Number(event.running ?? 0) } };
-  }
-  if (event.type === "error") {
-    // the server refused something the socket sent: say so
-    return withError(state, `Server: ${String(event.message ?? event.code ?? "unknown error")}`);
-  }
+  if (event.type === "queue.status") return { queue: { pending: event.pending, running: event.running } };
+  // the server refused something the socket sent: say so
+  if (event.type === "error") return withError(state, `Server: ${event.message}`);
   const id = event.job_id;
-  if (!id) return {};
   const job = state.jobs[id];
   if (!job) return {};
   const set = (change: Partial<JobView>): Patch => ({ jobs: { ...state.jobs, [id]: { ...job, ...change } } });
@@ -91,35 +91,46 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
   }
   switch (event.type) {
     case "job.queued":
-      return set({ status: "queued", position: typeof event.position === "number" ? event.position : job.position });
+      return set({ status: "queued", position: event.position });
     case "job.started":
-      return set({ status: "running", position: null, device: typeof event.device === "string" && event.device ? event.device : job.device });
+      return set({ status: "running", position: null, startedAt: job.startedAt ?? Date.now(), device: event.device || job.device });
     case "job.progress":
       return set({
         status: "running",
-        step: Number(event.step ?? job.step),
-        total: Number(event.total ?? job.total),
-        preview: typeof event.preview === "string" ? event.preview : job.preview,
+        startedAt: job.startedAt ?? Date.now(),
+        step: event.step,
+        total: event.total,
+        preview: event.preview ?? job.preview,
       });
     case "job.succeeded": {
-      const result = event.result as { image?: string } | undefined;
-      const image = result?.image ?? null;
-      const seed = typeof event.seed === "number" ? event.seed : null;
+      const image = event.result.image;
+      const seed = event.seed ?? null;
       const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
-      if (image && !state.staging.items.some((s) => s.jobId === id)) {
-        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null }];
+      if (!state.staging.items.some((s) => s.jobId === id)) {
+        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source }];
         patch.staging = { items, index: items.length - 1 };
       }
       return patch;
     }
     case "job.failed": {
-      const error = event.error as { message?: string; code?: string } | undefined;
-      const message = error?.message ?? "the job failed";
+      const message = event.error.message;
       return { ...set({ status: "failed", error: message, preview: null }), ...withError(state, `Job failed: ${message}`) };
     }
     case "job.canceled":
       return set({ status: "canceled", preview: null, position: null });
-    default:
-      return {};
   }
+}
+
+/** The size an engine will work at for a box (the server's `working_size`, mirrored to show it). */
+export function workingSize(box: { width: number; height: number }, settings: GenerationSettings, engine: EngineInfo | undefined): { width: number; height: number } {
+  const grid = Math.max(1, engine?.grid ?? 1);
+  const snap = (v: number) => Math.max(grid, Math.round(v / grid) * grid);
+  if (settings.scaleMode === "manual") return { width: snap(settings.scaleWidth), height: snap(settings.scaleHeight) };
+  // auto brings the box to the engine's native area; engines without one work at the box's own size
+  // (the server's `max_area` cap is not published, and no engine sets it)
+  let factor = 1;
+  if (settings.scaleMode === "auto" && engine?.native_size) {
+    factor = Math.sqrt((engine.native_size * engine.native_size) / (box.width * box.height));
+  }
+  return { width: snap(box.width * factor), height: snap(box.height * factor) };
 }

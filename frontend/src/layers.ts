@@ -4,7 +4,6 @@
 import type { Point, Rect } from "./geometry";
 import { contains, intersect, pixelRect, union } from "./geometry";
 import type { Surfaces } from "./history";
-import { encodePng } from "./png";
 
 /** The mask's tint (the overlay shows it at half opacity); only the alpha channel means anything. */
 export const MASK_TINT: [number, number, number] = [255, 64, 96];
@@ -23,8 +22,17 @@ export class Layers implements Surfaces {
   bounds: Rect = { x: 0, y: 0, width: 1, height: 1 };
   picture: HTMLCanvasElement;
   mask: HTMLCanvasElement;
+  /** The colour paint over the picture; made on the first paint stroke. */
+  paint: HTMLCanvasElement | null = null;
+  /** The paint stroke in progress, at full opacity; merged into `paint` at the stroke's opacity when it
+   * ends (so a stroke crossing itself does not darken). */
+  stroke: HTMLCanvasElement | null = null;
+  strokeOpacity = 1;
   private pictureCtx: Ctx;
   private maskCtx: Ctx;
+  private paintCtx: Ctx | null = null;
+  private strokeCtx: Ctx | null = null;
+  private strokeRect: Rect | null = null;
   private stampCache = new Map<string, HTMLCanvasElement>();
 
   constructor() {
@@ -39,6 +47,94 @@ export class Layers implements Surfaces {
     [this.picture, this.pictureCtx] = makeCanvas(source.width, source.height, false);
     [this.mask, this.maskCtx] = makeCanvas(source.width, source.height, true);
     this.pictureCtx.drawImage(source, 0, 0);
+    this.paint = this.paintCtx = this.stroke = this.strokeCtx = null;
+    this.strokeRect = null;
+  }
+
+  /** Put saved layers back (a reload): picture, mask (its alpha) and paint, all at `bounds`. */
+  restore(bounds: Rect, picture: CanvasImageSource, mask: CanvasImageSource | null, paint: CanvasImageSource | null): void {
+    this.bounds = { ...bounds };
+    [this.picture, this.pictureCtx] = makeCanvas(bounds.width, bounds.height, false);
+    [this.mask, this.maskCtx] = makeCanvas(bounds.width, bounds.height, true);
+    this.pictureCtx.drawImage(picture, 0, 0);
+    if (mask) this.maskCtx.drawImage(mask, 0, 0);
+    this.paint = this.paintCtx = this.stroke = this.strokeCtx = null;
+    if (paint) this.paintContext().drawImage(paint, 0, 0);
+  }
+
+  private paintContext(): Ctx {
+    if (!this.paint || !this.paintCtx) {
+      [this.paint, this.paintCtx] = makeCanvas(this.bounds.width, this.bounds.height, true);
+    }
+    return this.paintCtx;
+  }
+
+  private strokeContext(): Ctx {
+    if (!this.stroke || !this.strokeCtx) {
+      [this.stroke, this.strokeCtx] = makeCanvas(this.bounds.width, this.bounds.height, false);
+    }
+    return this.strokeCtx;
+  }
+
+  readPaint(rect: Rect): Uint8ClampedArray<ArrayBuffer> {
+    const l = this.local(rect);
+    return this.paintContext().getImageData(l.x, l.y, l.width, l.height, { colorSpace: "srgb" }).data;
+  }
+
+  writePaint(rect: Rect, rgba: Uint8ClampedArray<ArrayBuffer>): void {
+    const l = this.local(rect);
+    this.paintContext().putImageData(new ImageData(rgba, l.width, l.height), l.x, l.y);
+  }
+
+  clearPaint(rect: Rect = this.bounds): void {
+    if (!this.paintCtx) return;
+    const l = this.local(rect);
+    this.paintCtx.clearRect(l.x, l.y, l.width, l.height);
+  }
+
+  /** Stamp colour tips at `points` into the stroke in progress; `diameters` per point (pen pressure). */
+  paintStroke(points: Point[], diameters: number[], hardness: number, color: string, opacity: number): void {
+    const ctx = this.strokeContext();
+    this.strokeOpacity = opacity;
+    points.forEach((p, i) => {
+      const tip = this.stamp(diameters[i], hardness, color);
+      const half = tip.width / 2;
+      ctx.drawImage(tip, p.x - this.bounds.x - half, p.y - this.bounds.y - half);
+      const r = this.stampRect(p, diameters[i]);
+      if (r) this.strokeRect = this.strokeRect ? union(this.strokeRect, r) : r;
+    });
+  }
+
+  /** Merge the stroke in progress into the paint layer at its opacity. Returns the rectangle it touched. */
+  endStroke(): Rect | null {
+    const rect = this.strokeRect;
+    if (!rect || !this.stroke || !this.strokeCtx) return null;
+    const paint = this.paintContext();
+    const l = this.local(rect);
+    paint.save();
+    paint.globalAlpha = this.strokeOpacity;
+    paint.drawImage(this.stroke, l.x, l.y, l.width, l.height, l.x, l.y, l.width, l.height);
+    paint.restore();
+    this.strokeCtx.clearRect(l.x, l.y, l.width, l.height);
+    this.strokeRect = null;
+    return rect;
+  }
+
+  get painting(): boolean {
+    return this.strokeRect !== null;
+  }
+
+  /** The colour the user sees at `p` (picture with the paint over it), as #rrggbb, or null off the picture. */
+  colorAt(p: Point): string | null {
+    const x = Math.floor(p.x);
+    const y = Math.floor(p.y);
+    if (!contains(this.bounds, { x, y, width: 1, height: 1 })) return null;
+    const rect = { x, y, width: 1, height: 1 };
+    const base = this.readPicture(rect);
+    const over = this.paint ? this.readPaint(rect) : new Uint8ClampedArray(4);
+    const a = over[3] / 255;
+    const hex = [0, 1, 2].map((i) => Math.round(over[i] * a + base[i] * (1 - a)).toString(16).padStart(2, "0"));
+    return `#${hex.join("")}`;
   }
 
   pictureBounds(): Rect {
@@ -98,6 +194,13 @@ export class Layers implements Surfaces {
     const [mask, maskCtx] = makeCanvas(bounds.width, bounds.height, true);
     pictureCtx.drawImage(this.picture, old.x - bounds.x, old.y - bounds.y);
     maskCtx.drawImage(this.mask, old.x - bounds.x, old.y - bounds.y);
+    if (this.paint) {
+      const [paint, paintCtx] = makeCanvas(bounds.width, bounds.height, true);
+      paintCtx.drawImage(this.paint, old.x - bounds.x, old.y - bounds.y);
+      this.paint = paint;
+      this.paintCtx = paintCtx;
+    }
+    this.stroke = this.strokeCtx = null;
     this.picture = picture;
     this.pictureCtx = pictureCtx;
     this.mask = mask;
@@ -106,15 +209,15 @@ export class Layers implements Surfaces {
   }
 
   /** A round brush tip of `diameter` px whose edge fades over (1 - hardness) of its radius. */
-  private stamp(diameter: number, hardness: number): HTMLCanvasElement {
+  private stamp(diameter: number, hardness: number, color?: string): HTMLCanvasElement {
     const size = Math.max(1, Math.ceil(diameter));
-    const key = `${size}:${hardness.toFixed(2)}`;
+    const key = `${size}:${hardness.toFixed(2)}:${color ?? ""}`;
     let tip = this.stampCache.get(key);
     if (tip) return tip;
     if (this.stampCache.size > 32) this.stampCache.clear();
     const [canvas, ctx] = makeCanvas(size, size, false);
     const r = size / 2;
-    const [red, green, blue] = MASK_TINT;
+    const [red, green, blue] = color ? hexRgb(color) : MASK_TINT;
     if (hardness >= 0.999) {
       ctx.fillStyle = `rgb(${red},${green},${blue})`;
     } else {
@@ -138,7 +241,7 @@ export class Layers implements Surfaces {
   }
 
   /** Paint (or erase) brush tips at `points` into the mask. */
-  paint(points: Point[], diameter: number, hardness: number, erase: boolean): void {
+  paintMask(points: Point[], diameter: number, hardness: number, erase: boolean): void {
     const tip = this.stamp(diameter, hardness);
     const ctx = this.maskCtx;
     ctx.save();
@@ -175,9 +278,9 @@ export class Layers implements Surfaces {
     scratch.width = 0;
   }
 
-  /** The whole picture as PNG bytes, exactly. */
-  toPng(): Promise<Uint8Array<ArrayBuffer>> {
-    const bounds = this.pictureBounds();
-    return encodePng(this.readPicture(bounds), bounds.width, bounds.height, 4);
-  }
+}
+
+export function hexRgb(color: string): [number, number, number] {
+  const n = Number.parseInt(color.replace("#", ""), 16) || 0;
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
 }

@@ -1,23 +1,29 @@
-// Wires the parts together: state, actions and hotkeys, renderer, tools, server connection, DOM.
+// Wires the parts together: state, actions and keys, renderer, tools, server connection, storage, DOM.
 
-import { ACTIONS, actionByName, type Context } from "./actions";
-import { findAction, normalise } from "./actions/keys";
+import { actionByName, type Context } from "./actions";
+import { bindKeyboard, inTextField } from "./actions/keyboard";
 import { Api, describeError } from "./api/client";
 import { JobSocket } from "./api/socket";
-import { defaultBox, toDoc, zoomAt, type Point } from "./geometry";
+import { Encoder } from "./encoder";
+import { defaultBox, fitRect } from "./geometry";
 import { History } from "./history";
 import { applyEvent, isFinished } from "./jobs";
-import { Layers } from "./layers";
+import { Layers, MASK_TINT } from "./layers";
+import { NO_META } from "./metadata";
+import { loadGallery, rememberPicture } from "./panels/gallery";
+import { decode, DocumentStore } from "./persist";
 import { InteractiveScene } from "./render/interactiveScene";
+import { redraw } from "./render/rules";
 import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
-import { makeServices, openPicture, ResultCache, type Deps } from "./services";
+import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache, type Deps } from "./services";
 import { loadPersisted, savePersisted } from "./settings";
-import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type EngineInfo, type ToolName } from "./state";
+import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type ToolName } from "./state";
 import { BboxTool } from "./tools/bbox";
 import { BrushTool } from "./tools/brush";
 import { PanTool } from "./tools/pan";
-import type { PointerInfo, Tool } from "./tools/types";
+import { PointerRouter } from "./tools/router";
+import type { Tool } from "./tools/types";
 import { Ui } from "./ui";
 import "./style.css";
 
@@ -31,7 +37,9 @@ const base = initialState();
 const persisted = loadPersisted(localStorage, base.brush);
 const store = new Store({ ...base, settings: persisted.settings, brush: persisted.brush });
 const layers = new Layers();
-const history = new History(layers);
+const history = new History(layers, undefined, { get: () => store.state.bbox, set: (bbox) => store.apply({ bbox }) });
+const encoder = new Encoder();
+const meta = { current: NO_META };
 
 // --- rendering ---------------------------------------------------------------------------------------
 const staticScene = new StaticScene(staticCanvas, layers);
@@ -41,7 +49,7 @@ const previews = new Map<string, HTMLImageElement>();
 function overlays(state: AppState): Overlays {
   const staged = currentStaged(state);
   if (staged) {
-    const image = results.get(staged.imageId);
+    const image = results.get(staged);
     if (image) return { staged: { image, box: staged.box }, preview: null };
   }
   const job = boxJob(state);
@@ -66,33 +74,53 @@ if (url.searchParams.has("token")) {
   window.history.replaceState(null, "", url);
 }
 const token = sessionStorage.getItem("retouch.token") || null;
-const api = new Api("/api/v1", token);
+const api = new Api(token);
 const session = sessionStorage.getItem("retouch.session") ?? crypto.randomUUID();
 sessionStorage.setItem("retouch.session", session);
 const socket = new JobSocket(
   JobSocket.defaultUrl(session, token),
   (event) => {
-    const patch = applyEvent(store.state, event);
-    store.apply(patch);
-    if (event.job_id && store.state.jobs[event.job_id] && isFinished(store.state.jobs[event.job_id].status)) {
-      socket.forget(event.job_id);
-    }
+    const jobId = "job_id" in event ? event.job_id : null;
+    const before = jobId ? store.state.jobs[jobId]?.status : undefined;
+    store.apply(applyEvent(store.state, event));
+    const job = jobId ? store.state.jobs[jobId] : undefined;
+    if (job && isFinished(job.status)) socket.forget(job.id);
+    if (job?.status === "succeeded" && before !== "succeeded") void loadGallery(deps);
   },
   (connection) => {
     const was = store.state.connection;
     store.apply({ connection });
-    if (connection === "open" && (was === "reconnecting" || store.state.engines.length === 0)) void loadEngines();
+    if (connection === "open") {
+      // the server answers again: what said it could not be reached is out of date
+      const errors = store.state.errors.filter((e) => !e.message.includes("cannot be reached"));
+      if (errors.length !== store.state.errors.length) store.apply({ errors });
+      if (was === "reconnecting" || store.state.engines.length === 0) void loadEngines();
+      if (was === "reconnecting") void loadGallery(deps);
+    }
   },
 );
 
-const deps: Deps = { store, api, socket, layers, history, scheduler, openDialog: () => uploadInput.click() };
+const deps: Deps = {
+  store,
+  api,
+  socket,
+  layers,
+  history,
+  scheduler,
+  encoder,
+  meta,
+  openDialog: () => uploadInput.click(),
+  confirm: (question) => window.confirm(question),
+};
 const results = new ResultCache(deps);
-const services = makeServices(deps, results);
+const uploads = { picture: pictureUploads(deps), mask: maskUploads(deps) };
+const services = makeServices(deps, results, uploads);
 const context: Context = { history, services };
+const documents = new DocumentStore(layers, history, encoder, meta, (message) => store.apply(withError(store.state, message)));
 
 async function loadEngines(): Promise<void> {
   try {
-    const engines = (await api.engines()) as EngineInfo[];
+    const engines = await api.engines();
     const s = store.state;
     const settings = engines.some((e) => e.name === s.settings.engine) ? s.settings : { ...s.settings, engine: engines[0]?.name ?? s.settings.engine };
     store.apply({ engines, settings });
@@ -108,138 +136,55 @@ function dispatch(name: string): void {
   if (action.enabled && !action.enabled(state)) return;
   const result = action.perform(state, context);
   if (result instanceof Promise) {
-    result.then((patch) => store.apply(patch)).catch((error) => store.apply(withError(store.state, describeError(error))));
+    result.then((patch) => store.apply(patch)).catch((error: unknown) => store.apply(withError(store.state, describeError(error))));
   } else {
     store.apply(result);
   }
 }
 
-const ui = new Ui(store, {
+function holdBefore(down: boolean): void {
+  if (down && store.state.staging.items.length === 0) return;
+  if (store.state.before !== down) store.apply({ before: down });
+}
+
+const ui = new Ui(store, deps, {
   dispatch,
-  cancel: (jobId) => {
-    services.cancel(store.state, jobId).then((patch) => store.apply(patch));
-  },
+  cancel: (jobId) => void services.cancel(store.state, jobId).then((patch) => store.apply(patch)),
   dismissError: (id) => store.apply({ errors: store.state.errors.filter((e) => e.id !== id) }),
+  holdBefore,
 });
+for (const [id, action] of [["#layer-paint-clear", "paint.clear"], ["#layer-mask-clear", "mask.clear"]]) {
+  document.querySelector(id)?.addEventListener("click", () => dispatch(action));
+}
 
 // --- tools -------------------------------------------------------------------------------------------
 const toolContext = { store, layers, history, scheduler };
 const tools: Record<ToolName, Tool> = {
-  brush: new BrushTool(toolContext, false),
-  eraser: new BrushTool(toolContext, true),
+  brush: new BrushTool(toolContext, "brush"),
+  eraser: new BrushTool(toolContext, "eraser"),
+  paint: new BrushTool(toolContext, "paint"),
   bbox: new BboxTool(toolContext),
   pan: new PanTool(toolContext),
 };
-let gesture: { tool: Tool; pointerId: number } | null = null;
-let lastPointer: PointerInfo | null = null;
+const router = new PointerRouter(interactiveCanvas, store, tools);
 
-function screenPoint(event: { clientX: number; clientY: number }): Point {
-  const r = interactiveCanvas.getBoundingClientRect();
-  return { x: event.clientX - r.left, y: event.clientY - r.top };
-}
-
-function pointerInfo(event: PointerEvent): PointerInfo {
-  const screen = screenPoint(event);
-  const v = store.state.viewport;
-  const coalesced = typeof event.getCoalescedEvents === "function" ? event.getCoalescedEvents() : [];
-  return {
-    screen,
-    doc: toDoc(v, screen),
-    trail: coalesced.map((e) => toDoc(v, screenPoint(e))),
-    shiftKey: event.shiftKey,
-  };
-}
-
-function updateCursor(): void {
-  const tool = gesture?.tool ?? tools[store.state.tool];
-  interactiveCanvas.style.cursor = tool.cursor(lastPointer);
-}
-
-interactiveCanvas.addEventListener("pointerdown", (event) => {
-  if (gesture) return;
-  interactiveCanvas.focus({ preventScroll: true });
-  const tool = event.button === 1 ? tools.pan : event.button === 0 ? tools[store.state.tool] : null;
-  if (!tool) return;
-  event.preventDefault();
-  try {
-    interactiveCanvas.setPointerCapture(event.pointerId);
-  } catch {
-    // a pointer the browser does not track (synthetic events): painting works without capture
-  }
-  gesture = { tool, pointerId: event.pointerId };
-  lastPointer = pointerInfo(event);
-  tool.down(lastPointer);
-  updateCursor();
-});
-
-interactiveCanvas.addEventListener("pointermove", (event) => {
-  const info = pointerInfo(event);
-  lastPointer = info;
-  store.apply({ pointer: info.screen });
-  if (gesture && gesture.pointerId === event.pointerId) gesture.tool.move(info);
-  else updateCursor();
-});
-
-function endGesture(event: PointerEvent): void {
-  if (!gesture || gesture.pointerId !== event.pointerId) return;
-  const info = pointerInfo(event);
-  if (event.type === "pointerup") gesture.tool.up(info);
-  else gesture.tool.cancel();
-  gesture = null;
-  updateCursor();
-}
-interactiveCanvas.addEventListener("pointerup", endGesture);
-interactiveCanvas.addEventListener("pointercancel", endGesture);
-interactiveCanvas.addEventListener("pointerleave", () => {
-  if (!gesture) store.apply({ pointer: null });
-});
-interactiveCanvas.addEventListener("contextmenu", (event) => event.preventDefault());
-interactiveCanvas.addEventListener(
-  "wheel",
-  (event) => {
-    event.preventDefault();
-    const anchor = screenPoint(event);
-    const delta = event.deltaMode === 1 ? event.deltaY * 16 : event.deltaY;
-    store.apply({ viewport: zoomAt(store.state.viewport, anchor, Math.exp(-delta * 0.0015)) });
+bindKeyboard(store, {
+  dispatch,
+  holdPan: (down) => {
+    const s = store.state;
+    if (down && s.tool !== "pan" && !router.busy) store.apply({ heldFrom: s.tool, tool: "pan" });
+    if (!down && s.heldFrom) store.apply({ tool: s.heldFrom, heldFrom: null });
   },
-  { passive: false },
-);
-
-// --- keyboard ----------------------------------------------------------------------------------------
-function inTextField(target: EventTarget | null): boolean {
-  if (!(target instanceof HTMLElement)) return false;
-  if (target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
-  if (target instanceof HTMLInputElement) return !["button", "checkbox", "range", "color", "file"].includes(target.type);
-  return target.isContentEditable;
-}
-
-window.addEventListener("keydown", (event) => {
-  const typing = inTextField(event.target);
-  if (event.code === "Space" && !typing) {
-    event.preventDefault();
-    if (!event.repeat && store.state.tool !== "pan" && !gesture) store.apply({ heldFrom: store.state.tool, tool: "pan" });
-    return;
-  }
-  const combo = normalise(event);
-  const action = findAction(ACTIONS, combo);
-  if (!action) return;
-  if (typing && !action.inTextFields) return;
-  if (event.target instanceof HTMLButtonElement && (combo === "enter" || combo === "space")) return;
-  if (action.enabled && !action.enabled(store.state)) return;
-  event.preventDefault();
-  dispatch(action.name);
-});
-
-window.addEventListener("keyup", (event) => {
-  if (event.code === "Space" && store.state.heldFrom) {
-    store.apply({ tool: store.state.heldFrom, heldFrom: null });
-  }
+  holdBefore,
 });
 
 // --- opening pictures: dialog, drop, paste -------------------------------------------------------------
+function open(file: File, name: string): void {
+  void openPicture(deps, file, name);
+}
 uploadInput.addEventListener("change", () => {
   const file = uploadInput.files?.[0];
-  if (file) void openPicture(deps, file, file.name);
+  if (file) open(file, file.name);
   uploadInput.value = "";
 });
 stage.addEventListener("dragover", (event) => {
@@ -251,15 +196,19 @@ stage.addEventListener("drop", (event) => {
   event.preventDefault();
   stage.classList.remove("dropping");
   const file = event.dataTransfer?.files?.[0];
-  if (file) void openPicture(deps, file, file.name);
+  if (file) open(file, file.name);
 });
 window.addEventListener("paste", (event) => {
   if (inTextField(event.target)) return;
   const file = [...(event.clipboardData?.files ?? [])].find((f) => f.type.startsWith("image/"));
   if (file) {
     event.preventDefault();
-    void openPicture(deps, file, file.name || "pasted");
+    open(file, file.name || "pasted");
   }
+});
+// a change not yet stored would be lost by leaving now: the browser asks first
+window.addEventListener("beforeunload", (event) => {
+  if (documents.pending) event.preventDefault();
 });
 
 // --- size ----------------------------------------------------------------------------------------------
@@ -280,32 +229,12 @@ function resize(): void {
 new ResizeObserver(resize).observe(stage);
 
 // --- reacting to state -----------------------------------------------------------------------------------
+let restoring = true;
 store.subscribe((state, previous) => {
   if (state.settings !== previous.settings || state.brush !== previous.brush) savePersisted(localStorage, state);
   if (state.staging !== previous.staging) results.sync(state);
-  if (
-    state.viewport !== previous.viewport ||
-    state.picture !== previous.picture ||
-    state.mask !== previous.mask ||
-    state.staging !== previous.staging ||
-    state.screen !== previous.screen ||
-    state.activeJob !== previous.activeJob ||
-    boxJob(state)?.preview !== boxJob(previous)?.preview
-  ) {
-    scheduler.invalidateAll();
-  } else if (
-    state.bbox !== previous.bbox ||
-    state.tool !== previous.tool ||
-    state.pointer !== previous.pointer ||
-    state.brush !== previous.brush
-  ) {
-    scheduler.invalidateOverlay();
-  }
-  if (state.tool !== previous.tool) {
-    gesture?.tool.cancel();
-    gesture = null;
-    updateCursor();
-  }
+  redraw(state, previous, scheduler);
+  if (state.tool !== previous.tool) router.toolChanged();
   // a new engine may have another grid: keep the box on it
   if (state.settings.engine !== previous.settings.engine || state.engines !== previous.engines) {
     const grid = engineGrid(state);
@@ -322,17 +251,91 @@ store.subscribe((state, previous) => {
     previews.clear();
     previews.set(job.id, image);
   }
+  for (const id of state.jobOrder) {
+    if (!previous.jobs[id] && state.picture) rememberPicture(id, state.picture.name);
+  }
+  if (!restoring) {
+    uploads.picture.changed(state);
+    uploads.mask.changed(state);
+    if (
+      state.picture !== previous.picture ||
+      state.edits !== previous.edits ||
+      state.paint !== previous.paint ||
+      state.bbox !== previous.bbox ||
+      state.staging !== previous.staging ||
+      state.jobs !== previous.jobs ||
+      state.history !== previous.history ||
+      state.maskAside !== previous.maskAside ||
+      state.mask !== previous.mask ||
+      state.pictureVisible !== previous.pictureVisible ||
+      state.dirty !== previous.dirty
+    ) {
+      documents.changed(state, () => store.state);
+    }
+  }
   ui.update(state, previous);
 });
+
+/** The document from the last visit, as it was: layers, box, staged results, jobs, undo history. */
+async function restore(): Promise<void> {
+  const saved = await documents.load();
+  if (!saved) return;
+  try {
+    const [picture, mask, paint] = await Promise.all([
+      decode(saved.picture),
+      saved.mask ? encoder.maskLayer(saved.mask, MASK_TINT) : null,
+      decode(saved.paint),
+    ]);
+    if (!picture) return;
+    const m = saved.meta;
+    layers.restore(m.bounds, picture, mask, paint);
+    for (const bitmap of [picture, mask, paint]) bitmap?.close();
+    if (saved.history) history.import(saved.history);
+    meta.current = { exif: m.exif, icc: m.icc, texts: {} };
+    const s = store.state;
+    store.apply({
+      picture: { bounds: m.bounds, name: m.name, version: 1 },
+      mask: { visible: m.maskVisible, version: s.mask.version + 1 },
+      paint: { ...m.paint, version: s.paint.version + 1 },
+      pictureVisible: m.pictureVisible,
+      bbox: m.bbox,
+      viewport: fitRect(m.bounds, s.screen.width, s.screen.height, 1),
+      staging: m.staging,
+      jobs: m.jobs,
+      jobOrder: m.jobOrder,
+      activeJob: m.activeJob,
+      maskAside: m.maskAside,
+      dirty: m.dirty,
+      history: { canUndo: history.canUndo, canRedo: history.canRedo },
+    });
+    documents.restored(store.state);
+    // jobs still on their way: the server tells their state again
+    const open = m.jobOrder.filter((id) => m.jobs[id] && !isFinished(m.jobs[id].status));
+    if (open.length) socket.subscribe(open);
+  } catch (error) {
+    store.apply(withError(store.state, `Could not restore the last document: ${describeError(error)}`));
+  }
+}
 
 ui.update(store.state, null);
 resize();
 socket.connect();
 void loadEngines();
+void loadGallery(deps);
+void restore().finally(() => {
+  restoring = false;
+  document.body.dataset.restored = "true";
+  uploads.picture.changed(store.state);
+  uploads.mask.changed(store.state);
+});
 
 // For automation and the benchmark: read-only views of what the page holds.
 (window as unknown as { retouch: unknown }).retouch = {
   state: () => store.state,
   historyBytes: () => history.byteSize,
   onFrame: (listener: (t: number) => void) => scheduler.onFrame(listener),
+  /** Resolves once the document is stored in this browser. */
+  saved: () => documents.flush(() => store.state),
+  /** Resolves once the picture as it is now is on the server. */
+  uploaded: () => Promise.all([uploads.picture.current(store.state), uploads.mask.current(store.state)]),
 };

@@ -40,6 +40,16 @@ function chunks(png: Uint8Array): Chunk[] {
   return out;
 }
 
+/** The recipe a Retouch PNG carries (its `retouch` chunk as JSON), or null. */
+export function readRecipe(png: Uint8Array): Record<string, unknown> | null {
+  try {
+    const text = readText(png).retouch;
+    return text ? (JSON.parse(text) as Record<string, unknown>) : null;
+  } catch {
+    return null; // not a PNG, or not JSON: no recipe
+  }
+}
+
 /** Uncompressed tEXt and iTXt entries by keyword. */
 export function readText(png: Uint8Array): Record<string, string> {
   const texts: Record<string, string> = {};
@@ -136,4 +146,67 @@ export function withText(png: Uint8Array, keyword: string, text: string): Uint8A
     parts.push(whole);
   }
   return concat(parts);
+}
+
+export interface PngExtras {
+  exif?: Uint8Array | null;
+  icc?: Uint8Array | null;
+  /** iTXt entries written before IEND, replacing ones of the same keyword. */
+  texts?: Record<string, string>;
+}
+
+async function deflate(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([data]).stream().pipeThrough(new CompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** `png` with EXIF (eXIf) and the ICC profile (iCCP) after its header, and text chunks before IEND. */
+export async function withExtras(png: Uint8Array<ArrayBuffer>, extras: PngExtras): Promise<Uint8Array<ArrayBuffer>> {
+  let out = png;
+  for (const [keyword, text] of Object.entries(extras.texts ?? {})) out = withText(out, keyword, text);
+  const early: Uint8Array[] = [];
+  if (extras.icc?.length) {
+    const name = new TextEncoder().encode("ICC Profile");
+    const compressed = await deflate(new Uint8Array(extras.icc));
+    const data = new Uint8Array(name.length + 2 + compressed.length);
+    data.set(name, 0); // name, \0, compression method 0, zlib stream
+    data.set(compressed, name.length + 2);
+    early.push(makeChunk("iCCP", data));
+  }
+  if (extras.exif?.length) early.push(makeChunk("eXIf", new Uint8Array(extras.exif)));
+  if (!early.length) return out;
+  const all = chunks(out);
+  const header = all[0]; // IHDR comes first
+  const after = header.start + 12 + header.data.length;
+  const kept = all
+    .filter((c) => !(c.type === "iCCP" && extras.icc?.length) && !(c.type === "eXIf" && extras.exif?.length))
+    .filter((c) => c.type !== "IHDR")
+    .map((c) => out.subarray(c.start, c.start + 12 + c.data.length));
+  return concat([out.subarray(0, after), ...early, ...kept]);
+}
+
+/** The AUTOMATIC1111 `parameters` text for a recipe (as the server writes it into results). */
+export function a1111Parameters(recipe: Record<string, unknown>): string {
+  const text = (v: unknown) => (typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v));
+  const lines: string[] = [];
+  if (recipe.prompt) lines.push(text(recipe.prompt));
+  if (recipe.negative_prompt) lines.push(`Negative prompt: ${text(recipe.negative_prompt)}`);
+  const fields: Record<string, unknown> = {
+    Steps: recipe.steps,
+    Sampler: recipe.scheduler || recipe.engine,
+    "CFG scale": recipe.guidance,
+    Seed: recipe.seed,
+    Size: recipe.width !== undefined ? `${text(recipe.width)}x${text(recipe.height)}` : undefined,
+    Model: recipe.engine,
+    "Denoising strength": recipe.strength,
+    "Mask blur": recipe.feather,
+    Version: `Retouch ${text(recipe.version ?? "")}`.trim(),
+  };
+  lines.push(
+    Object.entries(fields)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k, v]) => `${k}: ${text(v)}`)
+      .join(", "),
+  );
+  return lines.join("\n");
 }

@@ -4,13 +4,16 @@ import type { Services } from "./actions";
 import { historyFlags } from "./actions/mask";
 import { Api, describeError } from "./api/client";
 import type { JobSocket } from "./api/socket";
-import { contains, defaultBox, fitRect, type Rect } from "./geometry";
+import type { Encoder, Source } from "./encoder";
+import { contains, defaultBox, fitRect, intersect, type Rect } from "./geometry";
 import { changedBounds, cropRgba, packRegion, type History } from "./history";
-import type { Layers } from "./layers";
 import { buildJob, newJob } from "./jobs";
-import { encodePng, readText, withText } from "./png";
+import type { Layers } from "./layers";
+import { NO_META, readMeta, type PictureMeta } from "./metadata";
+import { a1111Parameters, readRecipe } from "./png";
 import type { FrameScheduler } from "./render/scheduler";
-import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type Store } from "./state";
+import { appliedRecipe, recallSettings } from "./recipe";
+import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type StagedResult, type Store } from "./state";
 
 export interface Deps {
   store: Store;
@@ -19,101 +22,228 @@ export interface Deps {
   layers: Layers;
   history: History;
   scheduler: FrameScheduler;
+  encoder: Encoder;
+  /** EXIF and ICC of the picture as opened; written into downloads. */
+  meta: { current: PictureMeta };
   openDialog: () => void;
+  /** Asks the user to confirm something that loses work (the page's `confirm`). */
+  confirm: (question: string) => boolean;
 }
 
-/** Decoded results of staged jobs, by image id; released when no longer staged. */
+/** What the paint layer adds to the picture a job sees (and a download holds). */
+export function pictureSources(state: AppState, layers: Layers): Source[] {
+  const bounds = layers.pictureBounds();
+  const sources: Source[] = [{ canvas: layers.picture, bounds }];
+  if (layers.paint && state.paint.visible) sources.push({ canvas: layers.paint, bounds });
+  return sources;
+}
+
+/**
+ * Something the server needs for the next job, uploaded in the background as soon as it changes (after a
+ * short pause), so that Invoke finds it there: the picture (with its paint) and the mask inside the box.
+ * Keyed by what changes its pixels; asking for the current one starts it at once if it is not on its way.
+ */
+export class BackgroundUpload<T> {
+  private key = "";
+  private upload: Promise<T> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly deps: Deps,
+    /** What identifies the content ("" = nothing to upload). */
+    private readonly keyOf: (state: AppState) => string,
+    private readonly make: (state: AppState) => Promise<T>,
+    private readonly pause = 400,
+  ) {}
+
+  /** Call on every state change: changed content is uploaded again after a short pause. */
+  changed(state: AppState): void {
+    const key = this.keyOf(state);
+    if (!key || key === this.key) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.current(this.deps.store.state).catch(() => undefined);
+    }, this.pause);
+  }
+
+  /** The upload of the content as it is now, started if needed. */
+  current(state: AppState): Promise<T> {
+    const key = this.keyOf(state);
+    if (this.upload && key === this.key) return this.upload;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.key = key;
+    const upload = this.make(state);
+    upload.catch(() => {
+      if (this.upload === upload) this.key = ""; // try again next time
+    });
+    this.upload = upload;
+    return upload;
+  }
+}
+
+export type PictureUploads = BackgroundUpload<string>;
+/** The mask inside the box on the server (null when nothing is selected there: nothing is sent). */
+export type MaskUploads = BackgroundUpload<string | null>;
+
+const boxKey = (b: Rect) => `${b.x},${b.y},${b.width}x${b.height}`;
+
+export function pictureUploads(deps: Deps): PictureUploads {
+  const { encoder, layers, api } = deps;
+  return new BackgroundUpload(
+    deps,
+    (s) => (s.picture ? `${s.picture.version}:${boxKey(s.picture.bounds)}:${s.paint.version}:${s.paint.visible}` : ""),
+    (s) =>
+      encoder
+        // with the photo's EXIF and ICC, so results made from it carry them too
+        .encode(pictureSources(s, layers), layers.pictureBounds(), 4, { exif: deps.meta.current.exif, icc: deps.meta.current.icc })
+        .then((png) => api.uploadImage(new Blob([png.bytes], { type: "image/png" }), `${s.picture?.name ?? "picture"}.png`))
+        .then((image) => image.id),
+  );
+}
+
+export function maskUploads(deps: Deps): MaskUploads {
+  const { encoder, layers, api } = deps;
+  return new BackgroundUpload(
+    deps,
+    (s) => (s.picture ? `${s.picture.version}:${s.mask.version}:${s.edits}:${boxKey(integerBox(s.bbox))}` : ""),
+    async (s) => {
+      const mask = await encoder.encode([{ canvas: layers.mask, bounds: layers.pictureBounds() }], integerBox(s.bbox), 1);
+      if (mask.empty) return null;
+      const image = await api.uploadImage(new Blob([mask.bytes], { type: "image/png" }), `${s.picture?.name ?? "picture"}-mask.png`);
+      return image.id;
+    },
+    // strokes come in bursts: wait for a pause, the server stores each mask it is sent
+    700,
+  );
+}
+
+/** Decoded results of staged jobs (the part covering their box), by image id; released when no longer staged. */
 export class ResultCache {
   private bitmaps = new Map<string, ImageBitmap>();
   private loading = new Map<string, Promise<ImageBitmap | null>>();
 
   constructor(private readonly deps: Deps) {}
 
-  get(imageId: string): ImageBitmap | undefined {
-    return this.bitmaps.get(imageId);
+  private static key(item: Pick<StagedResult, "imageId" | "source">): string {
+    const s = item.source;
+    return `${item.imageId}@${s.x},${s.y},${s.width},${s.height}`;
+  }
+
+  get(item: StagedResult): ImageBitmap | undefined {
+    return this.bitmaps.get(ResultCache.key(item));
   }
 
   /** The decoded result, waiting for it if it is still on its way. */
-  ready(jobId: string, imageId: string): Promise<ImageBitmap | null> {
-    const loaded = this.bitmaps.get(imageId);
+  ready(item: StagedResult): Promise<ImageBitmap | null> {
+    const key = ResultCache.key(item);
+    const loaded = this.bitmaps.get(key);
     if (loaded) return Promise.resolve(loaded);
-    return this.loading.get(imageId) ?? this.start(jobId, imageId);
+    return this.loading.get(key) ?? this.start(item);
   }
 
   /** Fetch and decode what is staged and not loaded yet; drop what is not staged any more. */
   sync(state: AppState): void {
-    const wanted = new Set(state.staging.items.map((s) => s.imageId));
-    for (const [id, bitmap] of this.bitmaps) {
-      if (!wanted.has(id)) {
+    const wanted = new Set(state.staging.items.map((item) => ResultCache.key(item)));
+    for (const [key, bitmap] of this.bitmaps) {
+      if (!wanted.has(key)) {
         bitmap.close();
-        this.bitmaps.delete(id);
+        this.bitmaps.delete(key);
       }
     }
     for (const item of state.staging.items) {
-      if (!this.bitmaps.has(item.imageId) && !this.loading.has(item.imageId)) void this.start(item.jobId, item.imageId);
+      const key = ResultCache.key(item);
+      if (!this.bitmaps.has(key) && !this.loading.has(key)) void this.start(item);
     }
   }
 
-  private start(jobId: string, imageId: string): Promise<ImageBitmap | null> {
-    const promise = this.load(jobId, imageId).finally(() => this.loading.delete(imageId));
-    this.loading.set(imageId, promise);
+  private start(item: StagedResult): Promise<ImageBitmap | null> {
+    const key = ResultCache.key(item);
+    const promise = this.load(item, key).finally(() => this.loading.delete(key));
+    this.loading.set(key, promise);
     return promise;
   }
 
-  private async load(jobId: string, imageId: string): Promise<ImageBitmap | null> {
+  private async load(item: StagedResult, key: string): Promise<ImageBitmap | null> {
     const { api, store, scheduler } = this.deps;
     try {
-      const blob = await api.imageBlob(imageId);
-      const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
-      let recipe: unknown = null;
-      try {
-        const text = readText(new Uint8Array(await blob.arrayBuffer())).retouch;
-        recipe = text ? JSON.parse(text) : null;
-      } catch {
-        recipe = null;
-      }
+      const blob = await api.imageBlob(item.imageId);
+      const { x, y, width, height } = item.source;
+      // decoded off the main thread; only the part covering the box is kept
+      const bitmap = await createImageBitmap(blob, x, y, width, height, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+      const recipe = readRecipe(new Uint8Array(await blob.arrayBuffer()));
       const s = store.state;
-      if (!s.staging.items.some((i) => i.imageId === imageId)) {
+      if (!s.staging.items.some((i) => ResultCache.key(i) === key)) {
         bitmap.close(); // discarded while loading
         return null;
       }
-      this.bitmaps.set(imageId, bitmap);
+      this.bitmaps.set(key, bitmap);
       store.apply({
-        staging: { ...s.staging, items: s.staging.items.map((i) => (i.jobId === jobId ? { ...i, recipe } : i)) },
+        staging: { ...s.staging, items: s.staging.items.map((i) => (i.jobId === item.jobId ? { ...i, recipe } : i)) },
       });
       scheduler.invalidateAll();
       return bitmap;
     } catch (error) {
-      store.apply(withError(store.state, `Could not load the result of job ${jobId}: ${describeError(error)}`));
+      store.apply(withError(store.state, `Could not load the result of job ${item.jobId}: ${describeError(error)}`));
       return null;
     }
   }
 }
 
+/** Whether opening another picture would lose work that is not downloaded; asks the user if so. */
+export function mayReplace(deps: Deps, what: string): boolean {
+  const s = deps.store.state;
+  if (!s.picture || (!s.dirty && s.staging.items.length === 0)) return true;
+  return deps.confirm(
+    `Open ${what}? "${s.picture.name}" has changes that are not downloaded; they will be replaced. ` +
+      "(Finished results stay in the gallery.)",
+  );
+}
+
 /** Open a picture file: decode it here (exact pixels, no colour conversion) and make it the document. */
-export async function openPicture(deps: Deps, file: Blob, name: string): Promise<void> {
+export async function openPicture(deps: Deps, file: Blob, name: string, ask = true): Promise<boolean> {
   const { store, layers, history } = deps;
+  if (ask && !mayReplace(deps, name)) return false;
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image" });
   } catch {
     store.apply(withError(store.state, `Could not open ${name}: this browser cannot read it as a picture.`));
-    return;
+    return false;
   }
+  const meta = await readMeta(file);
   layers.load(bitmap);
   bitmap.close();
   history.clear();
+  deps.meta.current = { ...meta, texts: {} };
   const s = store.state;
   const bounds = layers.pictureBounds();
+  const title = name.replace(/\.[^.]+$/, "") || "picture";
+  let recall: AppState["recall"] = null;
+  if (meta.texts.retouch) {
+    try {
+      const settings = recallSettings(JSON.parse(meta.texts.retouch) as Record<string, unknown>);
+      if (Object.keys(settings).length) recall = { name: title, settings };
+    } catch {
+      recall = null; // not a recipe after all: nothing to offer
+    }
+  }
   store.apply({
-    picture: { bounds, name: name.replace(/\.[^.]+$/, "") || "picture", version: (s.picture?.version ?? 0) + 1 },
+    picture: { bounds, name: title, version: (s.picture?.version ?? 0) + 1 },
     mask: { ...s.mask, version: s.mask.version + 1 },
+    paint: { ...s.paint, version: s.paint.version + 1 },
     bbox: defaultBox(bounds, engineGrid(s)),
     viewport: fitRect(bounds, s.screen.width, s.screen.height, 1),
     staging: { items: [], index: 0 },
     activeJob: null,
+    maskAside: null,
+    before: false,
+    dirty: false,
+    recall,
     history: { canUndo: false, canRedo: false },
   });
+  return true;
 }
 
 function sameBounds(a: Rect, b: Rect): boolean {
@@ -124,51 +254,94 @@ function integerBox(r: Rect): Rect {
   return { x: Math.round(r.x), y: Math.round(r.y), width: Math.max(1, Math.round(r.width)), height: Math.max(1, Math.round(r.height)) };
 }
 
-export function makeServices(deps: Deps, results: ResultCache): Services {
-  const { store, api, socket, layers, history } = deps;
+function save(bytes: Uint8Array<ArrayBuffer>, filename: string): void {
+  const url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+export function makeServices(deps: Deps, results: ResultCache, uploads: { picture: PictureUploads; mask: MaskUploads }): Services {
+  const { store, api, socket, layers, history, encoder } = deps;
+
+  async function submit(state: AppState): Promise<Patch | null> {
+    if (!state.picture) return withError(state, "Open a picture first.");
+    const box = integerBox(state.bbox);
+    const bounds = layers.pictureBounds();
+    const engine = currentEngine(state);
+    const inside = contains(bounds, box);
+    performance.mark("invoke:start");
+    // usually already on the server: uploaded in the background after the last stroke
+    const maskId = await uploads.mask.current(state);
+    // checked here, before the job is sent: inside the picture there is nothing to fill
+    if (maskId === null && inside) {
+      return withError(store.state, "Nothing to fill: paint over what should change (B), or move the box past the picture's edge to outpaint.");
+    }
+    let body;
+    let source: Rect;
+    if (inside) {
+      // the picture is already on the server (or on its way): name it with the box
+      const image = await uploads.picture.current(state);
+      const bbox = { x: box.x - bounds.x, y: box.y - bounds.y, width: box.width, height: box.height };
+      body = { ...buildJob(state.settings, engine, image, maskId!, false), bbox };
+      source = bbox;
+    } else {
+      // outpainting: the box reaches past the picture, so its crop (with empty pixels) goes up
+      const crop = await encoder.encode(pictureSources(state, layers), box, 4);
+      const image = await api.uploadImage(new Blob([crop.bytes], { type: "image/png" }), `${state.picture.name}-crop.png`);
+      body = buildJob(state.settings, engine, image.id, maskId ?? undefined, true);
+      source = { x: 0, y: 0, width: box.width, height: box.height };
+    }
+    performance.mark("invoke:send");
+    const accepted = await api.createJob(body);
+    performance.mark("invoke:queued");
+    const s = store.state;
+    const job = { ...newJob(accepted.id, state.settings.engine, box, accepted.position ?? null, source), outpaint: !inside };
+    // known to the page before any event about it can arrive
+    store.apply({
+      jobs: { ...s.jobs, [accepted.id]: job },
+      jobOrder: [accepted.id, ...s.jobOrder.filter((id) => id !== accepted.id)],
+      activeJob: accepted.id,
+    });
+    socket.subscribe([accepted.id]);
+    return null;
+  }
 
   return {
     async invoke(state: AppState): Promise<Patch | null> {
-      if (!state.picture) return withError(state, "Open a picture first.");
-      const box = integerBox(state.bbox);
-      const engine = currentEngine(state);
+      if (state.submitting) return null;
+      store.apply({ submitting: true });
       try {
-        const [imagePng, maskPng] = await Promise.all([
-          encodePng(layers.readPicture(box), box.width, box.height, 4),
-          encodePng(layers.maskGrey(box), box.width, box.height, 1),
-        ]);
-        const [imageBlob, maskBlob] = [new Blob([imagePng], { type: "image/png" }), new Blob([maskPng], { type: "image/png" })];
-        const [image, mask] = await Promise.all([
-          api.uploadImage(imageBlob, `${state.picture.name}-crop.png`),
-          api.uploadImage(maskBlob, `${state.picture.name}-mask.png`),
-        ]);
-        const accepted = await api.createJob(buildJob(state.settings, engine, image.id, mask.id));
-        const s = store.state;
-        // known to the page before any event about it can arrive
-        store.apply({
-          jobs: { ...s.jobs, [accepted.id]: newJob(accepted.id, state.settings.engine, box, accepted.position ?? null) },
-          jobOrder: [accepted.id, ...s.jobOrder.filter((id) => id !== accepted.id)],
-          activeJob: accepted.id,
-        });
-        socket.subscribe([accepted.id]);
-        return null;
+        return await submit(state);
       } catch (error) {
         return withError(store.state, `Invoke failed: ${describeError(error)}`);
+      } finally {
+        store.apply({ submitting: false });
       }
     },
 
     async accept(state: AppState): Promise<Patch | null> {
       const staged = currentStaged(state);
       if (!staged || !state.picture) return null;
-      const bitmap = await results.ready(staged.jobId, staged.imageId);
+      const bitmap = await results.ready(staged);
       const now = store.state;
       // the result on show must still be the one asked for (a second Enter, a discard meanwhile)
       if (!bitmap || !now.picture || currentStaged(now)?.jobId !== staged.jobId) return null;
-      const recipe = now.staging.items.find((i) => i.jobId === staged.jobId)?.recipe;
+      const item = now.staging.items.find((i) => i.jobId === staged.jobId);
+      const job = now.jobs[staged.jobId];
+      const recipe = item?.recipe ? appliedRecipe(item.recipe as Record<string, unknown>, now.engines, job?.outpaint ?? false) : undefined;
       const box = staged.box;
       const bounds = layers.pictureBounds();
       let rect = box;
       let rgba = layers.readPicture(box);
+      // the result carries the paint that was under it: the paint layer is cleared there
+      const paintRect = layers.paint ? intersect(box, bounds) : null;
+      const paint = paintRect ? { rect: paintRect, rgba: layers.readPaint(paintRect) } : undefined;
+      if (paintRect) layers.clearPaint(paintRect);
       layers.merge(box, bitmap);
       if (sameBounds(bounds, layers.pictureBounds())) {
         // undo keeps only the pixels the result changed (inside the feathered mask), not the whole box
@@ -178,12 +351,16 @@ export function makeServices(deps: Deps, results: ResultCache): Services {
           rect = { x: box.x + changed.x, y: box.y + changed.y, width: changed.width, height: changed.height };
         }
       }
-      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba, recipe: recipe ?? undefined });
+      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba, recipe, paint });
       return {
         picture: { ...now.picture, bounds: layers.pictureBounds(), version: now.picture.version + 1 },
         mask: { ...now.mask, version: now.mask.version + 1 },
+        paint: paint ? { ...now.paint, version: now.paint.version + 1 } : now.paint,
         staging: { items: [], index: 0 },
         activeJob: null,
+        maskAside: box,
+        before: false,
+        dirty: true,
         history: historyFlags({ history }),
       };
     },
@@ -200,21 +377,17 @@ export function makeServices(deps: Deps, results: ResultCache): Services {
     async download(state: AppState): Promise<Patch | null> {
       if (!state.picture) return withError(state, "Open a picture first.");
       try {
-        let bytes = await layers.toPng();
-        const recipes = history.recipes();
+        const texts: Record<string, string> = {};
+        const recipes = history.recipes() as Record<string, unknown>[];
         if (recipes.length) {
-          const last = recipes[recipes.length - 1] as Record<string, unknown>;
-          bytes = withText(bytes, "retouch", JSON.stringify({ ...last, canvas_history: recipes }));
+          const last = recipes[recipes.length - 1];
+          texts.retouch = JSON.stringify({ ...last, canvas_history: recipes });
+          texts.parameters = a1111Parameters(last);
         }
-        const url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
-        const link = document.createElement("a");
-        link.href = url;
-        link.download = `${state.picture.name}-retouch.png`;
-        document.body.appendChild(link);
-        link.click();
-        link.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 60_000);
-        return null;
+        const { exif, icc } = deps.meta.current;
+        const png = await encoder.encode(pictureSources(state, layers), layers.pictureBounds(), 4, { exif, icc, texts });
+        save(png.bytes, `${state.picture.name}-retouch.png`);
+        return { dirty: false };
       } catch (error) {
         return withError(store.state, `Download failed: ${describeError(error)}`);
       }
@@ -235,5 +408,15 @@ export function makeServices(deps: Deps, results: ResultCache): Services {
       layers.writeMask(all, new Uint8Array(all.width * all.height));
       history.push({ kind: "mask", label: "Clear mask", regions: [before] });
     },
+
+    clearPaint(): void {
+      if (!layers.paint) return;
+      const all = layers.pictureBounds();
+      const before = { rect: all, rgba: layers.readPaint(all) };
+      layers.clearPaint();
+      history.push({ kind: "paint", label: "Clear paint", regions: [before] });
+    },
   };
 }
+
+export { NO_META };

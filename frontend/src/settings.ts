@@ -16,11 +16,11 @@ export interface KeyValueStorage {
 }
 
 export function loadPersisted(storage: KeyValueStorage, fallbackBrush: AppState["brush"]): Persisted {
-  let raw: unknown = null;
+  let raw: unknown;
   try {
     raw = JSON.parse(storage.getItem(STORAGE_KEY) ?? "null");
   } catch {
-    raw = null;
+    raw = null; // an unreadable entry: the defaults
   }
   const stored = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
   const settings = { ...DEFAULT_SETTINGS };

@@ -1,27 +1,17 @@
 // The document and the app around it, as plain data. Pixels live in `Layers` (canvases); the state only
 // names their bounds and a version that changes whenever their pixels do, so renderers know to redraw.
 
+import type { EnginePublic, JobStatus as ServerJobStatus } from "./api/client";
 import type { Rect, Viewport } from "./geometry";
 
-export type ToolName = "brush" | "eraser" | "bbox" | "pan";
+export type ToolName = "brush" | "eraser" | "paint" | "bbox" | "pan";
 export type InfillMethod = "patchmatch" | "blur" | "solid" | "tile" | "telea" | "navier-stokes";
 export const INFILL_METHODS: InfillMethod[] = ["patchmatch", "blur", "solid", "tile", "telea", "navier-stokes"];
 export type ScaleMode = "auto" | "manual" | "none";
-export type JobStatus = "uploading" | "queued" | "running" | "succeeded" | "failed" | "canceled";
+export type JobStatus = ServerJobStatus;
 
-export interface EngineInfo {
-  name: string;
-  description: string;
-  needs_weights: boolean;
-  takes_prompt: boolean;
-  native_size: number | null;
-  grid: number;
-  /** which of steps, guidance, strength, scheduler and negative_prompt the engine uses */
-  parameters?: string[];
-  schedulers?: string[] | null;
-  defaults?: { steps: number; guidance: number; strength: number; scheduler: string } | null;
-  [extra: string]: unknown;
-}
+/** An engine as the server describes it (`GET /engines`). */
+export type EngineInfo = EnginePublic;
 
 /** What the generation panel holds; persisted in localStorage. */
 export interface GenerationSettings {
@@ -83,6 +73,13 @@ export interface JobView {
   /** Where it runs ("cpu", "cuda:0"), once started. */
   device: string | null;
   createdAt: number;
+  /** When it started running here (ms), for the time left. */
+  startedAt: number | null;
+  /** The box reached past the picture (its empty pixels were infilled). */
+  outpaint?: boolean;
+  /** Where the box lies in the result picture: the whole picture comes back when the job named the
+   * uploaded picture with a box; a crop comes back as itself. */
+  source: Rect;
 }
 
 export interface StagedResult {
@@ -91,16 +88,55 @@ export interface StagedResult {
   imageId: string;
   seed: number | null;
   recipe: unknown;
+  /** The part of the result picture that covers `box` (see `JobView.source`). */
+  source: Rect;
+}
+
+/** A past result on the server, as the gallery lists it. */
+export interface GalleryItem {
+  jobId: string;
+  imageId: string;
+  engine: string;
+  finishedAt: string | null;
+  /** The picture it was made from, when this browser made it. */
+  picture: string | null;
+}
+
+/** Settings a Retouch PNG carries, offered for recall when it is opened. */
+export interface RecallOffer {
+  name: string;
+  settings: Partial<GenerationSettings>;
 }
 
 export interface ErrorNote {
   id: number;
   message: string;
+  /** How many times it was said (the same message is shown once). */
+  count: number;
+  /** A connection error goes away when the server answers again. */
+  connection?: boolean;
 }
 
 export interface AppState {
   picture: { bounds: Rect; name: string; version: number } | null;
   mask: { visible: boolean; version: number };
+  /** The colour paint layer over the picture (sent with a job as part of the picture). */
+  paint: { visible: boolean; version: number; color: string; opacity: number };
+  pictureVisible: boolean;
+  /** The mask overlay steps aside over this rectangle (a just-accepted result) until the mask changes. */
+  maskAside: Rect | null;
+  /** Show the picture without the staged result (before/after). */
+  before: boolean;
+  /** Preview grow and feather around the mask (while those settings are being set). */
+  maskPreview: boolean;
+  /** An invoke is on its way to the server (Invoke is disabled meanwhile). */
+  submitting: boolean;
+  /** The document changed since it was opened or last downloaded. */
+  dirty: boolean;
+  /** Counts strokes (mask or paint): saving and uploading follow it without a full redraw. */
+  edits: number;
+  gallery: { items: GalleryItem[]; loading: boolean; open: boolean };
+  recall: RecallOffer | null;
   bbox: Rect;
   viewport: Viewport;
   screen: { width: number; height: number };
@@ -128,6 +164,16 @@ export function initialState(): AppState {
   return {
     picture: null,
     mask: { visible: true, version: 0 },
+    paint: { visible: true, version: 0, color: "#3a7bd5", opacity: 1 },
+    pictureVisible: true,
+    maskAside: null,
+    before: false,
+    maskPreview: false,
+    submitting: false,
+    dirty: false,
+    edits: 0,
+    gallery: { items: [], loading: false, open: false },
+    recall: null,
     bbox: { x: 0, y: 0, width: 512, height: 512 },
     viewport: { x: 0, y: 0, zoom: 1 },
     screen: { width: 800, height: 600 },
@@ -191,9 +237,14 @@ export class Store {
 
 let noteCounter = 0;
 
-/** A patch that adds an error message shown to the user. */
-export function withError(state: AppState, message: string): Patch {
-  return { errors: [...state.errors.slice(-4), { id: ++noteCounter, message }] };
+/** A patch that adds an error message shown to the user. The same message again counts up the one
+ * shown; at most three show at once (the oldest go). */
+export function withError(state: AppState, message: string, connection = false): Patch {
+  const same = state.errors.find((e) => e.message === message);
+  if (same) {
+    return { errors: [...state.errors.filter((e) => e !== same), { ...same, id: ++noteCounter, count: same.count + 1 }] };
+  }
+  return { errors: [...state.errors.slice(-2), { id: ++noteCounter, message, count: 1, connection }] };
 }
 
 export function updateJob(state: AppState, id: string, change: Partial<JobView>): Patch {

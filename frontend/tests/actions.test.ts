@@ -13,7 +13,7 @@ function run(name: string, state: AppState, ctx?: Context): Patch | null {
 const staged = (n: number): AppState => ({
   ...initialState(),
   staging: {
-    items: Array.from({ length: n }, (_, i) => ({ jobId: `j${i}`, box: { x: 0, y: 0, width: 8, height: 8 }, imageId: `i${i}`, seed: i, recipe: null })),
+    items: Array.from({ length: n }, (_, i) => ({ jobId: `j${i}`, box: { x: 0, y: 0, width: 8, height: 8 }, imageId: `i${i}`, seed: i, recipe: null, source: { x: 0, y: 0, width: 8, height: 8 } })),
     index: 0,
   },
 });
@@ -127,7 +127,7 @@ describe("history actions", () => {
 describe("undo contract", () => {
   it("every action says how undo treats it; only pixel changes are recorded", () => {
     const recorded = ACTIONS.filter((a) => a.undo === "records").map((a) => a.name).sort();
-    expect(recorded).toEqual(["mask.clear", "mask.invert", "staging.accept"]);
+    expect(recorded).toEqual(["mask.clear", "mask.invert", "paint.clear", "staging.accept"]);
     expect(ACTIONS.filter((a) => a.undo === "replays").map((a) => a.name).sort()).toEqual(["history.redo", "history.undo"]);
   });
 });

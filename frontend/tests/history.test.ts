@@ -106,3 +106,40 @@ describe("accepted results", () => {
     expect(part[0]).toBe(99);
   });
 });
+
+describe("paint and box in history", () => {
+  it("undoes a paint stroke from the tiles it touched, and redoes it", () => {
+    const s = new ArraySurfaces(32, 32);
+    const h = new History(s);
+    const recorder = new StrokeRecorder(s, 16, "paint");
+    recorder.touch({ x: 2, y: 2, width: 4, height: 4 });
+    s.writePaint({ x: 3, y: 3, width: 1, height: 1 }, new Uint8ClampedArray([10, 20, 30, 255]));
+    h.push(recorder.finish("Paint")!);
+    expect(h.undo()).toBe("paint");
+    expect([...s.readPaint({ x: 3, y: 3, width: 1, height: 1 })]).toEqual([0, 0, 0, 0]);
+    expect(h.redo()).toBe("paint");
+    expect([...s.readPaint({ x: 3, y: 3, width: 1, height: 1 })]).toEqual([10, 20, 30, 255]);
+  });
+
+  it("undoes and redoes a box change through the box's port", () => {
+    let box = { x: 0, y: 0, width: 32, height: 32 };
+    const h = new History(new ArraySurfaces(32, 32), undefined, { get: () => box, set: (b) => (box = b) });
+    const before = box;
+    box = { x: 4, y: 4, width: 8, height: 8 };
+    h.push({ kind: "box", label: "Move box", box: before });
+    expect(h.undo()).toBe("box");
+    expect(box).toEqual(before);
+    h.redo();
+    expect(box).toEqual({ x: 4, y: 4, width: 8, height: 8 });
+  });
+
+  it("comes back from its export within the budget", () => {
+    const s = new ArraySurfaces(64, 64);
+    const h = new History(s);
+    stroke(s, h, { x: 0, y: 0, width: 8, height: 8 });
+    const again = new History(s, 1);
+    again.import(h.export());
+    expect(again.canUndo).toBe(true);
+    expect(again.undo()).toBe("mask");
+  });
+});

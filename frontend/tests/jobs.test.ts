@@ -86,7 +86,7 @@ describe("job events", () => {
 
   it("stage a result once, even when the event is replayed after a reconnect", () => {
     let s = withJob();
-    const done = { type: "job.succeeded", job_id: "j1", result: { image: "r1" }, seed: 5 };
+    const done = { type: "job.succeeded" as const, job_id: "j1", result: { image: "r1" }, seed: 5 };
     s = { ...s, ...applyEvent(s, done) };
     s = { ...s, ...applyEvent(s, done) };
     expect(s.staging.items).toHaveLength(1);
@@ -114,7 +114,7 @@ describe("job events", () => {
 
   it("ignore jobs of other pages and keep the queue summary", () => {
     const s = withJob();
-    expect(applyEvent(s, { type: "job.started", job_id: "other" })).toEqual({});
+    expect(applyEvent(s, { type: "job.started", job_id: "other", device: "cpu" })).toEqual({});
     expect(applyEvent(s, { type: "queue.status", pending: 2, running: 1 })).toEqual({ queue: { pending: 2, running: 1 } });
   });
 });

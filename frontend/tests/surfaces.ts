@@ -74,6 +74,23 @@ export class ArraySurfaces implements Surfaces {
     this.mask = oldMask;
   }
 
+  paint: Map<string, number[]> = new Map();
+
+  readPaint(r: Rect): Uint8ClampedArray<ArrayBuffer> {
+    const out = new Uint8ClampedArray(r.width * r.height * 4);
+    for (let y = 0; y < r.height; y++)
+      for (let x = 0; x < r.width; x++) out.set(this.paint.get(`${r.x + x},${r.y + y}`) ?? [0, 0, 0, 0], (y * r.width + x) * 4);
+    return out;
+  }
+
+  writePaint(r: Rect, rgba: Uint8ClampedArray<ArrayBuffer>): void {
+    for (let y = 0; y < r.height; y++)
+      for (let x = 0; x < r.width; x++) {
+        const i = (y * r.width + x) * 4;
+        this.paint.set(`${r.x + x},${r.y + y}`, [...rgba.subarray(i, i + 4)]);
+      }
+  }
+
   /** Paint a filled rectangle into the mask, as a stroke would. */
   paintRect(r: Rect, value = 255): void {
     this.writeMask(r, new Uint8Array(r.width * r.height).fill(value));

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,11 @@ def test_generated_client_matches_the_server():
     if shutil.which("node") is None:
         pytest.skip("Node is not installed; the canvas cannot be built here")
     assert GENERATOR.exists(), "frontend/node_modules is missing: run `make test` (it runs npm ci)"
-    result = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, check=False)
+    # this checkout's server, whatever checkout the environment's package was installed from
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "backend"), os.environ.get("PYTHONPATH", "")])}
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, check=False, env=env
+    )
     assert result.returncode == 0, (
         "frontend/src/api/schema.ts no longer matches the server's OpenAPI; run `make api-client` and commit it.\n"
         + result.stderr

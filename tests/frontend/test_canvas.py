@@ -32,15 +32,15 @@ def test_paint_invoke_accept_download(canvas: Canvas, tmp_path):
     stroke = paint_across_disc(canvas)
 
     canvas.set_field("engine-select", "patchmatch")
-    canvas.set_field("infill-select", "patchmatch")
     canvas.set_field("feather", str(FEATHER))
     assert page.get_by_test_id("prompt").is_hidden()  # patchmatch takes no prompt
+    # the box holds no empty pixels: the infill choice, which would change nothing, is not offered
+    assert page.get_by_test_id("infill-select").is_hidden()
     canvas.invoke()
 
-    progress = page.get_by_test_id("progress")
-    progress.wait_for()  # the progress bar shows inside the box on the canvas
-    page.locator("[data-testid=progress][data-status=succeeded]").wait_for()
     canvas.wait_staged()
+    # once the result is there the progress pill goes: it does not cover the result
+    assert page.get_by_test_id("progress").is_hidden()
     assert page.get_by_test_id("staging-count").inner_text() == "1 / 1"
     item = page.get_by_test_id("queue-item").first
     assert "succeeded" in item.inner_text()
@@ -89,10 +89,12 @@ def test_outpainting_past_the_edge(canvas: Canvas, tmp_path):
     canvas.open(save_png(original, tmp_path / "small.png"))
     page.keyboard.press("c")  # box tool
     assert "active" in (page.get_by_test_id("tool-bbox").get_attribute("class") or "")
-    # drag the box from its middle 96 picture pixels to the right: it now reaches past the picture
+    # Shift-drag the box from its middle 96 picture pixels to the right: it now reaches past the picture
     start = canvas.screen_of((160, 120))
     end = canvas.screen_of((256, 120))
+    page.keyboard.down("Shift")
     canvas.stroke([start, end])
+    page.keyboard.up("Shift")
     page.get_by_test_id("picture-size").filter(has_text="outpainting").wait_for()
 
     canvas.set_field("engine-select", "patchmatch")
@@ -145,15 +147,22 @@ def test_cancel_from_the_queue_leaves_other_jobs_alone(canvas: Canvas, tmp_path)
     assert page.get_by_test_id("staging-count").inner_text() == "1 / 1"
 
 
-def test_server_error_is_shown_in_words(canvas: Canvas, tmp_path):
+def test_empty_mask_is_caught_before_sending_anything(canvas: Canvas, tmp_path):
     page = canvas.page
     canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
     canvas.set_field("engine-select", "patchmatch")
+    page.evaluate("window.retouch.uploaded()")  # the picture's own background upload is done
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
     canvas.invoke()  # nothing painted and the box is inside the picture: nothing to fill
     error = page.get_by_test_id("error").first
     error.wait_for()
-    assert "mask is empty" in error.inner_text()
-    assert page.get_by_test_id("staging-accept").count() == 0 or page.get_by_test_id("staging-accept").is_hidden()
+    assert "Nothing to fill" in error.inner_text()
+    assert sent == [], f"an empty mask was sent: {sent}"
+    canvas.invoke()  # the same message again counts up; it does not pile up
+    page.get_by_test_id("error").filter(has_text="×2").wait_for()
+    assert page.get_by_test_id("error").count() == 1
+    assert page.get_by_test_id("staging-accept").is_hidden()
 
 
 def test_settings_and_hotkeys(canvas: Canvas, tmp_path):
@@ -167,6 +176,12 @@ def test_settings_and_hotkeys(canvas: Canvas, tmp_path):
     page.keyboard.press("e")
     assert "active" in (page.get_by_test_id("tool-eraser").get_attribute("class") or "")
 
+    # infill shows once the box reaches past the picture (it fills the empty pixels there)
+    assert page.get_by_test_id("infill-select").is_hidden()
+    page.keyboard.press("c")
+    page.keyboard.down("Shift")
+    canvas.stroke([canvas.screen_of((256, 192)), canvas.screen_of((356, 192))])
+    page.keyboard.up("Shift")
     canvas.set_field("infill-select", "solid")
     page.get_by_test_id("infill-color").wait_for()  # the colour picker shows for solid infill
     canvas.set_field("scale-mode", "manual")
@@ -216,7 +231,7 @@ def test_eraser_removes_what_the_brush_painted(canvas: Canvas, tmp_path):
     canvas.invoke()
     error = page.get_by_test_id("error").first
     error.wait_for()
-    assert "mask is empty" in error.inner_text()
+    assert "Nothing to fill" in error.inner_text()
 
 
 def test_pan_and_zoom(canvas: Canvas, tmp_path):
@@ -264,7 +279,9 @@ def test_box_snaps_to_the_engine_grid_and_prompt_shows(canvas: Canvas, tmp_path)
     right_edge = canvas.screen_of((447, 160))
     canvas.stroke([right_edge, canvas.screen_of((447 + 40, 160))])  # +40: nearer 512 than 448
     assert bbox.inner_text() == "box 512×320 at 0, 0"
-    canvas.stroke([canvas.screen_of((200, 100)), canvas.screen_of((200 + 20, 100 + 70))])  # move
+    page.keyboard.down("Shift")  # Shift-drag inside the box moves it
+    canvas.stroke([canvas.screen_of((200, 100)), canvas.screen_of((200 + 20, 100 + 70))])
+    page.keyboard.up("Shift")
     assert bbox.inner_text() == "box 512×320 at 0, 64"
 
 

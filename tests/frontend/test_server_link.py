@@ -36,9 +36,16 @@ def test_job_survives_a_server_restart(browser, own_server: Serve, tmp_path):
 
     own_server.kill()  # SIGKILL mid-job
     page.get_by_test_id("connection").filter(has_text="reconnecting").wait_for()
+    # while the server is away the job's state is unknown: it says so, and offers no Cancel that cannot work
+    item = page.get_by_test_id("queue-item").first
+    item.filter(has_text="server unreachable").wait_for()
+    assert item.get_by_test_id("cancel-job").is_hidden()
+    canvas.invoke()  # fails: the server cannot be reached
+    page.get_by_test_id("error").filter(has_text="cannot be reached").wait_for()
     own_server.start()  # same port, same data: the running job is queued again
 
     page.get_by_test_id("connection").filter(has_text="connected").wait_for()
+    page.get_by_test_id("error").filter(has_text="cannot be reached").wait_for(state="detached")
     page.get_by_test_id("staging-accept").wait_for(timeout=60_000)
     assert "succeeded" in page.get_by_test_id("queue-item").first.inner_text()
     context.close()
@@ -52,10 +59,9 @@ def test_a_server_with_a_token(browser, tmp_path):
     try:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
-        page.goto(serve.url + "/")
-        error = page.get_by_test_id("error").first
-        error.wait_for()
-        assert "token" in error.inner_text()
+        refused = page.goto(serve.url + "/")  # the canvas itself needs the token: the page says how to give it
+        assert refused is not None and refused.status == 401
+        assert "/?token=" in page.inner_text("body")
 
         page.goto(serve.url + "/?token=s3cret-token-for-the-test")
         page.get_by_test_id("connection").filter(has_text="connected").wait_for()

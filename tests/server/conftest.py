@@ -28,9 +28,7 @@ from retouch.server.app import create_app
 from retouch.server.settings import Settings
 from tests.server.engines import BrokenEngine, GatedEngine, InvertEngine, SlowEngine
 
-TEST_ENGINES = {
-    **ENGINES, "slow": SlowEngine, "gated": GatedEngine, "invert": InvertEngine, "broken": BrokenEngine
-}
+TEST_ENGINES = {**ENGINES, "slow": SlowEngine, "gated": GatedEngine, "invert": InvertEngine, "broken": BrokenEngine}
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,6 +50,7 @@ class ServeProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.extra_args: list[str] = []
+        self.grace = 0.0  # seconds running jobs get at a stop (SIGTERM); tests that stop mid-job want no wait
 
     def start(self) -> ServeProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
@@ -67,7 +66,7 @@ class ServeProcess:
         ]
         for plugin in self.plugins:
             command += ["--engine-plugin", plugin]
-        command += self.extra_args
+        command += ["--stop-grace", str(self.grace), *self.extra_args]
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -130,9 +129,13 @@ class LiveServer:
 @contextmanager
 def live_server(data_dir: Path, engines=None, devices=None, **settings) -> Iterator[LiveServer]:
     port = free_port()
-    app = create_app(Settings(port=port, data_dir=data_dir, **settings), engines=engines or TEST_ENGINES,
-                     devices=devices)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"))
+    settings.setdefault("stop_grace", 0)  # a test leaving a job running need not wait for it at the end
+    app = create_app(
+        Settings(port=port, data_dir=data_dir, **settings), engines=engines or TEST_ENGINES, devices=devices
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

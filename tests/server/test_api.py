@@ -100,7 +100,8 @@ def test_openapi_documents_every_job_kind_with_bounds_and_the_socket_events(serv
     assert fill["properties"]["strength"]["maximum"] == 1
     assert "description" in fill["properties"]["feather"]
     assert fill["properties"]["kind"]["default"] == "fill"
-    assert schemas["UpscaleJob"]["properties"]["scale"]["maximum"] == 8
+    scale = schemas["UpscaleJob"]["properties"]["scale"]["anyOf"][0]  # a number, or null = the model's own
+    assert scale["maximum"] == 8 and scale["minimum"] == 1
     assert {"/api/v1/images", "/api/v1/jobs", "/api/v1/jobs/{job_id}", "/api/v1/engines"} <= set(spec["paths"])
     # what the websocket sends is typed too, so the canvas's generated client knows every event
     events = {ref["$ref"].rsplit("/", 1)[1] for ref in schemas["ServerEvent"]["oneOf"]}
@@ -123,3 +124,16 @@ def test_root_is_the_canvas(server):
     page = server.http.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "<title>Retouch</title>" in page.text and 'data-testid="canvas' in page.text
+
+
+def test_thumbnail_fits_max_side_and_bad_sizes_are_refused(server, picture):
+    image_id = server.upload(picture)["id"]
+    response = server.http.get(f"/api/v1/images/{image_id}", params={"max_side": 32})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    thumb = np.asarray(Image.open(io.BytesIO(response.content)))
+    assert thumb.shape[:2] == (24, 32)
+    # the thumbnail is the picture, shrunk: its mean colour matches
+    assert np.abs(thumb.reshape(-1, 3).mean(0) - picture.reshape(-1, 3).mean(0)).max() < 4
+    for bad in (8, 4096, "big"):
+        refused = server.http.get(f"/api/v1/images/{image_id}", params={"max_side": bad})
+        assert refused.status_code == 422 and "max_side" in refused.json()["message"], refused.text

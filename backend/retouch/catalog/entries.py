@@ -1,15 +1,17 @@
-"""A catalog entry and where its `source` points (a folder, a single file, a hub id), without loading anything."""
+"""Catalog entries (diffusion models, and models spandrel loads) and where a `source` points (a folder, a single
+file, a hub id), without loading anything."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from retouch.catalog.families import FAMILIES, Family, FamilyInfo
+from retouch.catalog.spandrel import PURPOSE_LABELS, WEIGHT_SUFFIXES, ModelInfo
 
 SourceKind = Literal["folder", "single-file", "hub"]
 PICKLE_SUFFIXES = (".ckpt", ".bin", ".pt", ".pth", ".pkl", ".pickle")
@@ -20,14 +22,22 @@ class CatalogEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
-                      description="Engine name jobs use, e.g. `sd15-inpaint`.")
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
+        description="Engine name jobs use, e.g. `sd15-inpaint`.",
+    )
     family: Family = Field(description="Model family: " + ", ".join(FAMILIES))
     source: str = Field(min_length=1, description="Diffusers folder, hub id (owner/name) or .safetensors file.")
-    config: str | None = Field(None, description="For a single file: diffusers folder or hub id with the configs, "
-                                                 "tokenizers and any component the file lacks.")
+    config: str | None = Field(
+        None,
+        description="For a single file: diffusers folder or hub id with the configs, "
+        "tokenizers and any component the file lacks.",
+    )
     dtype: Literal["auto", "float16", "bfloat16", "float32"] = Field(
-        "auto", description="`auto` = the family's half precision on CUDA, float32 on the CPU.")
+        "auto", description="`auto` = the family's half precision on CUDA, float32 on the CPU."
+    )
     native_size: int | None = Field(None, ge=64, le=4096, description="Side of the native working area (px).")
     grid: int | None = Field(None, ge=8, le=128, description="Working sizes are multiples of this.")
     description: str = Field("", max_length=300)
@@ -56,13 +66,15 @@ class CatalogEntry(BaseModel):
         return self.grid or self.info.grid
 
 
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+
+
 class DetectorEntry(BaseModel):
     """A face detector from a file (`retouch faces --detector NAME`); `hog` is built in and needs none."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
-                      description="Detector name, e.g. `yunet`.")
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN, description="Detector name, e.g. `yunet`.")
     kind: Literal["yunet"] = Field("yunet", description="`yunet`: an OpenCV Zoo YuNet ONNX file.")
     source: str = Field(min_length=1, description="The model file (.onnx), relative to the catalog or absolute.")
     description: str = Field("", max_length=300)
@@ -77,6 +89,94 @@ class DetectorEntry(BaseModel):
     def path(self, base: Path) -> Path:
         location = Path(self.source).expanduser()
         return location if location.is_absolute() else base / location
+
+
+SPANDREL: Literal["spandrel"] = "spandrel"
+
+
+class SpandrelEntry(BaseModel):
+    """A model spandrel loads (LaMa, MAT, an upscaler, a face restorer): one weights file, and what
+    `retouch models add` found it to be (spandrel detects the architecture from the weights)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=NAME_PATTERN,
+        description="Engine name jobs use, e.g. `lama`, `realesrgan-x4`.",
+    )
+    family: Literal["spandrel"] = Field(description="`spandrel`: a model spandrel loads.")
+    source: str = Field(min_length=1, description="The weights: .safetensors, or a .pth/.ckpt/.pt state dict.")
+    architecture: str = Field(min_length=1, max_length=100, description="spandrel's architecture id, e.g. `LaMa`.")
+    purpose: Literal["inpainting", "upscaling", "face-restoration"] = Field(description="What the model is for.")
+    scale: int = Field(1, ge=1, le=16, description="Output size / input size (upscalers: 2, 4, ...).")
+    native_size: int | None = Field(
+        None, ge=16, le=4096, description="Side of the square it works on (face crops, MAT)."
+    )
+    parameters: int = Field(0, ge=0, description="Number of weights.")
+    size_bytes: int = Field(0, ge=0, description="Weights in memory at float32.")
+    supports_half: bool = Field(False, description="Runs in float16 on CUDA.")
+    supports_bfloat16: bool = Field(False, description="Runs in bfloat16 on CUDA.")
+    licence: str = Field("", max_length=300, description="Licence note for architectures under restrictive terms.")
+    description: str = Field("", max_length=300)
+
+    @field_validator("source")
+    @classmethod
+    def _weights_file(cls, value: str) -> str:
+        if not value.lower().endswith(WEIGHT_SUFFIXES):
+            raise ValueError(f"{value!r} is not a model file spandrel models load from ({', '.join(WEIGHT_SUFFIXES)})")
+        return value
+
+    @classmethod
+    def from_info(cls, name: str, source: str, info: ModelInfo, description: str = "") -> SpandrelEntry:
+        return cls(name=name, family=SPANDREL, source=source, description=description, **info.as_dict())
+
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(**{key: getattr(self, key) for key in ModelInfo.__dataclass_fields__})
+
+    @property
+    def label(self) -> str:
+        factor = f" {self.scale}x" if self.scale > 1 else ""
+        return f"{self.architecture}{factor}, {PURPOSE_LABELS[self.purpose]}"
+
+    def path(self, base: Path) -> Path:
+        path = Path(self.source).expanduser()
+        return path if path.is_absolute() else base / path
+
+
+def _entry_kind(value: Any) -> str:
+    family = value.get("family") if isinstance(value, dict) else getattr(value, "family", None)
+    return "Spandrel" if family == SPANDREL else "Diffusion"  # a wrong family is named by CatalogEntry's check
+
+
+#: Any catalog entry: a diffusion model (by its family) or a spandrel model.
+AnyEntry = Annotated[
+    Annotated[CatalogEntry, Tag("Diffusion")] | Annotated[SpandrelEntry, Tag("Spandrel")], Discriminator(_entry_kind)
+]
+
+
+def entry_summary(entry: CatalogEntry | SpandrelEntry) -> dict[str, Any]:
+    """What `retouch models` shows of an entry: its kind and purpose, without loading anything."""
+    if isinstance(entry, SpandrelEntry):
+        return {
+            "family": entry.family,
+            "architecture": entry.architecture,
+            "purpose": entry.purpose,
+            "scale": entry.scale,
+            "native_size": entry.native_size,
+            "label": entry.label,
+            "licence": entry.licence or None,
+        }
+    return {
+        "family": entry.family,
+        "architecture": None,
+        "purpose": "inpainting",
+        "scale": 1,
+        "native_size": entry.size,
+        "label": entry.info.label,
+        "licence": None,
+    }
 
 
 @dataclass(frozen=True)
@@ -118,8 +218,11 @@ def hub_cached(repo_id: str) -> bool:
     return isinstance(found, str)
 
 
-def presence(entry: CatalogEntry, base: Path) -> tuple[bool, str]:
+def presence(entry: CatalogEntry | SpandrelEntry, base: Path) -> tuple[bool, str]:
     """(present, why) without loading anything: does the entry's source exist here?"""
+    if isinstance(entry, SpandrelEntry):
+        path = entry.path(base)
+        return (True, str(path)) if path.is_file() else (False, f"file {path} does not exist")
     source = resolve_source(entry.source, base)
     if source.kind == "hub":
         if hub_cached(source.location):
@@ -131,8 +234,10 @@ def presence(entry: CatalogEntry, base: Path) -> tuple[bool, str]:
             return False, f"file {path} does not exist"
         layout = resolve_source(entry.config or entry.info.default_config, base)
         if layout.kind == "hub" and not hub_cached(layout.location):
-            return False, (f"{path}; its layout {layout.location} is not in the local cache "
-                           "(downloaded on first use when online, or give --config a local diffusers folder)")
+            return False, (
+                f"{path}; its layout {layout.location} is not in the local cache "
+                "(downloaded on first use when online, or give --config a local diffusers folder)"
+            )
         if layout.kind == "folder" and not (Path(layout.location) / "model_index.json").is_file():
             return False, f"{path}; its config {layout.location} is not a diffusers folder"
         return True, str(path)

@@ -79,6 +79,8 @@ def _oriented(image: Image.Image) -> tuple[Image.Image, Image.Exif, int]:
         warnings.simplefilter("ignore")  # Pillow warns about each corrupt EXIF entry it skips
         try:
             orientation = image.getexif().get(ORIENTATION_TAG, 1)
+            if orientation not in range(2, 9):  # upright: exif_transpose would only copy the pixels
+                return image, image.getexif(), orientation
             turned = ImageOps.exif_transpose(image) or image
             return turned, turned.getexif(), orientation
         except Exception:  # Pillow's EXIF parser raises SyntaxError, ValueError, struct.error, ...
@@ -101,9 +103,7 @@ def _to_8bit(image: Image.Image) -> Image.Image:
         scale = 255.0 if array.max() <= 1.0 else 1.0
         gray = np.clip(np.round(array * scale), 0, 255).astype(np.uint8)
         return Image.fromarray(np.stack([gray] * 3, axis=-1), "RGB")
-    has_alpha = image.mode in ("LA", "La", "RGBa", "PA") or (
-        image.mode == "P" and "transparency" in image.info
-    )
+    has_alpha = image.mode in ("LA", "La", "RGBa", "PA") or (image.mode == "P" and "transparency" in image.info)
     return image.convert("RGBA" if has_alpha else "RGB")
 
 

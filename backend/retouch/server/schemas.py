@@ -82,9 +82,7 @@ class SeamsJob(_JobFields, SeamParams):
 
 #: Every kind of job, by the `kind` a request names. A kind's fields beyond `image` and `priority` are its
 #: workflow's parameters (`retouch.workflows`).
-JOB_KINDS: dict[str, type[_JobFields]] = {
-    "fill": FillJob, "upscale": UpscaleJob, "faces": FacesJob, "seams": SeamsJob
-}
+JOB_KINDS: dict[str, type[_JobFields]] = {"fill": FillJob, "upscale": UpscaleJob, "faces": FacesJob, "seams": SeamsJob}
 
 
 def _kind_of(value: Any) -> str | None:
@@ -192,17 +190,69 @@ class EnginePublic(BaseModel):
     needs_context: bool = Field(False, description="Copies from unmasked pixels, so the box must keep some.")
     native_size: int | None = Field(description="Side of the area the engine works best at (scale auto).")
     grid: int = Field(description="Working sizes are multiples of this.")
-    family: str | None = Field(None, description="Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`.")
+    purpose: Literal["inpainting", "upscaling", "face-restoration", "restoration"] = Field(
+        "inpainting",
+        description="What the engine is for: `inpainting` engines fill masks (fill jobs), `upscaling` ones make "
+        "pictures larger (upscale jobs), `face-restoration` ones restore face crops (the faces workflow).",
+    )
+    family: str | None = Field(
+        None, description="Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`, or `spandrel`."
+    )
+    architecture: str | None = Field(None, description="A spandrel model's architecture, e.g. `LaMa`, `ESRGAN`.")
+    scale: int | None = Field(None, description="An upscaler's own factor (2, 4, ...).")
+    licence: str | None = Field(
+        None, description="A licence note for architectures under restrictive terms (e.g. MAT, CodeFormer)."
+    )
     present: bool | None = Field(None, description="Whether the model's weights are where the catalog says.")
     schedulers: list[str] | None = Field(None, description="Samplers the model can run.")
     defaults: EngineDefaults | None = Field(None, description="What a job gets for the settings it leaves out.")
 
 
+class RemoteWorkerPublic(BaseModel):
+    device: str = Field(description="The worker's node and device, as jobs name it, e.g. `gpu-box-2@5f3a2c91/gpu:0`.")
+    label: str = Field(description="What the device is, e.g. `NVIDIA L4`, or `CPU`.")
+    loaded: list[str] = Field(description="Engines and models the worker holds loaded, least recently used first.")
+    used_bytes: int = Field(description="Memory its loaded models take.")
+    job: str | None = Field(None, description="The job it runs now.")
+
+
+class NodePublic(BaseModel):
+    node_id: str
+    address: str
+    name: str
+    alive: bool
+    gpus: float = Field(description="GPUs the node offers Ray.")
+    workers: list[RemoteWorkerPublic]
+
+
+class ClusterPublic(BaseModel):
+    """The Ray cluster the server runs its jobs on (`retouch serve --ray`)."""
+
+    address: str
+    connected: bool = Field(description="False while the cluster cannot be reached: jobs wait in the queue.")
+    problem: str | None = Field(None, description="Why the cluster cannot be used now.")
+    ray_version: str | None = None
+    nodes: list[NodePublic]
+
+
+class StoragePublic(BaseModel):
+    pictures: int = Field(description="Pictures kept (uploads and results).")
+    picture_bytes: int = Field(description="Bytes the kept pictures take.")
+    database_bytes: int = Field(description="Bytes of the SQLite database (with its write-ahead log).")
+    free_bytes: int = Field(description="Free bytes on the disk holding the data folder.")
+    disk_bytes: int = Field(description="Size of that disk.")
+
+
 class HealthPublic(BaseModel):
-    status: Literal["ok"] = "ok"
-    version: str
-    devices: list[dict[str, Any]]
-    queue: dict[str, int]
+    """Without the token (on a server that has one) only `status` is answered."""
+
+    status: Literal["ok", "degraded"] = Field(description="`degraded`: see `problems`.")
+    problems: list[str] | None = Field(None, description="What is wrong while degraded.")
+    version: str | None = None
+    devices: list[dict[str, Any]] | None = None
+    queue: dict[str, int] | None = None
+    storage: StoragePublic | None = None
+    cluster: ClusterPublic | None = Field(None, description="With `--ray`: the cluster's nodes and workers.")
 
 
 # Events: a discriminated union on `type`. Progress may be dropped for a slow client; the rest may not.
@@ -255,6 +305,8 @@ JobEvent = Annotated[
     JobQueuedEvent | JobStartedEvent | JobProgressEvent | JobSucceededEvent | JobFailedEvent | JobCanceledEvent,
     Field(discriminator="type"),
 ]
+
+
 class SocketErrorEvent(BaseModel):
     """The answer to a websocket message the server could not read; the connection stays open."""
 
@@ -266,8 +318,14 @@ class SocketErrorEvent(BaseModel):
 Event = JobEvent | QueueStatusEvent
 #: Everything the websocket sends: in OpenAPI (`components.schemas.ServerEvent`), so clients type it.
 ServerEvent = Annotated[
-    JobQueuedEvent | JobStartedEvent | JobProgressEvent | JobSucceededEvent | JobFailedEvent | JobCanceledEvent
-    | QueueStatusEvent | SocketErrorEvent,
+    JobQueuedEvent
+    | JobStartedEvent
+    | JobProgressEvent
+    | JobSucceededEvent
+    | JobFailedEvent
+    | JobCanceledEvent
+    | QueueStatusEvent
+    | SocketErrorEvent,
     Field(discriminator="type"),
 ]
 

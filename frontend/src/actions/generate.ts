@@ -7,7 +7,7 @@ export const generateActions: Action[] = [
     label: "Invoke",
     keys: ["mod+enter"],
     inTextFields: true,
-    enabled: (s) => s.picture !== null,
+    enabled: (s) => s.picture !== null && !s.submitting,
     perform: (s, ctx) => ctx.services.invoke(s),
   },
   {

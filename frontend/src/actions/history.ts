@@ -5,11 +5,15 @@ import type { Action, Context } from "./types";
 
 function changedPatch(state: AppState, changed: Changed | null, ctx: Context): Patch | null {
   if (!changed) return null;
-  const patch: Patch = { history: historyFlags(ctx) };
+  const patch: Patch = { history: historyFlags(ctx), dirty: true };
   if (changed === "mask") patch.mask = { ...state.mask, version: state.mask.version + 1 };
+  if (changed === "paint") patch.paint = { ...state.paint, version: state.paint.version + 1 };
+  // the box was set through the history's port already
   if (changed === "picture" && state.picture) {
     patch.picture = { ...state.picture, bounds: ctx.history.surfacesBounds(), version: state.picture.version + 1 };
     patch.mask = { ...state.mask, version: state.mask.version + 1 };
+    patch.paint = { ...state.paint, version: state.paint.version + 1 };
+    patch.maskAside = null;
   }
   return patch;
 }

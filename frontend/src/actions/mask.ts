@@ -9,6 +9,17 @@ export const maskActions: Action[] = [
     perform: (s) => ({ mask: { ...s.mask, visible: !s.mask.visible } }),
   },
   {
+    name: "paint.clear",
+    undo: "records",
+    label: "Clear paint",
+    keys: [],
+    enabled: (s) => s.picture !== null,
+    perform: (s, ctx) => {
+      ctx.services.clearPaint();
+      return { paint: { ...s.paint, version: s.paint.version + 1 }, history: historyFlags(ctx), dirty: true };
+    },
+  },
+  {
     name: "mask.invert",
     undo: "records",
     label: "Invert mask",
@@ -16,7 +27,7 @@ export const maskActions: Action[] = [
     enabled: (s) => s.picture !== null,
     perform: (s, ctx) => {
       ctx.services.invertMask();
-      return { mask: { ...s.mask, version: s.mask.version + 1 }, history: historyFlags(ctx) };
+      return { mask: { ...s.mask, version: s.mask.version + 1 }, history: historyFlags(ctx), maskAside: null, dirty: true };
     },
   },
   {
@@ -27,7 +38,7 @@ export const maskActions: Action[] = [
     enabled: (s) => s.picture !== null,
     perform: (s, ctx) => {
       ctx.services.clearMask();
-      return { mask: { ...s.mask, version: s.mask.version + 1 }, history: historyFlags(ctx) };
+      return { mask: { ...s.mask, version: s.mask.version + 1 }, history: historyFlags(ctx), dirty: true };
     },
   },
 ];

@@ -24,6 +24,7 @@ export function resizeBrush(size: number, direction: 1 | -1): number {
 export const toolActions: Action[] = [
   selectTool("brush", "Brush", "b"),
   selectTool("eraser", "Eraser", "e"),
+  selectTool("paint", "Paint (colour)", "p"),
   selectTool("bbox", "Bounding box", "c"),
   selectTool("pan", "Pan", "h"),
   {

@@ -10,6 +10,7 @@ export interface Services {
   openDialog(): void;
   invertMask(): void;
   clearMask(): void;
+  clearPaint(): void;
 }
 
 export interface Context {

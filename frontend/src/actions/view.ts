@@ -21,4 +21,20 @@ export const viewActions: Action[] = [
     keys: ["mod+1", "shift+0"],
     perform: (s) => ({ viewport: actualSize(target(s), s.screen.width, s.screen.height) }),
   },
+  {
+    name: "view.fitBox",
+    undo: "none",
+    label: "Fit the box",
+    keys: ["f"],
+    enabled: (s) => s.picture !== null,
+    perform: (s) => ({ viewport: fitRect(s.bbox, s.screen.width, s.screen.height) }),
+  },
+  {
+    name: "view.before",
+    undo: "none",
+    label: "Before / after (hold \\)",
+    keys: [],
+    enabled: (s) => s.staging.items.length > 0,
+    perform: (s) => ({ before: !s.before }),
+  },
 ];

@@ -1,7 +1,9 @@
-// The server's HTTP API, typed by `schema.ts`, which is generated from the server's OpenAPI document
-// (`npm run gen:api`; tests/frontend/test_api_schema.py fails when it is stale).
+// The server's HTTP API through openapi-fetch, typed by `schema.ts`, which is generated from the server's
+// OpenAPI document (`make api-client`; tests/frontend/test_api_schema.py fails when it is stale). Paths,
+// parameters, bodies and answers all come from the schema: nothing here is cast to a type.
 
-import type { components } from "./schema";
+import createClient, { type Client } from "openapi-fetch";
+import type { components, paths } from "./schema";
 
 type Schemas = components["schemas"];
 export type ImagePublic = Schemas["ImagePublic"];
@@ -12,6 +14,8 @@ export type JobsPublic = Schemas["JobsPublic"];
 export type EnginePublic = Schemas["EnginePublic"];
 export type ErrorPublic = Schemas["ErrorPublic"];
 export type JobStatus = Schemas["JobStatus"];
+export type ServerEvent = Schemas["ServerEvent"];
+export type SocketMessage = Schemas["Subscribe"];
 
 /** A refusal or failure from the server, with its words. */
 export class ApiError extends Error {
@@ -35,83 +39,79 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-async function errorFrom(response: Response): Promise<ApiError> {
-  let code = `http_${response.status}`;
-  let message = `${response.status} ${response.statusText}`;
-  try {
-    const body = await response.json();
-    if (body && typeof body.message === "string") {
-      message = body.message;
-      code = body.code ?? code;
-    } else if (body && Array.isArray(body.detail)) {
-      // FastAPI's own validation shape, in case a route answers with it
-      message = body.detail.map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).join(".")}: ${d.msg}`).join("; ");
-    } else if (body && typeof body.detail === "string") {
-      message = body.detail;
-    }
-  } catch {
-    // not JSON: keep the status line
+/** The server's refusal in words: its `{code, message}`, or FastAPI's own validation shape. */
+function refusal(response: Response, body: unknown): ApiError {
+  const fallback = new ApiError(response.status, `http_${response.status}`, `${response.status} ${response.statusText}`);
+  if (!body || typeof body !== "object") return fallback;
+  const { code, message, detail } = body as { code?: unknown; message?: unknown; detail?: unknown };
+  if (typeof message === "string") return new ApiError(response.status, typeof code === "string" ? code : fallback.code, message);
+  if (Array.isArray(detail)) {
+    const text = (detail as { loc?: unknown[]; msg?: string }[]).map((d) => `${(d.loc ?? []).join(".")}: ${d.msg ?? ""}`).join("; ");
+    return new ApiError(response.status, fallback.code, text);
   }
-  return new ApiError(response.status, code, message);
+  return fallback;
+}
+
+/** The data of an openapi-fetch answer, or the server's refusal thrown as an ApiError. */
+function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.error !== undefined || !result.response.ok) throw refusal(result.response, result.error);
+  return result.data as T;
 }
 
 export class Api {
+  private readonly client: Client<paths>;
+
   /** `token`: the server's access token, needed when it listens beyond loopback (`?token=` in the page's URL). */
-  constructor(
-    private readonly base = "/api/v1",
-    private readonly token: string | null = null,
-  ) {}
-
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return this.token ? { ...extra, Authorization: `Bearer ${this.token}` } : extra;
+  constructor(token: string | null = null, baseUrl = location.origin) {
+    this.client = createClient<paths>({ baseUrl });
+    if (token) {
+      this.client.use({
+        onRequest: ({ request }) => {
+          request.headers.set("Authorization", `Bearer ${token}`);
+          return request;
+        },
+      });
+    }
   }
 
-  private async request<T>(method: string, path: string, init: RequestInit = {}): Promise<T> {
-    const response = await fetch(this.base + path, { method, ...init, headers: this.headers(init.headers as Record<string, string>) });
-    if (!response.ok) throw await errorFrom(response);
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
-  }
-
-  private json<T>(method: string, path: string, body: unknown): Promise<T> {
-    return this.request<T>(method, path, { body: JSON.stringify(body), headers: { "Content-Type": "application/json" } });
-  }
-
-  uploadImage(blob: Blob, name = "image.png"): Promise<ImagePublic> {
+  async uploadImage(blob: Blob, name = "image.png"): Promise<ImagePublic> {
     const form = new FormData();
     form.append("file", blob, name);
-    return this.request<ImagePublic>("POST", "/images", { body: form });
+    return unwrap(
+      await this.client.POST("/api/v1/images", {
+        body: { file: name },
+        bodySerializer: () => form,
+      }),
+    );
   }
 
-  imageUrl(id: string): string {
-    return `${this.base}/images/${encodeURIComponent(id)}`;
+  /** The picture; `maxSide`: a thumbnail that fits it. */
+  async imageBlob(id: string, maxSide?: number): Promise<Blob> {
+    const query = maxSide ? { max_side: maxSide } : {};
+    const result = await this.client.GET("/api/v1/images/{image_id}", {
+      params: { path: { image_id: id }, query },
+      parseAs: "blob",
+    });
+    return unwrap(result);
   }
 
-  async imageBlob(id: string): Promise<Blob> {
-    const response = await fetch(this.imageUrl(id), { headers: this.headers() });
-    if (!response.ok) throw await errorFrom(response);
-    return response.blob();
+  async createJob(body: JobCreate): Promise<JobAccepted> {
+    return unwrap(await this.client.POST("/api/v1/jobs", { body }));
   }
 
-  createJob(body: JobCreate): Promise<JobAccepted> {
-    return this.json<JobAccepted>("POST", "/jobs", body);
+  async getJob(id: string): Promise<JobPublic> {
+    return unwrap(await this.client.GET("/api/v1/jobs/{job_id}", { params: { path: { job_id: id } } }));
   }
 
-  getJob(id: string): Promise<JobPublic> {
-    return this.request<JobPublic>("GET", `/jobs/${encodeURIComponent(id)}`);
+  async listJobs(query: { status?: JobStatus; limit?: number; offset?: number } = {}): Promise<JobsPublic> {
+    return unwrap(await this.client.GET("/api/v1/jobs", { params: { query } }));
   }
 
-  listJobs(params: { status?: JobStatus; limit?: number; offset?: number } = {}): Promise<JobsPublic> {
-    const query = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v !== undefined) query.set(k, String(v));
-    return this.request<JobsPublic>("GET", `/jobs?${query}`);
+  async cancelJob(id: string): Promise<JobPublic> {
+    return unwrap(await this.client.DELETE("/api/v1/jobs/{job_id}", { params: { path: { job_id: id } } }));
   }
 
-  cancelJob(id: string): Promise<unknown> {
-    return this.request<unknown>("DELETE", `/jobs/${encodeURIComponent(id)}`);
-  }
-
-  engines(): Promise<EnginePublic[]> {
-    return this.request<EnginePublic[]>("GET", "/engines");
+  async engines(): Promise<EnginePublic[]> {
+    return unwrap(await this.client.GET("/api/v1/engines"));
   }
 }

@@ -53,7 +53,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /**
+         * Health
+         * @description Whether the server works; with the token also its devices, queue and disk use.
+         */
         get: operations["health_api_v1_health_get"];
         put?: never;
         post?: never;
@@ -93,11 +96,17 @@ export interface paths {
         /**
          * Get Image
          * @description The picture as PNG; results carry their recipe in the `retouch` and `parameters` text chunks.
+         *     410 if it was deleted (by request or by the retention policy) or its file is gone.
          */
         get: operations["get_image_api_v1_images__image_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Image
+         * @description Delete a picture (an upload or a result). 409 while a queued or running job needs it; asking for it
+         *     afterwards answers 410.
+         */
+        delete: operations["delete_image_api_v1_images__image_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -178,10 +187,27 @@ export interface components {
              */
             y: number;
         };
-        /** Body_upload_image_api_v1_images_post */
-        Body_upload_image_api_v1_images_post: {
-            /** File */
-            file: string;
+        /**
+         * ClusterPublic
+         * @description The Ray cluster the server runs its jobs on (`retouch serve --ray`).
+         */
+        ClusterPublic: {
+            /** Address */
+            address: string;
+            /**
+             * Connected
+             * @description False while the cluster cannot be reached: jobs wait in the queue.
+             */
+            connected: boolean;
+            /** Nodes */
+            nodes: components["schemas"]["NodePublic"][];
+            /**
+             * Problem
+             * @description Why the cluster cannot be used now.
+             */
+            problem?: string | null;
+            /** Ray Version */
+            ray_version?: string | null;
         };
         /**
          * DetectParams
@@ -226,13 +252,18 @@ export interface components {
         };
         /** EnginePublic */
         EnginePublic: {
+            /**
+             * Architecture
+             * @description A spandrel model's architecture, e.g. `LaMa`, `ESRGAN`.
+             */
+            architecture?: string | null;
             /** @description What a job gets for the settings it leaves out. */
             defaults?: components["schemas"]["EngineDefaults"] | null;
             /** Description */
             description: string;
             /**
              * Family
-             * @description Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`.
+             * @description Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`, or `spandrel`.
              */
             family?: string | null;
             /**
@@ -240,6 +271,11 @@ export interface components {
              * @description Working sizes are multiples of this.
              */
             grid: number;
+            /**
+             * Licence
+             * @description A licence note for architectures under restrictive terms (e.g. MAT, CodeFormer).
+             */
+            licence?: string | null;
             /** Name */
             name: string;
             /**
@@ -268,6 +304,18 @@ export interface components {
              * @description Whether the model's weights are where the catalog says.
              */
             present?: boolean | null;
+            /**
+             * Purpose
+             * @description What the engine is for: `inpainting` engines fill masks (fill jobs), `upscaling` ones make pictures larger (upscale jobs), `face-restoration` ones restore face crops (the faces workflow).
+             * @default inpainting
+             * @enum {string}
+             */
+            purpose?: "inpainting" | "upscaling" | "face-restoration" | "restoration";
+            /**
+             * Scale
+             * @description An upscaler's own factor (2, 4, ...).
+             */
+            scale?: number | null;
             /**
              * Schedulers
              * @description Samplers the model can run.
@@ -617,24 +665,35 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
-        /** HealthPublic */
+        /**
+         * HealthPublic
+         * @description Without the token (on a server that has one) only `status` is answered.
+         */
         HealthPublic: {
+            /** @description With `--ray`: the cluster's nodes and workers. */
+            cluster?: components["schemas"]["ClusterPublic"] | null;
             /** Devices */
-            devices: {
+            devices?: {
                 [key: string]: unknown;
-            }[];
+            }[] | null;
+            /**
+             * Problems
+             * @description What is wrong while degraded.
+             */
+            problems?: string[] | null;
             /** Queue */
-            queue: {
+            queue?: {
                 [key: string]: number;
-            };
+            } | null;
             /**
              * Status
-             * @default ok
-             * @constant
+             * @description `degraded`: see `problems`.
+             * @enum {string}
              */
-            status?: "ok";
+            status: "ok" | "degraded";
+            storage?: components["schemas"]["StoragePublic"] | null;
             /** Version */
-            version: string;
+            version?: string | null;
         };
         /** ImagePublic */
         ImagePublic: {
@@ -851,6 +910,24 @@ export interface components {
             /** Data */
             data: components["schemas"]["JobPublic"][];
         };
+        /** NodePublic */
+        NodePublic: {
+            /** Address */
+            address: string;
+            /** Alive */
+            alive: boolean;
+            /**
+             * Gpus
+             * @description GPUs the node offers Ray.
+             */
+            gpus: number;
+            /** Name */
+            name: string;
+            /** Node Id */
+            node_id: string;
+            /** Workers */
+            workers: components["schemas"]["RemoteWorkerPublic"][];
+        };
         /** Progress */
         Progress: {
             /** Stage */
@@ -877,6 +954,34 @@ export interface components {
              * @enum {string}
              */
             type: "queue.status";
+        };
+        /** RemoteWorkerPublic */
+        RemoteWorkerPublic: {
+            /**
+             * Device
+             * @description The worker's node and device, as jobs name it, e.g. `gpu-box-2@5f3a2c91/gpu:0`.
+             */
+            device: string;
+            /**
+             * Job
+             * @description The job it runs now.
+             */
+            job?: string | null;
+            /**
+             * Label
+             * @description What the device is, e.g. `NVIDIA L4`, or `CPU`.
+             */
+            label: string;
+            /**
+             * Loaded
+             * @description Engines and models the worker holds loaded, least recently used first.
+             */
+            loaded: string[];
+            /**
+             * Used Bytes
+             * @description Memory its loaded models take.
+             */
+            used_bytes: number;
         };
         /**
          * Scale
@@ -993,6 +1098,34 @@ export interface components {
              */
             type: "error";
         };
+        /** StoragePublic */
+        StoragePublic: {
+            /**
+             * Database Bytes
+             * @description Bytes of the SQLite database (with its write-ahead log).
+             */
+            database_bytes: number;
+            /**
+             * Disk Bytes
+             * @description Size of that disk.
+             */
+            disk_bytes: number;
+            /**
+             * Free Bytes
+             * @description Free bytes on the disk holding the data folder.
+             */
+            free_bytes: number;
+            /**
+             * Picture Bytes
+             * @description Bytes the kept pictures take.
+             */
+            picture_bytes: number;
+            /**
+             * Pictures
+             * @description Pictures kept (uploads and results).
+             */
+            pictures: number;
+        };
         /**
          * Subscribe
          * @description What a websocket client sends: the jobs it cares about, or all of its session's.
@@ -1041,6 +1174,12 @@ export interface components {
              */
             model?: string;
             /**
+             * Overlap
+             * @description Context in pixels around each tile, run and then cut away, so tiles leave no seams.
+             * @default 32
+             */
+            overlap?: number;
+            /**
              * Priority
              * @description Higher runs first; 100 = invoke at the front.
              * @default 0
@@ -1048,10 +1187,15 @@ export interface components {
             priority?: number;
             /**
              * Scale
-             * @description How many times larger each side becomes.
-             * @default 2
+             * @description How many times larger each side becomes; null = the model's own factor (2 for `lanczos`). A model runs at its own factor and the result is resized to this one, so it may not exceed it.
              */
-            scale?: number;
+            scale?: number | null;
+            /**
+             * Tile
+             * @description Side of the square tiles a model runs on, in input pixels: bounds its memory. Halved for the rest of the picture when a GPU runs out of memory.
+             * @default 512
+             */
+            tile?: number;
         };
         /** ValidationError */
         ValidationError: {
@@ -1157,7 +1301,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_image_api_v1_images_post"];
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     */
+                    file: string;
+                };
             };
         };
         responses: {
@@ -1188,11 +1338,23 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description Insufficient Storage */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     get_image_api_v1_images__image_id__get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Answer a thumbnail: the picture scaled down to fit this side (PNG). */
+                max_side?: number | null;
+            };
             header?: never;
             path: {
                 /** @description Image id. */
@@ -1213,6 +1375,72 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    delete_image_api_v1_images__image_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Image id. */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Gone */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

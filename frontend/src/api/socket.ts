@@ -1,11 +1,10 @@
 // The job event stream. Subscribes to the jobs this page made; when the connection drops (a server
 // restart) it reconnects with backoff and subscribes again, and the server replays each job's state.
+// Events and the subscribe message are typed by the server's OpenAPI (`ServerEvent`, `Subscribe`).
 
-export interface JobEvent {
-  type: string;
-  job_id?: string;
-  [field: string]: unknown;
-}
+import type { ServerEvent, SocketMessage } from "./client";
+
+export type JobEvent = ServerEvent;
 
 export type ConnectionState = "connecting" | "open" | "reconnecting";
 
@@ -37,12 +36,14 @@ export class JobSocket {
       this.onState("open");
       if (this.jobIds.size > 0) this.send({ type: "subscribe", job_ids: [...this.jobIds] });
     };
-    socket.onmessage = (message) => {
+    socket.onmessage = (message: MessageEvent<string>) => {
+      let event: JobEvent;
       try {
-        this.onEvent(JSON.parse(String(message.data)) as JobEvent);
+        event = JSON.parse(message.data) as JobEvent; // the server sends only ServerEvent frames
       } catch {
-        // a frame we do not understand is not worth breaking the page for
+        return; // a frame we cannot read is not worth breaking the page for
       }
+      this.onEvent(event);
     };
     socket.onclose = () => {
       if (this.socket !== socket) return;
@@ -70,7 +71,7 @@ export class JobSocket {
     this.socket?.close();
   }
 
-  private send(message: unknown): void {
+  private send(message: SocketMessage): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
 }

@@ -1,11 +1,13 @@
-// Bounding box: idle -> dragging (a handle or the whole box) -> idle. Edges snap to the engine's grid,
-// counted from the picture's origin. Nothing stops the box at the picture's edge: past it is outpainting.
+// Bounding box: idle -> dragging (a handle, a new box, or the whole box with Shift held) -> idle. As in
+// InvokeAI, a drag anywhere but on a handle draws a new box; Shift-drag moves the box. Edges snap to the
+// engine's grid, counted from the picture's origin. Past the picture's edge is outpainting. Each change
+// of the box is one undo step.
 
 import { hitHandle, rectToScreen, snapCoord, type Handle, type Point, type Rect } from "../geometry";
 import { engineGrid } from "../state";
 import type { PointerInfo, Tool, ToolContext } from "./types";
 
-type Phase = { kind: "idle" } | { kind: "dragging"; handle: Handle; start: Rect; from: Point };
+type Phase = { kind: "idle" } | { kind: "dragging"; handle: Handle; start: Rect; from: Point; before: Rect };
 
 const CURSORS: Record<Handle, string> = {
   nw: "nwse-resize",
@@ -41,6 +43,8 @@ export function dragSnapped(start: Rect, handle: Handle, dx: number, dy: number,
 export class BboxTool implements Tool {
   readonly name = "bbox";
   private state: Phase = { kind: "idle" };
+  /** The one-cell box a press outside the handles made (a click without a drag puts the old box back). */
+  private created: Rect | null = null;
 
   constructor(private readonly ctx: ToolContext) {}
 
@@ -48,32 +52,37 @@ export class BboxTool implements Tool {
     return this.state.kind;
   }
 
-  private handleAt(p: Point): Handle | null {
+  /** The handle under the pointer; inside the box that is "move" only with Shift held. */
+  private handleAt(p: Point, shift: boolean): Handle | null {
     const s = this.ctx.store.state;
-    return hitHandle(rectToScreen(s.viewport, s.bbox), p);
+    const handle = hitHandle(rectToScreen(s.viewport, s.bbox), p);
+    return handle === "move" && !shift ? null : handle;
   }
 
   cursor(p: PointerInfo | null): string {
     if (this.state.kind === "dragging") return CURSORS[this.state.handle];
-    const handle = p ? this.handleAt(p.screen) : null;
+    const handle = p ? this.handleAt(p.screen, p.shiftKey) : null;
     return handle ? CURSORS[handle] : "crosshair";
   }
 
   down(p: PointerInfo): void {
     const s = this.ctx.store.state;
-    let handle = this.handleAt(p.screen);
+    const before = s.bbox;
+    let handle = this.handleAt(p.screen, p.shiftKey);
     let start = s.bbox;
     if (!handle) {
-      // pressing outside the box starts a new one at the pointer
+      // pressing anywhere but on a handle starts a new box at the pointer
       const grid = engineGrid(s);
       const origin = s.picture?.bounds ?? { x: 0, y: 0 };
       const x = snapCoord(p.doc.x - origin.x, grid) + origin.x;
       const y = snapCoord(p.doc.y - origin.y, grid) + origin.y;
-      start = { x, y, width: Math.max(1, grid), height: Math.max(1, grid) };
+      // dragged from a point (so the box spans exactly the drag); shown as one grid cell until it moves
+      start = { x, y, width: 0, height: 0 };
       handle = "se";
-      this.ctx.store.apply({ bbox: start });
+      this.created = { x, y, width: Math.max(1, grid), height: Math.max(1, grid) };
+      this.ctx.store.apply({ bbox: this.created });
     }
-    this.state = { kind: "dragging", handle, start, from: p.doc };
+    this.state = { kind: "dragging", handle, start, from: p.doc, before };
   }
 
   move(p: PointerInfo): void {
@@ -89,10 +98,28 @@ export class BboxTool implements Tool {
   }
 
   up(): void {
-    this.state = { kind: "idle" };
+    this.finish();
   }
 
   cancel(): void {
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.state.kind !== "dragging") return;
+    const { before } = this.state;
+    const created = this.created;
+    this.created = null;
     this.state = { kind: "idle" };
+    const { store, history } = this.ctx;
+    let box = store.state.bbox;
+    if (created && box.x === created.x && box.y === created.y && box.width === created.width && box.height === created.height) {
+      // a click without a drag: the box stays where it was
+      store.apply({ bbox: before });
+      box = before;
+    }
+    if (box.x === before.x && box.y === before.y && box.width === before.width && box.height === before.height) return;
+    history.push({ kind: "box", label: "Move box", box: before });
+    store.apply({ history: { canUndo: history.canUndo, canRedo: history.canRedo } });
   }
 }

@@ -17,6 +17,10 @@ export interface PointerInfo {
   /** Document points of the events the browser coalesced since the last move, oldest first. */
   trail: Point[];
   shiftKey: boolean;
+  altKey: boolean;
+  pointerType: string;
+  /** 0..1 for a pen; 0.5 for a mouse button held. */
+  pressure: number;
 }
 
 /** A tool is a small state machine driven by pointer events: idle -> pointing/painting -> idle. */

@@ -13,6 +13,7 @@ from retouch.registry import face_detectors
 from retouch.server.deps import SettingsDep, StoreDep
 from retouch.server.errors import ApiError
 from retouch.server.schemas import ErrorPublic, FacePublic, FacesFind, FacesPublic
+from retouch.server.store import ImageGone, StorageFull
 
 router = APIRouter(prefix="/faces", tags=["faces"])
 
@@ -28,11 +29,13 @@ async def find_faces(body: Annotated[FacesFind, Body()], store: StoreDep, settin
 
     def find() -> FacesPublic:
         detector = get_detector(body.detector, face_detectors(settings.catalog))
-        found = detect_faces(store.picture(image, settings.max_pixels).pixels, body, detector)
+        found = detect_faces(store.picture(image).pixels, body, detector)
         faces = [FacePublic(**face.as_dict()) for face in found.faces]
         return FacesPublic(faces=faces, smallest_face=found.smallest_face, detector=detector.name)
 
     try:
         return await run_in_threadpool(find)
+    except (ImageGone, StorageFull):
+        raise  # 410 and 507, as everywhere
     except RetouchError as exc:  # a bad detector name or field, or a registered detector file that cannot load
         raise ApiError(422, exc.code, exc.message) from None

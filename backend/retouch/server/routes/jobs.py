@@ -12,13 +12,14 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from retouch.errors import InputError
-from retouch.server.deps import EnginesDep, PoolDep, QueueDep, SettingsDep, StoreDep
+from retouch.server.deps import EnginesDep, PoolDep, QueueDep, StoreDep
 from retouch.server.errors import ApiError
 from retouch.server.pool import workflow_params
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, JobAccepted, JobCreate, JobPublic, JobsPublic, JobStatus
 from retouch.workflows import WORKFLOWS
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+MAX_OFFSET = 1 << 40
 
 JobId = Annotated[str, Path(pattern=ID_PATTERN, description="Job id.")]
 SessionHeader = Annotated[
@@ -30,7 +31,9 @@ SessionHeader = Annotated[
     ),
 ]
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}, 422: {"model": ErrorPublic}
+    404: {"model": ErrorPublic},
+    409: {"model": ErrorPublic},
+    422: {"model": ErrorPublic},
 }
 
 
@@ -45,15 +48,11 @@ async def create_job(
     queue: QueueDep,
     pool: PoolDep,
     engines: EnginesDep,
-    settings: SettingsDep,
     session: SessionHeader = None,
 ) -> JobAccepted:
     """Queue a job: a `fill` (the default kind) or an `upscale` of a stored picture."""
     workflow = WORKFLOWS[job.kind]
     params = workflow_params(job)
-    for name in workflow.engine_names(params):
-        if name not in engines:
-            raise _invalid(f"engine: {name!r} is unknown; available: {', '.join(sorted(engines))}")
     image = store.get(job.image)
     if image is None:
         raise _invalid(f"image: no image with id {job.image!r} (upload it to /api/v1/images first)")
@@ -65,9 +64,9 @@ async def create_job(
             raise _invalid(f"mask: no image with id {mask_id!r}")
 
     def check() -> None:
-        picture = store.picture(image, settings.max_pixels)
+        picture = store.picture(image)
         try:
-            mask = store.mask(mask_image, settings.max_pixels) if mask_image is not None else None
+            mask = store.mask(mask_image) if mask_image is not None else None
         except InputError as exc:
             raise InputError(f"mask: {exc.message}") from None
         workflow.check(picture, mask, params, engines)
@@ -86,7 +85,7 @@ async def list_jobs(
     queue: QueueDep,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobsPublic:
     """Jobs, newest first."""
     jobs, count = queue.list(status, limit, offset)

@@ -1,0 +1,205 @@
+// The document survives reloads: picture, mask and paint (PNG, encoded off the main thread), box,
+// staged results, jobs and the undo history go into IndexedDB a moment after they change, and come back
+// when the page opens. Only what changed since the last save is written.
+
+import type { Encoder } from "./encoder";
+import type { Rect } from "./geometry";
+import type { Entry, History } from "./history";
+import type { Layers } from "./layers";
+import type { PictureMeta } from "./metadata";
+import type { AppState, JobView, StagedResult } from "./state";
+
+const DB_NAME = "retouch";
+const STORE = "document";
+const FORMAT = 2;
+
+export interface SavedMeta {
+  format: number;
+  name: string;
+  bounds: Rect;
+  bbox: Rect;
+  staging: { items: StagedResult[]; index: number };
+  jobs: Record<string, JobView>;
+  jobOrder: string[];
+  activeJob: string | null;
+  maskVisible: boolean;
+  maskAside: Rect | null;
+  paint: AppState["paint"];
+  pictureVisible: boolean;
+  dirty: boolean;
+  exif: PictureMeta["exif"];
+  icc: PictureMeta["icc"];
+}
+
+export interface SavedDocument {
+  meta: SavedMeta;
+  picture: Blob;
+  mask: Blob | null;
+  paint: Blob | null;
+  history: { undo: Entry[]; redo: Entry[] } | null;
+}
+
+function request<T>(r: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error ?? new Error("IndexedDB request failed"));
+  });
+}
+
+function openDb(): Promise<IDBDatabase> {
+  const r = indexedDB.open(DB_NAME, 1);
+  r.onupgradeneeded = () => r.result.createObjectStore(STORE);
+  return request(r);
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction failed"));
+  });
+}
+
+interface Versions {
+  picture: string;
+  mask: string;
+  paint: string;
+  history: number;
+}
+
+export class DocumentStore {
+  private db: Promise<IDBDatabase> | null = null;
+  private saved: Versions | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running: Promise<void> | null = null;
+  /** A change is waiting to be written (leaving now would lose it). */
+  pending = false;
+
+  constructor(
+    private readonly layers: Layers,
+    private readonly history: History,
+    private readonly encoder: Encoder,
+    private readonly meta: { current: PictureMeta },
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  private database(): Promise<IDBDatabase> {
+    this.db ??= openDb();
+    return this.db;
+  }
+
+  private versions(state: AppState): Versions {
+    const p = state.picture;
+    const size = p ? `${p.version}:${p.bounds.x},${p.bounds.y},${p.bounds.width}x${p.bounds.height}` : "none";
+    return {
+      picture: size,
+      mask: `${size}:${state.mask.version}:${state.edits}`,
+      paint: `${size}:${state.paint.version}`,
+      history: this.history.revision,
+    };
+  }
+
+  async load(): Promise<SavedDocument | null> {
+    try {
+      const db = await this.database();
+      const tx = db.transaction(STORE, "readonly");
+      const store = tx.objectStore(STORE);
+      const read = (key: string): Promise<unknown> => request<unknown>(store.get(key));
+      const [meta, picture, mask, paint, history] = await Promise.all(["meta", "picture", "mask", "paint", "history"].map(read));
+      if (!meta || !picture || (meta as SavedMeta).format !== FORMAT) return null;
+      return {
+        meta: meta as SavedMeta,
+        picture: picture as Blob,
+        mask: (mask as Blob | undefined) ?? null,
+        paint: (paint as Blob | undefined) ?? null,
+        history: (history as SavedDocument["history"] | undefined) ?? null,
+      };
+    } catch {
+      return null; // storage unavailable (private mode, quota): the page starts empty
+    }
+  }
+
+  /** After a restore: what is in storage now is what the page holds. */
+  restored(state: AppState): void {
+    this.saved = this.versions(state);
+  }
+
+  /** Call on every state change; writes a moment later. */
+  changed(state: AppState, getState: () => AppState): void {
+    if (!state.picture) return;
+    this.pending = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush(getState);
+    }, 1000);
+  }
+
+  /** Write what changed now; resolves when it is stored. */
+  async flush(getState: () => AppState): Promise<void> {
+    if (this.timer) clearTimeout(this.timer); // this write takes the latest state
+    this.timer = null;
+    while (this.running) await this.running;
+    const state = getState();
+    if (!state.picture) return;
+    const run = this.write(state).catch((error: unknown) => {
+      this.onError(`Could not keep the document in this browser: ${String(error)}`);
+    });
+    this.running = run;
+    await run;
+    this.running = null;
+    this.pending = this.timer !== null;
+  }
+
+  private async write(state: AppState): Promise<void> {
+    const picture = state.picture!;
+    const now = this.versions(state);
+    const before = this.saved;
+    const bounds = this.layers.pictureBounds();
+    const encode = async (canvas: HTMLCanvasElement | null, channels: 1 | 4 = 4) =>
+      canvas ? new Blob([(await this.encoder.encode([{ canvas, bounds }], bounds, channels)).bytes], { type: "image/png" }) : null;
+    const puts: [string, unknown][] = [];
+    if (before?.picture !== now.picture) puts.push(["picture", await encode(this.layers.picture)]);
+    // the mask as grey: a quarter of the bytes to filter and compress
+    if (before?.mask !== now.mask) puts.push(["mask", await encode(this.layers.mask, 1)]);
+    if (before?.paint !== now.paint) puts.push(["paint", await encode(this.layers.paint)]);
+    if (before?.history !== now.history) puts.push(["history", this.history.export()]);
+    const meta: SavedMeta = {
+      format: FORMAT,
+      name: picture.name,
+      bounds,
+      bbox: state.bbox,
+      staging: state.staging,
+      // previews are big and stale after a reload
+      jobs: Object.fromEntries(Object.entries(state.jobs).map(([id, job]) => [id, { ...job, preview: null }])),
+      jobOrder: state.jobOrder,
+      activeJob: state.activeJob,
+      maskVisible: state.mask.visible,
+      maskAside: state.maskAside,
+      paint: state.paint,
+      pictureVisible: state.pictureVisible,
+      dirty: state.dirty,
+      exif: this.meta.current.exif,
+      icc: this.meta.current.icc,
+    };
+    puts.push(["meta", meta]);
+    const db = await this.database();
+    const tx = db.transaction(STORE, "readwrite");
+    const store = tx.objectStore(STORE);
+    for (const [key, value] of puts) store.put(value, key);
+    await done(tx);
+    this.saved = now;
+  }
+
+  async clear(): Promise<void> {
+    const db = await this.database();
+    const tx = db.transaction(STORE, "readwrite");
+    tx.objectStore(STORE).clear();
+    await done(tx);
+    this.saved = null;
+  }
+}
+
+/** Decode a saved layer (off the main thread) for drawing back. */
+export function decode(blob: Blob | null): Promise<ImageBitmap | null> {
+  return blob ? createImageBitmap(blob, { colorSpaceConversion: "none" }) : Promise.resolve(null);
+}
