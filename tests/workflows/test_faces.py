@@ -226,3 +226,41 @@ def test_an_empty_list_of_boxes_and_an_unknown_detector_are_refused(engines_tabl
         check(params(faces=[]), engines_table)
     with pytest.raises(InputError, match="face detector 'yunet' is unknown; available: hog"):
         check(params(detect={"detector": "yunet"}), engines_table)
+
+
+# ------------------------------------------------------------------------------------------ face restorers (spandrel)
+
+
+def test_a_restorer_alone_fixes_each_face_and_keeps_every_other_pixel(two_faces, spandrel_loaded):
+    picture, boxes = two_faces
+    restorer = spandrel_loaded("restoreformer")
+    given = [FaceBox(x=x, y=y, width=w, height=h) for x, y, w, h in boxes]
+    p = FaceParams(faces=given, restorer="restoreformer", restorer_weight=1.0, seed=3)
+    result = faces.run(picture, None, p, lambda name: restorer, Hooks())
+    keep = untouched(picture, result.recipe, p)
+    assert np.array_equal(result.pixels[keep], picture.pixels[keep])
+    x, y, w, h = boxes[0]
+    assert np.abs(result.pixels[y : y + h, x : x + w].astype(int) - picture.pixels[y : y + h, x : x + w]).mean() > 1
+    again = faces.run(picture, None, p, lambda name: restorer, Hooks())
+    assert np.array_equal(result.pixels, again.pixels)
+
+
+def test_restore_then_a_light_diffusion_pass(two_faces, spandrel_loaded, loaded_engines):
+    picture, boxes = two_faces
+    models = {"restoreformer": spandrel_loaded("restoreformer"), MODEL: Watched(loaded_engines(MODEL))}
+    given = [FaceBox(x=x, y=y, width=w, height=h) for x, y, w, h in boxes]
+    p = params(faces=given, restorer="restoreformer")
+    result = faces.run(picture, None, p, models.__getitem__, Hooks())
+    assert len(models[MODEL].calls) == 2
+    keep = untouched(picture, result.recipe, p)
+    assert np.array_equal(result.pixels[keep], picture.pixels[keep])
+    assert faces.label(p) == f"restoreformer + {MODEL}"
+
+
+def test_the_restorer_must_be_a_face_restorer(spandrel_catalog):
+    from retouch.registry import build_registry
+
+    table = build_registry(spandrel_catalog)
+    faces.check(Picture(pixels=np.zeros((100, 200, 3), np.uint8)), None, FaceParams(restorer="faces"), table)
+    with pytest.raises(InputError, match=r"restorer: 'lama' is not a face restorer.*here: faces\)"):
+        faces.check(Picture(pixels=np.zeros((100, 200, 3), np.uint8)), None, FaceParams(restorer="lama"), table)
