@@ -126,7 +126,12 @@ def fill(
 
     size = (box[2], box[3])
     work = scl.working_size(
-        size, params.scale, native_size=engine.native_size, grid=engine.grid, max_area=engine.max_area
+        size,
+        params.scale,
+        native_size=engine.native_size,
+        grid=engine.grid,
+        max_area=engine.max_area,
+        max_side=engine.max_side,
     )
     hooks.check()
     produced = engine.fill(scl.resize(rgb, work), scl.resize_mask(region_mask, work), params, seed, hooks)

@@ -45,6 +45,17 @@ def safetensors_header(path: Path) -> dict[str, dict]:
     return header
 
 
+#: tensors only diffusion checkpoints have (UNets, FLUX transformers), with or without the LDM prefix
+_DIFFUSION_KEYS = ("input_blocks.0.0.weight", "img_in.weight", "x_embedder.weight",
+                   "double_blocks.0.img_attn.qkv.weight", "transformer_blocks.0.attn.to_q.weight")
+
+
+def is_diffusion_checkpoint(path: Path) -> bool:
+    """Whether a .safetensors file holds a diffusion model (else it may be a model spandrel loads)."""
+    names = safetensors_header(path)
+    return any(key in names or f"model.diffusion_model.{key}" in names for key in _DIFFUSION_KEYS)
+
+
 def _family_from_keys(shapes: dict[str, list[int]], where: str) -> tuple[Family, str | None]:
     """Family (and the config layout it follows) of a single-file checkpoint, from tensor names and shapes."""
 

@@ -40,6 +40,15 @@ def add(sub: argparse._SubParsersAction) -> None:
                        help="memory concurrent picture decodes may hold, in MB (default 1024)")
     serve.add_argument("--picture-cache-mb", type=int, default=None,
                        help="memory for decoded pictures kept between upload and worker, in MB (default 96)")
+    serve.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help="run jobs on the Ray cluster whose head is at ADDRESS (host:port; `auto`: the one `ray start --head` "
+        "started here) instead of this machine's devices (or RETOUCH_RAY); needs the `cluster` extra",
+    )
+    serve.add_argument("--ray-cpu-workers", type=int, default=None,
+                       help="workers on each Ray node without a GPU (default 1; or RETOUCH_RAY_CPU_WORKERS)")
     serve.set_defaults(run=run)
 
 
@@ -69,10 +78,18 @@ def run(args: argparse.Namespace) -> int:
             retention_bytes=int(args.retention_gb * 1e9) if args.retention_gb is not None else None,
             decode_memory=args.decode_memory_mb * 1024 * 1024 if args.decode_memory_mb else None,
             picture_cache=args.picture_cache_mb * 1024 * 1024 if args.picture_cache_mb is not None else None,
+            ray=args.ray,
+            ray_cpu_workers=args.ray_cpu_workers,
         )
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc)) from None
     Database(settings.data_dir / DB_NAME).close()  # a damaged database stops here, with one line
+    if settings.ray:
+        from retouch.server.cluster import probe
+
+        problem = probe(settings.ray)
+        if problem is not None:
+            raise InputError(f"cannot reach the Ray cluster at {settings.ray}: {problem}")
     quiet_floods()
     raise_file_limit()
     limit_arenas()

@@ -20,6 +20,7 @@ from retouch import __version__
 from retouch.devices import Device, discover_devices
 from retouch.engines import EngineFactory
 from retouch.registry import build_registry
+from retouch.server.deps import Pool
 from retouch.server.errors import install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
@@ -41,7 +42,7 @@ RETENTION_EVERY = 3600.0
 IDLE_CHECK_EVERY = 2.0
 
 
-async def _housekeeping(store: ImageStore, pool: DevicePool) -> None:
+async def _housekeeping(store: ImageStore, pool: Pool) -> None:
     """Every few seconds: once a burst of work is over, give freed memory back to the system; every
     `RETENTION_EVERY` seconds, delete what the retention policy says is old."""
     last_sweep = time.monotonic()
@@ -102,16 +103,30 @@ def create_app(
             log.warning("recovered after a stop: %d job(s) queued again, %d failed", requeued, failed)
         store.sweep_retention()
         table = engines if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
-        found = devices or discover_devices()
-        if settings.devices:
-            found = [d for d in found if d.name in settings.devices] or found
-        pool = DevicePool(
-            queue, store, table, found,
-            workers_per_device=settings.workers_per_device,
-            memory_budget=settings.model_memory_budget,
-            preview_every=settings.preview_every,
-            max_pixels=settings.max_pixels,
-        )
+        pool: Pool
+        if settings.ray:
+            from retouch.server.cluster import RayPool  # Ray only with --ray
+
+            pool = RayPool(
+                queue, store, table,
+                address=settings.ray,
+                cpu_workers=settings.ray_cpu_workers,
+                attempts=settings.ray_attempts,
+                memory_budget=settings.model_memory_budget,
+                preview_every=settings.preview_every,
+                max_pixels=settings.max_pixels,
+            )
+        else:
+            found = devices or discover_devices()
+            if settings.devices:
+                found = [d for d in found if d.name in settings.devices] or found
+            pool = DevicePool(
+                queue, store, table, found,
+                workers_per_device=settings.workers_per_device,
+                memory_budget=settings.model_memory_budget,
+                preview_every=settings.preview_every,
+                max_pixels=settings.max_pixels,
+            )
         app.state.settings, app.state.store, app.state.queue = settings, store, queue
         app.state.hub, app.state.pool, app.state.engines = hub, pool, table
         app.state.sockets = SocketLimits(settings)

@@ -8,11 +8,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from retouch.engines import EngineFactory
+from retouch.server.cluster import RayPool
 from retouch.server.events import EventHub
 from retouch.server.pool import DevicePool
 from retouch.server.queue import JobQueue
 from retouch.server.settings import Settings
 from retouch.server.store import ImageStore
+
+#: The device pool: this machine's devices, or a Ray cluster's (`--ray`); the routes use what both offer.
+Pool = DevicePool | RayPool
 
 
 def _settings(request: Request) -> Settings:
@@ -31,7 +35,7 @@ def _hub(request: Request) -> EventHub:
     return request.app.state.hub
 
 
-def _pool(request: Request) -> DevicePool:
+def _pool(request: Request) -> Pool:
     return request.app.state.pool
 
 
@@ -43,7 +47,7 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 StoreDep = Annotated[ImageStore, Depends(_store)]
 QueueDep = Annotated[JobQueue, Depends(_queue)]
 HubDep = Annotated[EventHub, Depends(_hub)]
-PoolDep = Annotated[DevicePool, Depends(_pool)]
+PoolDep = Annotated[Pool, Depends(_pool)]
 EnginesDep = Annotated[Mapping[str, EngineFactory], Depends(_engines)]
 
 

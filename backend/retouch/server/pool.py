@@ -52,6 +52,10 @@ class ModelCache:
     def used(self) -> int:
         return sum(engine.size_bytes() for engine in self._engines.values())
 
+    def names(self) -> list[str]:
+        """The loaded engines, least recently used first."""
+        return list(self._engines)
+
     def get(self, name: str, factory: EngineFactory) -> Engine:
         if name in self._engines:
             self._engines.move_to_end(name)

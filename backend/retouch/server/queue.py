@@ -68,6 +68,7 @@ class JobQueue(Protocol):
         within: Callable[[], None] | None = None,
     ) -> bool: ...
     def fail(self, job_id: str, error: ErrorPublic) -> bool: ...
+    def retry(self, job_id: str, *, spent: bool = True) -> bool: ...
     def release(self, job_id: str) -> bool: ...
     def cancel(self, job_id: str) -> JobStatus | None: ...
     def mark_canceled(self, job_id: str) -> bool: ...
@@ -231,17 +232,21 @@ class SqliteJobQueue:
     def release(self, job_id: str) -> bool:
         """A running job the server stopped on purpose (a graceful stop): queued again, the attempt given back,
         so that only crashes count towards `MAX_ATTEMPTS`."""
+        return self.retry(job_id, spent=False)
+
+    def retry(self, job_id: str, *, spent: bool = True) -> bool:
+        """A running job whose worker was lost (its machine died): queued again, in its place by priority and
+        age. `spent=False` gives the attempt back, for a job that never reached the worker."""
         with self._db.transaction() as conn:
             changed = conn.execute(
-                "UPDATE jobs SET status = 'queued', attempts = MAX(attempts - 1, 0), step = 0, total = 0, stage = NULL,"
-                " device = NULL, started_at = NULL WHERE id = ? AND status = 'running'",
-                (job_id,),
+                "UPDATE jobs SET status = 'queued', attempts = MAX(attempts - ?, 0), step = 0, total = 0,"
+                " stage = NULL, device = NULL, started_at = NULL WHERE id = ? AND status = 'running'",
+                (0 if spent else 1, job_id),
             ).rowcount
         if changed != 1:
             return False
         job = self.get(job_id)
-        position = (job.position or 0) if job is not None else 0
-        self._announce(JobQueuedEvent(job_id=job_id, position=position), job_id)
+        self._announce(JobQueuedEvent(job_id=job_id, position=(job.position or 0) if job else 0), job_id)
         return True
 
     def cancel(self, job_id: str) -> JobStatus | None:

@@ -192,10 +192,49 @@ class EnginePublic(BaseModel):
     needs_context: bool = Field(False, description="Copies from unmasked pixels, so the box must keep some.")
     native_size: int | None = Field(description="Side of the area the engine works best at (scale auto).")
     grid: int = Field(description="Working sizes are multiples of this.")
-    family: str | None = Field(None, description="Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`.")
+    purpose: Literal["inpainting", "upscaling", "face-restoration", "restoration"] = Field(
+        "inpainting",
+        description="What the engine is for: `inpainting` engines fill masks (fill jobs), `upscaling` ones make "
+        "pictures larger (upscale jobs), `face-restoration` ones restore face crops (the faces workflow).",
+    )
+    family: str | None = Field(
+        None, description="Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`, or `spandrel`."
+    )
+    architecture: str | None = Field(None, description="A spandrel model's architecture, e.g. `LaMa`, `ESRGAN`.")
+    scale: int | None = Field(None, description="An upscaler's own factor (2, 4, ...).")
+    licence: str | None = Field(
+        None, description="A licence note for architectures under restrictive terms (e.g. MAT, CodeFormer)."
+    )
     present: bool | None = Field(None, description="Whether the model's weights are where the catalog says.")
     schedulers: list[str] | None = Field(None, description="Samplers the model can run.")
     defaults: EngineDefaults | None = Field(None, description="What a job gets for the settings it leaves out.")
+
+
+class RemoteWorkerPublic(BaseModel):
+    device: str = Field(description="The worker's node and device, as jobs name it, e.g. `gpu-box-2@5f3a2c91/gpu:0`.")
+    label: str = Field(description="What the device is, e.g. `NVIDIA L4`, or `CPU`.")
+    loaded: list[str] = Field(description="Engines and models the worker holds loaded, least recently used first.")
+    used_bytes: int = Field(description="Memory its loaded models take.")
+    job: str | None = Field(None, description="The job it runs now.")
+
+
+class NodePublic(BaseModel):
+    node_id: str
+    address: str
+    name: str
+    alive: bool
+    gpus: float = Field(description="GPUs the node offers Ray.")
+    workers: list[RemoteWorkerPublic]
+
+
+class ClusterPublic(BaseModel):
+    """The Ray cluster the server runs its jobs on (`retouch serve --ray`)."""
+
+    address: str
+    connected: bool = Field(description="False while the cluster cannot be reached: jobs wait in the queue.")
+    problem: str | None = Field(None, description="Why the cluster cannot be used now.")
+    ray_version: str | None = None
+    nodes: list[NodePublic]
 
 
 class StoragePublic(BaseModel):
@@ -215,6 +254,7 @@ class HealthPublic(BaseModel):
     devices: list[dict[str, Any]] | None = None
     queue: dict[str, int] | None = None
     storage: StoragePublic | None = None
+    cluster: ClusterPublic | None = Field(None, description="With `--ray`: the cluster's nodes and workers.")
 
 
 # Events: a discriminated union on `type`. Progress may be dropped for a slow client; the rest may not.

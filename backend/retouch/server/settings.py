@@ -83,6 +83,16 @@ class Settings(BaseModel):
         description="On SIGTERM/Ctrl-C, seconds running jobs may take to finish; what is left is queued "
         "again for the next start without counting as a failed attempt.",
     )
+    ray: str | None = Field(
+        None,
+        min_length=1,
+        description="Run jobs on the Ray cluster at this address (`host:port` of its head, or `auto` for the one "
+        "`ray start --head` started on this machine) instead of this machine's devices.",
+    )
+    ray_cpu_workers: int = Field(1, ge=0, le=64, description="Workers on each Ray node that has no GPU.")
+    ray_attempts: int = Field(
+        3, ge=1, le=10, description="Times a job may lose its Ray worker (a node dying) before it fails."
+    )
 
     @model_validator(mode="after")
     def _token_beyond_loopback(self) -> Settings:
@@ -106,5 +116,9 @@ class Settings(BaseModel):
         for name in ("engine_plugins", "allowed_hosts", "allowed_origins"):
             if listed := os.environ.get(f"RETOUCH_{name.upper()}"):
                 env[name] = [item.strip() for item in listed.split(",") if item.strip()]
+        if ray := os.environ.get("RETOUCH_RAY"):
+            env["ray"] = ray
+        if cpu_workers := os.environ.get("RETOUCH_RAY_CPU_WORKERS"):
+            env["ray_cpu_workers"] = cpu_workers
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)

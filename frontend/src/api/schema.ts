@@ -188,6 +188,28 @@ export interface components {
             y: number;
         };
         /**
+         * ClusterPublic
+         * @description The Ray cluster the server runs its jobs on (`retouch serve --ray`).
+         */
+        ClusterPublic: {
+            /** Address */
+            address: string;
+            /**
+             * Connected
+             * @description False while the cluster cannot be reached: jobs wait in the queue.
+             */
+            connected: boolean;
+            /** Nodes */
+            nodes: components["schemas"]["NodePublic"][];
+            /**
+             * Problem
+             * @description Why the cluster cannot be used now.
+             */
+            problem?: string | null;
+            /** Ray Version */
+            ray_version?: string | null;
+        };
+        /**
          * DetectParams
          * @description How faces are looked for.
          */
@@ -230,13 +252,18 @@ export interface components {
         };
         /** EnginePublic */
         EnginePublic: {
+            /**
+             * Architecture
+             * @description A spandrel model's architecture, e.g. `LaMa`, `ESRGAN`.
+             */
+            architecture?: string | null;
             /** @description What a job gets for the settings it leaves out. */
             defaults?: components["schemas"]["EngineDefaults"] | null;
             /** Description */
             description: string;
             /**
              * Family
-             * @description Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`.
+             * @description Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`, or `spandrel`.
              */
             family?: string | null;
             /**
@@ -244,6 +271,11 @@ export interface components {
              * @description Working sizes are multiples of this.
              */
             grid: number;
+            /**
+             * Licence
+             * @description A licence note for architectures under restrictive terms (e.g. MAT, CodeFormer).
+             */
+            licence?: string | null;
             /** Name */
             name: string;
             /**
@@ -272,6 +304,18 @@ export interface components {
              * @description Whether the model's weights are where the catalog says.
              */
             present?: boolean | null;
+            /**
+             * Purpose
+             * @description What the engine is for: `inpainting` engines fill masks (fill jobs), `upscaling` ones make pictures larger (upscale jobs), `face-restoration` ones restore face crops (the faces workflow).
+             * @default inpainting
+             * @enum {string}
+             */
+            purpose?: "inpainting" | "upscaling" | "face-restoration" | "restoration";
+            /**
+             * Scale
+             * @description An upscaler's own factor (2, 4, ...).
+             */
+            scale?: number | null;
             /**
              * Schedulers
              * @description Samplers the model can run.
@@ -626,6 +670,8 @@ export interface components {
          * @description Without the token (on a server that has one) only `status` is answered.
          */
         HealthPublic: {
+            /** @description With `--ray`: the cluster's nodes and workers. */
+            cluster?: components["schemas"]["ClusterPublic"] | null;
             /** Devices */
             devices?: {
                 [key: string]: unknown;
@@ -864,6 +910,24 @@ export interface components {
             /** Data */
             data: components["schemas"]["JobPublic"][];
         };
+        /** NodePublic */
+        NodePublic: {
+            /** Address */
+            address: string;
+            /** Alive */
+            alive: boolean;
+            /**
+             * Gpus
+             * @description GPUs the node offers Ray.
+             */
+            gpus: number;
+            /** Name */
+            name: string;
+            /** Node Id */
+            node_id: string;
+            /** Workers */
+            workers: components["schemas"]["RemoteWorkerPublic"][];
+        };
         /** Progress */
         Progress: {
             /** Stage */
@@ -890,6 +954,34 @@ export interface components {
              * @enum {string}
              */
             type: "queue.status";
+        };
+        /** RemoteWorkerPublic */
+        RemoteWorkerPublic: {
+            /**
+             * Device
+             * @description The worker's node and device, as jobs name it, e.g. `gpu-box-2@5f3a2c91/gpu:0`.
+             */
+            device: string;
+            /**
+             * Job
+             * @description The job it runs now.
+             */
+            job?: string | null;
+            /**
+             * Label
+             * @description What the device is, e.g. `NVIDIA L4`, or `CPU`.
+             */
+            label: string;
+            /**
+             * Loaded
+             * @description Engines and models the worker holds loaded, least recently used first.
+             */
+            loaded: string[];
+            /**
+             * Used Bytes
+             * @description Memory its loaded models take.
+             */
+            used_bytes: number;
         };
         /**
          * Scale
@@ -1082,6 +1174,12 @@ export interface components {
              */
             model?: string;
             /**
+             * Overlap
+             * @description Context in pixels around each tile, run and then cut away, so tiles leave no seams.
+             * @default 32
+             */
+            overlap?: number;
+            /**
              * Priority
              * @description Higher runs first; 100 = invoke at the front.
              * @default 0
@@ -1089,10 +1187,15 @@ export interface components {
             priority?: number;
             /**
              * Scale
-             * @description How many times larger each side becomes.
-             * @default 2
+             * @description How many times larger each side becomes; null = the model's own factor (2 for `lanczos`). A model runs at its own factor and the result is resized to this one, so it may not exceed it.
              */
-            scale?: number;
+            scale?: number | null;
+            /**
+             * Tile
+             * @description Side of the square tiles a model runs on, in input pixels: bounds its memory. Halved for the rest of the picture when a GPU runs out of memory.
+             * @default 512
+             */
+            tile?: number;
         };
         /** ValidationError */
         ValidationError: {
