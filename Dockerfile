@@ -8,12 +8,13 @@ RUN if [ -f frontend/package.json ]; then cd frontend && npm ci && npm run build
 FROM python:3.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-ARG TORCH_SPEC="torch==2.13.0"
+# PyPI's builds (=== so no local +cpu wheel is taken): spandrel imports torchvision, built against this torch
+ARG TORCH_SPEC="torch===2.13.0 torchvision===0.28.0"
 RUN pip install ${TORCH_SPEC}
 COPY pyproject.toml README.md ./
 COPY backend/ backend/
 COPY --from=canvas /src/backend/retouch/ backend/retouch/
-RUN pip install .
+RUN pip install ".[cluster]"
 COPY models/ models/
 VOLUME ["/data", "/app/models"]
 EXPOSE 8000

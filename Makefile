@@ -5,9 +5,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# A pinned torch: on a CPU-only machine with a local wheel (find-links) pip takes that; elsewhere PyPI's
-# Linux wheel, which carries CUDA. Override e.g. TORCH_SPEC="torch==2.13.0 --index-url ...".
-TORCH_SPEC ?= torch==2.13.0
+# PyPI's own torch and torchvision, pinned with PEP 440 arbitrary equality (===): spandrel imports
+# torchvision, and PyPI's torchvision only imports beside PyPI's torch, so `===` keeps pip from taking a
+# local `+cpu` wheel from its find-links (which `==2.13.0` would match). The same build runs on a user's
+# GPU (CUDA) and on the CPU here (about 4.8 GB installed). Override e.g. TORCH_SPEC="torch==2.13.0 ... --index-url ...".
+TORCH_SPEC ?= torch===2.13.0 torchvision===0.28.0
 STAMP := $(VENV)/.installed
 
 .PHONY: run test check bench bench-canvas clean frontend chromium api-client

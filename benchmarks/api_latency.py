@@ -1,6 +1,8 @@
-"""Round trip through the real server next to the raw library call, plus queue throughput and event latency.
+"""Round trip through the real server next to the raw library call, plus queue throughput and event latency;
+or, with --clients, the server under load.
 
     python benchmarks/api_latency.py [--repeat 5]
+    python benchmarks/api_latency.py --clients 20 [--trips 10] [--size 512]
 
 Round trip = upload picture and mask, create a `telea` job, wait for `job.succeeded` on the websocket,
 fetch the result PNG. The server runs as `retouch serve` in its own process, as users run it.
@@ -104,6 +106,69 @@ async def round_trips(base: str, image_png: bytes, mask_png: bytes, engine: str,
     return trips[1:]
 
 
+def resident(pid: int, field: str = "VmRSS") -> int:
+    """Resident memory of a process in bytes (VmRSS now, VmHWM the peak since start or since `reset_peak`)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def reset_peak(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # Linux: VmHWM starts again from VmRSS
+
+
+async def load(
+    base: str, image_png: bytes, mask_png: bytes, clients: int, trips: int
+) -> tuple[list[float], int, float]:
+    """`clients` clients at once, each with its own connection and websocket doing `trips` round trips (the
+    first of each not timed). Returns the timed round trips' seconds, the clients that failed, the wall time."""
+
+    async def client() -> list[float]:
+        return [trip["total"] for trip in await round_trips(base, image_png, mask_png, "telea", trips - 1)]
+
+    start = time.perf_counter()
+    results = await asyncio.gather(*(client() for _ in range(clients)), return_exceptions=True)
+    wall = time.perf_counter() - start
+    times = [t for result in results if isinstance(result, list) for t in result]
+    return times, sum(isinstance(result, BaseException) for result in results), wall
+
+
+def load_mode(args: argparse.Namespace) -> None:
+    image, mask = picture(args.size)
+    with TemporaryDirectory() as tmp:
+        port = 18000 + os.getpid() % 1000
+        process = start_server(Path(tmp), port)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            asyncio.run(round_trips(base, _png(image), _png(mask), "telea", 1))  # warm up: imports, first decode
+            idle = resident(process.pid)
+            reset_peak(process.pid)
+            times, failed, wall = asyncio.run(load(base, _png(image), _png(mask), args.clients, args.trips))
+            peak = resident(process.pid, "VmHWM")
+            # after the load: the server's housekeeping gives memory back within a few seconds of going idle
+            after = idle
+            for _ in range(20):
+                time.sleep(0.5)
+                after = resident(process.pid)
+                if after <= 1.5 * idle:
+                    break
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    times.sort()
+    p50, p95 = times[len(times) // 2] * 1000, times[int(len(times) * 0.95)] * 1000
+    print(f"Load: {args.clients} clients x {args.trips} telea round trips at {args.size}², each client with its own "
+          "connection and websocket")
+    done = (args.clients - failed) * args.trips
+    print(f"{'round trips':>12} {'failed clients':>15} {'throughput':>11} {'p50':>8} {'p95':>8} "
+          f"{'RSS idle':>9} {'RSS peak':>9} {'RSS after':>10} {'after/idle':>11}")
+    print(f"{done:>12} {failed:>15} {done / wall:>9.1f}/s "
+          f"{p50:>6.0f}ms {p95:>6.0f}ms {idle / 1e6:>7.0f}MB {peak / 1e6:>7.0f}MB {after / 1e6:>8.0f}MB "
+          f"{after / idle:>10.2f}x")
+    print("goal: memory after the load within 1.5x of idle")
+
+
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
     process = subprocess.Popen(
@@ -194,7 +259,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=200, help="jobs for the throughput run")
+    parser.add_argument("--clients", type=int, default=0, help="load mode: this many clients at once")
+    parser.add_argument("--trips", type=int, default=10, help="load mode: round trips per client")
+    parser.add_argument("--size", type=int, default=512, help="load mode: picture side")
     args = parser.parse_args()
+    if args.clients:
+        load_mode(args)
+        return
 
     with TemporaryDirectory() as tmp:
         port = 18000 + os.getpid() % 1000

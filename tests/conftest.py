@@ -10,7 +10,8 @@ from skimage import data
 
 from tests.support import bricks
 
-pytest_plugins = ["tests.diffusion_fixtures"]  # tiny diffusion pipelines of every family, built once per session
+# tiny diffusion pipelines of every family and spandrel models, built once per session
+pytest_plugins = ["tests.diffusion_fixtures", "tests.spandrel_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -49,3 +49,57 @@ def run_cli(*args: str | os.PathLike, cwd: Path | None = None) -> subprocess.Com
         cwd=cwd,
         timeout=120,
     )
+
+
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+
+
+def photo(name: str, scale: float = 0.5) -> np.ndarray:
+    """One of scikit-image's colour photographs, scaled down (INTER_AREA) to keep the tests fast."""
+    rgb = getattr(data, name)()
+    size = (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def ellipse_mask(shape: tuple[int, ...], angle: float = 20) -> np.ndarray:
+    """A tilted ellipse left of centre: a fill region whose boundary runs in every direction."""
+    height, width = shape[:2]
+    mask = np.zeros((height, width), np.uint8)
+    cv2.ellipse(mask, (int(width * 0.45), int(height * 0.5)), (width // 5, height // 6), angle, 0, 360, 255, -1)
+    return mask
+
+
+def edge_mask(shape: tuple[int, ...], fraction: float = 0.3) -> np.ndarray:
+    """The right `fraction` of the picture: what an outpainting fill extends, touching the picture's edge."""
+    height, width = shape[:2]
+    mask = np.zeros((height, width), np.uint8)
+    mask[:, round(width * (1 - fraction)) :] = 255
+    return mask
+
+
+def hard_paste(picture: np.ndarray, mask: np.ndarray, shift: tuple[int, int] = (23, 37)) -> np.ndarray:
+    """The masked region replaced by the picture shifted by (dy, dx): content that does not meet its edge."""
+    out = picture.copy()
+    shifted = np.roll(picture, shift, axis=(0, 1))
+    out[mask > 0] = shifted[mask > 0]
+    return out
+
+
+def tinted_paste(picture: np.ndarray, mask: np.ndarray, tint: tuple[int, int, int] = (30, 12, -24)) -> np.ndarray:
+    """The masked region's own content with its colour shifted: a fill that came out in the wrong tone."""
+    out = picture.astype(np.int16)
+    out[mask > 0, :3] += np.array(tint, np.int16)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def blurred_fill(picture: np.ndarray, mask: np.ndarray, sigma: float = 15) -> np.ndarray:
+    """The masked region filled with a heavy blur of the picture: an outpainting edge with no detail."""
+    out = picture.copy()
+    out[mask > 0] = cv2.GaussianBlur(picture, (0, 0), sigma)[mask > 0]
+    return out
+
+
+def stroke_over_edge(mask: np.ndarray, width: int = 9) -> np.ndarray:
+    """A stroke `width` px wide painted along the edge of `mask`, as a user paints over a seam."""
+    edge = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    return cv2.dilate(edge, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width)))

@@ -135,3 +135,45 @@ def test_inpaint_errors_name_the_problem(tmp_path, tiny_catalog, inputs):
     assert absent.stderr.strip().splitlines() == [absent.stderr.strip()]  # one line, no traceback
     assert "'absent'" in absent.stderr and "does not exist" in absent.stderr
     assert not out.exists()
+
+
+def _safetensors(path: Path, header: bytes) -> Path:
+    path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 64)
+    return path
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b'{"input_blocks.0.0.weight": {"dtype": "F16", "shape": [320, 9], "data_offsets": [0, 0]}}',
+        b'{"model.diffusion_model.img_in.weight": {"dtype": "F16", "shape": [3072], "data_offsets": [0, 0]}}',
+        b'{"input_blocks.0.0.weight": "a string where a tensor belongs"}',
+        b'{"input_blocks.0.0.weight": {"dtype": "F16", "shape": ["320", 9, 3, 3]}}',
+        b'{"a": ' * 50_000 + b"1" + b"}" * 50_000,
+        b"[1, 2, 3]",
+    ],
+    ids=["shape-too-short", "flux-shape-too-short", "string-for-tensor", "string-in-shape", "deeply-nested", "list"],
+)
+def test_models_add_refuses_malformed_safetensors_headers_in_one_line(tmp_path, capsys, header):
+    from retouch.cli import main
+
+    model = _safetensors(tmp_path / "odd.safetensors", header)
+    code = main(["models", "add", str(model), "--name", "odd", "--catalog", str(tmp_path / "catalog.yaml")])
+    error = capsys.readouterr().err
+    assert code == 2, error
+    assert len(error.strip().splitlines()) == 1 and "odd.safetensors" in error
+    assert not (tmp_path / "catalog.yaml").exists()
+
+
+def test_models_add_refuses_a_folder_whose_weights_are_only_pickles(tmp_path, capsys):
+    from retouch.cli import main
+
+    folder = tmp_path / "pickled"
+    (folder / "unet").mkdir(parents=True)
+    (folder / "model_index.json").write_text('{"_class_name": "StableDiffusionInpaintPipeline"}')
+    (folder / "unet" / "config.json").write_text('{"in_channels": 9}')
+    (folder / "unet" / "diffusion_pytorch_model.bin").write_bytes(b"\x80\x04pickle")
+    code = main(["models", "add", str(folder), "--name", "pickled", "--catalog", str(tmp_path / "catalog.yaml")])
+    error = capsys.readouterr().err
+    assert code == 2 and "pickle" in error and "unet/" in error and len(error.strip().splitlines()) == 1
+    assert not (tmp_path / "catalog.yaml").exists()

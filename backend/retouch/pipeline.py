@@ -18,6 +18,7 @@ from retouch.imaging import composite as comp
 from retouch.imaging import infill as inf
 from retouch.imaging import mask as msk
 from retouch.imaging import scale as scl
+from retouch.imaging import seams
 from retouch.imaging.io import Picture, encode_png
 from retouch.imaging.region import Box, crop, resolve_bbox
 from retouch.recipe import FillParams
@@ -33,6 +34,12 @@ class FillResult:
     working_size: tuple[int, int]
     exif: bytes | None = None
     icc_profile: bytes | None = None
+    filled: np.ndarray | None = None  # the picture-sized mask of what was filled (grown; alpha-0 pixels too)
+
+    @property
+    def seam(self) -> float:
+        """How visible the fill's boundary is (1 = as natural as the picture around it; see imaging.seams)."""
+        return float(self.recipe["seam"]["score"])
 
     def png(self) -> bytes:
         return encode_png(self.pixels, self.recipe, exif=self.exif, icc_profile=self.icc_profile)
@@ -119,7 +126,12 @@ def fill(
 
     size = (box[2], box[3])
     work = scl.working_size(
-        size, params.scale, native_size=engine.native_size, grid=engine.grid, max_area=engine.max_area
+        size,
+        params.scale,
+        native_size=engine.native_size,
+        grid=engine.grid,
+        max_area=engine.max_area,
+        max_side=engine.max_side,
     )
     hooks.check()
     produced = engine.fill(scl.resize(rgb, work), scl.resize_mask(region_mask, work), params, seed, hooks)
@@ -140,5 +152,6 @@ def fill(
         working_size={"width": work[0], "height": work[1]},
         engine_version=engine.version(),
         version=__version__,
+        seam=seams.seam_score(out, wanted).as_dict(),
     )
-    return FillResult(out, recipe, seed, box, work, picture.exif, picture.icc_profile)
+    return FillResult(out, recipe, seed, box, work, picture.exif, picture.icc_profile, wanted)

@@ -106,9 +106,18 @@ class FillParams(Strict):
     scale: Scale = Field(default_factory=Scale)
     grow: int = Field(0, ge=0, le=256, description="Grow the mask by this many pixels before filling.")
     feather: int = Field(
-        4, ge=0, le=256, description="Blur radius in pixels of the mask edge when pasting the result back."
+        4,
+        ge=0,
+        le=256,
+        description="Width in pixels of the smooth ramp (a smoothstep of the distance) from the fill down to the "
+        "original outside the mask when pasting the result back; 0 = a hard edge.",
     )
     color_match: bool = Field(False, description="Match the filled area's colours to its surroundings.")
+    seam_pass: bool = Field(
+        False,
+        description="After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) "
+        "blend over 8 px either side of it, up to 3 passes while its seam score improves (see the `seams` kind).",
+    )
     seed: int = Field(-1, ge=-1, le=SEED_MAX, description="Random seed; -1 picks one (the one used is reported).")
     prompt: str = Field("", max_length=4000, description="What to paint (engines that take a prompt).")
     negative_prompt: str = Field("", max_length=4000, description="What to avoid (engines that take a prompt).")

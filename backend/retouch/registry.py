@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
-from retouch.catalog import default_catalog_path, load_catalog
+from retouch.catalog import SpandrelEntry, default_catalog_path, load_catalog
 from retouch.engines import ENGINES, Engine, EngineFactory
 from retouch.engines.diffusion import DiffusionEngine
+from retouch.engines.spandrel import spandrel_engine
 from retouch.errors import InputError
 
 Engines = Mapping[str, EngineFactory]
@@ -43,7 +44,12 @@ def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = (
         for entry in load_catalog(path).models:
             if entry.name in table:
                 raise InputError(f"catalog {str(path)!r}: model {entry.name!r} has the name of a built-in engine")
-            table[entry.name] = partial(DiffusionEngine, entry, base)
+            if isinstance(entry, SpandrelEntry):
+                table[entry.name] = partial(
+                    spandrel_engine, entry.name, entry.path(base), entry.model_info(), entry.description
+                )
+            else:
+                table[entry.name] = partial(DiffusionEngine, entry, base)
     for spec in plugins:
         engine = load_plugin(spec)
         if engine.name in table and table[engine.name] is not engine:
@@ -59,3 +65,19 @@ def get_engine(name: str, engines: Engines | None = None) -> Engine:
         return table[name]()
     except KeyError:
         raise InputError(f"engine {name!r} is unknown; available: {', '.join(sorted(table))}") from None
+
+
+def face_detectors(catalog: Path | str | None = None) -> dict:
+    """The built-in face detector (`hog`) plus one per `detectors:` entry of `catalog` (default: the user's)."""
+    from retouch.detect.faces import DETECTORS, YuNetDetector
+
+    table = dict(DETECTORS)
+    path = Path(catalog) if catalog is not None else default_catalog_path()
+    if path is None:
+        return table
+    base = path.parent.resolve()
+    for entry in load_catalog(path).detectors:
+        if entry.name in table:
+            raise InputError(f"catalog {str(path)!r}: detector {entry.name!r} has the name of a built-in detector")
+        table[entry.name] = partial(YuNetDetector, entry.name, entry.path(base))
+    return table

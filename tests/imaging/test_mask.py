@@ -64,6 +64,18 @@ def test_feather_falls_off_with_distance():
     assert (np.diff(row) <= 0).all() and row[0] > row[6] > 0 and row[9] == 0
 
 
+@pytest.mark.parametrize("radius", [4, 8, 16])
+def test_feather_leaves_the_mask_without_a_step(radius):
+    """A smooth ramp: the first pixel outside keeps almost all the fill (a blur of the hard mask gives it
+    about half, a visible line), and no two neighbours differ by much more than 1.5 / radius."""
+    mask = np.zeros((40, 80), np.uint8)
+    mask[:, :40] = 255
+    row = feather(mask, radius)[20, 39 : 41 + radius]
+    assert row[0] == 1 and row[1] > 1 - 3 / radius**2
+    assert np.abs(np.diff(row)).max() <= 1.5 / radius + 0.01
+    assert row[-1] == 0
+
+
 def test_feather_zero_is_the_hard_mask():
     mask = _dot(9)
     np.testing.assert_array_equal(feather(mask, 0), (mask > 0).astype(np.float32))

@@ -70,3 +70,16 @@ def test_resize_mask_never_loses_a_masked_pixel():
     assert small.max() == 255 and set(np.unique(small)) == {0, 255}
     big = resize_mask(mask, (300, 300))
     assert big[150:153, 150:153].all() and set(np.unique(big)) == {0, 255}
+
+
+def test_auto_with_a_max_side_fits_a_square_engine():
+    # MAT: regions come to a 512 longer side (small ones grow), never past it, so padding to 512x512 is enough
+    mat = {"native_size": 512, "grid": 8, "max_area": None, "max_side": 512}
+    assert working_size((400, 300), Scale(), **mat) == (512, 384)
+    assert working_size((100, 100), Scale(), **mat) == (512, 512)
+    assert working_size((2000, 500), Scale(), **mat) == (512, 128)
+    # LaMa: the region's own size up to a 1280 longer side; larger regions shrink to it, keeping their shape
+    lama = {"native_size": None, "grid": 1, "max_area": None, "max_side": 1280}
+    assert working_size((300, 203), Scale(), **lama) == (300, 203)
+    assert working_size((2560, 1000), Scale(), **lama) == (1280, 500)
+    assert working_size((2560, 1000), Scale(mode="none"), **lama) == (2560, 1000), "none keeps the size"

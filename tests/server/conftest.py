@@ -52,6 +52,7 @@ class ServeProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.extra_args: list[str] = []
+        self.grace = 0.0  # seconds running jobs get at a stop (SIGTERM); tests that stop mid-job want no wait
 
     def start(self) -> ServeProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
@@ -67,7 +68,7 @@ class ServeProcess:
         ]
         for plugin in self.plugins:
             command += ["--engine-plugin", plugin]
-        command += self.extra_args
+        command += ["--stop-grace", str(self.grace), *self.extra_args]
         self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -130,6 +131,7 @@ class LiveServer:
 @contextmanager
 def live_server(data_dir: Path, engines=None, devices=None, **settings) -> Iterator[LiveServer]:
     port = free_port()
+    settings.setdefault("stop_grace", 0)  # a test leaving a job running need not wait for it at the end
     app = create_app(Settings(port=port, data_dir=data_dir, **settings), engines=engines or TEST_ENGINES,
                      devices=devices)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"))

@@ -94,13 +94,14 @@ def test_openapi_documents_every_job_kind_with_bounds_and_the_socket_events(serv
     schemas = spec["components"]["schemas"]
     body = spec["paths"]["/api/v1/jobs"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     kinds = {ref["$ref"].rsplit("/", 1)[1] for ref in body["oneOf"]}
-    assert kinds == {"FillJob", "UpscaleJob"}
+    assert kinds == {"FillJob", "UpscaleJob", "FacesJob", "SeamsJob"}
     fill = schemas["FillJob"]
     assert fill["additionalProperties"] is False
     assert fill["properties"]["strength"]["maximum"] == 1
     assert "description" in fill["properties"]["feather"]
     assert fill["properties"]["kind"]["default"] == "fill"
-    assert schemas["UpscaleJob"]["properties"]["scale"]["maximum"] == 8
+    scale = schemas["UpscaleJob"]["properties"]["scale"]["anyOf"][0]  # a number, or null = the model's own
+    assert scale["maximum"] == 8 and scale["minimum"] == 1
     assert {"/api/v1/images", "/api/v1/jobs", "/api/v1/jobs/{job_id}", "/api/v1/engines"} <= set(spec["paths"])
     # what the websocket sends is typed too, so the canvas's generated client knows every event
     events = {ref["$ref"].rsplit("/", 1)[1] for ref in schemas["ServerEvent"]["oneOf"]}

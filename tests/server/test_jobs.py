@@ -36,7 +36,7 @@ def test_an_upscale_job_makes_the_picture_larger_and_keeps_its_recipe(server, pi
 @pytest.mark.parametrize(
     ("body", "words"),
     [
-        ({"kind": "sharpen"}, "kind: must be one of fill, upscale (got 'sharpen')"),
+        ({"kind": "sharpen"}, "kind: must be one of fill, upscale, faces, seams (got 'sharpen')"),
         ({"kind": "upscale", "mask": "x" * 22}, "mask: unknown field"),
         ({"kind": "upscale", "scale": 9}, "scale: Input should be less than or equal to 8"),
         ({"kind": "upscale", "model": "esrgan"}, "'esrgan' is unknown"),

@@ -1,4 +1,5 @@
-"""The model catalog: which diffusion models this machine offers, where their weights are, and how to run them.
+"""The model catalog: which models this machine offers (diffusion models, and LaMa, MAT, upscalers and face
+restorers that spandrel loads), where their weights are, and how to run them.
 
 The catalog is a YAML file (`$RETOUCH_CATALOG`, else `catalog.yaml` in the user's config folder)::
 
@@ -10,17 +11,28 @@ The catalog is a YAML file (`$RETOUCH_CATALOG`, else `catalog.yaml` in the user'
         family: sdxl
         source: /data/juggernautXL.safetensors
         config: stabilityai/stable-diffusion-xl-base-1.0   # configs + tokenizers for a single file (folder or hub id)
+      - name: lama
+        family: spandrel              # recorded by `retouch models add`: spandrel detected it from the weights
+        source: /data/big-lama.safetensors
+        architecture: LaMa
+        purpose: inpainting           # or upscaling (with its scale), face-restoration (with its native_size)
 
 Nothing here imports torch or diffusers, so listing the catalog (the server's engine list, `retouch models`)
-stays cheap. Only safetensors are ever loaded: pickled checkpoints (`.ckpt`, `.bin`, `.pt`) are refused.
+stays cheap. Diffusion models load only from safetensors; spandrel models also from `.pth`/`.ckpt`/`.pt` state
+dicts, read with `torch.load(weights_only=True)` so a pickle carrying code is refused without running it.
 """
 
 from retouch.catalog.detect import detect_family, safetensors_header
 from retouch.catalog.entries import (
     PICKLE_SUFFIXES,
+    SPANDREL,
+    AnyEntry,
     CatalogEntry,
+    DetectorEntry,
     ResolvedSource,
     SourceKind,
+    SpandrelEntry,
+    entry_summary,
     hub_cached,
     looks_like_hub_id,
     presence,
@@ -38,7 +50,8 @@ from retouch.catalog.file import (
 )
 
 __all__ = [
-    "ENV_CATALOG", "FAMILIES", "PICKLE_SUFFIXES", "SD2_CONFIGS", "Catalog", "CatalogEntry", "Family", "FamilyInfo",
+    "ENV_CATALOG", "FAMILIES", "PICKLE_SUFFIXES", "SD2_CONFIGS", "SPANDREL", "AnyEntry", "Catalog", "CatalogEntry",
+    "DetectorEntry", "Family", "FamilyInfo", "SpandrelEntry", "entry_summary",
     "ResolvedSource", "SourceKind", "add_model", "default_catalog_path", "detect_family", "hub_cached",
     "load_catalog", "looks_like_hub_id", "presence", "resolve_source", "safetensors_header", "save_catalog",
     "user_catalog_path",

@@ -1,15 +1,17 @@
-"""A catalog entry and where its `source` points (a folder, a single file, a hub id), without loading anything."""
+"""Catalog entries (diffusion models, and models spandrel loads) and where a `source` points (a folder, a single
+file, a hub id), without loading anything."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from retouch.catalog.families import FAMILIES, Family, FamilyInfo
+from retouch.catalog.spandrel import PURPOSE_LABELS, WEIGHT_SUFFIXES, ModelInfo
 
 SourceKind = Literal["folder", "single-file", "hub"]
 PICKLE_SUFFIXES = (".ckpt", ".bin", ".pt", ".pth", ".pkl", ".pickle")
@@ -56,6 +58,102 @@ class CatalogEntry(BaseModel):
         return self.grid or self.info.grid
 
 
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+
+
+class DetectorEntry(BaseModel):
+    """A face detector from a file (`retouch faces --detector NAME`); `hog` is built in and needs none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN,
+                      description="Detector name, e.g. `yunet`.")
+    kind: Literal["yunet"] = Field("yunet", description="`yunet`: an OpenCV Zoo YuNet ONNX file.")
+    source: str = Field(min_length=1, description="The model file (.onnx), relative to the catalog or absolute.")
+    description: str = Field("", max_length=300)
+
+    @field_validator("source")
+    @classmethod
+    def _onnx(cls, value: str) -> str:
+        if not value.lower().endswith(".onnx"):
+            raise ValueError(f"a YuNet detector is an .onnx file, got {value!r}")
+        return value
+
+    def path(self, base: Path) -> Path:
+        location = Path(self.source).expanduser()
+        return location if location.is_absolute() else base / location
+
+
+SPANDREL: Literal["spandrel"] = "spandrel"
+
+
+class SpandrelEntry(BaseModel):
+    """A model spandrel loads (LaMa, MAT, an upscaler, a face restorer): one weights file, and what
+    `retouch models add` found it to be (spandrel detects the architecture from the weights)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN,
+                      description="Engine name jobs use, e.g. `lama`, `realesrgan-x4`.")
+    family: Literal["spandrel"] = Field(description="`spandrel`: a model spandrel loads.")
+    source: str = Field(min_length=1, description="The weights: .safetensors, or a .pth/.ckpt/.pt state dict.")
+    architecture: str = Field(min_length=1, max_length=100, description="spandrel's architecture id, e.g. `LaMa`.")
+    purpose: Literal["inpainting", "upscaling", "face-restoration"] = Field(description="What the model is for.")
+    scale: int = Field(1, ge=1, le=16, description="Output size / input size (upscalers: 2, 4, ...).")
+    native_size: int | None = Field(None, ge=16, le=4096,
+                                    description="Side of the square it works on (face crops, MAT).")
+    parameters: int = Field(0, ge=0, description="Number of weights.")
+    size_bytes: int = Field(0, ge=0, description="Weights in memory at float32.")
+    supports_half: bool = Field(False, description="Runs in float16 on CUDA.")
+    supports_bfloat16: bool = Field(False, description="Runs in bfloat16 on CUDA.")
+    licence: str = Field("", max_length=300, description="Licence note for architectures under restrictive terms.")
+    description: str = Field("", max_length=300)
+
+    @field_validator("source")
+    @classmethod
+    def _weights_file(cls, value: str) -> str:
+        if not value.lower().endswith(WEIGHT_SUFFIXES):
+            raise ValueError(f"{value!r} is not a model file spandrel models load from ({', '.join(WEIGHT_SUFFIXES)})")
+        return value
+
+    @classmethod
+    def from_info(cls, name: str, source: str, info: ModelInfo, description: str = "") -> SpandrelEntry:
+        return cls(name=name, family=SPANDREL, source=source, description=description, **info.as_dict())
+
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(**{key: getattr(self, key) for key in ModelInfo.__dataclass_fields__})
+
+    @property
+    def label(self) -> str:
+        factor = f" {self.scale}x" if self.scale > 1 else ""
+        return f"{self.architecture}{factor}, {PURPOSE_LABELS[self.purpose]}"
+
+    def path(self, base: Path) -> Path:
+        path = Path(self.source).expanduser()
+        return path if path.is_absolute() else base / path
+
+
+def _entry_kind(value: Any) -> str:
+    family = value.get("family") if isinstance(value, dict) else getattr(value, "family", None)
+    return "Spandrel" if family == SPANDREL else "Diffusion"  # a wrong family is named by CatalogEntry's check
+
+
+#: Any catalog entry: a diffusion model (by its family) or a spandrel model.
+AnyEntry = Annotated[
+    Annotated[CatalogEntry, Tag("Diffusion")] | Annotated[SpandrelEntry, Tag("Spandrel")], Discriminator(_entry_kind)
+]
+
+
+def entry_summary(entry: CatalogEntry | SpandrelEntry) -> dict[str, Any]:
+    """What `retouch models` shows of an entry: its kind and purpose, without loading anything."""
+    if isinstance(entry, SpandrelEntry):
+        return {"family": entry.family, "architecture": entry.architecture, "purpose": entry.purpose,
+                "scale": entry.scale, "native_size": entry.native_size, "label": entry.label,
+                "licence": entry.licence or None}
+    return {"family": entry.family, "architecture": None, "purpose": "inpainting", "scale": 1,
+            "native_size": entry.size, "label": entry.info.label, "licence": None}
+
+
 @dataclass(frozen=True)
 class ResolvedSource:
     kind: SourceKind
@@ -95,8 +193,11 @@ def hub_cached(repo_id: str) -> bool:
     return isinstance(found, str)
 
 
-def presence(entry: CatalogEntry, base: Path) -> tuple[bool, str]:
+def presence(entry: CatalogEntry | SpandrelEntry, base: Path) -> tuple[bool, str]:
     """(present, why) without loading anything: does the entry's source exist here?"""
+    if isinstance(entry, SpandrelEntry):
+        path = entry.path(base)
+        return (True, str(path)) if path.is_file() else (False, f"file {path} does not exist")
     source = resolve_source(entry.source, base)
     if source.kind == "hub":
         if hub_cached(source.location):

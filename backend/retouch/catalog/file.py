@@ -1,4 +1,5 @@
-"""The catalog file: reading, checking, writing, and adding a model to it.
+"""The catalog file: reading, checking, writing, and adding a model to it (a diffusion model, detected from its
+configs or safetensors header, or a model spandrel loads, detected by spandrel from its weights).
 
 A user's catalog lives outside the repository: `$RETOUCH_CATALOG`, else `catalog.yaml` in the user's config
 folder (e.g. `~/.config/retouch/`). `models/catalog.example.yaml` in the repository shows the format.
@@ -9,13 +10,24 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from retouch.catalog.detect import detect_family
-from retouch.catalog.entries import PICKLE_SUFFIXES, CatalogEntry, resolve_source
+from retouch.catalog.detect import detect_family, is_diffusion_checkpoint
+from retouch.catalog.entries import (
+    PICKLE_SUFFIXES,
+    SPANDREL,
+    AnyEntry,
+    CatalogEntry,
+    DetectorEntry,
+    SpandrelEntry,
+    resolve_source,
+)
 from retouch.catalog.families import FAMILIES, Family
+from retouch.catalog.spandrel import PICKLE_SUFFIXES as SPANDREL_PICKLES
+from retouch.catalog.spandrel import WEIGHT_SUFFIXES, check_usable, inspect_file
 from retouch.errors import InputError
 from retouch.recipe import describe_validation_error
 
@@ -25,9 +37,10 @@ ENV_CATALOG = "RETOUCH_CATALOG"
 class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    models: list[CatalogEntry] = Field(default_factory=list)
+    models: list[AnyEntry] = Field(default_factory=list)
+    detectors: list[DetectorEntry] = Field(default_factory=list, description="Face detectors from files.")
 
-    def get(self, name: str) -> CatalogEntry | None:
+    def get(self, name: str) -> CatalogEntry | SpandrelEntry | None:
         return next((m for m in self.models if m.name == name), None)
 
 
@@ -63,7 +76,7 @@ def load_catalog(path: Path) -> Catalog:
         catalog = Catalog.model_validate(data)
     except ValidationError as exc:
         raise InputError(f"catalog {str(path)!r}: {describe_validation_error(exc)}") from None
-    names = [m.name for m in catalog.models]
+    names = [m.name for m in catalog.models] + [d.name for d in catalog.detectors]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise InputError(f"catalog {str(path)!r} names {', '.join(duplicates)} more than once")
@@ -73,26 +86,66 @@ def load_catalog(path: Path) -> Catalog:
 def save_catalog(catalog: Catalog, path: Path) -> None:
     """Write the catalog atomically, leaving out fields that hold their defaults."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [m.model_dump(mode="json", exclude_defaults=True) for m in catalog.models]
+    document: dict = {"models": [m.model_dump(mode="json", exclude_defaults=True) for m in catalog.models]}
+    if catalog.detectors:
+        document["detectors"] = [d.model_dump(mode="json", exclude_defaults=True) for d in catalog.detectors]
     text = "# Retouch model catalog: see `retouch models --help` and ARCHITECTURE.md\n"
-    text += yaml.safe_dump({"models": rows}, sort_keys=False, allow_unicode=True)
+    text += yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     temporary.replace(path)
 
 
 
-def add_model(catalog_path: Path, source: str, name: str, *, family: Family | None = None,
-              config: str | None = None, description: str = "", reserved: Iterable[str] = ()) -> CatalogEntry:
-    """Register a model (detecting its family from local files), write the catalog and return the entry."""
+def add_model(catalog_path: Path, source: str, name: str, *, family: Family | Literal["spandrel"] | None = None,
+              config: str | None = None, description: str = "",
+              reserved: Iterable[str] = ()) -> CatalogEntry | SpandrelEntry:
+    """Register a model (detecting what it is from local files), write the catalog and return the entry."""
     catalog = load_catalog(catalog_path) if catalog_path.is_file() else Catalog()
     if catalog.get(name):
         raise InputError(f"catalog {str(catalog_path)!r} already has a model named {name!r}")
     if name in set(reserved):
         raise InputError(f"{name!r} is the name of a built-in engine; choose another name")
+    base = catalog_path.parent
+    if family == SPANDREL or _is_spandrel_file(source, base, family):
+        entry: CatalogEntry | SpandrelEntry = _spandrel_entry(source, name, base, description)
+    else:
+        entry = _diffusion_entry(source, name, base, family, config, description)
+    catalog.models.append(entry)
+    save_catalog(catalog, catalog_path)
+    return entry
+
+
+def _is_spandrel_file(source: str, base: Path, family: str | None) -> bool:
+    """A .pth/.ckpt/.pt state dict, or a .safetensors file that holds no diffusion model."""
+    if family is not None:
+        return False
+    lowered = source.lower()
+    if lowered.endswith(SPANDREL_PICKLES):
+        return True
+    path = Path(resolve_source(source, base).location)
+    return lowered.endswith(".safetensors") and path.is_file() and not is_diffusion_checkpoint(path)
+
+
+def _spandrel_entry(source: str, name: str, base: Path, description: str) -> SpandrelEntry:
+    path = Path(source).expanduser()
+    path = path if path.is_absolute() else base / path
+    if not path.is_file():
+        raise InputError(f"{source!r} does not exist" if not path.exists() else f"{source!r} is not a file")
+    if not path.name.lower().endswith(WEIGHT_SUFFIXES):
+        raise InputError(f"{source!r}: spandrel models are single files ({', '.join(WEIGHT_SUFFIXES)})")
+    info = inspect_file(path)  # loads the weights on the CPU, safely
+    check_usable(info, repr(source))
+    try:
+        return SpandrelEntry.from_info(name, _relative_if_inside(path, base), info, description)
+    except ValidationError as exc:
+        raise InputError(describe_validation_error(exc)) from None
+
+
+def _diffusion_entry(source: str, name: str, base: Path, family: Family | None, config: str | None,
+                     description: str) -> CatalogEntry:
     if source.lower().endswith(PICKLE_SUFFIXES):
         raise InputError(f"{source!r} is a pickle checkpoint; Retouch loads only .safetensors (pickles can run code)")
-    base = catalog_path.parent
     resolved = resolve_source(source, base)
     if resolved.kind == "hub":
         if family is None:
@@ -109,12 +162,9 @@ def add_model(catalog_path: Path, source: str, name: str, *, family: Family | No
             config = layout
         source = _relative_if_inside(local, base)
     try:
-        entry = CatalogEntry(name=name, family=family, source=source, config=config, description=description)
+        return CatalogEntry(name=name, family=family, source=source, config=config, description=description)
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc)) from None
-    catalog.models.append(entry)
-    save_catalog(catalog, catalog_path)
-    return entry
 
 
 def _relative_if_inside(path: Path, base: Path) -> str:

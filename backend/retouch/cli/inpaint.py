@@ -39,6 +39,8 @@ def add(sub: argparse._SubParsersAction) -> None:
     inpaint.add_argument("--grow", type=int, default=0, help="grow the mask by PX pixels")
     inpaint.add_argument("--feather", type=int, default=4, help="feather the mask edge by PX pixels")
     inpaint.add_argument("--color-match", action="store_true", help="match the fill's colours to its surroundings")
+    inpaint.add_argument("--seam-pass", action="store_true",
+                         help="after the fill, repair the seam along its edge (poisson blend, scored per pass)")
     inpaint.add_argument("--seed", type=int, default=-1, help="random seed (-1 = pick one)")
     inpaint.add_argument("--prompt", default="", help="what to paint (diffusion engines)")
     inpaint.add_argument("--negative-prompt", default="", help="what to avoid (diffusion engines)")
@@ -63,6 +65,7 @@ def fill_params(args: argparse.Namespace) -> FillParams:
             grow=args.grow,
             feather=args.feather,
             color_match=args.color_match,
+            seam_pass=args.seam_pass,
             seed=args.seed,
             prompt=args.prompt,
             negative_prompt=args.negative_prompt,
@@ -142,7 +145,8 @@ def run(args: argparse.Namespace) -> int:
         result = fill.run(picture, mask, params, loader, Hooks(on_step=on_step))
         write_atomically(target, result.png())
         if not batch:
-            print(f"wrote {target} (engine {params.engine}, seed {result.seed})")
+            seam = f"seam {result.report['seam_before_passes']:.2f} → " if params.seam_pass and "seam_before_passes" in result.report else "seam "
+            print(f"wrote {target} (engine {params.engine}, seed {result.seed}, {seam}{result.report['seam']:.2f})")
     steps.close()
     if batch:
         print(f"wrote {len(work)} pictures to {args.output}")

@@ -13,6 +13,7 @@ from retouch.cli.common import (
     add_engine_options,
     image_files,
     make_folder,
+    progress_bar,
     registry,
     targets,
     write_atomically,
@@ -27,6 +28,8 @@ def add(sub: argparse._SubParsersAction) -> None:
     upscale.add_argument("-o", "--output", type=Path, required=True, help="output PNG, or folder for a batch")
     upscale.add_argument("--model", default="lanczos", help="upscaling model (see `retouch engines`), or lanczos")
     upscale.add_argument("--scale", type=float, default=None, help="factor per side (default: the model's, or 2)")
+    upscale.add_argument("--tile", type=int, default=None, help="tile side in input pixels for models (default 512)")
+    upscale.add_argument("--overlap", type=int, default=None, help="context around each tile in pixels (default 32)")
     add_engine_options(upscale)
     upscale.set_defaults(run=run)
 
@@ -40,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
 
     engines = registry(args)
     try:
-        given = {"scale": args.scale} if args.scale is not None else {}
-        params = upscale.UpscaleParams(model=args.model, **given)
+        given = {key: getattr(args, key) for key in ("scale", "tile", "overlap") if getattr(args, key) is not None}
+        params = upscale.UpscaleParams(model=args.model.strip(), **given)
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc)) from None
     if not args.image.exists():
@@ -57,13 +60,20 @@ def run(args: argparse.Namespace) -> int:
     loader = EngineLoader(engines)
     if batch:
         make_folder(args.output)
+    tiles = progress_bar(params.model, disable=batch or params.model == upscale.LANCZOS, unit="tile")
+
+    def on_step(step: int, total: int, preview: object, stage: str) -> None:
+        tiles.total, tiles.n = total, step
+        tiles.refresh()
+
     for path, target in tqdm(list(zip(pictures, outputs, strict=True)), desc="upscale", unit="image",
                              disable=not batch, file=sys.stderr):
-        result = upscale.run(load_picture(path), None, params, loader, Hooks())
+        result = upscale.run(load_picture(path), None, params, loader, Hooks(on_step=on_step))
         write_atomically(target, result.png())
         if not batch:
             height, width = result.pixels.shape[:2]
-            print(f"wrote {target} ({width}x{height}, {params.model})")
+            print(f"wrote {target} ({width}x{height}, {params.model}, {result.recipe['scale']:g}x)")
+    tiles.close()
     if batch:
         print(f"wrote {len(pictures)} pictures to {args.output}")
     return 0

@@ -78,6 +78,9 @@ class Engine:
     native_size: int | None = None  # side of the square area the engine works best at
     grid: int = 1  # working sizes are multiples of this
     max_area: int | None = None  # auto scale shrinks regions above this many pixels
+    max_side: int | None = None  # auto scale keeps the longer side at most this (engines that work on a square)
+    #: what the engine is for: "inpainting" (fills a mask), "upscaling", "face-restoration", "restoration"
+    purpose: str = "inpainting"
     device: str = "cpu"
 
     def load(self, device: str) -> None:
@@ -108,6 +111,7 @@ class Engine:
             "needs_context": self.needs_context,
             "native_size": self.native_size,
             "grid": self.grid,
+            "purpose": self.purpose,
         }
 
     def version(self) -> str:

@@ -79,6 +79,8 @@ def _oriented(image: Image.Image) -> tuple[Image.Image, Image.Exif, int]:
         warnings.simplefilter("ignore")  # Pillow warns about each corrupt EXIF entry it skips
         try:
             orientation = image.getexif().get(ORIENTATION_TAG, 1)
+            if orientation not in range(2, 9):  # upright: exif_transpose would only copy the pixels
+                return image, image.getexif(), orientation
             turned = ImageOps.exif_transpose(image) or image
             return turned, turned.getexif(), orientation
         except Exception:  # Pillow's EXIF parser raises SyntaxError, ValueError, struct.error, ...

@@ -29,19 +29,23 @@ def grow(mask: np.ndarray, radius: int) -> np.ndarray:
 
 
 def feather(mask: np.ndarray, radius: int) -> np.ndarray:
-    """Blend weights in [0, 1] (float32): 1 on the mask, falling to 0 within `radius` pixels outside it.
+    """Blend weights in [0, 1] (float32): 1 on the mask, ramping smoothly down to 0 over `radius` px outside it.
 
-    The kernel has finite support, so every pixel further than `radius` from the mask gets exactly 0,
-    and every mask pixel keeps exactly 1 (holes are always filled completely).
+    The ramp starts at the mask's edge (half a pixel past its last pixel's centre) and is a smoothstep of the
+    exact Euclidean distance d to the nearest mask pixel: w = s^2 (3 - 2 s), s = 1 - (d - 0.5) / radius. It
+    leaves the mask with zero slope, so no edge shows where the fill ends (a blur of the hard mask starts at
+    about 0.5 right outside it: half a seam), and it comes down to 0 with zero slope. Every pixel farther
+    than `radius` from the mask gets exactly 0 and every mask pixel keeps exactly 1.
     """
     hard = (mask > 0).astype(np.float32)
-    if radius <= 0:
+    if radius <= 0 or not hard.any():
         return hard
-    size = 2 * radius + 1
-    soft = cv2.GaussianBlur(hard, (size, size), sigmaX=radius / 2.0, borderType=cv2.BORDER_REPLICATE)
-    # GaussianBlur's support is exactly the kernel, but make the zero outside it explicit.
-    soft[cv2.dilate(mask, _disk(radius)) == 0] = 0.0
-    return np.maximum(hard, soft)
+    distance = cv2.distanceTransform((mask == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    s = np.clip(1.0 - (distance - np.float32(0.5)) / np.float32(radius), 0.0, 1.0)
+    weight = s * s * (3.0 - 2.0 * s)
+    weight[distance > radius] = 0.0  # the ramp's last half pixel: exactly untouched beyond `radius`
+    weight[distance == 0] = 1.0
+    return weight
 
 
 def ring(mask: np.ndarray, width: int) -> np.ndarray:

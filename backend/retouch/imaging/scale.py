@@ -12,17 +12,24 @@ from retouch.recipe import Scale
 
 def snap(value: float, grid: int) -> int:
     """Nearest multiple of `grid`, at least one grid step."""
-    return max(grid, int(round(value / grid)) * grid)
+    return max(grid, round(value / grid) * grid)
 
 
 def working_size(
-    size: tuple[int, int], scale: Scale, *, native_size: int | None, grid: int, max_area: int | None
+    size: tuple[int, int],
+    scale: Scale,
+    *,
+    native_size: int | None,
+    grid: int,
+    max_area: int | None,
+    max_side: int | None = None,
 ) -> tuple[int, int]:
     """(width, height) the engine works at for a region of `size`.
 
     `auto` brings the region to the engine's native area keeping its aspect ratio (small regions grow,
     which is what gives faces and details more pixels); an engine with no native size works at the
-    region's own size unless it is over `max_area`. Sizes snap to the engine's grid.
+    region's own size unless it is over `max_area`. An engine with a `max_side` (one that works on a
+    square, such as MAT) gets regions whose longer side is at most that. Sizes snap to the engine's grid.
     """
     width, height = size
     if scale.mode == "manual":
@@ -34,7 +41,15 @@ def working_size(
             factor = math.sqrt(native_size * native_size / (width * height))
         elif max_area and width * height > max_area:
             factor = math.sqrt(max_area / (width * height))
+        if max_side and max(width, height) * factor > max_side:
+            factor = max_side / max(width, height)
+            return floor_snap(width * factor, grid), floor_snap(height * factor, grid)
     return snap(width * factor, grid), snap(height * factor, grid)
+
+
+def floor_snap(value: float, grid: int) -> int:
+    """The multiple of `grid` at or below `value` (allowing for float error), at least one grid step."""
+    return max(grid, int(value + 1e-6) // grid * grid)
 
 
 def resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -2,58 +2,62 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import TypeAdapter
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from retouch import __version__
 from retouch.devices import Device, discover_devices
 from retouch.engines import EngineFactory
 from retouch.registry import build_registry
-from retouch.server.deps import require_token
-from retouch.server.errors import error_response, install_error_handlers
+from retouch.server.deps import Pool
+from retouch.server.errors import install_error_handlers
 from retouch.server.events import EventHub
+from retouch.server.guard import API_PREFIX, BodyLimit, Guard
 from retouch.server.pool import DevicePool
 from retouch.server.queue import SqliteJobQueue
-from retouch.server.routes import images, jobs, meta, ws
+from retouch.server.routes import faces, images, jobs, meta, ws
+from retouch.server.routes.ws import SocketLimits
+from retouch.server.runtime import release_memory
 from retouch.server.schemas import ServerEvent, Subscribe
 from retouch.server.settings import Settings
-from retouch.server.store import Database, ImageStore
+from retouch.server.store import DB_NAME, IMAGES, Database, ImageStore
 
 log = logging.getLogger("retouch.server")
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-API_PREFIX = "/api/v1"
-_JSON_BODY_LIMIT = 1 << 20  # jobs are small; only uploads may be large
+#: how often finished work older than the retention period is looked for (the byte limit is also checked
+#: after every stored picture)
+RETENTION_EVERY = 3600.0
+IDLE_CHECK_EVERY = 2.0
 
 
-class BodyLimit:
-    """Refuse bodies over the limit from their Content-Length, before reading them."""
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app, self.settings = app, settings
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope["headers"])
-            length = headers.get(b"content-length")
-            is_upload = scope["path"].startswith(f"{API_PREFIX}/images")
-            limit = self.settings.max_upload_bytes + 65536 if is_upload else _JSON_BODY_LIMIT
-            if length is not None and length.isdigit() and int(length) > limit:
-                what = "uploads" if is_upload else "request bodies"
-                response = error_response(413, "too_large", f"{what} are limited to {limit} bytes")
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+async def _housekeeping(store: ImageStore, pool: Pool) -> None:
+    """Every few seconds: once a burst of work is over, give freed memory back to the system; every
+    `RETENTION_EVERY` seconds, delete what the retention policy says is old."""
+    last_sweep = time.monotonic()
+    seen = store.writes
+    while True:
+        await asyncio.sleep(IDLE_CHECK_EVERY)
+        if store.writes != seen and pool.running() == 0:
+            seen = store.writes
+            await asyncio.to_thread(release_memory)
+        if time.monotonic() - last_sweep >= RETENTION_EVERY:
+            last_sweep = time.monotonic()
+            try:
+                await asyncio.to_thread(store.sweep_retention)
+            except Exception:  # a full disk, say: the next round tries again
+                log.exception("the retention sweep failed")
 
 
 def _openapi_with_events(app: FastAPI) -> dict[str, Any]:
@@ -80,32 +84,59 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.data_dir / "retouch.db")
-        store = ImageStore(db, settings.data_dir / "images")
+        db = Database(settings.data_dir / DB_NAME)
+        store = ImageStore(
+            db,
+            settings.data_dir / IMAGES,
+            cache_bytes=settings.picture_cache,
+            decode_bytes=settings.decode_memory,
+            max_pixels=settings.max_pixels,
+            keep_days=settings.retention_days,
+            keep_bytes=settings.retention_bytes,
+        )
+        store.sweep_orphans()
         hub = EventHub()
         await hub.start()
         queue = SqliteJobQueue(db, hub.publish)
         requeued, failed = queue.recover()
         if requeued or failed:
             log.warning("recovered after a stop: %d job(s) queued again, %d failed", requeued, failed)
+        store.sweep_retention()
         table = engines if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
-        found = devices or discover_devices()
-        if settings.devices:
-            found = [d for d in found if d.name in settings.devices] or found
-        pool = DevicePool(
-            queue, store, table, found,
-            workers_per_device=settings.workers_per_device,
-            memory_budget=settings.model_memory_budget,
-            preview_every=settings.preview_every,
-            max_pixels=settings.max_pixels,
-        )
+        pool: Pool
+        if settings.ray:
+            from retouch.server.cluster import RayPool  # Ray only with --ray
+
+            pool = RayPool(
+                queue, store, table,
+                address=settings.ray,
+                cpu_workers=settings.ray_cpu_workers,
+                attempts=settings.ray_attempts,
+                memory_budget=settings.model_memory_budget,
+                preview_every=settings.preview_every,
+                max_pixels=settings.max_pixels,
+            )
+        else:
+            found = devices or discover_devices()
+            if settings.devices:
+                found = [d for d in found if d.name in settings.devices] or found
+            pool = DevicePool(
+                queue, store, table, found,
+                workers_per_device=settings.workers_per_device,
+                memory_budget=settings.model_memory_budget,
+                preview_every=settings.preview_every,
+                max_pixels=settings.max_pixels,
+            )
         app.state.settings, app.state.store, app.state.queue = settings, store, queue
         app.state.hub, app.state.pool, app.state.engines = hub, pool, table
+        app.state.sockets = SocketLimits(settings)
         pool.start()
+        housekeeping = asyncio.create_task(_housekeeping(store, pool), name="retouch-housekeeping")
         try:
             yield
         finally:
-            pool.stop()
+            housekeeping.cancel()
+            await asyncio.to_thread(pool.stop, settings.stop_grace)
             await hub.stop()
             db.close()
 
@@ -117,12 +148,13 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(require_token)])
-    for module in (images, jobs, meta):
+    api = APIRouter(prefix=API_PREFIX)  # the token, Host and Origin are checked by `Guard`, before any route
+    for module in (images, jobs, faces, meta):
         api.include_router(module.router)
     app.include_router(api)
-    app.include_router(ws.router, prefix=API_PREFIX)  # checks the token itself, before accepting
+    app.include_router(ws.router, prefix=API_PREFIX)
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(Guard, settings=settings)  # outermost: nothing is read before it
     app.openapi = lambda: _openapi_with_events(app)  # type: ignore[method-assign]
 
     if (STATIC_DIR / "index.html").exists():

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
+from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match, Mount
 
-from retouch.errors import InputError
+from retouch.errors import InputError, RetouchError
 from retouch.recipe import describe_errors
 
 log = logging.getLogger(__name__)
 
 _CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
-          409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input"}
+          409: "conflict", 410: "gone", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
+          503: "unavailable", 507: "insufficient_storage"}
+
+
+#: statuses of the errors the store raises on purpose (`StorageFull`, `ImageGone`)
+_STATUS_OF_CODE = {"insufficient_storage": 507, "gone": 410}
 
 
 class ApiError(Exception):
@@ -24,8 +33,39 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message}, status_code=status)
+class BodyTooLarge(ApiError):
+    """Raised while a request body streams in, once it passed its limit (see `guard.BodyLimit`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(413, "too_large", message)
+
+
+def error_body(code: str, message: str) -> bytes:
+    return json.dumps({"code": code, "message": message}).encode()
+
+
+def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+
+
+def internal_error(what: str) -> str:
+    """Log the exception being handled under a fresh id and return the message a client gets: no exception
+    text, no paths, just where to look."""
+    incident = secrets.token_hex(4)
+    log.exception("%s (error id %s)", what, incident)
+    return f"internal error, see the server log (error id {incident})"
+
+
+def _methods_at(request: Request) -> set[str]:
+    """Every method some route serves at the request's path (Starlette's own 405 names only the first route's,
+    or the canvas's static files')."""
+    methods = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        routes = (route for route in request.app.router.routes if not isinstance(route, Mount))
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            methods |= {method, "HEAD"} if method == "GET" else {method}
+    return methods
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -37,6 +77,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _input_error(request: Request, exc: InputError) -> JSONResponse:
         return error_response(422, exc.code, exc.message)
 
+    @app.exception_handler(RetouchError)
+    async def _retouch_error(request: Request, exc: RetouchError) -> JSONResponse:
+        status = _STATUS_OF_CODE.get(exc.code)
+        if status is None:
+            return error_response(500, "internal_error", internal_error(f"unhandled error on {request.url.path}"))
+        return error_response(status, exc.code, exc.message)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, "invalid_input", describe_errors(list(exc.errors())))
@@ -47,9 +94,13 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and message == "Not Found":
             message = f"nothing at {request.url.path}"
-        return error_response(exc.status_code, code, message)
+        headers = exc.headers
+        if exc.status_code == 405:
+            allowed = _methods_at(request)
+            headers = {**(headers or {}), "Allow": ", ".join(sorted(allowed))}
+            message = f"{request.method} is not allowed at {request.url.path}; allowed: {', '.join(sorted(allowed))}"
+        return error_response(exc.status_code, code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", request.url.path)
-        return error_response(500, "internal_error", f"{type(exc).__name__}: {exc}")
+        return error_response(500, "internal_error", internal_error(f"unhandled error on {request.url.path}"))

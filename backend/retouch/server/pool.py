@@ -23,14 +23,19 @@ from retouch.devices import Device
 from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.errors import Cancelled, EngineError, InputError, RetouchError
 from retouch.imaging.io import Picture
+from retouch.server.errors import internal_error
 from retouch.server.queue import Claimed, JobQueue
 from retouch.server.schemas import ErrorPublic, Job
-from retouch.server.store import ImageStore
+from retouch.server.store import ImageStore, StorageFull
 from retouch.workflows import WORKFLOWS, WorkflowResult
 
 log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 256
+#: after a stop's grace period, seconds running jobs get to reach their next step and be queued again
+STOP_AFTER_GRACE = 5.0
+#: free bytes on the data disk that count as room again after it was full
+ROOM = 4 << 20
 
 
 class ModelCache:
@@ -46,6 +51,10 @@ class ModelCache:
 
     def used(self) -> int:
         return sum(engine.size_bytes() for engine in self._engines.values())
+
+    def names(self) -> list[str]:
+        """The loaded engines, least recently used first."""
+        return list(self._engines)
 
     def get(self, name: str, factory: EngineFactory) -> Engine:
         if name in self._engines:
@@ -77,19 +86,25 @@ class Worker:
         self.cache = ModelCache(device.name, budget)
         self.inbox: stdqueue.Queue[Claimed | None] = stdqueue.Queue()
         self.busy = False
+        self.current: str | None = None
         self.thread = threading.Thread(target=self._loop, name=f"retouch-worker-{device.name}-{index}", daemon=True)
 
     def _loop(self) -> None:
         while (job := self.inbox.get()) is not None:
+            self.current = job.id
             try:
                 self._run(job)
+            except Exception:  # nothing a job does may end the worker; a bug here is logged
+                log.exception("worker %s: job %s", self.thread.name, job.id)
             finally:
+                self.current = None
                 self.busy = False
                 self.pool.wake()
         self.cache.clear()
 
     def _run(self, job: Claimed) -> None:
-        """Run one job to its end; the queue records and announces each change."""
+        """Run one job to its end; the queue records and announces each change. A job's own failure fails the
+        job; if even that cannot be recorded (a full disk), the pool records it once it can."""
         pool = self.pool
         last_preview = 0.0
 
@@ -98,24 +113,51 @@ class Worker:
             url = None
             if preview is not None and time.monotonic() - last_preview >= pool.preview_every:
                 url, last_preview = _jpeg_data_url(preview), time.monotonic()
-            pool.queue.progress(job.id, step, total, stage or None, url)
+            try:
+                pool.queue.progress(job.id, step, total, stage or None, url)
+            except StorageFull as exc:  # progress is not worth failing a job over; its result may still fit
+                pool.storage_trouble(exc)
 
         hooks = Hooks(on_step=on_step, is_cancelled=lambda: pool.is_cancelled(job.id))
+        error: ErrorPublic | None = None
         try:
             hooks.check()
             result = self._work(job, hooks)
-            picture = Picture(result.pixels, exif=result.exif, icc_profile=result.icc_profile)
-            stored = pool.store.add_picture(picture, "result", png=result.png())
-            pool.queue.succeed(job.id, stored.id, result.seed, result.report)
+            self._keep(job, result)
         except Cancelled:
-            pool.queue.mark_canceled(job.id)
+            if pool.stopping_now:
+                pool.queue.release(job.id)  # a graceful stop: queued again, the attempt not spent
+            else:
+                pool.queue.mark_canceled(job.id)
         except RetouchError as exc:
-            pool.queue.fail(job.id, ErrorPublic(code=exc.code, message=exc.message))
-        except Exception as exc:  # a bug or a library failure: the job fails, the worker lives on
-            log.exception("job %s failed", job.id)
-            pool.queue.fail(job.id, ErrorPublic(code="internal_error", message=f"{type(exc).__name__}: {exc}"))
+            if isinstance(exc, StorageFull):
+                pool.storage_trouble(exc)
+            error = ErrorPublic(code=exc.code, message=exc.message)
+        except Exception:  # noqa: BLE001 - a bug or a library failure: the job fails, the worker lives on
+            error = ErrorPublic(code="internal_error", message=internal_error(f"job {job.id} failed"))
         finally:
             pool.forget_cancel(job.id)
+        if error is not None:
+            pool.settle(job.id, error)
+
+    def _keep(self, job: Claimed, result: WorkflowResult) -> None:
+        """Store the result and record the success in one transaction: a kill between the two leaves a file no
+        record names (swept at the next start), never a result without its job or a job done twice."""
+        store = self.pool.store
+        picture = Picture(result.pixels, exif=result.exif, icc_profile=result.icc_profile)
+        written = store.write(result.png(), picture, "result")
+        try:
+            recorded = self.pool.queue.succeed(
+                job.id, written.image.id, result.seed, result.report, within=lambda: store.record(written)
+            )
+        except BaseException:
+            store.discard(written)
+            raise
+        if recorded:
+            store.kept(written)
+            self.pool.storage_fine()
+        else:
+            store.discard(written)  # cancelled or released meanwhile: no result to keep
 
     def engine(self, name: str) -> Engine:
         """A loaded engine of this worker (its model cache), for the workflow."""
@@ -130,14 +172,14 @@ class Worker:
         image = pool.store.get(request.image)
         if image is None:
             raise InputError(f"image {request.image!r} no longer exists")
-        picture = pool.store.picture(image, pool.max_pixels)
+        picture = pool.store.picture(image)
         mask = None
         mask_id = getattr(request, "mask", None)
         if mask_id is not None:
             stored_mask = pool.store.get(mask_id)
             if stored_mask is None:
                 raise InputError(f"mask {mask_id!r} no longer exists")
-            mask = pool.store.mask(stored_mask, pool.max_pixels)  # sizes were checked when the job came in
+            mask = pool.store.mask(stored_mask)  # sizes were checked when the job came in
         return workflow.run(picture, mask, workflow_params(request), self.engine, hooks)
 
 
@@ -185,6 +227,9 @@ class DevicePool:
         self._stopping = False
         self._cancelled: set[str] = set()
         self._cancel_lock = threading.Lock()
+        self.stopping_now = False  # set when the grace period of a stop is over: running jobs are released
+        self._unsettled: dict[str, ErrorPublic] = {}  # failures not yet recorded (the disk was full)
+        self._storage_error: str | None = None
         self._dispatcher = threading.Thread(target=self._dispatch_loop, name="retouch-dispatcher", daemon=True)
 
     def start(self) -> None:
@@ -193,14 +238,63 @@ class DevicePool:
         self._dispatcher.start()
         self.wake()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, grace: float = 30.0) -> None:
+        """Stop taking jobs; let running ones finish within `grace` seconds, then stop them at their next step
+        and queue them again without counting the attempt. A job whose engine never reaches a step is queued
+        again all the same (its thread is abandoned; the process is ending)."""
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
-        self._dispatcher.join(timeout)
+        self._dispatcher.join(5)
         for worker in self.workers:
             worker.inbox.put(None)
-        # Jobs still running stay `running` in the queue and are re-queued at the next start.
+        deadline = time.monotonic() + grace
+        for worker in self.workers:
+            worker.thread.join(max(0.0, deadline - time.monotonic()))
+        if any(worker.thread.is_alive() for worker in self.workers):
+            self.stopping_now = True  # `is_cancelled` now says yes to every job
+            deadline = time.monotonic() + STOP_AFTER_GRACE
+            for worker in self.workers:
+                worker.thread.join(max(0.0, deadline - time.monotonic()))
+        for worker in self.workers:
+            if worker.thread.is_alive() and (job_id := worker.current) is not None:
+                self.queue.release(job_id)
+        self._settle_all()
+
+    def settle(self, job_id: str, error: ErrorPublic) -> None:
+        """Record a job's failure; if the disk is too full to, keep it and try again at every dispatch."""
+        try:
+            self.queue.fail(job_id, error)
+        except StorageFull as exc:
+            self.storage_trouble(exc)
+            with self._cancel_lock:
+                self._unsettled[job_id] = error
+
+    def _settle_all(self) -> None:
+        with self._cancel_lock:
+            waiting = list(self._unsettled.items())
+        for job_id, error in waiting:
+            try:
+                self.queue.fail(job_id, error)
+            except StorageFull:
+                return
+            with self._cancel_lock:
+                self._unsettled.pop(job_id, None)
+        if waiting:
+            self.storage_fine()
+
+    def storage_trouble(self, exc: StorageFull) -> None:
+        if self._storage_error is None:
+            log.error("storage: %s", exc.message)
+        self._storage_error = exc.message
+
+    def storage_fine(self) -> None:
+        self._storage_error = None
+
+    def _recheck_storage(self) -> None:
+        """A storage error is over once nothing waits to be recorded and the disk has room again."""
+        if self._storage_error is not None and not self._unsettled and self.store.usage().free_bytes > ROOM:
+            self.storage_fine()
 
     def wake(self) -> None:
         """Something changed (a job arrived, a worker freed up): let the dispatcher look."""
@@ -213,11 +307,23 @@ class DevicePool:
             self._cancelled.add(job_id)
 
     def is_cancelled(self, job_id: str) -> bool:
-        return job_id in self._cancelled
+        return self.stopping_now or job_id in self._cancelled
 
     def forget_cancel(self, job_id: str) -> None:
         with self._cancel_lock:
             self._cancelled.discard(job_id)
+
+    def problems(self) -> list[str]:
+        """What keeps the pool from working as it should, for the health answer."""
+        problems = []
+        if self._storage_error is not None:
+            problems.append(self._storage_error)
+        if self._unsettled:
+            problems.append(f"{len(self._unsettled)} failed job(s) wait for disk space to be recorded")
+        dead = [worker.thread.name for worker in self.workers if not worker.thread.is_alive() and not self._stopping]
+        if dead:
+            problems.append(f"worker thread(s) stopped: {', '.join(dead)}")
+        return problems
 
     def running(self) -> int:
         return sum(worker.busy for worker in self.workers)
@@ -232,7 +338,11 @@ class DevicePool:
                     return
                 self._pending_wake = False
             try:
+                self._settle_all()
+                self._recheck_storage()
                 self._dispatch()
+            except StorageFull as exc:  # jobs wait in the queue until there is room to record their start
+                self.storage_trouble(exc)
             except Exception:  # never let the dispatcher die; the next wake retries
                 log.exception("dispatching failed")
                 time.sleep(0.5)

@@ -59,8 +59,17 @@ class JobQueue(Protocol):
     def peek(self, limit: int) -> list[Claimed]: ...
     def start(self, job_id: str, device: str) -> bool: ...
     def progress(self, job_id: str, step: int, total: int, stage: str | None, preview: str | None) -> None: ...
-    def succeed(self, job_id: str, result_image: str, seed: int | None, report: dict[str, Any]) -> bool: ...
+    def succeed(
+        self,
+        job_id: str,
+        result_image: str,
+        seed: int | None,
+        report: dict[str, Any],
+        within: Callable[[], None] | None = None,
+    ) -> bool: ...
     def fail(self, job_id: str, error: ErrorPublic) -> bool: ...
+    def retry(self, job_id: str, *, spent: bool = True) -> bool: ...
+    def release(self, job_id: str) -> bool: ...
     def cancel(self, job_id: str) -> JobStatus | None: ...
     def mark_canceled(self, job_id: str) -> bool: ...
     def get(self, job_id: str) -> JobPublic | None: ...
@@ -70,6 +79,10 @@ class JobQueue(Protocol):
     def list(self, status: JobStatus | None, limit: int, offset: int) -> tuple[list[JobPublic], int]: ...
     def counts(self) -> dict[str, int]: ...
     def recover(self) -> tuple[int, int]: ...
+
+
+class _NotRunning(Exception):
+    """Rolls back a success whose job is no longer running."""
 
 
 def _stored(request: Job) -> str:
@@ -182,14 +195,29 @@ class SqliteJobQueue:
             ).rowcount
         return changed == 1
 
-    def succeed(self, job_id: str, result_image: str, seed: int | None, report: dict[str, Any]) -> bool:
-        with self._db.transaction() as conn:  # one statement; a finished job shows full progress
-            changed = conn.execute(
-                "UPDATE jobs SET status = 'succeeded', finished_at = ?, result_image = ?, seed = ?, report = ?,"
-                " total = MAX(total, 1), step = MAX(total, 1) WHERE id = ? AND status = 'running'",
-                (now(), result_image, seed, json.dumps(report), job_id),
-            ).rowcount
-        if changed != 1:
+    def succeed(
+        self,
+        job_id: str,
+        result_image: str,
+        seed: int | None,
+        report: dict[str, Any],
+        within: Callable[[], None] | None = None,
+    ) -> bool:
+        """Record a success; `within()` runs in the same transaction (the result picture's record), so the
+        result and the success are kept together or not at all. False (and nothing kept) if the job is no
+        longer running."""
+        try:
+            with self._db.transaction() as conn:  # a finished job shows full progress
+                if within is not None:
+                    within()
+                changed = conn.execute(
+                    "UPDATE jobs SET status = 'succeeded', finished_at = ?, result_image = ?, seed = ?, report = ?,"
+                    " total = MAX(total, 1), step = MAX(total, 1) WHERE id = ? AND status = 'running'",
+                    (now(), result_image, seed, json.dumps(report), job_id),
+                ).rowcount
+                if changed != 1:
+                    raise _NotRunning
+        except _NotRunning:
             return False
         result = JobResult(image=result_image, report=report)
         self._announce(JobSucceededEvent(job_id=job_id, result=result, seed=seed), job_id)
@@ -199,6 +227,26 @@ class SqliteJobQueue:
         if not self._finish(job_id, JobStatus.failed, error_code=error.code, error_message=error.message):
             return False
         self._announce(JobFailedEvent(job_id=job_id, error=error), job_id)
+        return True
+
+    def release(self, job_id: str) -> bool:
+        """A running job the server stopped on purpose (a graceful stop): queued again, the attempt given back,
+        so that only crashes count towards `MAX_ATTEMPTS`."""
+        return self.retry(job_id, spent=False)
+
+    def retry(self, job_id: str, *, spent: bool = True) -> bool:
+        """A running job whose worker was lost (its machine died): queued again, in its place by priority and
+        age. `spent=False` gives the attempt back, for a job that never reached the worker."""
+        with self._db.transaction() as conn:
+            changed = conn.execute(
+                "UPDATE jobs SET status = 'queued', attempts = MAX(attempts - ?, 0), step = 0, total = 0,"
+                " stage = NULL, device = NULL, started_at = NULL WHERE id = ? AND status = 'running'",
+                (0 if spent else 1, job_id),
+            ).rowcount
+        if changed != 1:
+            return False
+        job = self.get(job_id)
+        self._announce(JobQueuedEvent(job_id=job_id, position=(job.position or 0) if job else 0), job_id)
         return True
 
     def cancel(self, job_id: str) -> JobStatus | None:

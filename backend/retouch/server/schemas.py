@@ -8,7 +8,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
+from retouch.detect.faces import DetectParams
 from retouch.recipe import FillParams, Strict
+from retouch.workflows.faces import FaceParams
+from retouch.workflows.seams import SeamParams
 from retouch.workflows.upscale import UpscaleParams
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
@@ -61,9 +64,27 @@ class UpscaleJob(_JobFields, UpscaleParams):
     kind: Literal["upscale"] = Field(description="The job's kind.")
 
 
+class FacesJob(_JobFields, FaceParams):
+    """Fix the faces of a picture: each found (or given) face restored and/or redrawn at the model's size."""
+
+    kind: Literal["faces"] = Field(description="The job's kind.")
+
+
+class SeamsJob(_JobFields, SeamParams):
+    """Repair the seam along the boundary of a mask (an earlier fill's), pass by pass, scoring each pass."""
+
+    kind: Literal["seams"] = Field(description="The job's kind.")
+    mask: Id = Field(
+        description="Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose "
+        "edge is the seam to repair, or (with `painted`) a stroke painted over the seam."
+    )
+
+
 #: Every kind of job, by the `kind` a request names. A kind's fields beyond `image` and `priority` are its
 #: workflow's parameters (`retouch.workflows`).
-JOB_KINDS: dict[str, type[_JobFields]] = {"fill": FillJob, "upscale": UpscaleJob}
+JOB_KINDS: dict[str, type[_JobFields]] = {
+    "fill": FillJob, "upscale": UpscaleJob, "faces": FacesJob, "seams": SeamsJob
+}
 
 
 def _kind_of(value: Any) -> str | None:
@@ -72,15 +93,41 @@ def _kind_of(value: Any) -> str | None:
 
 
 JobCreate = Annotated[
-    Annotated[FillJob, Tag("fill")] | Annotated[UpscaleJob, Tag("upscale")],
+    Annotated[FillJob, Tag("fill")]
+    | Annotated[UpscaleJob, Tag("upscale")]
+    | Annotated[FacesJob, Tag("faces")]
+    | Annotated[SeamsJob, Tag("seams")],
     Discriminator(
         _kind_of,
         custom_error_type="invalid_kind",
         custom_error_message="kind must be one of " + ", ".join(JOB_KINDS),
     ),
 ]
-Job = FillJob | UpscaleJob
+Job = FillJob | UpscaleJob | FacesJob | SeamsJob
 JOB_ADAPTER: TypeAdapter[Job] = TypeAdapter(JobCreate)
+
+
+class FacesFind(DetectParams):
+    """Find the faces of a stored picture."""
+
+    image: Id = Field(description="Id of the uploaded picture.")
+
+
+class FacePublic(BaseModel):
+    x: int
+    y: int
+    width: int
+    height: int
+    score: float = Field(description="The detector's confidence (HOG: SVM margin, about 0 to 3; YuNet: 0 to 1).")
+
+
+class FacesPublic(BaseModel):
+    faces: list[FacePublic] = Field(description="The faces found, left to right; empty when there is none.")
+    smallest_face: int = Field(
+        description="Faces with a side below this many pixels could not be found at this search size; a larger "
+        "`search_pixels` looks for smaller ones."
+    )
+    detector: str
 
 
 class Progress(BaseModel):
@@ -145,17 +192,69 @@ class EnginePublic(BaseModel):
     needs_context: bool = Field(False, description="Copies from unmasked pixels, so the box must keep some.")
     native_size: int | None = Field(description="Side of the area the engine works best at (scale auto).")
     grid: int = Field(description="Working sizes are multiples of this.")
-    family: str | None = Field(None, description="Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`.")
+    purpose: Literal["inpainting", "upscaling", "face-restoration", "restoration"] = Field(
+        "inpainting",
+        description="What the engine is for: `inpainting` engines fill masks (fill jobs), `upscaling` ones make "
+        "pictures larger (upscale jobs), `face-restoration` ones restore face crops (the faces workflow).",
+    )
+    family: str | None = Field(
+        None, description="Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`, or `spandrel`."
+    )
+    architecture: str | None = Field(None, description="A spandrel model's architecture, e.g. `LaMa`, `ESRGAN`.")
+    scale: int | None = Field(None, description="An upscaler's own factor (2, 4, ...).")
+    licence: str | None = Field(
+        None, description="A licence note for architectures under restrictive terms (e.g. MAT, CodeFormer)."
+    )
     present: bool | None = Field(None, description="Whether the model's weights are where the catalog says.")
     schedulers: list[str] | None = Field(None, description="Samplers the model can run.")
     defaults: EngineDefaults | None = Field(None, description="What a job gets for the settings it leaves out.")
 
 
+class RemoteWorkerPublic(BaseModel):
+    device: str = Field(description="The worker's node and device, as jobs name it, e.g. `gpu-box-2@5f3a2c91/gpu:0`.")
+    label: str = Field(description="What the device is, e.g. `NVIDIA L4`, or `CPU`.")
+    loaded: list[str] = Field(description="Engines and models the worker holds loaded, least recently used first.")
+    used_bytes: int = Field(description="Memory its loaded models take.")
+    job: str | None = Field(None, description="The job it runs now.")
+
+
+class NodePublic(BaseModel):
+    node_id: str
+    address: str
+    name: str
+    alive: bool
+    gpus: float = Field(description="GPUs the node offers Ray.")
+    workers: list[RemoteWorkerPublic]
+
+
+class ClusterPublic(BaseModel):
+    """The Ray cluster the server runs its jobs on (`retouch serve --ray`)."""
+
+    address: str
+    connected: bool = Field(description="False while the cluster cannot be reached: jobs wait in the queue.")
+    problem: str | None = Field(None, description="Why the cluster cannot be used now.")
+    ray_version: str | None = None
+    nodes: list[NodePublic]
+
+
+class StoragePublic(BaseModel):
+    pictures: int = Field(description="Pictures kept (uploads and results).")
+    picture_bytes: int = Field(description="Bytes the kept pictures take.")
+    database_bytes: int = Field(description="Bytes of the SQLite database (with its write-ahead log).")
+    free_bytes: int = Field(description="Free bytes on the disk holding the data folder.")
+    disk_bytes: int = Field(description="Size of that disk.")
+
+
 class HealthPublic(BaseModel):
-    status: Literal["ok"] = "ok"
-    version: str
-    devices: list[dict[str, Any]]
-    queue: dict[str, int]
+    """Without the token (on a server that has one) only `status` is answered."""
+
+    status: Literal["ok", "degraded"] = Field(description="`degraded`: see `problems`.")
+    problems: list[str] | None = Field(None, description="What is wrong while degraded.")
+    version: str | None = None
+    devices: list[dict[str, Any]] | None = None
+    queue: dict[str, int] | None = None
+    storage: StoragePublic | None = None
+    cluster: ClusterPublic | None = Field(None, description="With `--ray`: the cluster's nodes and workers.")
 
 
 # Events: a discriminated union on `type`. Progress may be dropped for a slow client; the rest may not.

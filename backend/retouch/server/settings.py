@@ -49,6 +49,50 @@ class Settings(BaseModel):
         default_factory=list, description="Extra engines as `module:Class`, e.g. for test or custom engines."
     )
     preview_every: float = Field(0.25, ge=0, description="Least seconds between two previews of one job.")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names this server answers to besides loopback names and --host (`*`: any); "
+        "a request naming another host is refused (DNS rebinding).",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Web origins (e.g. https://studio.example) besides the server's own whose pages may call it.",
+    )
+    decode_memory: int = Field(
+        1 << 30, ge=16 << 20, le=1 << 40,
+        description="Bytes that concurrent picture decodes may hold at once; more decodes wait their turn "
+        "(one decode alone always runs, so the largest allowed picture is never refused for it).",
+    )
+    picture_cache: int = Field(
+        96 << 20, ge=0, le=1 << 40, description="Bytes of decoded pictures kept between upload and worker."
+    )
+    ws_max_connections: int = Field(256, ge=1, le=65536, description="Open websockets in all.")
+    ws_max_per_client: int = Field(64, ge=1, le=65536, description="Open websockets from one client address.")
+    ws_max_subscriptions: int = Field(10_000, ge=1, le=1_000_000, description="Jobs one websocket may follow.")
+    retention_days: float = Field(
+        30, ge=0, le=36500,
+        description="Finished jobs, their results and uploads older than this are deleted (0: never by age).",
+    )
+    retention_bytes: int = Field(
+        10 << 30, ge=0, le=1 << 50,
+        description="Stored pictures beyond this many bytes are deleted, oldest first (0: no limit). "
+        "Pictures of queued or running jobs are always kept.",
+    )
+    stop_grace: float = Field(
+        30, ge=0, le=3600,
+        description="On SIGTERM/Ctrl-C, seconds running jobs may take to finish; what is left is queued "
+        "again for the next start without counting as a failed attempt.",
+    )
+    ray: str | None = Field(
+        None,
+        min_length=1,
+        description="Run jobs on the Ray cluster at this address (`host:port` of its head, or `auto` for the one "
+        "`ray start --head` started on this machine) instead of this machine's devices.",
+    )
+    ray_cpu_workers: int = Field(1, ge=0, le=64, description="Workers on each Ray node that has no GPU.")
+    ray_attempts: int = Field(
+        3, ge=1, le=10, description="Times a job may lose its Ray worker (a node dying) before it fails."
+    )
 
     @model_validator(mode="after")
     def _token_beyond_loopback(self) -> Settings:
@@ -69,7 +113,12 @@ class Settings(BaseModel):
             env["data_dir"] = data_dir
         if catalog := os.environ.get("RETOUCH_CATALOG"):
             env["catalog"] = catalog
-        if plugins := os.environ.get("RETOUCH_ENGINE_PLUGINS"):
-            env["engine_plugins"] = [p for p in plugins.split(",") if p]
+        for name in ("engine_plugins", "allowed_hosts", "allowed_origins"):
+            if listed := os.environ.get(f"RETOUCH_{name.upper()}"):
+                env[name] = [item.strip() for item in listed.split(",") if item.strip()]
+        if ray := os.environ.get("RETOUCH_RAY"):
+            env["ray"] = ray
+        if cpu_workers := os.environ.get("RETOUCH_RAY_CPU_WORKERS"):
+            env["ray_cpu_workers"] = cpu_workers
         env.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**env)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import cast
 
-from retouch.workflows import fill, upscale
+from retouch.workflows import faces, fill, seams, upscale
 from retouch.workflows.base import EngineSource, Workflow, WorkflowResult
 
 WORKFLOWS: dict[str, Workflow] = {
-    module.kind: cast(Workflow, module) for module in (fill, upscale)
+    module.kind: cast(Workflow, module) for module in (fill, upscale, faces, seams)
 }
 
 __all__ = ["WORKFLOWS", "EngineSource", "Workflow", "WorkflowResult"]

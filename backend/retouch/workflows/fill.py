@@ -7,9 +7,11 @@ import numpy as np
 from retouch.engines import Hooks
 from retouch.errors import InputError
 from retouch.imaging.io import Picture
+from retouch.imaging.seams import has_boundary, seam_score
 from retouch.pipeline import fill, plan, with_engine_defaults
 from retouch.recipe import BBox, FillParams
 from retouch.registry import get_engine
+from retouch.workflows import seams
 from retouch.workflows.base import Engines, EngineSource, WorkflowResult
 
 kind = "fill"
@@ -55,9 +57,20 @@ def run(
 ) -> WorkflowResult:
     if mask is None and not picture.has_alpha:
         raise InputError("a fill needs a mask, or transparent pixels to fill")
-    result = fill(picture, place_mask(mask, picture, params), params, engine=engines(params.engine), hooks=hooks)
+    fill_hooks = hooks.part(0, 2, "fill") if params.seam_pass else hooks
+    result = fill(picture, place_mask(mask, picture, params), params, engine=engines(params.engine), hooks=fill_hooks)
     x, y, width, height = result.bbox
-    report = {"bbox": {"x": x, "y": y, "width": width, "height": height}}
-    return WorkflowResult(
-        result.pixels, {"kind": kind, **result.recipe}, result.seed, report, result.exif, result.icc_profile
-    )
+    recipe = {"kind": kind, **result.recipe}
+    pixels = result.pixels
+    if params.seam_pass and result.filled is not None and has_boundary(result.filled):
+        pass_params = seams.SeamParams(seed=result.seed)
+        pixels, _, records = seams.repair(
+            pixels, result.filled, pass_params, result.seed, engines, hooks.part(1, 2, "seams")
+        )
+        recipe["seam_passes"] = {"engine": pass_params.engine, "band": pass_params.band, "passes": records}
+        recipe["seam_before_passes"] = recipe["seam"]
+        recipe["seam"] = seam_score(pixels, result.filled).as_dict()
+    report = {"bbox": {"x": x, "y": y, "width": width, "height": height}, "seam": recipe["seam"]["score"]}
+    if "seam_before_passes" in recipe:
+        report["seam_before_passes"] = recipe["seam_before_passes"]["score"]
+    return WorkflowResult(pixels, recipe, result.seed, report, result.exif, result.icc_profile)

@@ -24,6 +24,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/faces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Find Faces
+         * @description The faces in a picture as boxes with scores. Quick (the search copy is at most `search_pixels`, about a
+         *     quarter of a second for 1024x1024 on two cores) and run off the event loop; a picture without faces
+         *     answers an empty list.
+         */
+        post: operations["find_faces_api_v1_faces_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -31,7 +53,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health */
+        /**
+         * Health
+         * @description Whether the server works; with the token also its devices, queue and disk use.
+         */
         get: operations["health_api_v1_health_get"];
         put?: never;
         post?: never;
@@ -71,11 +96,17 @@ export interface paths {
         /**
          * Get Image
          * @description The picture as PNG; results carry their recipe in the `retouch` and `parameters` text chunks.
+         *     410 if it was deleted (by request or by the retention policy) or its file is gone.
          */
         get: operations["get_image_api_v1_images__image_id__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete Image
+         * @description Delete a picture (an upload or a result). 409 while a queued or running job needs it; asking for it
+         *     afterwards answers 410.
+         */
+        delete: operations["delete_image_api_v1_images__image_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -156,10 +187,57 @@ export interface components {
              */
             y: number;
         };
-        /** Body_upload_image_api_v1_images_post */
-        Body_upload_image_api_v1_images_post: {
-            /** File */
-            file: string;
+        /**
+         * ClusterPublic
+         * @description The Ray cluster the server runs its jobs on (`retouch serve --ray`).
+         */
+        ClusterPublic: {
+            /** Address */
+            address: string;
+            /**
+             * Connected
+             * @description False while the cluster cannot be reached: jobs wait in the queue.
+             */
+            connected: boolean;
+            /** Nodes */
+            nodes: components["schemas"]["NodePublic"][];
+            /**
+             * Problem
+             * @description Why the cluster cannot be used now.
+             */
+            problem?: string | null;
+            /** Ray Version */
+            ray_version?: string | null;
+        };
+        /**
+         * DetectParams
+         * @description How faces are looked for.
+         */
+        DetectParams: {
+            /**
+             * Detector
+             * @description Face detector: `hog` or a registered one.
+             * @default hog
+             */
+            detector?: string;
+            /**
+             * Min Face
+             * @description Smallest face to look for, in picture pixels (side of its box).
+             * @default 40
+             */
+            min_face?: number;
+            /**
+             * Search Pixels
+             * @description Largest area searched, in pixels: bigger pictures are searched on a reduced copy, which raises the smallest face found (reported as `smallest_face`).
+             * @default 1048576
+             */
+            search_pixels?: number;
+            /**
+             * Threshold
+             * @description Score a detection must reach (HOG's SVM margin, or YuNet's confidence).
+             * @default 0.2
+             */
+            threshold?: number;
         };
         /** EngineDefaults */
         EngineDefaults: {
@@ -174,13 +252,18 @@ export interface components {
         };
         /** EnginePublic */
         EnginePublic: {
+            /**
+             * Architecture
+             * @description A spandrel model's architecture, e.g. `LaMa`, `ESRGAN`.
+             */
+            architecture?: string | null;
             /** @description What a job gets for the settings it leaves out. */
             defaults?: components["schemas"]["EngineDefaults"] | null;
             /** Description */
             description: string;
             /**
              * Family
-             * @description Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`.
+             * @description Model family, e.g. `sd-inpaint`, `sdxl-inpaint`, `flux-fill`, or `spandrel`.
              */
             family?: string | null;
             /**
@@ -188,6 +271,11 @@ export interface components {
              * @description Working sizes are multiples of this.
              */
             grid: number;
+            /**
+             * Licence
+             * @description A licence note for architectures under restrictive terms (e.g. MAT, CodeFormer).
+             */
+            licence?: string | null;
             /** Name */
             name: string;
             /**
@@ -217,6 +305,18 @@ export interface components {
              */
             present?: boolean | null;
             /**
+             * Purpose
+             * @description What the engine is for: `inpainting` engines fill masks (fill jobs), `upscaling` ones make pictures larger (upscale jobs), `face-restoration` ones restore face crops (the faces workflow).
+             * @default inpainting
+             * @enum {string}
+             */
+            purpose?: "inpainting" | "upscaling" | "face-restoration" | "restoration";
+            /**
+             * Scale
+             * @description An upscaler's own factor (2, 4, ...).
+             */
+            scale?: number | null;
+            /**
              * Schedulers
              * @description Samplers the model can run.
              */
@@ -238,6 +338,214 @@ export interface components {
              * @description What was wrong, naming the field and value.
              */
             message: string;
+        };
+        /**
+         * FaceBox
+         * @description A face to fix, in picture pixels, with an optional prompt of its own.
+         */
+        FaceBox: {
+            /**
+             * Height
+             * @description Height in pixels.
+             */
+            height: number;
+            /**
+             * Prompt
+             * @description This face's prompt; null = the job's prompt.
+             */
+            prompt?: string | null;
+            /**
+             * Width
+             * @description Width in pixels.
+             */
+            width: number;
+            /**
+             * X
+             * @description Left edge in pixels.
+             */
+            x: number;
+            /**
+             * Y
+             * @description Top edge in pixels.
+             */
+            y: number;
+        };
+        /** FacePublic */
+        FacePublic: {
+            /** Height */
+            height: number;
+            /**
+             * Score
+             * @description The detector's confidence (HOG: SVM margin, about 0 to 3; YuNet: 0 to 1).
+             */
+            score: number;
+            /** Width */
+            width: number;
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+        };
+        /**
+         * FacesFind
+         * @description Find the faces of a stored picture.
+         */
+        FacesFind: {
+            /**
+             * Detector
+             * @description Face detector: `hog` or a registered one.
+             * @default hog
+             */
+            detector?: string;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Min Face
+             * @description Smallest face to look for, in picture pixels (side of its box).
+             * @default 40
+             */
+            min_face?: number;
+            /**
+             * Search Pixels
+             * @description Largest area searched, in pixels: bigger pictures are searched on a reduced copy, which raises the smallest face found (reported as `smallest_face`).
+             * @default 1048576
+             */
+            search_pixels?: number;
+            /**
+             * Threshold
+             * @description Score a detection must reach (HOG's SVM margin, or YuNet's confidence).
+             * @default 0.2
+             */
+            threshold?: number;
+        };
+        /**
+         * FacesJob
+         * @description Fix the faces of a picture: each found (or given) face restored and/or redrawn at the model's size.
+         */
+        FacesJob: {
+            /** @description How faces are found for `auto`. */
+            detect?: components["schemas"]["DetectParams"];
+            /**
+             * Engine
+             * @description Diffusion model that redraws each face (a light pass).
+             */
+            engine?: string | null;
+            /**
+             * Faces
+             * @description `auto` = the faces the detector finds; or the boxes to fix (e.g. the user's corrections).
+             * @default auto
+             */
+            faces?: "auto" | components["schemas"]["FaceBox"][];
+            /**
+             * Feather
+             * @description Blur radius in pixels of each mask's edge when pasting back.
+             * @default 8
+             */
+            feather?: number;
+            /**
+             * Grow
+             * @description Grow each face's mask by this many pixels.
+             * @default 4
+             */
+            grow?: number;
+            /**
+             * Guidance
+             * @description Guidance scale; null = the model's default.
+             */
+            guidance?: number | null;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Kind
+             * @description The job's kind.
+             * @constant
+             */
+            kind: "faces";
+            /**
+             * Mask Shape
+             * @description Face mask: the ellipse inscribed in the box, or the box.
+             * @default ellipse
+             * @enum {string}
+             */
+            mask_shape?: "ellipse" | "box";
+            /**
+             * Negative Prompt
+             * @description What to avoid (diffusion models).
+             * @default
+             */
+            negative_prompt?: string;
+            /**
+             * Padding
+             * @description Context around each face's box in its crop, in pixels.
+             * @default 32
+             */
+            padding?: number;
+            /**
+             * Priority
+             * @description Higher runs first; 100 = invoke at the front.
+             * @default 0
+             */
+            priority?: number;
+            /**
+             * Prompt
+             * @description What each face should look like (diffusion models).
+             * @default
+             */
+            prompt?: string;
+            /**
+             * Restorer
+             * @description Face restorer run on each face first (GFPGAN, CodeFormer).
+             */
+            restorer?: string | null;
+            /**
+             * Restorer Weight
+             * @description Restorer weight: how far the restored face may move from the original.
+             * @default 0.5
+             */
+            restorer_weight?: number;
+            /**
+             * Scheduler
+             * @description Sampler: euler-a, euler, dpm++-2m-karras, ddim, unipc, flow-euler; null = the model's default.
+             */
+            scheduler?: string | null;
+            /**
+             * Seed
+             * @description Seed of the first face (face i uses seed + i); -1 picks one.
+             * @default -1
+             */
+            seed?: number;
+            /**
+             * Steps
+             * @description Denoising steps; null = the model's default.
+             */
+            steps?: number | null;
+            /**
+             * Strength
+             * @description How much the diffusion model may change each face.
+             * @default 0.4
+             */
+            strength?: number;
+        };
+        /** FacesPublic */
+        FacesPublic: {
+            /** Detector */
+            detector: string;
+            /**
+             * Faces
+             * @description The faces found, left to right; empty when there is none.
+             */
+            faces: components["schemas"]["FacePublic"][];
+            /**
+             * Smallest Face
+             * @description Faces with a side below this many pixels could not be found at this search size; a larger `search_pixels` looks for smaller ones.
+             */
+            smallest_face: number;
         };
         /**
          * FillJob
@@ -263,7 +571,7 @@ export interface components {
             engine?: string;
             /**
              * Feather
-             * @description Blur radius in pixels of the mask edge when pasting the result back.
+             * @description Width in pixels of the smooth ramp (a smoothstep of the distance) from the fill down to the original outside the mask when pasting the result back; 0 = a hard edge.
              * @default 4
              */
             feather?: number;
@@ -328,6 +636,12 @@ export interface components {
              */
             scheduler?: string | null;
             /**
+             * Seam Pass
+             * @description After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) blend over 8 px either side of it, up to 3 passes while its seam score improves (see the `seams` kind).
+             * @default false
+             */
+            seam_pass?: boolean;
+            /**
              * Seed
              * @description Random seed; -1 picks one (the one used is reported).
              * @default -1
@@ -351,24 +665,35 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
-        /** HealthPublic */
+        /**
+         * HealthPublic
+         * @description Without the token (on a server that has one) only `status` is answered.
+         */
         HealthPublic: {
+            /** @description With `--ray`: the cluster's nodes and workers. */
+            cluster?: components["schemas"]["ClusterPublic"] | null;
             /** Devices */
-            devices: {
+            devices?: {
                 [key: string]: unknown;
-            }[];
+            }[] | null;
+            /**
+             * Problems
+             * @description What is wrong while degraded.
+             */
+            problems?: string[] | null;
             /** Queue */
-            queue: {
+            queue?: {
                 [key: string]: number;
-            };
+            } | null;
             /**
              * Status
-             * @default ok
-             * @constant
+             * @description `degraded`: see `problems`.
+             * @enum {string}
              */
-            status?: "ok";
+            status: "ok" | "degraded";
+            storage?: components["schemas"]["StoragePublic"] | null;
             /** Version */
-            version: string;
+            version?: string | null;
         };
         /** ImagePublic */
         ImagePublic: {
@@ -490,7 +815,7 @@ export interface components {
             id: string;
             /**
              * Kind
-             * @description The job's kind: fill, upscale.
+             * @description The job's kind: fill, upscale, faces, seams.
              */
             kind: string;
             /**
@@ -585,6 +910,24 @@ export interface components {
             /** Data */
             data: components["schemas"]["JobPublic"][];
         };
+        /** NodePublic */
+        NodePublic: {
+            /** Address */
+            address: string;
+            /** Alive */
+            alive: boolean;
+            /**
+             * Gpus
+             * @description GPUs the node offers Ray.
+             */
+            gpus: number;
+            /** Name */
+            name: string;
+            /** Node Id */
+            node_id: string;
+            /** Workers */
+            workers: components["schemas"]["RemoteWorkerPublic"][];
+        };
         /** Progress */
         Progress: {
             /** Stage */
@@ -612,6 +955,34 @@ export interface components {
              */
             type: "queue.status";
         };
+        /** RemoteWorkerPublic */
+        RemoteWorkerPublic: {
+            /**
+             * Device
+             * @description The worker's node and device, as jobs name it, e.g. `gpu-box-2@5f3a2c91/gpu:0`.
+             */
+            device: string;
+            /**
+             * Job
+             * @description The job it runs now.
+             */
+            job?: string | null;
+            /**
+             * Label
+             * @description What the device is, e.g. `NVIDIA L4`, or `CPU`.
+             */
+            label: string;
+            /**
+             * Loaded
+             * @description Engines and models the worker holds loaded, least recently used first.
+             */
+            loaded: string[];
+            /**
+             * Used Bytes
+             * @description Memory its loaded models take.
+             */
+            used_bytes: number;
+        };
         /**
          * Scale
          * @description Scale before processing: the region is resized to a working size, filled, and scaled back.
@@ -635,6 +1006,82 @@ export interface components {
              */
             width?: number | null;
         };
+        /**
+         * SeamsJob
+         * @description Repair the seam along the boundary of a mask (an earlier fill's), pass by pass, scoring each pass.
+         */
+        SeamsJob: {
+            /**
+             * Band
+             * @description Pixels on each side of the boundary that a pass may change (not painted).
+             * @default 8
+             */
+            band?: number;
+            /**
+             * Engine
+             * @description `poisson` (gradient-domain blend over the band, no weights), or a fill engine or model that refills the band (telea / navier-stokes for narrow bands, a diffusion model at low strength).
+             * @default poisson
+             */
+            engine?: string;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Kind
+             * @description The job's kind.
+             * @constant
+             */
+            kind: "seams";
+            /**
+             * Mask
+             * @description Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose edge is the seam to repair, or (with `painted`) a stroke painted over the seam.
+             */
+            mask: string;
+            /**
+             * Painted
+             * @description false: the mask is the region an earlier fill filled, and its edge is the seam; true: the mask is a stroke painted over the seam, which runs along its middle, and only the stroke may change.
+             * @default false
+             */
+            painted?: boolean;
+            /**
+             * Passes
+             * @description Most passes; they stop early once the target is met.
+             * @default 3
+             */
+            passes?: number;
+            /**
+             * Priority
+             * @description Higher runs first; 100 = invoke at the front.
+             * @default 0
+             */
+            priority?: number;
+            /**
+             * Prompt
+             * @description What the band shows (diffusion engines).
+             * @default
+             */
+            prompt?: string;
+            /**
+             * Seed
+             * @description Random seed; -1 picks one (the one used is reported).
+             * @default -1
+             */
+            seed?: number;
+            /**
+             * Strength
+             * @description How much a diffusion model may change the band (diffusion engines).
+             * @default 0.4
+             */
+            strength?: number;
+            /**
+             * Target
+             * @description Stop once the seam score is at or below this (1 = as natural as around).
+             * @default 1.1
+             */
+            target?: number;
+        };
         ServerEvent: components["schemas"]["JobQueuedEvent"] | components["schemas"]["JobStartedEvent"] | components["schemas"]["JobProgressEvent"] | components["schemas"]["JobSucceededEvent"] | components["schemas"]["JobFailedEvent"] | components["schemas"]["JobCanceledEvent"] | components["schemas"]["QueueStatusEvent"] | components["schemas"]["SocketErrorEvent"];
         /**
          * SocketErrorEvent
@@ -650,6 +1097,34 @@ export interface components {
              * @enum {string}
              */
             type: "error";
+        };
+        /** StoragePublic */
+        StoragePublic: {
+            /**
+             * Database Bytes
+             * @description Bytes of the SQLite database (with its write-ahead log).
+             */
+            database_bytes: number;
+            /**
+             * Disk Bytes
+             * @description Size of that disk.
+             */
+            disk_bytes: number;
+            /**
+             * Free Bytes
+             * @description Free bytes on the disk holding the data folder.
+             */
+            free_bytes: number;
+            /**
+             * Picture Bytes
+             * @description Bytes the kept pictures take.
+             */
+            picture_bytes: number;
+            /**
+             * Pictures
+             * @description Pictures kept (uploads and results).
+             */
+            pictures: number;
         };
         /**
          * Subscribe
@@ -699,6 +1174,12 @@ export interface components {
              */
             model?: string;
             /**
+             * Overlap
+             * @description Context in pixels around each tile, run and then cut away, so tiles leave no seams.
+             * @default 32
+             */
+            overlap?: number;
+            /**
              * Priority
              * @description Higher runs first; 100 = invoke at the front.
              * @default 0
@@ -706,10 +1187,15 @@ export interface components {
             priority?: number;
             /**
              * Scale
-             * @description How many times larger each side becomes.
-             * @default 2
+             * @description How many times larger each side becomes; null = the model's own factor (2 for `lanczos`). A model runs at its own factor and the result is resized to this one, so it may not exceed it.
              */
-            scale?: number;
+            scale?: number | null;
+            /**
+             * Tile
+             * @description Side of the square tiles a model runs on, in input pixels: bounds its memory. Halved for the rest of the picture when a GPU runs out of memory.
+             * @default 512
+             */
+            tile?: number;
         };
         /** ValidationError */
         ValidationError: {
@@ -753,6 +1239,39 @@ export interface operations {
             };
         };
     };
+    find_faces_api_v1_faces_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FacesFind"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FacesPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
     health_api_v1_health_get: {
         parameters: {
             query?: never;
@@ -782,7 +1301,13 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_upload_image_api_v1_images_post"];
+                "multipart/form-data": {
+                    /**
+                     * File
+                     * Format: binary
+                     */
+                    file: string;
+                };
             };
         };
         responses: {
@@ -806,6 +1331,15 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Insufficient Storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -848,6 +1382,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -855,6 +1398,63 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    delete_image_api_v1_images__image_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Image id. */
+                image_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -905,7 +1505,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["FillJob"] | components["schemas"]["UpscaleJob"];
+                "application/json": components["schemas"]["FillJob"] | components["schemas"]["UpscaleJob"] | components["schemas"]["FacesJob"] | components["schemas"]["SeamsJob"];
             };
         };
         responses: {

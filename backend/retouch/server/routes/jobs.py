@@ -12,13 +12,14 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from retouch.errors import InputError
-from retouch.server.deps import EnginesDep, PoolDep, QueueDep, SettingsDep, StoreDep
+from retouch.server.deps import EnginesDep, PoolDep, QueueDep, StoreDep
 from retouch.server.errors import ApiError
 from retouch.server.pool import workflow_params
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, JobAccepted, JobCreate, JobPublic, JobsPublic, JobStatus
 from retouch.workflows import WORKFLOWS
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+MAX_OFFSET = 1 << 40
 
 JobId = Annotated[str, Path(pattern=ID_PATTERN, description="Job id.")]
 SessionHeader = Annotated[
@@ -45,7 +46,6 @@ async def create_job(
     queue: QueueDep,
     pool: PoolDep,
     engines: EnginesDep,
-    settings: SettingsDep,
     session: SessionHeader = None,
 ) -> JobAccepted:
     """Queue a job: a `fill` (the default kind) or an `upscale` of a stored picture."""
@@ -65,9 +65,9 @@ async def create_job(
             raise _invalid(f"mask: no image with id {mask_id!r}")
 
     def check() -> None:
-        picture = store.picture(image, settings.max_pixels)
+        picture = store.picture(image)
         try:
-            mask = store.mask(mask_image, settings.max_pixels) if mask_image is not None else None
+            mask = store.mask(mask_image) if mask_image is not None else None
         except InputError as exc:
             raise InputError(f"mask: {exc.message}") from None
         workflow.check(picture, mask, params, engines)
@@ -86,7 +86,7 @@ async def list_jobs(
     queue: QueueDep,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobsPublic:
     """Jobs, newest first."""
     jobs, count = queue.list(status, limit, offset)

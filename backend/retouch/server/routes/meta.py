@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Literal
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from retouch import __version__
-from retouch.server.deps import EnginesDep, PoolDep, QueueDep
-from retouch.server.schemas import EnginePublic, HealthPublic
+from retouch.server.cluster import RayPool
+from retouch.server.deps import AuthorizedDep, EnginesDep, PoolDep, QueueDep, StoreDep
+from retouch.server.schemas import EnginePublic, HealthPublic, StoragePublic
 
 router = APIRouter(tags=["meta"])
+
+LOW_DISK = 100 * 1000 * 1000  # below this many free bytes (or 5 % of a small disk) the server is degraded
 
 
 @router.get("/engines", response_model=list[EnginePublic])
@@ -19,11 +24,24 @@ async def list_engines(engines: EnginesDep) -> list[dict]:
     return [factory().capabilities() for factory in engines.values()]
 
 
-@router.get("/health", response_model=HealthPublic)
-async def health(pool: PoolDep, queue: QueueDep) -> HealthPublic:
+@router.get("/health", response_model=HealthPublic, response_model_exclude_none=True)
+async def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: AuthorizedDep) -> HealthPublic:
+    """Whether the server works; with the token also its devices, queue and disk use."""
+    usage = await run_in_threadpool(store.usage)
+    problems = []
+    if usage.free_bytes < min(LOW_DISK, usage.disk_bytes // 20):
+        problems.append(f"the disk is almost full: {usage.free_bytes / 1e6:.1f} MB free")
+    problems += pool.problems()
+    status: Literal["ok", "degraded"] = "degraded" if problems else "ok"
+    if not authorized:
+        return HealthPublic(status=status)
     counts = queue.counts()
     return HealthPublic(
+        status=status,
+        problems=problems or None,
         version=__version__,
         devices=[asdict(device) for device in pool.devices],
         queue={"pending": counts["queued"], "running": pool.running()},
+        storage=StoragePublic(**asdict(usage)),
+        cluster=pool.cluster() if isinstance(pool, RayPool) else None,
     )

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import resource
+from collections import Counter
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from retouch.recipe import describe_errors
-from retouch.server.deps import token_ok
 from retouch.server.events import Subscriber
 from retouch.server.queue import JobQueue
 from retouch.server.schemas import (
@@ -27,11 +28,40 @@ from retouch.server.schemas import (
     SocketErrorEvent,
     Subscribe,
 )
+from retouch.server.settings import Settings
 
 router = APIRouter()
 
+UNSUPPORTED_DATA = 1003
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
+
+
+class SocketLimits:
+    """Open websockets, in all and per client address; the total also stays well under the process's file
+    descriptor limit, so HTTP (health included) always has room."""
+
+    def __init__(self, settings: Settings) -> None:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        room = soft // 2 if soft != resource.RLIM_INFINITY else settings.ws_max_connections
+        self.total = max(1, min(settings.ws_max_connections, room))
+        self.per_client = settings.ws_max_per_client
+        self.subscriptions = settings.ws_max_subscriptions
+        self._open: Counter[str] = Counter()
+
+    def enter(self, client: str) -> str | None:
+        """Count a new connection in, or say why it is refused."""
+        if sum(self._open.values()) >= self.total:
+            return f"too many connections to this server (limit {self.total}); try again later"
+        if self._open[client] >= self.per_client:
+            return f"too many connections from {client} (limit {self.per_client}); close some first"
+        self._open[client] += 1
+        return None
+
+    def leave(self, client: str) -> None:
+        self._open[client] -= 1
+        if self._open[client] <= 0:
+            del self._open[client]
 
 
 def current_state(job: JobPublic) -> list[Event]:
@@ -56,10 +86,21 @@ def current_state(job: JobPublic) -> list[Event]:
 
 @router.websocket("/ws")
 async def events(websocket: WebSocket) -> None:
-    if not token_ok(websocket):
-        await websocket.close(code=POLICY_VIOLATION, reason="this server needs an access token (?token=)")
-        return
+    """Job events. The token, Host and Origin were checked before this runs (`Guard`)."""
+    app = websocket.app
+    limits: SocketLimits = app.state.sockets
+    client = websocket.client.host if websocket.client else "unknown"
     await websocket.accept()
+    if (refusal := limits.enter(client)) is not None:
+        await websocket.close(code=TRY_AGAIN_LATER, reason=refusal)
+        return
+    try:
+        await _serve(websocket, limits)
+    finally:
+        limits.leave(client)
+
+
+async def _serve(websocket: WebSocket, limits: SocketLimits) -> None:
     app = websocket.app
     queue: JobQueue = app.state.queue
     subscriber = Subscriber(session=websocket.query_params.get("session"))
@@ -67,7 +108,13 @@ async def events(websocket: WebSocket) -> None:
     sender = asyncio.create_task(_send(websocket, subscriber))
     try:
         while True:
-            text = await websocket.receive_text()
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
+            text = frame.get("text")
+            if text is None:
+                await websocket.close(code=UNSUPPORTED_DATA, reason="binary frames are not understood; send JSON text")
+                break
             try:
                 message = Subscribe.model_validate(json.loads(text))
             except (ValueError, ValidationError) as exc:
@@ -78,6 +125,10 @@ async def events(websocket: WebSocket) -> None:
                 subscriber.job_ids.difference_update(message.job_ids)
                 subscriber.all_of_session = subscriber.all_of_session and not message.all
                 continue
+            if len(subscriber.job_ids | set(message.job_ids)) > limits.subscriptions:
+                reason = f"too many subscriptions (limit {limits.subscriptions} jobs per connection)"
+                await websocket.close(code=POLICY_VIOLATION, reason=reason)
+                break
             subscriber.job_ids.update(message.job_ids)
             jobs = queue.get_many(message.job_ids)
             if message.all and subscriber.session:

@@ -1,0 +1,1 @@
+"""Finding things in a picture (faces) for workflows to work on: pure functions on numpy arrays."""

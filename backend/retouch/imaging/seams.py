@@ -1,0 +1,477 @@
+"""Seams: how visible the boundary of a filled region is, the band around it, and a gradient-domain repair.
+
+The score compares the picture across the boundary with the picture beside it, on both sides:
+
+* `gradient`: the mean colour difference of neighbouring pixels that straddle the boundary, over the same
+  for neighbouring pixels inside the rings just inside and just outside it;
+* `step`: per tile along the boundary, the colour step between the ring just inside and the ring just
+  outside, over the step between each of those rings and a ring the same distance further from the
+  boundary on its own side.
+
+A boundary drawn at random through an untouched photograph scores about 1 on both (the picture changes
+across it as much as it changes beside it); a pasted patch raises `gradient`, a tint raises `step`.
+All work is done on the boundary's bounding box plus the rings' depth, so a small seam in a big picture
+costs what the seam costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy import sparse
+
+from retouch.imaging.mask import grow
+
+#: Colour differences are sums over R, G and B of 8-bit levels. This floor, added to both sides of every
+#: ratio, is the difference 8-bit quantisation and sensor noise make on their own, so a seam across a flat
+#: sky scores by how far it stands above noise rather than dividing by almost nothing.
+NOISE_FLOOR = 3.0
+
+
+@dataclass(frozen=True)
+class SeamScore:
+    """How visible a boundary is: 1.0 = as natural as the picture around it, higher = a visible seam."""
+
+    score: float  # the mean of `gradient` and `step`
+    gradient: float  # difference across the boundary / differences beside it
+    step: float  # colour step between the rings on either side / the step between rings on one side
+    length: int  # neighbouring pixel pairs that straddle the boundary (0 = no boundary)
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {
+            "score": round(float(self.score), 3),
+            "gradient": round(float(self.gradient), 3),
+            "step": round(float(self.step), 3),
+            "length": int(self.length),
+        }
+
+
+def has_boundary(mask: np.ndarray) -> bool:
+    """Whether some selected pixel touches an unselected one (the picture's own edge is no boundary)."""
+    inside = mask > 0
+    return bool((inside[:, 1:] != inside[:, :-1]).any() or (inside[1:] != inside[:-1]).any())
+
+
+def boundary_box(mask: np.ndarray, margin: int) -> tuple[int, int, int, int] | None:
+    """(x, y, width, height) of the boundary's pixels grown by `margin` and clipped to the picture, or None."""
+    inside = (mask > 0).astype(np.uint8)
+    edge = cv2.morphologyEx(inside, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
+    points = cv2.findNonZero(edge)
+    if points is None:
+        return None
+    x, y, w, h = cv2.boundingRect(points)
+    height, width = mask.shape
+    x0, y0 = max(x - margin, 0), max(y - margin, 0)
+    x1, y1 = min(x + w + margin, width), min(y + h + margin, height)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def distances(inside: np.ndarray) -> np.ndarray:
+    """Exact Euclidean distance of every pixel to the nearest pixel on the other side of the boundary
+    (float32; 1 next to it). The picture's edge counts as no boundary."""
+    selected = inside.astype(np.uint8)
+    d_in = cv2.distanceTransform(selected, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    d_out = cv2.distanceTransform(1 - selected, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return np.where(inside, d_in, d_out)
+
+
+def band_mask(mask: np.ndarray, band: int) -> np.ndarray:
+    """The pixels within `band` px of the boundary, on both sides of it (HxW uint8, 255 = in the band)."""
+    out = np.zeros(mask.shape, np.uint8)
+    box = boundary_box(mask, band + 1)
+    if box is None or band <= 0:
+        return out
+    x, y, w, h = box
+    inside = mask[y : y + h, x : x + w] > 0
+    out[y : y + h, x : x + w][distances(inside) <= band] = 255
+    return out
+
+
+def boundary_points(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """The selected pixels that touch an unselected one, traced in order, with their outward unit normals.
+
+    Returns points (N, 2) as float32 (x, y), normals (N, 2) and the start of each traced contour in them.
+    Points on the picture's own edge and spikes with no defined direction are left out.
+    """
+    inside = mask if mask.dtype == np.uint8 else (mask > 0).astype(np.uint8)
+    contours, _ = cv2.findContours(inside, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    height, width = mask.shape
+    points, normals, starts, total = [], [], [], 0
+    for contour in contours:
+        chain = contour[:, 0, :].astype(np.int32)
+        if len(chain) < 3:
+            continue
+        x, y = chain[:, 0], chain[:, 1]
+        # a point is on the boundary when a 4-neighbour inside the picture is unselected
+        touches = np.zeros(len(chain), bool)
+        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            nx, ny = x + dx, y + dy
+            valid = (nx >= 0) & (nx < width) & (ny >= 0) & (ny < height)
+            touches[valid] |= inside[ny[valid], nx[valid]] == 0
+        # tangent from the neighbours `SPAN` steps either way along the (closed) chain; normal across it
+        tangent = (np.roll(chain, -SPAN, axis=0) - np.roll(chain, SPAN, axis=0)).astype(np.float32)
+        length = np.hypot(tangent[:, 0], tangent[:, 1])
+        keep = touches & (length > 0)
+        if not keep.any():
+            continue
+        normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)[keep] / length[keep, None]
+        chain = chain[keep]
+        # point each normal outwards: the pixel 1.5 px along it must be unselected
+        px = np.clip(np.rint(chain[:, 0] + 1.5 * normal[:, 0]).astype(np.int32), 0, width - 1)
+        py = np.clip(np.rint(chain[:, 1] + 1.5 * normal[:, 1]).astype(np.int32), 0, height - 1)
+        normal[inside[py, px] > 0] *= -1
+        starts.append(total)
+        total += len(chain)
+        points.append(chain.astype(np.float32))
+        normals.append(normal)
+    if not points:
+        empty = np.zeros((0, 2), np.float32)
+        return empty, empty, []
+    return np.concatenate(points), np.concatenate(normals), starts
+
+
+#: Steps along the traced boundary either side of a point that give its direction.
+SPAN = 3
+
+
+def centreline_points(stroke: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """For a stroke painted over a seam: points along its middle, each with the unit normal pointing across it.
+
+    Each point of the stroke's traced outline walks inwards along its normal to the ridge of the stroke's
+    distance transform (its middle); the normal keeps pointing from the traced side to the far side, so
+    every stretch of the middle is seen once from each side, in order along the outline.
+    """
+    points, normals, starts = boundary_points(stroke)
+    if not len(points):
+        return points, normals, starts
+    selected = (stroke > 0).astype(np.uint8)
+    depth = cv2.distanceTransform(selected, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    across = -normals  # into the stroke
+    steps = np.arange(0, int(2 * depth.max()) + 2, dtype=np.float32)
+    height, width = stroke.shape
+    ix = np.clip(np.rint(points[:, None, 0] + steps * across[:, None, 0]).astype(np.int32), 0, width - 1)
+    iy = np.clip(np.rint(points[:, None, 1] + steps * across[:, None, 1]).astype(np.int32), 0, height - 1)
+    along = depth[iy, ix]
+    # up to the first step that leaves the stroke, the middle is where the depth is greatest
+    left = np.cumsum(along == 0, axis=1) > 0
+    middle = np.argmax(np.where(left, -1.0, along), axis=1).astype(np.float32)
+    return points + middle[:, None] * across, across.astype(np.float32), starts
+
+
+def seam_score(
+    picture: np.ndarray,
+    mask: np.ndarray,
+    *,
+    painted: bool = False,
+    width: int = 2,
+    ring: int = 4,
+    run: int = 32,
+) -> SeamScore:
+    """How visible the boundary of `mask` (255 = the filled region) is in `picture` (HxWx3/4 uint8); with
+    `painted`, how visible the seam along the middle of `mask` (a stroke painted over it) is.
+
+    At every boundary point the picture is sampled along the normal, `3 * width + 2 * ring` px each way.
+    `width` is the thin band on each side of the boundary that the near rings start beyond (where a
+    feather spreads a seam); rings are `ring` px deep; colour steps are compared over runs of `run` points.
+    """
+    points, normals, starts = centreline_points(mask) if painted else boundary_points(mask)
+    if not len(points):
+        return SeamScore(1.0, 1.0, 1.0, 0)
+    depth = 3 * width + 2 * ring
+    near_depths = np.arange(width + 1, width + ring + 1)
+    far_depths = np.arange(3 * width + ring + 1, depth + 1)
+    # offsets along the normal, t <= 0 inside (depth 1 - t), t >= 1 outside (depth t): the pair straddling the
+    # boundary (t = 0, 1), then the near and far rings inside and outside
+    groups = {
+        "across": np.array([0.0, 1.0]),
+        "near_in": 1.0 - near_depths,
+        "near_out": near_depths.astype(np.float64),
+        "far_in": 1.0 - far_depths,
+        "far_out": far_depths.astype(np.float64),
+    }
+    offsets = np.concatenate(list(groups.values())).astype(np.float32)
+    bounds = np.cumsum([0, *(len(v) for v in groups.values())])
+    cols = {name: slice(bounds[i], bounds[i + 1]) for i, name in enumerate(groups)}
+    sx = points[:, None, 0] + offsets[None, :] * normals[:, None, 0]
+    sy = points[:, None, 1] + offsets[None, :] * normals[:, None, 1]
+    height, width_px = mask.shape
+    ix, iy = np.rint(sx).astype(np.int32), np.rint(sy).astype(np.int32)
+    on_picture = (ix >= 0) & (ix < width_px) & (iy >= 0) & (iy < height)
+    if painted:  # a stroke has no inside: its middle has the traced side behind and the far side ahead
+        valid = on_picture
+    else:
+        side = np.zeros(ix.shape, bool)
+        side[on_picture] = mask[iy[on_picture], ix[on_picture]] > 0
+        valid = on_picture & (side == (offsets <= 0)[None, :])  # each sample on its own side of the boundary
+    profile = _sample(picture, sx, sy)
+
+    # gradient: the difference straddling the boundary against neighbouring differences within the near rings
+    both = valid[:, cols["across"]].all(axis=1)
+    across_diff = np.abs(profile[:, 1] - profile[:, 0]).sum(axis=1)
+    ring_diffs, ring_ok = [], []
+    for name in ("near_in", "near_out"):
+        block, ok = profile[:, cols[name]], valid[:, cols[name]]
+        ring_diffs.append(np.abs(block[:, 1:] - block[:, :-1]).sum(axis=2))
+        ring_ok.append(ok[:, 1:] & ok[:, :-1])
+    ring_diff, ring_valid = np.concatenate(ring_diffs, axis=1), np.concatenate(ring_ok, axis=1)
+    if not both.any() or not ring_valid.any():
+        return SeamScore(1.0, 1.0, 1.0, 0)
+    across = across_diff[both].mean()
+    beside = ring_diff[ring_valid].mean()
+    gradient = float((across + NOISE_FLOOR) / (beside + NOISE_FLOOR))
+
+    # colour step: mean colour of each ring over runs of `run` points, near in vs near out against near vs far
+    # runs restart with every traced contour, so a run never joins two separate boundaries
+    position = np.arange(len(points)) - np.repeat(starts, np.diff([*starts, len(points)]))
+    contour = np.repeat(np.arange(len(starts)), np.diff([*starts, len(points)]))
+    first_run = np.concatenate([[0], np.cumsum([(n + run - 1) // run for n in np.diff([*starts, len(points)])])])
+    runs = first_run[contour] + position // run
+    count = int(first_run[-1])
+    means, enough = [], []
+    for name in ("near_in", "near_out", "far_in", "far_out"):
+        weight = valid[:, cols[name]]
+        total = (profile[:, cols[name]] * weight[..., None]).sum(axis=1)
+        n = np.bincount(runs, weight.sum(axis=1), minlength=count)
+        sums = np.stack([np.bincount(runs, total[:, c], minlength=count) for c in range(3)], axis=-1)
+        means.append(sums / np.maximum(n, 1)[:, None])
+        enough.append(n >= 4 * ring)
+    usable = np.logical_and.reduce(enough)
+    if usable.any():
+        near_in, near_out, far_in, far_out = (m[usable] for m in means)
+        step_across = np.abs(near_in - near_out).sum(axis=1).mean()
+        step_beside = (np.abs(near_in - far_in).sum(axis=1) + np.abs(near_out - far_out).sum(axis=1)).mean() / 2
+        step = float((step_across + NOISE_FLOOR) / (step_beside + NOISE_FLOOR))
+    else:  # a boundary too short or ragged for rings on both sides: judge by the gradient alone
+        step = gradient
+    return SeamScore((gradient + step) / 2, gradient, step, int(both.sum()))
+
+
+def _sample(picture: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
+    """The picture's RGB at (sx, sy), bilinear, as float32 (N, K, 3); in row blocks, as OpenCV's remap
+    takes at most 32767 rows."""
+    source = picture if picture.flags["C_CONTIGUOUS"] else np.ascontiguousarray(picture)
+    out = np.empty((*sx.shape, 3), np.float32)
+    for start in range(0, len(sx), 32000):
+        rows = slice(start, start + 32000)
+        out[rows] = cv2.remap(source, sx[rows], sy[rows], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[..., :3]
+    return out
+
+
+def _replace_crossing(diff: np.ndarray, crossing: np.ndarray, axis: int) -> np.ndarray:
+    """Differences between neighbours along `axis` (next minus this) with each one that straddles the seam
+    (`crossing`) replaced by the difference just before it on the same line (else the one just after it),
+    so the seam's step is gone but the texture keeps its usual contrast."""
+    before = np.roll(diff, 1, axis=axis)
+    after = np.roll(diff, -1, axis=axis)
+    ok_before = ~np.roll(crossing, 1, axis=axis)
+    ok_after = ~np.roll(crossing, -1, axis=axis)
+    # np.roll wraps around: the first and last difference on a line have no neighbour there
+    first: list[slice | int] = [slice(None), slice(None)]
+    last: list[slice | int] = [slice(None), slice(None)]
+    first[axis], last[axis] = 0, -1
+    ok_before[tuple(first)] = False
+    ok_after[tuple(last)] = False
+    guess = np.where(ok_before[..., None], before, np.where(ok_after[..., None], after, 0))
+    return np.where(crossing[..., None], guess, diff)
+
+
+def _without_local_step(guide: np.ndarray, seam: np.ndarray, axis: int, window: int) -> np.ndarray:
+    """`guide` less, for the pairs within `seam`, the mean of those pairs' differences in a `window` box:
+    the step a feather spreads over a few pixels, which no single difference shows."""
+    lo: list[slice] = [slice(None), slice(None)]
+    hi: list[slice] = [slice(None), slice(None)]
+    lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+    in_zone = (seam[tuple(lo)] & seam[tuple(hi)]).astype(np.float32)
+    size = (window, window)
+    weight = cv2.boxFilter(in_zone, -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    total = cv2.boxFilter(guide * in_zone[..., None], -1, size, normalize=False, borderType=cv2.BORDER_CONSTANT)
+    return guide - total / np.maximum(weight, 1)[..., None] * in_zone[..., None]
+
+
+def poisson_blend(picture: np.ndarray, mask: np.ndarray, band: int, *, zone: int = 2) -> np.ndarray:
+    """Repair the seam along the boundary of `mask` by solving for the pixels within `band` px of it.
+
+    The band's new colours have the picture's own gradients (its texture), except across the seam: a
+    difference straddling the boundary is replaced by those of its neighbours on the same line, and in the
+    `zone` px either side the mean difference along each direction (the step a feather spreads out) is
+    taken out. The band's outer and inner edges keep the picture's colours, so the step is spread
+    smoothly over the band and every pixel farther than `band` from the boundary keeps its exact value.
+    """
+    out = picture.copy()
+    box = boundary_box(mask, band + 1)
+    if box is None or band <= 0:
+        return out
+    x, y, w, h = box
+    inside = mask[y : y + h, x : x + w] > 0
+    dist = distances(inside)
+    solve = dist <= band
+    rgb = picture[y : y + h, x : x + w, :3].astype(np.float32)
+
+    seam = dist <= zone
+    guides = []
+    for axis in (0, 1):
+        crossing = np.diff(inside.astype(np.int8), axis=axis) != 0
+        guide = _replace_crossing(np.diff(rgb, axis=axis), crossing, axis)
+        guides.append(_without_local_step(guide, seam, axis, 2 * band + 1))
+    return _solve(out, (x, y), rgb, solve, guides)
+
+
+def poisson_stroke(picture: np.ndarray, stroke: np.ndarray, *, zone: int = 2) -> np.ndarray:
+    """Repair the seam along the middle of `stroke` (a mask painted over it) by solving for the stroke's pixels.
+
+    The same blend as `poisson_blend`, with the stroke's middle as the boundary: two neighbouring pixels of
+    the stroke lie on opposite sides of its middle when the outside pixels nearest to them are on opposite
+    sides of the stroke (farther apart than they are deep). The stroke's outline keeps the picture's
+    colours; nothing outside the stroke changes.
+    """
+    out = picture.copy()
+    box = boundary_box(stroke, 2)
+    if box is None:
+        return out
+    x, y, w, h = box
+    inside = stroke[y : y + h, x : x + w] > 0
+    selected = inside.astype(np.uint8)
+    depth, labels = cv2.distanceTransformWithLabels(
+        selected, cv2.DIST_L2, cv2.DIST_MASK_5, labelType=cv2.DIST_LABEL_PIXEL
+    )
+    zero_y, zero_x = np.nonzero(selected == 0)  # DIST_LABEL_PIXEL numbers the zero pixels in this order from 1
+    nearest = np.stack([zero_x, zero_y], axis=-1)[np.maximum(labels, 1) - 1].astype(np.float32)
+    crossings, near_middle = [], np.zeros(inside.shape, bool)
+    for axis in (0, 1):
+        lo: list[slice] = [slice(None), slice(None)]
+        hi: list[slice] = [slice(None), slice(None)]
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        apart = np.hypot(*(nearest[tuple(lo)] - nearest[tuple(hi)]).transpose(2, 0, 1))
+        crossing = inside[tuple(lo)] & inside[tuple(hi)] & (apart > 0.75 * (depth[tuple(lo)] + depth[tuple(hi)]))
+        crossings.append(crossing)
+        near_middle[tuple(lo)] |= crossing
+        near_middle[tuple(hi)] |= crossing
+    seam = (grow(near_middle.astype(np.uint8), zone) > 0) & inside
+    rgb = picture[y : y + h, x : x + w, :3].astype(np.float32)
+    guides = [
+        _without_local_step(_replace_crossing(np.diff(rgb, axis=axis), crossings[axis], axis), seam, axis, 9)
+        for axis in (0, 1)
+    ]
+    return _solve(out, (x, y), rgb, inside, guides)
+
+
+def _solve(out: np.ndarray, origin: tuple[int, int], rgb: np.ndarray, solve: np.ndarray, guides: list) -> np.ndarray:
+    """Solve the discrete Poisson equation for the pixels in `solve`; the others keep `rgb` (Dirichlet).
+
+    For every unknown p: sum over its neighbours q of (u_p - u_q) = sum of the guidance differences
+    (u_p - u_q wanted), neighbours outside the box or the picture left out (Neumann at the picture's edge).
+    Conjugate gradients, started from the picture itself, on all three channels at once.
+    """
+    h, w = solve.shape
+    index = np.full((h, w), -1, np.int64)
+    count = int(solve.sum())
+    index[solve] = np.arange(count)
+    diagonal = np.zeros(count, np.float32)
+    rhs = np.zeros((count, 3), np.float32)
+    rows, cols = [], []
+    for axis, guide in ((0, guides[0]), (1, guides[1])):
+        lo, hi = [slice(None)] * 2, [slice(None)] * 2
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        first, second = index[tuple(lo)], index[tuple(hi)]
+        # the guide is (second - first); seen from `first` the wanted u_first - u_second is -guide
+        for this, other, other_val, sign in (
+            (first, second, rgb[tuple(hi)], -1.0),
+            (second, first, rgb[tuple(lo)], 1.0),
+        ):
+            pair = this >= 0
+            p, q = this[pair], other[pair]
+            diagonal += np.bincount(p, minlength=count).astype(np.float32)
+            wanted = sign * guide[pair]
+            known = q < 0
+            wanted[known] += other_val[pair][known]
+            for c in range(3):
+                rhs[:, c] += np.bincount(p, wanted[:, c], minlength=count).astype(np.float32)
+            rows.append(p[~known])
+            cols.append(q[~known])
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    matrix = sparse.csr_matrix((np.full(len(row), -1.0, np.float32), (row, col)), shape=(count, count))
+    matrix = (matrix + sparse.diags(diagonal)).tocsr()
+    solution = _conjugate_gradients(matrix, rhs, rgb[solve], 1.0 / diagonal)
+    x, y = origin
+    region = out[y : y + h, x : x + w]
+    region[..., :3][solve] = np.clip(np.rint(solution), 0, 255).astype(np.uint8)
+    return out
+
+
+def _conjugate_gradients(
+    matrix: sparse.csr_matrix, rhs: np.ndarray, start: np.ndarray, inverse_diagonal: np.ndarray
+) -> np.ndarray:
+    """Jacobi-preconditioned conjugate gradients for a symmetric positive definite `matrix`, each channel
+    (column) on its own, until no pixel's residual exceeds `TOLERANCE` levels (or `MAX_ITERATIONS`)."""
+    limit = TOLERANCE / float(inverse_diagonal.max())
+    solution = np.empty_like(start)
+    for channel in range(start.shape[1]):
+        x = np.ascontiguousarray(start[:, channel])
+        r = rhs[:, channel] - matrix @ x
+        z = r * inverse_diagonal
+        p = z.copy()
+        rz = float(r @ z)
+        for _ in range(MAX_ITERATIONS):
+            if np.abs(r).max() < limit:
+                break
+            ap = matrix @ p
+            alpha = rz / max(float(p @ ap), 1e-30)
+            x += alpha * p
+            r -= alpha * ap
+            np.multiply(r, inverse_diagonal, out=z)
+            rz_next = float(r @ z)
+            p *= rz_next / max(rz, 1e-30)
+            p += z
+            rz = rz_next
+        solution[:, channel] = x
+    return solution
+
+
+#: Conjugate gradients stop once every pixel's residual is below this many levels (well under rounding).
+TOLERANCE = 0.05
+MAX_ITERATIONS = 2000
+
+
+def blend_band(original: np.ndarray, repaired: np.ndarray, mask: np.ndarray, band: int) -> np.ndarray:
+    """`repaired`'s colours over the band around the boundary of `mask`, faded into `original` towards the
+    band's edges: weight 1 up to half the band from the boundary, then a smoothstep down to 0 at its edge.
+
+    Used after an engine refilled the band, so the band's own edge does not become a new seam. Pixels
+    farther than `band` from the boundary, and alpha, keep `original`'s exact values.
+    """
+    out = original.copy()
+    box = boundary_box(mask, band + 1)
+    if box is None or band <= 0:
+        return out
+    x, y, w, h = box
+    dist = distances(mask[y : y + h, x : x + w] > 0)
+    ramp = max(1.0, band / 2)
+    s = np.clip((band + 0.5 - dist) / ramp, 0.0, 1.0)
+    weight = (s * s * (3.0 - 2.0 * s))[..., None]
+    weight[dist > band] = 0.0
+    before = original[y : y + h, x : x + w, :3].astype(np.float32)
+    after = repaired[y : y + h, x : x + w, :3].astype(np.float32)
+    mixed = np.clip(np.rint(before + (after - before) * weight), 0, 255).astype(np.uint8)
+    out[y : y + h, x : x + w, :3] = np.where(dist[..., None] <= band, mixed, original[y : y + h, x : x + w, :3])
+    return out
+
+
+def blend_stroke(original: np.ndarray, repaired: np.ndarray, stroke: np.ndarray) -> np.ndarray:
+    """`repaired`'s colours over `stroke`, faded into `original` towards the stroke's outline (a smoothstep of
+    the depth inside it, full from half its greatest depth). Outside the stroke, and alpha, stay `original`."""
+    out = original.copy()
+    box = boundary_box(stroke, 1)
+    if box is None:
+        return out
+    x, y, w, h = box
+    inside = stroke[y : y + h, x : x + w] > 0
+    depth = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    s = np.clip((depth - 0.5) / max(1.0, float(depth.max()) / 2), 0.0, 1.0)
+    weight = (s * s * (3.0 - 2.0 * s))[..., None]
+    before = original[y : y + h, x : x + w, :3].astype(np.float32)
+    after = repaired[y : y + h, x : x + w, :3].astype(np.float32)
+    mixed = np.clip(np.rint(before + (after - before) * weight), 0, 255).astype(np.uint8)
+    out[y : y + h, x : x + w, :3] = np.where(inside[..., None], mixed, original[y : y + h, x : x + w, :3])
+    return out

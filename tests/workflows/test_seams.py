@@ -1,0 +1,197 @@
+"""The `seams` job kind as the worker and the command line run it, on real photographs with seams made here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from retouch.engines import Engine, Hooks
+from retouch.errors import InputError
+from retouch.imaging.io import Picture, read_recipe
+from retouch.imaging.seams import seam_score
+from retouch.recipe import FillParams
+from retouch.registry import get_engine
+from retouch.workflows import WORKFLOWS
+from retouch.workflows import fill as fill_workflow
+from retouch.workflows.seams import SeamParams, check, run
+from tests.support import PHOTOS, edge_mask, ellipse_mask, hard_paste, photo, stroke_over_edge, tinted_paste
+
+
+class DriftEngine(Engine):
+    """Gives back the region with the hole's colours drifted, as a diffusion model's VAE sometimes does."""
+
+    name = "drift"
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        hooks.step(1, 1)
+        return tinted_paste(image, mask)
+
+
+def engines(name: str) -> Engine:
+    return DriftEngine() if name == "drift" else get_engine(name)
+
+
+def farther_than(mask: np.ndarray, band: int) -> np.ndarray:
+    """Pixels more than `band` px (exact Euclidean) from every pixel on the other side of the boundary."""
+    inside = mask > 0
+    return np.where(inside, ndimage.distance_transform_edt(inside), ndimage.distance_transform_edt(~inside)) > band
+
+
+@pytest.fixture(scope="module", params=PHOTOS)
+def seamed(request) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    picture = photo(request.param)
+    mask = ellipse_mask(picture.shape)
+    return request.param, picture, mask, hard_paste(picture, mask)
+
+
+def test_seams_is_a_job_kind():
+    assert WORKFLOWS["seams"].Params is SeamParams
+
+
+def test_a_repair_brings_the_score_close_to_the_natural_figure_and_reports_every_pass(seamed):
+    name, picture, mask, pasted = seamed
+    stages: list[str] = []
+    hooks = Hooks(on_step=lambda step, total, preview, stage: stages.append(stage))
+    result = run(Picture(pasted), mask, SeamParams(seed=1), engines, hooks)
+
+    natural = seam_score(picture, mask).score
+    before, after = result.report["seam_before"], result.report["seam"]
+    assert before > 2 and abs(after - natural) < 0.6, (name, natural, before, after)
+    passes = result.recipe["pass_scores"]
+    assert passes and passes[0]["kept"] and [p for p in passes if p["kept"]][-1]["score"] == after
+    assert any(stage.startswith("pass 1 of 3, seam ") and "→" in stage for stage in stages)
+    assert result.recipe["kind"] == "seams" and result.recipe["engine"] == "poisson"
+    assert result.recipe["seam"]["score"] == after
+    assert read_recipe(result.png())["pass_scores"] == passes
+
+
+@pytest.mark.parametrize("engine", ["poisson", "telea", "navier-stokes"])
+def test_nothing_farther_from_the_boundary_than_the_band_changes(engine):
+    picture = photo("chelsea")
+    mask = ellipse_mask(picture.shape)
+    seamed = tinted_paste(picture, mask)
+    result = run(Picture(seamed), mask, SeamParams(engine=engine, band=6, seed=2), engines, Hooks())
+    keep = farther_than(mask, 6)
+    np.testing.assert_array_equal(result.pixels[keep], seamed[keep])
+    assert result.pixels.shape == seamed.shape
+
+
+@pytest.mark.parametrize("engine", ["poisson", "telea"])
+def test_a_painted_seam_is_repaired_inside_the_stroke_only(engine):
+    picture = photo("astronaut")
+    mask = ellipse_mask(picture.shape)
+    stroke = stroke_over_edge(mask)
+    seamed = hard_paste(picture, mask)
+    result = run(Picture(seamed), stroke, SeamParams(engine=engine, painted=True, seed=3), engines, Hooks())
+    np.testing.assert_array_equal(result.pixels[stroke == 0], seamed[stroke == 0])
+    assert result.report["seam"] < result.report["seam_before"] - 0.5
+    assert result.recipe["painted"] is True
+
+
+def test_passes_stop_when_a_pass_does_not_lower_the_score():
+    picture = photo("coffee")
+    mask = ellipse_mask(picture.shape)
+    seamed = tinted_paste(picture, mask)
+    result = run(Picture(seamed), mask, SeamParams(engine="navier-stokes", passes=5, seed=2), engines, Hooks())
+    records = result.recipe["pass_scores"]
+    assert len(records) < 5
+    assert records[-1]["kept"] is False or result.report["seam"] <= 1.1
+    kept = [r["score"] for r in records if r["kept"]]
+    assert kept == sorted(kept, reverse=True), "each kept pass lowered the score"
+    assert result.report["seam"] <= result.report["seam_before"]
+
+
+def test_a_natural_boundary_already_at_the_target_needs_no_pass():
+    picture = photo("rocket")
+    mask = edge_mask(picture.shape)
+    result = run(Picture(picture), mask, SeamParams(target=2.0), engines, Hooks())
+    assert result.recipe["pass_scores"] == []
+    np.testing.assert_array_equal(result.pixels, picture)
+
+
+@pytest.mark.parametrize("engine", ["poisson", "telea"])
+def test_same_seed_same_bytes(engine):
+    picture = photo("astronaut")
+    mask = ellipse_mask(picture.shape)
+    seamed = Picture(hard_paste(picture, mask))
+    params = SeamParams(engine=engine, seed=7, band=5)
+    assert run(seamed, mask, params, engines, Hooks()).png() == run(seamed, mask.copy(), params, engines, Hooks()).png()
+
+
+def test_alpha_is_kept():
+    picture = photo("chelsea")
+    mask = ellipse_mask(picture.shape)
+    rgba = np.dstack([hard_paste(picture, mask), np.full(mask.shape, 255, np.uint8)])
+    rgba[:8, :8, 3] = 0
+    result = run(Picture(rgba), mask, SeamParams(engine="telea", seed=1), engines, Hooks())
+    np.testing.assert_array_equal(result.pixels[..., 3], rgba[..., 3])
+
+
+@pytest.mark.parametrize(
+    ("mask_value", "band", "message"),
+    [
+        (0, 8, "mask: has no boundary to repair (it is empty)"),
+        (255, 8, "mask: has no boundary to repair (it is the whole picture)"),
+        (None, 100, "band: 100 px is wider than the 200x150 picture allows (at most 74 px)"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message(mask_value, band, message):
+    picture = Picture(photo("coffee", 0.5)[:150, :200].copy())
+    mask = ellipse_mask((150, 200)) if mask_value is None else np.full((150, 200), mask_value, np.uint8)
+    with pytest.raises(InputError) as error:
+        check(picture, mask, SeamParams(band=band), {})
+    assert message in error.value.message
+
+
+def test_check_names_unknown_engines_and_wrong_mask_sizes():
+    picture = Picture(photo("coffee"))
+    mask = ellipse_mask(picture.pixels.shape)
+    with pytest.raises(InputError, match="'nope' is unknown; available:"):
+        check(picture, mask, SeamParams(engine="nope"), {"telea": lambda: get_engine("telea")})
+    with pytest.raises(InputError, match="mask: is 10x10 but the image is"):
+        check(picture, np.zeros((10, 10), np.uint8), SeamParams(), {})
+
+
+def test_every_fill_reports_its_seam_score_and_the_seam_pass_lowers_it():
+    picture = photo("coffee")
+    mask = edge_mask(picture.shape, 0.25)
+    natural = fill_workflow.run(Picture(picture), mask, fill_workflow.Params(engine="telea", seed=1), engines, Hooks())
+    assert 0.7 < natural.report["seam"] < 1.3, "telea continues the picture: no seam"
+
+    params = fill_workflow.Params(engine="drift", feather=0, seed=1)
+    plain = fill_workflow.run(Picture(picture), mask, params, engines, Hooks())
+    assert plain.report["seam"] == plain.recipe["seam"]["score"] > 1.5
+    assert read_recipe(plain.png())["seam"]["score"] == plain.report["seam"]
+
+    with_pass = params.model_copy(update={"seam_pass": True})
+    repaired = fill_workflow.run(Picture(picture), mask, with_pass, engines, Hooks())
+    assert repaired.report["seam_before_passes"] == plain.report["seam"]
+    assert repaired.report["seam"] < plain.report["seam"] - 0.2
+    assert repaired.recipe["seam_passes"]["passes"][0]["kept"]
+    # the pass works on the fill's edge: beyond the fill and its 8 px band nothing differs from the plain fill
+    keep = farther_than(mask, 8)
+    np.testing.assert_array_equal(repaired.pixels[keep], plain.pixels[keep])
+
+
+def test_a_diffusion_pass_runs_through_the_fill_and_changes_only_the_band(loaded_engines):
+    picture = photo("chelsea", 0.25)  # 113x75: a few tiny-model steps on the CPU
+    mask = ellipse_mask(picture.shape)
+    seamed = Picture(tinted_paste(picture, mask))
+    params = SeamParams(engine="tiny-sd-inpaint", band=4, passes=1, target=0.5, strength=0.3, seed=5)
+    steps: list[str] = []
+    hooks = Hooks(on_step=lambda step, total, preview, stage: steps.append(stage))
+
+    result = run(seamed, mask, params, loaded_engines, hooks)
+
+    keep = farther_than(mask, 4)
+    np.testing.assert_array_equal(result.pixels[keep], seamed.pixels[keep])
+    record = result.recipe["pass_scores"][0]
+    assert record["kept"] == (record["score"] < result.report["seam_before"])
+    assert any(stage.startswith("pass 1 of 1, step ") for stage in steps), "the model's steps show per pass"
+    if record["kept"]:  # a random tiny model may well make the band worse: then the pass is dropped
+        assert (result.pixels[~keep] != seamed.pixels[~keep]).any()
+    else:
+        np.testing.assert_array_equal(result.pixels, seamed.pixels)
+    again = run(seamed, mask, params, loaded_engines, Hooks())
+    assert again.png() == result.png()
