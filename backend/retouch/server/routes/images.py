@@ -188,7 +188,6 @@ def _image_or_error(store: ImageStore, image_id: str):
 async def get_image(
     image_id: ImageId,
     store: StoreDep,
-    settings: SettingsDep,
     max_side: Annotated[
         int | None,
         Query(ge=16, le=1024, description="Answer a thumbnail: the picture scaled down to fit this side (PNG)."),
@@ -198,7 +197,7 @@ async def get_image(
     410 if it was deleted (by request or by the retention policy) or its file is gone."""
     image = _image_or_error(store, image_id)
     if max_side is not None:
-        picture = await run_in_threadpool(store.picture, image, settings.max_pixels)
+        picture = await run_in_threadpool(store.picture, image)
         png = await run_in_threadpool(thumbnail_png, picture.pixels, max_side)
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
     return FileResponse(
