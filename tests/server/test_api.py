@@ -137,3 +137,14 @@ def test_thumbnail_fits_max_side_and_bad_sizes_are_refused(server, picture):
     for bad in (8, 4096, "big"):
         refused = server.http.get(f"/api/v1/images/{image_id}", params={"max_side": bad})
         assert refused.status_code == 422 and "max_side" in refused.json()["message"], refused.text
+
+
+def test_a_grey_mask_png_is_kept_as_it_came(server, hole):
+    """The canvas sends masks as grey PNGs, a moment after each change: the server keeps the bytes instead
+    of converting and encoding them again."""
+    buffer = io.BytesIO()
+    Image.fromarray(hole).save(buffer, "PNG")
+    sent = buffer.getvalue()
+    info = server.http.post("/api/v1/images", files={"file": ("mask.png", sent, "image/png")}).json()
+    assert (info["width"], info["height"], info["has_alpha"]) == (128, 96, False)
+    assert server.http.get(f"/api/v1/images/{info['id']}").content == sent

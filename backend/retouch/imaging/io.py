@@ -111,7 +111,8 @@ def load_picture(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, wh
     """Decode an image to RGB(A) uint8 with its EXIF orientation applied."""
     image = _open(data, what, max_pixels)
     icc = image.info.get("icc_profile")
-    plain = image.format == "PNG" and image.mode in ("RGB", "RGBA")
+    # 8-bit RGB, RGBA or grey (the canvas's pictures and masks): a server may keep the file as it came
+    plain = image.format == "PNG" and image.mode in ("RGB", "RGBA", "L")
     image, exif, orientation = _oriented(image)
     exif_bytes = exif.tobytes() if len(exif) else None
     if image.mode == "CMYK":

@@ -1,5 +1,6 @@
 """Pictures in and out. Uploads stream to the data folder, are decoded and checked, then kept as PNG (EXIF and
-ICC preserved); a plain PNG, what the canvas sends, is kept as it came, without a second write."""
+ICC preserved); a plain 8-bit PNG (RGB, RGBA or grey: what the canvas sends) is kept as it came, without a
+second write."""
 
 from __future__ import annotations
 
