@@ -49,7 +49,7 @@ def cv2_band(mask: np.ndarray, band: int) -> np.ndarray:
         ({"band": 120}, "band: 120 px is wider than the 226x150 picture allows (at most 74 px)"),
         ({"band": 0}, "band"),
         ({"passes": 99}, "passes"),
-        ({"engine": "nope"}, "engine: 'nope' is unknown"),
+        ({"engine": "nope"}, "engine 'nope' is unknown; available:"),
         ({"mask": None}, "mask"),
         ({"sharpen": 2}, "sharpen: unknown field"),
     ],
