@@ -54,6 +54,7 @@ run: $(STAMP) $(CANVAS)
 # guard rails: lint, types, and the import layers (no cycles, nothing importing upwards)
 check: $(STAMP)
 	$(BIN)/ruff check backend tests benchmarks frontend/scripts
+	$(BIN)/ruff format --check backend tests benchmarks frontend/scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 

@@ -80,9 +80,10 @@ def picture(size: int) -> tuple[np.ndarray, np.ndarray]:
 async def round_trips(base: str, image_png: bytes, mask_png: bytes, engine: str, repeat: int) -> list[dict]:
     """Round trips over one kept-open HTTP client and websocket, as the canvas does. Stage times in s."""
     trips = []
-    async with httpx.AsyncClient(base_url=base, timeout=60) as http, websockets.connect(
-        base.replace("http", "ws") + "/api/v1/ws", max_size=None
-    ) as ws:
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=60) as http,
+        websockets.connect(base.replace("http", "ws") + "/api/v1/ws", max_size=None) as ws,
+    ):
         for _ in range(repeat + 1):  # the first one warms up
             start = time.perf_counter()
             image_id = (await http.post("/api/v1/images", files={"file": ("i.png", image_png)})).json()["id"]
@@ -102,7 +103,9 @@ async def round_trips(base: str, image_png: bytes, mask_png: bytes, engine: str,
             result = await http.get(f"/api/v1/images/{event['result']['image']}")
             assert result.status_code == 200
             end = time.perf_counter()
-            trips.append({"upload": uploaded - start, "job": done - uploaded, "fetch": end - done, "total": end - start})
+            trips.append(
+                {"upload": uploaded - start, "job": done - uploaded, "fetch": end - done, "total": end - start}
+            )
     return trips[1:]
 
 
@@ -112,6 +115,12 @@ def resident(pid: int, field: str = "VmRSS") -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used: unlike wall time, hardly moved by other load on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def reset_peak(pid: int) -> None:
@@ -158,23 +167,41 @@ def load_mode(args: argparse.Namespace) -> None:
             process.wait(30)
     times.sort()
     p50, p95 = times[len(times) // 2] * 1000, times[int(len(times) * 0.95)] * 1000
-    print(f"Load: {args.clients} clients x {args.trips} telea round trips at {args.size}², each client with its own "
-          "connection and websocket")
+    print(
+        f"Load: {args.clients} clients x {args.trips} telea round trips at {args.size}², each client with its own "
+        "connection and websocket"
+    )
     done = (args.clients - failed) * args.trips
-    print(f"{'round trips':>12} {'failed clients':>15} {'throughput':>11} {'p50':>8} {'p95':>8} "
-          f"{'RSS idle':>9} {'RSS peak':>9} {'RSS after':>10} {'after/idle':>11}")
-    print(f"{done:>12} {failed:>15} {done / wall:>9.1f}/s "
-          f"{p50:>6.0f}ms {p95:>6.0f}ms {idle / 1e6:>7.0f}MB {peak / 1e6:>7.0f}MB {after / 1e6:>8.0f}MB "
-          f"{after / idle:>10.2f}x")
+    print(
+        f"{'round trips':>12} {'failed clients':>15} {'throughput':>11} {'p50':>8} {'p95':>8} "
+        f"{'RSS idle':>9} {'RSS peak':>9} {'RSS after':>10} {'after/idle':>11}"
+    )
+    print(
+        f"{done:>12} {failed:>15} {done / wall:>9.1f}/s "
+        f"{p50:>6.0f}ms {p95:>6.0f}ms {idle / 1e6:>7.0f}MB {peak / 1e6:>7.0f}MB {after / 1e6:>8.0f}MB "
+        f"{after / idle:>10.2f}x"
+    )
     print("goal: memory after the load within 1.5x of idle")
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
     process = subprocess.Popen(
-        [sys.executable, "-m", "retouch.cli", "serve", "--port", str(port), "--data-dir", str(data_dir),
-         "--engine-plugin", "benchmarks.api_latency:NoopEngine"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "retouch.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--engine-plugin",
+            "benchmarks.api_latency:NoopEngine",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     for _ in range(600):
         try:
@@ -186,9 +213,10 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen:
 
 
 async def throughput(base: str, image_png: bytes, mask_png: bytes, jobs: int) -> float:
-    async with httpx.AsyncClient(base_url=base, timeout=60) as http, websockets.connect(
-        base.replace("http", "ws") + "/api/v1/ws", max_size=None
-    ) as ws:
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=60) as http,
+        websockets.connect(base.replace("http", "ws") + "/api/v1/ws", max_size=None) as ws,
+    ):
         image_id = (await http.post("/api/v1/images", files={"file": ("i.png", image_png)})).json()["id"]
         mask_id = (await http.post("/api/v1/images", files={"file": ("m.png", mask_png)})).json()["id"]
         start = time.perf_counter()
@@ -220,8 +248,9 @@ def event_latency(steps: int = 200) -> list[float]:
         port = sock.getsockname()[1]
     with TemporaryDirectory() as tmp:
         app = create_app(Settings(port=port, data_dir=Path(tmp)), engines={**ENGINES, "clock": ClockEngine})
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                               ws="websockets-sansio"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         while not server.started:
@@ -230,15 +259,18 @@ def event_latency(steps: int = 200) -> list[float]:
 
         async def run() -> list[float]:
             base = f"http://127.0.0.1:{port}"
-            async with httpx.AsyncClient(base_url=base) as http, websockets.connect(
-                base.replace("http", "ws") + "/api/v1/ws?session=benchmark-session"
-            ) as ws:
+            async with (
+                httpx.AsyncClient(base_url=base) as http,
+                websockets.connect(base.replace("http", "ws") + "/api/v1/ws?session=benchmark-session") as ws,
+            ):
                 await ws.send(json.dumps({"type": "subscribe", "all": True}))
                 image_id = (await http.post("/api/v1/images", files={"file": ("i.png", _png(image))})).json()["id"]
                 mask_id = (await http.post("/api/v1/images", files={"file": ("m.png", _png(mask))})).json()["id"]
-                response = await http.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id,
-                                                                  "engine": "clock", "steps": steps},
-                                           headers={"X-Retouch-Session": "benchmark-session"})
+                response = await http.post(
+                    "/api/v1/jobs",
+                    json={"image": image_id, "mask": mask_id, "engine": "clock", "steps": steps},
+                    headers={"X-Retouch-Session": "benchmark-session"},
+                )
                 response.raise_for_status()
                 received = {}
                 while True:
@@ -274,20 +306,33 @@ def main() -> None:
         try:
             print("Round trip over a kept-open connection: upload picture + mask, job until `job.succeeded` on")
             print("the websocket, fetch the result PNG; `telea`, 30 % square hole. Medians in ms.")
-            print(f"{'size':>6} {'raw cv2.inpaint':>16} {'upload':>8} {'job':>8} {'fetch':>8} {'round trip':>11} "
-                  f"{'overhead':>9}")
+            print("CPU columns: the raw call's CPU time and the server process's CPU time per round trip (mean),")
+            print("which other load on the machine hardly moves; their difference is the server's own work.")
+            print(
+                f"{'size':>6} {'raw cv2.inpaint':>16} {'upload':>8} {'job':>8} {'fetch':>8} {'round trip':>11} "
+                f"{'overhead':>9} {'raw CPU':>8} {'server CPU':>11} {'CPU overhead':>13}"
+            )
             for size in (512, 1024):
                 image, mask = picture(size)
-                raw = []
+                raw, raw_cpu = [], []
                 for _ in range(args.repeat):
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), time.process_time()
                     cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA)
                     raw.append(time.perf_counter() - start)
-                trips = asyncio.run(round_trips(base, _png(image), _png(mask), "telea", args.repeat))
-                r = statistics.median(raw) * 1000
+                    raw_cpu.append(time.process_time() - start_cpu)
+                image_png, mask_png = _png(image), _png(mask)
+                asyncio.run(round_trips(base, image_png, mask_png, "telea", 0))  # warm-up, not counted
+                before = cpu_seconds(process.pid)
+                trips = asyncio.run(round_trips(base, image_png, mask_png, "telea", args.repeat - 1))
+                server_cpu = (cpu_seconds(process.pid) - before) / args.repeat * 1000
+                r, rc = statistics.median(raw) * 1000, statistics.median(raw_cpu) * 1000
                 stage = {key: statistics.median(trip[key] for trip in trips) * 1000 for key in trips[0]}
-                print(f"{size:>6} {r:>14.1f}ms {stage['upload']:>6.1f}ms {stage['job']:>6.1f}ms "
-                      f"{stage['fetch']:>6.1f}ms {stage['total']:>9.1f}ms {stage['total'] - r:>7.1f}ms")
+                print(
+                    f"{size:>6} {r:>14.1f}ms {stage['upload']:>6.1f}ms {stage['job']:>6.1f}ms "
+                    f"{stage['fetch']:>6.1f}ms {stage['total']:>9.1f}ms {stage['total'] - r:>7.1f}ms "
+                    f"{rc:>6.1f}ms {server_cpu:>9.1f}ms {server_cpu - rc:>11.1f}ms"
+                )
+            print("goal: overhead <= 40 ms at 512², <= 80 ms at 1024²")
 
             image, mask = picture(64)
             rate = asyncio.run(throughput(base, _png(image), _png(mask), args.jobs))
@@ -299,8 +344,9 @@ def main() -> None:
     latencies = sorted(event_latency())
     p50 = latencies[len(latencies) // 2] * 1000
     p95 = latencies[int(len(latencies) * 0.95)] * 1000
-    print(f"Event latency, worker step -> websocket client ({len(latencies)} events): "
-          f"p50 {p50:.2f} ms, p95 {p95:.2f} ms")
+    print(
+        f"Event latency, worker step -> websocket client ({len(latencies)} events): p50 {p50:.2f} ms, p95 {p95:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -32,28 +32,60 @@ sys.path.insert(0, str(ROOT / "backend"))
 sys.path.insert(0, str(ROOT))
 
 SD15_UNET = dict(
-    sample_size=64, in_channels=9, out_channels=4, layers_per_block=2, cross_attention_dim=768,
-    block_out_channels=(320, 640, 1280, 1280), attention_head_dim=8,
+    sample_size=64,
+    in_channels=9,
+    out_channels=4,
+    layers_per_block=2,
+    cross_attention_dim=768,
+    block_out_channels=(320, 640, 1280, 1280),
+    attention_head_dim=8,
     down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
     up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
 )
 SDXL_UNET = dict(
-    sample_size=128, in_channels=9, out_channels=4, layers_per_block=2, cross_attention_dim=2048,
-    block_out_channels=(320, 640, 1280), attention_head_dim=(5, 10, 20), transformer_layers_per_block=(1, 2, 10),
+    sample_size=128,
+    in_channels=9,
+    out_channels=4,
+    layers_per_block=2,
+    cross_attention_dim=2048,
+    block_out_channels=(320, 640, 1280),
+    attention_head_dim=(5, 10, 20),
+    transformer_layers_per_block=(1, 2, 10),
     down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"), use_linear_projection=True,
-    addition_embed_type="text_time", addition_time_embed_dim=256, projection_class_embeddings_input_dim=2816,
+    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+    use_linear_projection=True,
+    addition_embed_type="text_time",
+    addition_time_embed_dim=256,
+    projection_class_embeddings_input_dim=2816,
 )
 VAE = dict(
-    in_channels=3, out_channels=3, latent_channels=4, layers_per_block=2, block_out_channels=(128, 256, 512, 512),
-    down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+    in_channels=3,
+    out_channels=3,
+    latent_channels=4,
+    layers_per_block=2,
+    block_out_channels=(128, 256, 512, 512),
+    down_block_types=("DownEncoderBlock2D",) * 4,
+    up_block_types=("UpDecoderBlock2D",) * 4,
 )
-CLIP_L = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12,
-              hidden_act="quick_gelu", projection_dim=768)
-CLIP_BIG_G = dict(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32, num_attention_heads=20,
-                  hidden_act="gelu", projection_dim=1280)
-SCHEDULER = dict(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000,
-                 steps_offset=1)
+CLIP_L = dict(
+    hidden_size=768,
+    intermediate_size=3072,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    hidden_act="quick_gelu",
+    projection_dim=768,
+)
+CLIP_BIG_G = dict(
+    hidden_size=1280,
+    intermediate_size=5120,
+    num_hidden_layers=32,
+    num_attention_heads=20,
+    hidden_act="gelu",
+    projection_dim=1280,
+)
+SCHEDULER = dict(
+    beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000, steps_offset=1
+)
 
 
 def build_full(kind: str, folder: Path, dtype) -> None:
@@ -71,25 +103,38 @@ def build_full(kind: str, folder: Path, dtype) -> None:
     from tests.tiny_models import clip_tokenizer
 
     tokenizer = clip_tokenizer()
-    ids = dict(vocab_size=49408, max_position_embeddings=77, bos_token_id=len(tokenizer) - 2,
-               eos_token_id=len(tokenizer) - 1, pad_token_id=len(tokenizer) - 1)
+    ids = dict(
+        vocab_size=49408,
+        max_position_embeddings=77,
+        bos_token_id=len(tokenizer) - 2,
+        eos_token_id=len(tokenizer) - 1,
+        pad_token_id=len(tokenizer) - 1,
+    )
     torch.manual_seed(0)
     init = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
     with init:  # random initialisation on the GPU: minutes faster than on the CPU for SDXL's 2.6 B parameters
         if kind == "sd15":
             pipe = StableDiffusionInpaintPipeline(
-                unet=UNet2DConditionModel(**SD15_UNET), vae=AutoencoderKL(**VAE, sample_size=512),
-                text_encoder=CLIPTextModel(CLIPTextConfig(**CLIP_L, **ids)), tokenizer=tokenizer,
-                scheduler=EulerDiscreteScheduler(**SCHEDULER), safety_checker=None, feature_extractor=None,
-                requires_safety_checker=False)
+                unet=UNet2DConditionModel(**SD15_UNET),
+                vae=AutoencoderKL(**VAE, sample_size=512),
+                text_encoder=CLIPTextModel(CLIPTextConfig(**CLIP_L, **ids)),
+                tokenizer=tokenizer,
+                scheduler=EulerDiscreteScheduler(**SCHEDULER),
+                safety_checker=None,
+                feature_extractor=None,
+                requires_safety_checker=False,
+            )
         else:
             pipe = StableDiffusionXLInpaintPipeline(
                 unet=UNet2DConditionModel(**SDXL_UNET),
                 vae=AutoencoderKL(**VAE, sample_size=1024, scaling_factor=0.13025, force_upcast=True),
                 text_encoder=CLIPTextModel(CLIPTextConfig(**CLIP_L, **ids)),
                 text_encoder_2=CLIPTextModelWithProjection(CLIPTextConfig(**CLIP_BIG_G, **ids)),
-                tokenizer=tokenizer, tokenizer_2=tokenizer, scheduler=EulerDiscreteScheduler(**SCHEDULER),
-                requires_aesthetics_score=False)
+                tokenizer=tokenizer,
+                tokenizer_2=tokenizer,
+                scheduler=EulerDiscreteScheduler(**SCHEDULER),
+                requires_aesthetics_score=False,
+            )
     pipe.to(dtype=dtype)
     pipe.save_pretrained(folder, safe_serialization=True)
     del pipe
@@ -130,8 +175,9 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, ste
     built = time.perf_counter() - started
 
     catalog = work / f"{kind}.yaml"
-    save_catalog(Catalog(models=[CatalogEntry(name=kind, family=family, source=str(folder), native_size=size)]),
-                 catalog)
+    save_catalog(
+        Catalog(models=[CatalogEntry(name=kind, family=family, source=str(folder), native_size=size)]), catalog
+    )
     engine = build_registry(catalog)[kind]()
     started = time.perf_counter()
     engine.load(device)
@@ -139,8 +185,7 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, ste
 
     pixels, mask = job(size)
     # bbox = whole picture and scale auto at native size: Retouch's working size is the picture's size
-    params = FillParams(engine=kind, steps=steps, seed=1, prompt="a brick wall", scheduler="dpm++-2m-karras",
-                        feather=4)
+    params = FillParams(engine=kind, steps=steps, seed=1, prompt="a brick wall", scheduler="dpm++-2m-karras", feather=4)
     pipe = engine.pipe
 
     def sync() -> None:
@@ -158,9 +203,18 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, ste
         pipe.scheduler = engine._scheduler(params.scheduler)  # the same sampler object Retouch uses
         sync()
         start = time.perf_counter()
-        pipe(prompt=params.prompt, image=Image.fromarray(pixels), mask_image=Image.fromarray(mask), height=size,
-             width=size, num_inference_steps=steps, guidance_scale=params.guidance, strength=1.0,
-             generator=torch.Generator("cpu").manual_seed(1), output_type="np")
+        pipe(
+            prompt=params.prompt,
+            image=Image.fromarray(pixels),
+            mask_image=Image.fromarray(mask),
+            height=size,
+            width=size,
+            num_inference_steps=steps,
+            guidance_scale=params.guidance,
+            strength=1.0,
+            generator=torch.Generator("cpu").manual_seed(1),
+            output_type="np",
+        )
         sync()
         return time.perf_counter() - start
 
@@ -175,9 +229,14 @@ def measure(kind: str, *, tiny: bool, device: str, repeats: int, work: Path, ste
             ours.append(through_retouch())
     engine.unload()
     return {
-        "model": f"{kind}-inpaint{' (tiny)' if tiny else ''}", "size": f"{size}²", "steps": steps,
-        "retouch": statistics.median(ours), "bare": statistics.median(theirs),
-        "ratio": statistics.median(ours) / statistics.median(theirs), "build": built, "load": loaded,
+        "model": f"{kind}-inpaint{' (tiny)' if tiny else ''}",
+        "size": f"{size}²",
+        "steps": steps,
+        "retouch": statistics.median(ours),
+        "bare": statistics.median(theirs),
+        "ratio": statistics.median(ours) / statistics.median(theirs),
+        "build": built,
+        "load": loaded,
     }
 
 
@@ -227,8 +286,14 @@ def stage_overhead(repeats: int) -> list[dict]:
             for _ in range(30 // PREVIEW_EVERY + 1):
                 latents_to_rgb(latents, fmt)
             previews.append(time.perf_counter() - start)
-        rows.append({"size": size, "stages": statistics.median(stages) * 1000,
-                     "png": statistics.median(encode) * 1000, "previews": statistics.median(previews) * 1000})
+        rows.append(
+            {
+                "size": size,
+                "stages": statistics.median(stages) * 1000,
+                "png": statistics.median(encode) * 1000,
+                "previews": statistics.median(previews) * 1000,
+            }
+        )
     return rows
 
 
@@ -239,8 +304,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", default="sd15,sdxl", help="comma-separated: sd15, sdxl")
     parser.add_argument("--steps", type=int, default=None, help="denoising steps (default 30; 4 with --tiny)")
-    parser.add_argument("--stages", action="store_true",
-                        help="only time Retouch's own stages around the model (no model; any machine)")
+    parser.add_argument(
+        "--stages", action="store_true", help="only time Retouch's own stages around the model (no model; any machine)"
+    )
     args = parser.parse_args(argv)
 
     if args.stages:
@@ -253,8 +319,11 @@ def main(argv: list[str] | None = None) -> int:
 
     device = args.device or best_device()
     if not args.tiny and not device.startswith("cuda") and args.device is None:
-        print(f"full-size models need a CUDA GPU (found {device}); use --tiny for a CPU smoke check, or name "
-              "--device cpu to run them on the CPU anyway (slow)", file=sys.stderr)
+        print(
+            f"full-size models need a CUDA GPU (found {device}); use --tiny for a CPU smoke check, or name "
+            "--device cpu to run them on the CPU anyway (slow)",
+            file=sys.stderr,
+        )
         return 2
     if device.startswith("cuda"):
         import torch
@@ -265,14 +334,19 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="retouch-bench-") as work:
         for kind in args.models.split(","):
-            rows.append(measure(kind.strip(), tiny=args.tiny, device=device, repeats=args.repeats, work=Path(work),
-                                steps=args.steps))
+            rows.append(
+                measure(
+                    kind.strip(), tiny=args.tiny, device=device, repeats=args.repeats, work=Path(work), steps=args.steps
+                )
+            )
             row = rows[-1]
             print(f"  {row['model']}: built in {row['build']:.1f} s, loaded in {row['load']:.1f} s", flush=True)
     print(f"\n{'model':<22} {'size':>6} {'steps':>5} {'retouch s':>10} {'bare s':>8} {'ratio':>6}")
     for row in rows:
-        print(f"{row['model']:<22} {row['size']:>6} {row['steps']:>5} {row['retouch']:>10.3f} {row['bare']:>8.3f} "
-              f"{row['ratio']:>6.3f}")
+        print(
+            f"{row['model']:<22} {row['size']:>6} {row['steps']:>5} {row['retouch']:>10.3f} {row['bare']:>8.3f} "
+            f"{row['ratio']:>6.3f}"
+        )
     return 0
 
 

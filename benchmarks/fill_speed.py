@@ -89,7 +89,10 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=list(RAW), choices=list(RAW))
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best time counts)")
     parser.add_argument(
-        "--positions", type=int, default=1, choices=range(1, len(HOLE_CENTRES) + 1),
+        "--positions",
+        type=int,
+        default=1,
+        choices=range(1, len(HOLE_CENTRES) + 1),
         help="hole positions to average over (the detail measure moves a lot with what the hole covers)",
     )
     parser.add_argument(
@@ -108,8 +111,10 @@ def main() -> None:
         for name, picture in pictures(side).items():
             for percent in args.holes:
                 for engine in args.engines:
-                    rows = [measure(picture, square_hole(side, percent / 100, position), engine, args)
-                            for position in range(args.positions)]
+                    rows = [
+                        measure(picture, square_hole(side, percent / 100, position), engine, args)
+                        for position in range(args.positions)
+                    ]
                     ours_s, raw_s, ours_detail, raw_detail = (np.mean([r[i] for r in rows]) for i in range(4))
                     row = f"| {name} {side}² | {percent} % | {engine} | {ours_s:.2f} |"
                     if np.isnan(raw_s):
@@ -129,6 +134,7 @@ def measure(picture: np.ndarray, mask: np.ndarray, engine: str, args: argparse.N
         return ours_s, float("nan"), detail(ours, picture, hole), float("nan")
     raw_s, raw = timed(lambda: RAW[engine](picture, mask), args.repeat)
     return ours_s, raw_s, detail(ours, picture, hole), detail(raw, picture, hole)
+
 
 if __name__ == "__main__":
     main()

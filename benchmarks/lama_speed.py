@@ -81,8 +81,10 @@ def main() -> None:
         engine.load(device)
     descriptor = engine.descriptor
     dtype = engine.torch_dtype
-    print(f"LaMa (big-lama layout, {engine.info.parameters / 1e6:.1f} M parameters, random weights) on {device}, "
-          f"{engine.dtype_name}; torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    print(
+        f"LaMa (big-lama layout, {engine.info.parameters / 1e6:.1f} M parameters, random weights) on {device}, "
+        f"{engine.dtype_name}; torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+    )
 
     rows = []
     for size in args.sizes:

@@ -2,9 +2,9 @@
 peak memory.
 
 The upscaler is built at full size from spandrel's own classes with random weights (nothing is downloaded):
-Real-ESRGAN's Compact x4 layout (`realesr-general-x4v3`: 64 features, 32 convolutions) by default, or
-`--model esrgan` for RealESRGAN_x4plus's RRDB layout (23 blocks; slow on a CPU). Each case runs in a fresh
-process, so its peak memory is its own:
+Real-ESRGAN's Compact x4 layout `realesr-animevideov3` (64 features, 16 convolutions) by default,
+`--model compact32` for `realesr-general-x4v3` (32 convolutions), or `--model esrgan` for RealESRGAN_x4plus's
+RRDB layout (23 blocks; slow on a CPU). Each case runs in a fresh process, so its peak memory is its own:
 
 - bare: spandrel's descriptor called on the whole 1024² tensor (what a script without tiling does),
 - untiled: the `upscale` workflow with one tile as large as the picture,
@@ -44,8 +44,9 @@ def build_model(kind: str, folder: Path) -> Path:
     from tests.tiny_spandrel import save
 
     torch.manual_seed(0)
-    if kind == "compact":
-        module = Compact(num_in_ch=3, num_out_ch=3, num_feat=64, num_conv=32, upscale=4)
+    if kind.startswith("compact"):
+        convs = 32 if kind == "compact32" else 16
+        module = Compact(num_in_ch=3, num_out_ch=3, num_feat=64, num_conv=convs, upscale=4)
     else:
         module = ESRGAN(in_nc=3, out_nc=3, num_filters=64, num_blocks=23, scale=4)
     return save(module, folder, kind)["safetensors"]
@@ -102,13 +103,22 @@ def run_case(args: argparse.Namespace) -> None:
     seconds = time.perf_counter() - started
     peak = torch.cuda.max_memory_allocated() if cuda else resident_kib("VmHWM") * 1024
     np.save(args.out, out)
-    print(json.dumps({"seconds": seconds, "peak_bytes": max(0, peak - base), "dtype": engine.dtype_name,
-                      "shape": list(out.shape)}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_bytes": max(0, peak - base),
+                "dtype": engine.dtype_name,
+                "shape": list(out.shape),
+            }
+        )
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=["compact", "esrgan"], default="compact")
+    parser.add_argument("--model", choices=["compact", "compact32", "esrgan"], default="compact")
+    parser.add_argument("--cases", nargs="+", choices=list(CASES), default=list(CASES))
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--device", default=None)
     parser.add_argument("--case", choices=list(CASES), help=argparse.SUPPRESS)
@@ -127,18 +137,32 @@ def main() -> None:
         work = Path(folder)
         weights = build_model(args.model, work)
         results = {}
-        for case in CASES:
+        for case in args.cases:
             out = work / f"{case.replace(' ', '-')}.npy"
-            command = [sys.executable, __file__, "--case", case, "--weights", str(weights), "--out", str(out),
-                       "--size", str(args.size), "--device", args.device]
+            command = [
+                sys.executable,
+                __file__,
+                "--case",
+                case,
+                "--weights",
+                str(weights),
+                "--out",
+                str(out),
+                "--size",
+                str(args.size),
+                "--device",
+                args.device,
+            ]
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 print(f"{case}: failed\n{done.stderr[-2000:]}")
                 continue
             results[case] = json.loads(done.stdout.strip().splitlines()[-1])
             results[case]["pixels"] = np.load(out)
-            print(f"  {case}: {results[case]['seconds']:.2f} s, peak {results[case]['peak_bytes'] / 2**20:.0f} MiB",
-                  flush=True)
+            print(
+                f"  {case}: {results[case]['seconds']:.2f} s, peak {results[case]['peak_bytes'] / 2**20:.0f} MiB",
+                flush=True,
+            )
 
     reference = results.get("untiled", {}).get("pixels")
     bare = results.get("bare", {}).get("seconds")

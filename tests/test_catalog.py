@@ -28,8 +28,13 @@ from retouch.registry import build_registry
 
 @pytest.mark.parametrize(
     "folder, family",
-    [("sd-inpaint", "sd-inpaint"), ("sd", "sd"), ("sdxl-inpaint", "sdxl-inpaint"), ("sdxl", "sdxl"),
-     ("flux-fill", "flux-fill")],
+    [
+        ("sd-inpaint", "sd-inpaint"),
+        ("sd", "sd"),
+        ("sdxl-inpaint", "sdxl-inpaint"),
+        ("sdxl", "sdxl"),
+        ("flux-fill", "flux-fill"),
+    ],
 )
 def test_detects_the_family_of_diffusers_folders(tiny_model_dir, folder, family):
     assert detect_family(tiny_model_dir / folder) == (family, None)
@@ -48,22 +53,31 @@ def fake_checkpoint(path: Path, shapes: dict[str, tuple[int, ...]]) -> Path:
 
 def test_detects_sd2_sdxl_and_flux_checkpoints(tmp_path):
     unet = "model.diffusion_model."
-    sd2 = fake_checkpoint(tmp_path / "sd2-inpaint.safetensors", {
-        unet + "input_blocks.0.0.weight": (320, 9, 3, 3),
-        unet + "input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight": (320, 1024),
-    })
+    sd2 = fake_checkpoint(
+        tmp_path / "sd2-inpaint.safetensors",
+        {
+            unet + "input_blocks.0.0.weight": (320, 9, 3, 3),
+            unet + "input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight": (320, 1024),
+        },
+    )
     assert detect_family(sd2) == ("sd-inpaint", "stabilityai/stable-diffusion-2-inpainting")
-    xl = fake_checkpoint(tmp_path / "xl.safetensors", {
-        unet + "input_blocks.0.0.weight": (320, 4, 3, 3),
-        unet + "label_emb.0.0.weight": (1280, 2816),
-        "conditioner.embedders.1.model.positional_embedding": (77, 8),
-    })
+    xl = fake_checkpoint(
+        tmp_path / "xl.safetensors",
+        {
+            unet + "input_blocks.0.0.weight": (320, 4, 3, 3),
+            unet + "label_emb.0.0.weight": (1280, 2816),
+            "conditioner.embedders.1.model.positional_embedding": (77, 8),
+        },
+    )
     assert detect_family(xl) == ("sdxl", None)
-    fill = fake_checkpoint(tmp_path / "flux1-fill.safetensors", {
-        "img_in.weight": (3072, 384), "double_blocks.0.img_attn.qkv.weight": (8, 8)})
+    fill = fake_checkpoint(
+        tmp_path / "flux1-fill.safetensors",
+        {"img_in.weight": (3072, 384), "double_blocks.0.img_attn.qkv.weight": (8, 8)},
+    )
     assert detect_family(fill) == ("flux-fill", None)
-    dev = fake_checkpoint(tmp_path / "flux1-dev.safetensors", {
-        "img_in.weight": (3072, 64), "double_blocks.0.img_attn.qkv.weight": (8, 8)})
+    dev = fake_checkpoint(
+        tmp_path / "flux1-dev.safetensors", {"img_in.weight": (3072, 64), "double_blocks.0.img_attn.qkv.weight": (8, 8)}
+    )
     with pytest.raises(InputError, match="not FLUX.1 Fill"):
         detect_family(dev)
     vae = fake_checkpoint(tmp_path / "vae.safetensors", {"encoder.conv_in.weight": (8, 3, 3, 3)})
@@ -91,8 +105,12 @@ def test_add_model_registers_detects_and_round_trips(tmp_path, tiny_model_dir):
     entry = add_model(catalog_path, str(inside), "xl-inpaint")
     assert entry.family == "sdxl-inpaint"
     assert entry.source == "./weights/sdxl-inpaint"  # inside the catalog's folder: stored relative, moves with it
-    single = add_model(catalog_path, str(tiny_model_dir / "sd-inpaint.safetensors"), "sd-file",
-                       config=str(tiny_model_dir / "sd-inpaint"))
+    single = add_model(
+        catalog_path,
+        str(tiny_model_dir / "sd-inpaint.safetensors"),
+        "sd-file",
+        config=str(tiny_model_dir / "sd-inpaint"),
+    )
     assert single.family == "sd-inpaint" and single.config == str(tiny_model_dir / "sd-inpaint")
     hub = add_model(catalog_path, "black-forest-labs/FLUX.1-Fill-dev", "flux", family="flux-fill")
     assert resolve_source(hub.source, catalog_path.parent).kind == "hub"

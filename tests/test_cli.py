@@ -135,11 +135,20 @@ BAD_INPUT = {
     "missing mask": (["{d}/image.png", "{d}/nope.png"], r"mask '.*nope\.png' does not exist"),
     "bad bbox text": (["{d}/image.png", "{d}/mask.png", "--bbox", "1,2,3"], r"bbox must be X,Y,W,H .* got '1,2,3'"),
     "negative bbox": (["{d}/image.png", "{d}/mask.png", "--bbox", "-1,0,5,5"], r"bbox|x: .*greater than or equal to 0"),
-    "box outside": (["{d}/image.png", "{d}/mask.png", "--bbox", "100,0,64,64"], r"bbox 100,0,64,64 reaches outside the 128x128"),
-    "unknown engine": (["{d}/image.png", "{d}/mask.png", "--engine", "magic"], r"engine 'magic' is unknown; available:"),
+    "box outside": (
+        ["{d}/image.png", "{d}/mask.png", "--bbox", "100,0,64,64"],
+        r"bbox 100,0,64,64 reaches outside the 128x128",
+    ),
+    "unknown engine": (
+        ["{d}/image.png", "{d}/mask.png", "--engine", "magic"],
+        r"engine 'magic' is unknown; available:",
+    ),
     "unknown infill": (["{d}/image.png", "{d}/mask.png", "--infill", "smudge"], r"--infill: invalid choice: 'smudge'"),
     "bad scale": (["{d}/image.png", "{d}/mask.png", "--scale", "big"], r"scale must be none, auto or WxH .*'big'"),
-    "bad seed": (["{d}/image.png", "{d}/mask.png", "--seed", "99999999999"], r"seed: .*less than or equal to 4294967295"),
+    "bad seed": (
+        ["{d}/image.png", "{d}/mask.png", "--seed", "99999999999"],
+        r"seed: .*less than or equal to 4294967295",
+    ),
     "mask size": (["{d}/image.png", "{d}/small-mask.png"], r"mask 'small-mask\.png' is 64x64 but the image is 128x128"),
     "empty mask": (["{d}/image.png", "{d}/empty-mask.png"], r"nothing to fill"),
     "not an image": (["{d}/notes.png", "{d}/mask.png"], r"not an image"),
@@ -206,7 +215,15 @@ def test_a_batch_with_one_picture_the_box_does_not_fit_writes_nothing(batch, tex
     (batch / "masks" / "c.png").write_bytes(encode(np.full((100, 100), 255, np.uint8)))
     before = _written(batch)
     done = run_cli(
-        "inpaint", batch / "pictures", batch / "masks", "-o", batch / "out", "--engine", "telea", "--bbox", "0,0,120,120"
+        "inpaint",
+        batch / "pictures",
+        batch / "masks",
+        "-o",
+        batch / "out",
+        "--engine",
+        "telea",
+        "--bbox",
+        "0,0,120,120",
     )
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
@@ -220,7 +237,9 @@ def test_a_batch_with_one_fully_masked_picture_writes_nothing(batch):
     done = run_cli("inpaint", batch / "pictures", batch / "masks", "-o", batch / "out", "--engine", "patchmatch")
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "c.png" in lines[0] and "no unmasked 3x3 area in the 128x128 box" in lines[0], done.stderr
+    assert len(lines) == 1 and "c.png" in lines[0] and "no unmasked 3x3 area in the 128x128 box" in lines[0], (
+        done.stderr
+    )
     assert _written(batch) == before
 
 

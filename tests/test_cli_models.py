@@ -16,14 +16,17 @@ from retouch.imaging.io import read_recipe
 BACKEND = str(Path(__file__).resolve().parents[1] / "backend")
 
 
-def retouch(*args: str, cwd: Path, catalog: Path | None = None, config: Path | None = None) -> subprocess.CompletedProcess:
+def retouch(
+    *args: str, cwd: Path, catalog: Path | None = None, config: Path | None = None
+) -> subprocess.CompletedProcess:
     """`retouch ARGS` with the user's config folder at `config` (default: CWD/config), never the real one."""
     env = {**os.environ, "PYTHONPATH": BACKEND, "XDG_CONFIG_HOME": str(config or cwd / "config")}
     env.pop("RETOUCH_CATALOG", None)
     if catalog is not None:
         env["RETOUCH_CATALOG"] = str(catalog)
-    return subprocess.run([sys.executable, "-m", "retouch.cli", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "retouch.cli", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +46,16 @@ def test_models_add_then_list_shows_presence(tmp_path, tiny_model_dir):
     assert added.returncode == 0, added.stderr
     assert "sdxl-inpaint" in added.stdout
     assert (tmp_path / "config" / "retouch" / "catalog.yaml").is_file()  # the user's catalog, made on first add
-    single = retouch("models", "add", str(tiny_model_dir / "sd-inpaint.safetensors"), "--name", "one-file",
-                     "--config", str(tiny_model_dir / "sd-inpaint"), cwd=tmp_path)
+    single = retouch(
+        "models",
+        "add",
+        str(tiny_model_dir / "sd-inpaint.safetensors"),
+        "--name",
+        "one-file",
+        "--config",
+        str(tiny_model_dir / "sd-inpaint"),
+        cwd=tmp_path,
+    )
     assert single.returncode == 0, single.stderr
     hub = retouch("models", "add", "nobody/not-downloaded", "--name", "later", "--family", "sd", cwd=tmp_path)
     assert hub.returncode == 0, hub.stderr
@@ -79,8 +90,7 @@ def test_adding_a_model_in_a_checkout_leaves_it_clean(tmp_path, tiny_model_dir):
     """A user's models are theirs: `retouch models add` run in this repository changes no tracked file."""
     root = Path(__file__).resolve().parents[1]
     before = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout
-    added = retouch("models", "add", str(tiny_model_dir / "sd-inpaint"), "--name", "mine", cwd=root,
-                    config=tmp_path)
+    added = retouch("models", "add", str(tiny_model_dir / "sd-inpaint"), "--name", "mine", cwd=root, config=tmp_path)
     assert added.returncode == 0, added.stderr
     assert (tmp_path / "retouch" / "catalog.yaml").is_file()
     after = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True).stdout
@@ -90,8 +100,25 @@ def test_adding_a_model_in_a_checkout_leaves_it_clean(tmp_path, tiny_model_dir):
 def test_inpaint_with_a_catalog_model(tmp_path, tiny_catalog, inputs):
     photo, mask_path, pixels, mask = inputs
     out = tmp_path / "out.png"
-    args = ["inpaint", str(photo), str(mask_path), "-o", str(out), "--engine", "tiny-sd-inpaint-file", "--seed", "11",
-            "--steps", "3", "--prompt", "brick wall", "--scheduler", "DPM++ 2M Karras", "--feather", "0"]
+    args = [
+        "inpaint",
+        str(photo),
+        str(mask_path),
+        "-o",
+        str(out),
+        "--engine",
+        "tiny-sd-inpaint-file",
+        "--seed",
+        "11",
+        "--steps",
+        "3",
+        "--prompt",
+        "brick wall",
+        "--scheduler",
+        "DPM++ 2M Karras",
+        "--feather",
+        "0",
+    ]
     result = retouch(*args, cwd=tmp_path, catalog=tiny_catalog)
     assert result.returncode == 0, result.stderr
     assert "seed 11" in result.stdout
@@ -104,8 +131,19 @@ def test_inpaint_with_a_catalog_model(tmp_path, tiny_catalog, inputs):
     assert recipe["prompt"] == "brick wall" and recipe["scheduler"] == "dpm++-2m-karras"
 
     # steps and guidance left out: the model's defaults (FLUX.1 Fill: 50 steps, guidance 30)
-    flux = retouch("inpaint", str(photo), str(mask_path), "-o", str(tmp_path / "flux.png"), "--engine",
-                   "tiny-flux-fill", "--seed", "1", cwd=tmp_path, catalog=tiny_catalog)
+    flux = retouch(
+        "inpaint",
+        str(photo),
+        str(mask_path),
+        "-o",
+        str(tmp_path / "flux.png"),
+        "--engine",
+        "tiny-flux-fill",
+        "--seed",
+        "1",
+        cwd=tmp_path,
+        catalog=tiny_catalog,
+    )
     assert flux.returncode == 0, flux.stderr
     flux_recipe = read_recipe(tmp_path / "flux.png")
     assert flux_recipe["steps"] == 50 and flux_recipe["guidance"] == 30.0 and flux_recipe["scheduler"] == "flow-euler"
@@ -120,8 +158,9 @@ def test_inpaint_errors_name_the_problem(tmp_path, tiny_catalog, inputs):
     out = tmp_path / "out.png"
     base = ["inpaint", str(photo), str(mask_path), "-o", str(out)]
 
-    wrong_sampler = retouch(*base, "--engine", "tiny-flux-fill", "--scheduler", "ddim", cwd=tmp_path,
-                            catalog=tiny_catalog)
+    wrong_sampler = retouch(
+        *base, "--engine", "tiny-flux-fill", "--scheduler", "ddim", cwd=tmp_path, catalog=tiny_catalog
+    )
     assert wrong_sampler.returncode == 2
     assert "'ddim'" in wrong_sampler.stderr and "flow-euler" in wrong_sampler.stderr
 

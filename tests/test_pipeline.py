@@ -64,7 +64,9 @@ def test_a_box_with_nothing_to_copy_is_refused_by_engines_that_copy_from_the_pic
 ):
     # telea would hand the picture back unchanged, patchmatch would leave it black: say so instead
     box = BBox(x=48 - known_columns, y=50, width=20, height=20)  # inside the hole but for a sliver
-    with pytest.raises(InputError, match=rf"engine '{engine}' fills from the unmasked pixels .* no unmasked 3x3 area in the 20x20 box"):
+    with pytest.raises(
+        InputError, match=rf"engine '{engine}' fills from the unmasked pixels .* no unmasked 3x3 area in the 20x20 box"
+    ):
         fill(astronaut, centre_mask, FillParams(engine=engine, bbox=box))
 
 
@@ -126,7 +128,11 @@ class SizeRecordingTelea(Telea):
 
 @pytest.mark.parametrize(
     ("scale", "working"),
-    [({"mode": "none"}, (48, 48)), ({"mode": "manual", "width": 96, "height": 64}, (96, 64)), ({"mode": "auto"}, (48, 48))],
+    [
+        ({"mode": "none"}, (48, 48)),
+        ({"mode": "manual", "width": 96, "height": 64}, (96, 64)),
+        ({"mode": "auto"}, (48, 48)),
+    ],
 )
 def test_scale_runs_the_engine_at_the_working_size_and_returns_the_box_size(scale, working, astronaut, centre_mask):
     engine = SizeRecordingTelea()

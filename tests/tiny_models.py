@@ -59,8 +59,14 @@ def write_clip_tokenizer(folder: Path) -> int:
         )
     )
     (folder / "special_tokens_map.json").write_text(
-        json.dumps({"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>",
-                    "pad_token": "<|endoftext|>"})
+        json.dumps(
+            {
+                "bos_token": "<|startoftext|>",
+                "eos_token": "<|endoftext|>",
+                "unk_token": "<|endoftext|>",
+                "pad_token": "<|endoftext|>",
+            }
+        )
     )
     return len(vocab)
 
@@ -99,8 +105,12 @@ def _t5_tokenizer(folder: Path):
     tok.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
     tok.save(str(folder / "tokenizer.json"))
     tokenizer = T5TokenizerFast(
-        tokenizer_file=str(folder / "tokenizer.json"), eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
-        extra_ids=0, model_max_length=512,
+        tokenizer_file=str(folder / "tokenizer.json"),
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        extra_ids=0,
+        model_max_length=512,
     )
     return tokenizer
 
@@ -112,9 +122,17 @@ def _clip_text(vocab_size: int, *, projection: bool = False, hidden: int = 32):
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     config = CLIPTextConfig(
-        bos_token_id=vocab_size - 2, eos_token_id=vocab_size - 1, pad_token_id=vocab_size - 1,
-        hidden_size=hidden, intermediate_size=37, layer_norm_eps=1e-05, num_attention_heads=4,
-        num_hidden_layers=2, vocab_size=vocab_size, hidden_act="gelu", projection_dim=32,
+        bos_token_id=vocab_size - 2,
+        eos_token_id=vocab_size - 1,
+        pad_token_id=vocab_size - 1,
+        hidden_size=hidden,
+        intermediate_size=37,
+        layer_norm_eps=1e-05,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        vocab_size=vocab_size,
+        hidden_act="gelu",
+        projection_dim=32,
         max_position_embeddings=77,
     )
     return (CLIPTextModelWithProjection if projection else CLIPTextModel)(config)
@@ -124,10 +142,16 @@ def _sd_vae(latent_channels: int = 4, **extra):
     from diffusers import AutoencoderKL
 
     return AutoencoderKL(
-        block_out_channels=[32, 64], in_channels=3, out_channels=3, layers_per_block=1,
+        block_out_channels=[32, 64],
+        in_channels=3,
+        out_channels=3,
+        layers_per_block=1,
         down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
-        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"], latent_channels=latent_channels,
-        norm_num_groups=32, sample_size=32, **extra,
+        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
+        latent_channels=latent_channels,
+        norm_num_groups=32,
+        sample_size=32,
+        **extra,
     )
 
 
@@ -142,20 +166,38 @@ def build_sd(folder: Path, *, inpainting: bool, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(32, 64), layers_per_block=2, sample_size=32,
-        in_channels=9 if inpainting else 4, out_channels=4,
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        sample_size=32,
+        in_channels=9 if inpainting else 4,
+        out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
         norm_num_groups=32,
     )
-    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                              clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    scheduler = DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
     vae = _sd_vae()
     tokenizer = clip_tokenizer()
     text_encoder = _clip_text(len(tokenizer))
     cls = StableDiffusionInpaintPipeline if inpainting else StableDiffusionPipeline
-    pipe = cls(unet=unet, scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-               safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    pipe = cls(
+        unet=unet,
+        scheduler=scheduler,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
 
@@ -171,16 +213,25 @@ def build_sdxl(folder: Path, *, inpainting: bool, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(32, 64), layers_per_block=2, sample_size=32,
-        in_channels=9 if inpainting else 4, out_channels=4,
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        sample_size=32,
+        in_channels=9 if inpainting else 4,
+        out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=(2, 4),
-        use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
-        transformer_layers_per_block=(1, 2), projection_class_embeddings_input_dim=80, cross_attention_dim=32 + 48,
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(2, 4),
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=8,
+        transformer_layers_per_block=(1, 2),
+        projection_class_embeddings_input_dim=80,
+        cross_attention_dim=32 + 48,
         norm_num_groups=32,
     )
-    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                       steps_offset=1, timestep_spacing="leading")
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1, timestep_spacing="leading"
+    )
     vae = _sd_vae(scaling_factor=0.13025)
     tokenizer = clip_tokenizer()
     text_encoder = _clip_text(len(tokenizer))
@@ -188,8 +239,16 @@ def build_sdxl(folder: Path, *, inpainting: bool, seed: int = 0) -> Path:
     text_encoder_2 = _clip_text(len(tokenizer), projection=True, hidden=48)
     cls = StableDiffusionXLInpaintPipeline if inpainting else StableDiffusionXLPipeline
     extra = {"requires_aesthetics_score": False} if inpainting else {}
-    pipe = cls(unet=unet, scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-               text_encoder_2=text_encoder_2, tokenizer_2=tokenizer, **extra)
+    pipe = cls(
+        unet=unet,
+        scheduler=scheduler,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        text_encoder_2=text_encoder_2,
+        tokenizer_2=tokenizer,
+        **extra,
+    )
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
 
@@ -201,28 +260,62 @@ def build_flux_fill(folder: Path, *, seed: int = 0) -> Path:
 
     torch.manual_seed(seed)
     vae = AutoencoderKL(
-        sample_size=32, in_channels=3, out_channels=3, block_out_channels=(8, 8), layers_per_block=1,
-        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
-        latent_channels=16, norm_num_groups=4, use_quant_conv=False, use_post_quant_conv=False,
-        shift_factor=0.1159, scaling_factor=0.3611,
+        sample_size=32,
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(8, 8),
+        layers_per_block=1,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        latent_channels=16,
+        norm_num_groups=4,
+        use_quant_conv=False,
+        use_post_quant_conv=False,
+        shift_factor=0.1159,
+        scaling_factor=0.3611,
     )
     vae_scale = 2 ** (len(vae.config.block_out_channels) - 1)
     packed = 16 * 4
     transformer = FluxTransformer2DModel(
-        patch_size=1, in_channels=packed * 2 + vae_scale * vae_scale * 4, out_channels=packed, num_layers=1,
-        num_single_layers=1, attention_head_dim=16, num_attention_heads=2, joint_attention_dim=32,
-        pooled_projection_dim=32, axes_dims_rope=[4, 4, 8], guidance_embeds=True,
+        patch_size=1,
+        in_channels=packed * 2 + vae_scale * vae_scale * 4,
+        out_channels=packed,
+        num_layers=1,
+        num_single_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        joint_attention_dim=32,
+        pooled_projection_dim=32,
+        axes_dims_rope=[4, 4, 8],
+        guidance_embeds=True,
     )
     tokenizer = clip_tokenizer()
     text_encoder = _clip_text(len(tokenizer))
     tokenizer_2 = t5_tokenizer()
     text_encoder_2 = T5EncoderModel(
-        T5Config(vocab_size=len(tokenizer_2), d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
-                 relative_attention_num_buckets=8, decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+        T5Config(
+            vocab_size=len(tokenizer_2),
+            d_model=32,
+            d_kv=8,
+            d_ff=37,
+            num_layers=2,
+            num_heads=4,
+            relative_attention_num_buckets=8,
+            decoder_start_token_id=0,
+            pad_token_id=0,
+            eos_token_id=1,
+        )
     )
     scheduler = FlowMatchEulerDiscreteScheduler()
-    pipe = FluxFillPipeline(scheduler=scheduler, vae=vae, text_encoder=text_encoder, tokenizer=tokenizer,
-                            text_encoder_2=text_encoder_2, tokenizer_2=tokenizer_2, transformer=transformer)
+    pipe = FluxFillPipeline(
+        scheduler=scheduler,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        text_encoder_2=text_encoder_2,
+        tokenizer_2=tokenizer_2,
+        transformer=transformer,
+    )
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
 
@@ -233,9 +326,13 @@ def build_flux_fill(folder: Path, *, seed: int = 0) -> Path:
 def _unet_to_ldm(state: dict, layers_per_block: int, blocks: int) -> dict:
     """Diffusers UNet keys -> the original `model.diffusion_model.*` layout (input/middle/output blocks)."""
     renames = [
-        ("time_embedding.linear_1.", "time_embed.0."), ("time_embedding.linear_2.", "time_embed.2."),
-        ("add_embedding.linear_1.", "label_emb.0.0."), ("add_embedding.linear_2.", "label_emb.0.2."),
-        ("conv_in.", "input_blocks.0.0."), ("conv_norm_out.", "out.0."), ("conv_out.", "out.2."),
+        ("time_embedding.linear_1.", "time_embed.0."),
+        ("time_embedding.linear_2.", "time_embed.2."),
+        ("add_embedding.linear_1.", "label_emb.0.0."),
+        ("add_embedding.linear_2.", "label_emb.0.2."),
+        ("conv_in.", "input_blocks.0.0."),
+        ("conv_norm_out.", "out.0."),
+        ("conv_out.", "out.2."),
     ]
     prefixes: list[tuple[str, str]] = []
     per = layers_per_block + 1  # original blocks per level: the resnets plus a down/upsampler
@@ -249,24 +346,34 @@ def _unet_to_ldm(state: dict, layers_per_block: int, blocks: int) -> dict:
             prefixes.append((f"up_blocks.{i}.attentions.{j}.", f"output_blocks.{i * per + j}.1."))
     for i in range(blocks):
         has_attention = any(k.startswith(f"up_blocks.{i}.attentions.") for k in state)
-        prefixes.append((f"up_blocks.{i}.upsamplers.0.",
-                         f"output_blocks.{i * per + layers_per_block}.{2 if has_attention else 1}."))
-    prefixes += [("mid_block.attentions.0.", "middle_block.1."), ("mid_block.resnets.0.", "middle_block.0."),
-                 ("mid_block.resnets.1.", "middle_block.2.")]
-    resnet = [("norm1", "in_layers.0"), ("conv1", "in_layers.2"), ("norm2", "out_layers.0"),
-              ("conv2", "out_layers.3"), ("time_emb_proj", "emb_layers.1"), ("conv_shortcut", "skip_connection")]
+        prefixes.append(
+            (f"up_blocks.{i}.upsamplers.0.", f"output_blocks.{i * per + layers_per_block}.{2 if has_attention else 1}.")
+        )
+    prefixes += [
+        ("mid_block.attentions.0.", "middle_block.1."),
+        ("mid_block.resnets.0.", "middle_block.0."),
+        ("mid_block.resnets.1.", "middle_block.2."),
+    ]
+    resnet = [
+        ("norm1", "in_layers.0"),
+        ("conv1", "in_layers.2"),
+        ("norm2", "out_layers.0"),
+        ("conv2", "out_layers.3"),
+        ("time_emb_proj", "emb_layers.1"),
+        ("conv_shortcut", "skip_connection"),
+    ]
     out = {}
     for key, value in state.items():
         new = key
         for old, repl in renames:
             if new.startswith(old):
-                new = repl + new[len(old):]
+                new = repl + new[len(old) :]
         if "resnets" in new:
             for old, repl in resnet:
                 new = new.replace(f".{old}.", f".{repl}.")
         for old, repl in prefixes:
             if new.startswith(old):
-                new = repl + new[len(old):]
+                new = repl + new[len(old) :]
                 break
         out["model.diffusion_model." + new] = value
     return out
@@ -282,18 +389,25 @@ def _vae_to_ldm(state: dict, blocks: int, layers_per_block: int) -> dict:
             prefixes.append((f"decoder.up_blocks.{i}.resnets.{j}.", f"decoder.up.{blocks - 1 - i}.block.{j}."))
         prefixes.append((f"decoder.up_blocks.{i}.upsamplers.0.", f"decoder.up.{blocks - 1 - i}.upsample."))
     for part in ("encoder", "decoder"):
-        prefixes += [(f"{part}.mid_block.resnets.0.", f"{part}.mid.block_1."),
-                     (f"{part}.mid_block.resnets.1.", f"{part}.mid.block_2."),
-                     (f"{part}.mid_block.attentions.0.", f"{part}.mid.attn_1."),
-                     (f"{part}.conv_norm_out.", f"{part}.norm_out.")]
-    attention = [("group_norm.", "norm."), ("to_q.", "q."), ("to_k.", "k."), ("to_v.", "v."),
-                 ("to_out.0.", "proj_out.")]
+        prefixes += [
+            (f"{part}.mid_block.resnets.0.", f"{part}.mid.block_1."),
+            (f"{part}.mid_block.resnets.1.", f"{part}.mid.block_2."),
+            (f"{part}.mid_block.attentions.0.", f"{part}.mid.attn_1."),
+            (f"{part}.conv_norm_out.", f"{part}.norm_out."),
+        ]
+    attention = [
+        ("group_norm.", "norm."),
+        ("to_q.", "q."),
+        ("to_k.", "k."),
+        ("to_v.", "v."),
+        ("to_out.0.", "proj_out."),
+    ]
     out = {}
     for key, value in state.items():
         new = key
         for old, repl in prefixes:
             if new.startswith(old):
-                new = repl + new[len(old):]
+                new = repl + new[len(old) :]
                 break
         new = new.replace(".conv_shortcut.", ".nin_shortcut.")
         if ".mid.attn_1." in new:
@@ -326,7 +440,8 @@ def _clip_to_open_clip(state: dict) -> dict:
         src, dst = f"encoder.layers.{n}.", f"transformer.resblocks.{n}."
         for kind in ("weight", "bias"):
             out[dst + f"attn.in_proj_{kind}"] = torch.cat(
-                [state.pop(src + f"self_attn.{p}_proj.{kind}") for p in ("q", "k", "v")])
+                [state.pop(src + f"self_attn.{p}_proj.{kind}") for p in ("q", "k", "v")]
+            )
             out[dst + f"attn.out_proj.{kind}"] = state.pop(src + f"self_attn.out_proj.{kind}")
             out[dst + f"ln_1.{kind}"] = state.pop(src + f"layer_norm1.{kind}")
             out[dst + f"ln_2.{kind}"] = state.pop(src + f"layer_norm2.{kind}")
@@ -342,10 +457,20 @@ def _unet_and_vae(folder: Path) -> dict:
     unet_config = json.loads((folder / "unet" / "config.json").read_text())
     vae_config = json.loads((folder / "vae" / "config.json").read_text())
     state: dict = {}
-    state.update(_unet_to_ldm(load_file(folder / "unet" / "diffusion_pytorch_model.safetensors"),
-                              unet_config["layers_per_block"], len(unet_config["block_out_channels"])))
-    state.update(_vae_to_ldm(load_file(folder / "vae" / "diffusion_pytorch_model.safetensors"),
-                             len(vae_config["block_out_channels"]), vae_config["layers_per_block"]))
+    state.update(
+        _unet_to_ldm(
+            load_file(folder / "unet" / "diffusion_pytorch_model.safetensors"),
+            unet_config["layers_per_block"],
+            len(unet_config["block_out_channels"]),
+        )
+    )
+    state.update(
+        _vae_to_ldm(
+            load_file(folder / "vae" / "diffusion_pytorch_model.safetensors"),
+            len(vae_config["block_out_channels"]),
+            vae_config["layers_per_block"],
+        )
+    )
     return state
 
 

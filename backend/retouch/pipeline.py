@@ -51,9 +51,7 @@ def fill_mask(pixels: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     if mask is None:
         mask = np.zeros((height, width), np.uint8)
     elif mask.shape != (height, width):
-        raise InputError(
-            f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is {width}x{height}; they must match"
-        )
+        raise InputError(f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is {width}x{height}; they must match")
     if pixels.shape[2] == 4:
         mask = np.where(pixels[..., 3] == 0, 255, mask).astype(np.uint8)
     return mask
@@ -75,9 +73,7 @@ def with_engine_defaults(params: FillParams, engine: Engine) -> FillParams:
     return params.model_copy(update=update) if update else params
 
 
-def plan(
-    pixels: np.ndarray, mask: np.ndarray | None, params: FillParams, engine: Engine
-) -> tuple[np.ndarray, Box]:
+def plan(pixels: np.ndarray, mask: np.ndarray | None, params: FillParams, engine: Engine) -> tuple[np.ndarray, Box]:
     """Stages 1-2, cheap and side-effect free: the grown fill mask and the box, or the `InputError` that
     `fill` would raise for this input. A batch checks every picture with it before writing anything."""
     wanted = msk.grow(fill_mask(pixels, mask), params.grow)

@@ -94,7 +94,7 @@ def test_small_faces_in_a_large_picture_need_a_larger_search(hog):
     assert_found(thorough.faces, boxes)
 
 
-def test_rgba_and_grey_pictures_are_searched(hog):
+def test_rgba_pictures_are_searched_on_their_colours(hog):
     rgba = np.dstack([data.astronaut(), np.full((512, 512), 255, np.uint8)])
     assert_found(detect_faces(rgba, DetectParams(), hog).faces, [ASTRONAUT_FACE], 0.8)
 

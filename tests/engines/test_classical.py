@@ -28,7 +28,9 @@ def test_engine_table_lists_the_three_classical_engines():
 
 
 def test_unknown_engine_names_the_ones_there_are():
-    with pytest.raises(InputError, match=r"engine 'sdxl-magic' is unknown; available: .*navier-stokes.*patchmatch.*telea"):
+    with pytest.raises(
+        InputError, match=r"engine 'sdxl-magic' is unknown; available: .*navier-stokes.*patchmatch.*telea"
+    ):
         get_engine("sdxl-magic")
 
 

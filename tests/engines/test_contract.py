@@ -16,8 +16,16 @@ from retouch.workflows.base import Engines
 from tests.diffusion_fixtures import TINY_MODELS
 
 NAMES = [*ENGINES, *TINY_MODELS]
-CAPABILITIES = {"name", "description", "needs_weights", "takes_prompt", "parameters", "needs_context",
-                "native_size", "grid"}
+CAPABILITIES = {
+    "name",
+    "description",
+    "needs_weights",
+    "takes_prompt",
+    "parameters",
+    "needs_context",
+    "native_size",
+    "grid",
+}
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +66,13 @@ def test_fill_keeps_size_and_outside_pixels_and_reports_progress(registry, loade
     engine = loaded_engines(name) if name in TINY_MODELS else registry[name]()
     pixels, mask = scene()
     steps: list[tuple[int, int]] = []
-    hooks_result = fill(Picture(pixels), mask, params(name), engine=engine,
-                        hooks=_hooks(lambda step, total, preview, stage: steps.append((step, total))))
+    hooks_result = fill(
+        Picture(pixels),
+        mask,
+        params(name),
+        engine=engine,
+        hooks=_hooks(lambda step, total, preview, stage: steps.append((step, total))),
+    )
     assert hooks_result.pixels.shape == pixels.shape and hooks_result.pixels.dtype == np.uint8
     assert np.array_equal(hooks_result.pixels[mask == 0], pixels[mask == 0])
     assert not np.array_equal(hooks_result.pixels[mask > 0], pixels[mask > 0])  # the hole was filled

@@ -19,8 +19,16 @@ from retouch.pipeline import fill
 from retouch.recipe import FillParams
 from retouch.registry import build_registry
 
-ALL = ["tiny-sd-inpaint", "tiny-sd", "tiny-sdxl-inpaint", "tiny-sdxl", "tiny-flux-fill", "tiny-sd-inpaint-file",
-       "tiny-sdxl-inpaint-file", "tiny-flux-fill-file"]
+ALL = [
+    "tiny-sd-inpaint",
+    "tiny-sd",
+    "tiny-sdxl-inpaint",
+    "tiny-sdxl",
+    "tiny-flux-fill",
+    "tiny-sd-inpaint-file",
+    "tiny-sdxl-inpaint-file",
+    "tiny-flux-fill-file",
+]
 BACKEND = str(Path(__file__).resolve().parents[2] / "backend")
 
 
@@ -142,24 +150,43 @@ def test_sampler_names_are_checked_with_the_choices(loaded_engines):
     with pytest.raises(InputError, match=r"steps x strength.*2 x 0.3"):
         fill(pixels, mask, params("tiny-sd", steps=2, strength=0.3), engine=loaded_engines("tiny-sd"))
     with pytest.raises(InputError, match="negative prompt"):
-        fill(pixels, mask, params("tiny-flux-fill", negative_prompt="blurry"),
-             engine=loaded_engines("tiny-flux-fill"))
+        fill(pixels, mask, params("tiny-flux-fill", negative_prompt="blurry"), engine=loaded_engines("tiny-flux-fill"))
 
 
 def test_png_recipe_matches_the_request(loaded_engines):
     pixels, mask = picture()
-    request = params("tiny-sdxl-inpaint", prompt="a wooden door", negative_prompt="blurry", steps=3, guidance=5.5,
-                     strength=0.8, scheduler="Euler a", seed=1234)
+    request = params(
+        "tiny-sdxl-inpaint",
+        prompt="a wooden door",
+        negative_prompt="blurry",
+        steps=3,
+        guidance=5.5,
+        strength=0.8,
+        scheduler="Euler a",
+        seed=1234,
+    )
     result = fill(pixels, mask, request, engine=loaded_engines("tiny-sdxl-inpaint"))
     recipe = read_recipe(result.png())
     assert recipe is not None
-    for key, value in {"engine": "tiny-sdxl-inpaint", "prompt": "a wooden door", "negative_prompt": "blurry",
-                       "steps": 3, "guidance": 5.5, "strength": 0.8, "scheduler": "euler-a", "seed": 1234}.items():
+    for key, value in {
+        "engine": "tiny-sdxl-inpaint",
+        "prompt": "a wooden door",
+        "negative_prompt": "blurry",
+        "steps": 3,
+        "guidance": 5.5,
+        "strength": 0.8,
+        "scheduler": "euler-a",
+        "seed": 1234,
+    }.items():
         assert recipe[key] == value, key
     assert "diffusers" in recipe["engine_version"] and "sdxl-inpaint" in recipe["engine_version"]
     # the recipe reproduces the picture
-    replay = fill(pixels, mask, FillParams(**{k: recipe[k] for k in FillParams.model_fields}),
-                  engine=loaded_engines("tiny-sdxl-inpaint"))
+    replay = fill(
+        pixels,
+        mask,
+        FillParams(**{k: recipe[k] for k in FillParams.model_fields}),
+        engine=loaded_engines("tiny-sdxl-inpaint"),
+    )
     assert np.array_equal(replay.pixels, result.pixels)
 
 
@@ -185,8 +212,9 @@ def test_outpainting_fills_transparent_pixels(loaded_engines):
     pixels, _ = picture()
     rgba = np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)])
     rgba[:, -16:, 3] = 0  # the right edge has no content
-    result = fill(rgba, None, params("tiny-sd-inpaint", infill={"method": "blur"}),
-                  engine=loaded_engines("tiny-sd-inpaint"))
+    result = fill(
+        rgba, None, params("tiny-sd-inpaint", infill={"method": "blur"}), engine=loaded_engines("tiny-sd-inpaint")
+    )
     assert (result.pixels[:, -16:, 3] == 255).all()
     untouched = feather(np.where(rgba[..., 3] == 0, 255, 0).astype(np.uint8), 3) == 0
     assert np.array_equal(result.pixels[untouched], rgba[untouched])
@@ -233,8 +261,9 @@ def test_single_file_without_its_layout_fails_fast_offline(tmp_path, tiny_model_
     """A bare checkpoint needs its family's layout (configs, tokenizers) from the hub: offline that is an error
     naming the model and the repository, at once."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    catalog = one_model_catalog(tmp_path, name="bare", family="sd-inpaint",
-                                source=str(tiny_model_dir / "sd-inpaint.safetensors"))
+    catalog = one_model_catalog(
+        tmp_path, name="bare", family="sd-inpaint", source=str(tiny_model_dir / "sd-inpaint.safetensors")
+    )
     engine = build_registry(catalog)["bare"]()
     caps = engine.capabilities()
     assert caps["present"] is False and "stable-diffusion-inpainting" in caps["source"]
@@ -245,8 +274,13 @@ def test_single_file_without_its_layout_fails_fast_offline(tmp_path, tiny_model_
 def test_truncated_single_file_is_a_clear_error(tmp_path, tiny_model_dir):
     broken = tmp_path / "broken.safetensors"
     broken.write_bytes((tiny_model_dir / "sd-inpaint.safetensors").read_bytes()[:5000])
-    catalog = one_model_catalog(tmp_path, name="broken", family="sd-inpaint", source="broken.safetensors",
-                                config=str(tiny_model_dir / "sd-inpaint"))
+    catalog = one_model_catalog(
+        tmp_path,
+        name="broken",
+        family="sd-inpaint",
+        source="broken.safetensors",
+        config=str(tiny_model_dir / "sd-inpaint"),
+    )
     with pytest.raises(EngineError, match=r"'broken'.*safetensors"):
         build_registry(catalog)["broken"]().load("cpu")
 
@@ -288,14 +322,19 @@ def test_listing_engines_loads_no_weights(tiny_catalog):
         "print(json.dumps({'torch': 'torch' in sys.modules, 'n': len(caps),"
         " 'present': [c.get('present') for c in caps]}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"PYTHONPATH": BACKEND, "PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": BACKEND, "PATH": "/usr/bin:/bin"},
+    )
     import json
 
     report = json.loads(out.stdout)
     assert report["torch"] is False
     assert report["n"] == len(ENGINES) + len(ALL)
-    assert report["present"][len(ENGINES):] == [True] * len(ALL)
+    assert report["present"][len(ENGINES) :] == [True] * len(ALL)
 
 
 def test_capabilities_show_family_presence_and_defaults(tiny_catalog):
@@ -335,8 +374,14 @@ def test_cuda_half_precision_is_deterministic_and_exact_outside(name, tiny_catal
 
 @pytest.mark.gpu
 def test_cuda_cpu_offload_gives_a_result(tmp_path, tiny_model_dir):
-    catalog = one_model_catalog(tmp_path, name="offloaded", family="sd-inpaint",
-                                source=str(tiny_model_dir / "sd-inpaint"), native_size=64, cpu_offload=True)
+    catalog = one_model_catalog(
+        tmp_path,
+        name="offloaded",
+        family="sd-inpaint",
+        source=str(tiny_model_dir / "sd-inpaint"),
+        native_size=64,
+        cpu_offload=True,
+    )
     engine = build_registry(catalog)["offloaded"]()
     engine.load("cuda:0")
     try:

@@ -223,8 +223,16 @@ def test_bomb_mask_is_refused():
 
 
 def test_png_carries_recipe_and_a1111_parameters(astronaut):
-    recipe = {"engine": "telea", "seed": 7, "width": 128, "height": 128, "feather": 4, "prompt": "a cat",
-              "bbox": {"x": 0, "y": 0, "width": 10, "height": 10}, "version": "0.1.0"}
+    recipe = {
+        "engine": "telea",
+        "seed": 7,
+        "width": 128,
+        "height": 128,
+        "feather": 4,
+        "prompt": "a cat",
+        "bbox": {"x": 0, "y": 0, "width": 10, "height": 10},
+        "version": "0.1.0",
+    }
     data = encode_png(astronaut, recipe)
     assert read_recipe(data) == recipe
     text = Image.open(io.BytesIO(data)).text

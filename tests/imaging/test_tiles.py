@@ -39,7 +39,7 @@ def test_without_enough_overlap_the_seams_show(picture):
     assert not np.array_equal(tiled, local_model(picture)), "the test model must be able to show seams"
 
 
-def test_every_window_but_on_small_pictures_is_tile_sized_and_progress_counts_tiles(picture):
+def test_windows_stay_within_the_tile_and_progress_counts_tiles(picture):
     sizes, progress = [], []
 
     def model(window):
@@ -49,7 +49,8 @@ def test_every_window_but_on_small_pictures_is_tile_sized_and_progress_counts_ti
     run_tiled(
         picture, model, scale=SCALE, tile=64, overlap=8, on_tile=lambda done, total: progress.append((done, total))
     )
-    assert set(sizes) == {(64, 64)}, "memory is bounded by the tile"
+    assert max(max(size) for size in sizes) <= 64, "memory is bounded by the tile"
+    assert sum(h * w for h, w in sizes) < 2 * 150 * 230, "the overlaps repeat little work"
     assert progress == [(i + 1, len(sizes)) for i in range(len(sizes))]
 
     sizes.clear()
@@ -71,8 +72,8 @@ def test_out_of_memory_halves_the_tile_and_keeps_the_tiles_done(picture):
     )
     np.testing.assert_array_equal(tiled, local_model(picture))
     assert (report.tile, report.halvings) == (64, 1)
-    assert calls[:3] == [(128, 128)] * 3
-    assert set(calls[3:]) == {(64, 64)}
+    assert all(64 < max(call) <= 128 for call in calls[:3]), "the first windows are cut for 128 px tiles"
+    assert all(max(call) <= 64 for call in calls[3:]), "after running out of memory, for 64 px tiles"
     # 230x150 at tile 128 is 3x2 cores of about 77x75; two were done and are kept, the other four are split
     # into 2x2 cores of at most 48 (64 - 2 x 8) each: 16 windows, where starting over would take 24
     assert len(calls[3:]) == 16

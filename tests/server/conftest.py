@@ -28,9 +28,7 @@ from retouch.server.app import create_app
 from retouch.server.settings import Settings
 from tests.server.engines import BrokenEngine, GatedEngine, InvertEngine, SlowEngine
 
-TEST_ENGINES = {
-    **ENGINES, "slow": SlowEngine, "gated": GatedEngine, "invert": InvertEngine, "broken": BrokenEngine
-}
+TEST_ENGINES = {**ENGINES, "slow": SlowEngine, "gated": GatedEngine, "invert": InvertEngine, "broken": BrokenEngine}
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,9 +130,12 @@ class LiveServer:
 def live_server(data_dir: Path, engines=None, devices=None, **settings) -> Iterator[LiveServer]:
     port = free_port()
     settings.setdefault("stop_grace", 0)  # a test leaving a job running need not wait for it at the end
-    app = create_app(Settings(port=port, data_dir=data_dir, **settings), engines=engines or TEST_ENGINES,
-                     devices=devices)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio"))
+    app = create_app(
+        Settings(port=port, data_dir=data_dir, **settings), engines=engines or TEST_ENGINES, devices=devices
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

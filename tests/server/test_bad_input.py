@@ -18,7 +18,9 @@ def png_header_claiming(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+    )
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -30,8 +32,12 @@ def _png(pixels: np.ndarray) -> bytes:
 UPLOADS = [
     ("zero bytes", b"", 422, "empty"),
     ("not an image", b"hello, this is text", 422, "not an image"),
-    ("truncated png", _png(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))[:2000], 422,
-     "truncated"),
+    (
+        "truncated png",
+        _png(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))[:2000],
+        422,
+        "truncated",
+    ),
     ("30000x30000 header", png_header_claiming(30000, 30000), 422, "pixels"),
 ]
 

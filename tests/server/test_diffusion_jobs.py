@@ -28,7 +28,9 @@ def model_server(tmp_path, tiny_catalog):
     models.append(CatalogEntry(name="absent", family="sd-inpaint", source="./weights/absent"))
     save_catalog(Catalog(models=models), catalog)
     settings = Settings(data_dir=tmp_path / "data", catalog=catalog)
-    with live_server(tmp_path / "data", engines=build_registry(settings.catalog), catalog=catalog, preview_every=0) as live:
+    with live_server(
+        tmp_path / "data", engines=build_registry(settings.catalog), catalog=catalog, preview_every=0
+    ) as live:
         yield live
 
 
@@ -77,8 +79,17 @@ def test_engine_list_shows_models_with_family_presence_and_defaults(model_server
 def test_a_model_job_streams_steps_and_previews_and_returns_an_exact_reproducible_result(model_server, photo):
     pixels, mask = photo
     image_id, mask_id = model_server.upload(pixels)["id"], model_server.upload(mask)["id"]
-    job = dict(image=image_id, mask=mask_id, engine="tiny-sdxl-inpaint", prompt="a stone wall", steps=6, seed=99,
-               scheduler="Euler a", guidance=6.0, feather=0)
+    job = dict(
+        image=image_id,
+        mask=mask_id,
+        engine="tiny-sdxl-inpaint",
+        prompt="a stone wall",
+        steps=6,
+        seed=99,
+        scheduler="Euler a",
+        guidance=6.0,
+        feather=0,
+    )
     job_id, events = run_job(model_server, job)
 
     assert events[-1]["type"] == "job.succeeded", events[-1]

@@ -66,5 +66,7 @@ def test_jobs_go_to_the_device_that_has_their_model(tmp_path, picture, hole):
     assert all(job["status"] == "succeeded" for job in [first, *again, other])
     assert {job["device"] for job in again} == {first["device"]}  # stays where the model is loaded
     assert other["device"] != first["device"]  # the idle, empty device takes the new model
-    assert [e for e in EVENTS if e[0] == "load"] == [("load", "model-x", first["device"]),
-                                                     ("load", "model-y", other["device"])]
+    assert [e for e in EVENTS if e[0] == "load"] == [
+        ("load", "model-x", first["device"]),
+        ("load", "model-y", other["device"]),
+    ]

@@ -53,10 +53,15 @@ def test_sigkill_mid_queue(tmp_path):
         mask = np.zeros((64, 64), np.uint8)
         mask[20:40, 20:40] = 255
         image_id, mask_id = _upload(client, picture), _upload(client, mask)
-        long_job = client.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "slow",
-                                                      "steps": 100}).json()["id"]
-        short_jobs = [client.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "slow",
-                                                         "steps": 2}).json()["id"] for _ in range(2)]
+        long_job = client.post(
+            "/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "slow", "steps": 100}
+        ).json()["id"]
+        short_jobs = [
+            client.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "slow", "steps": 2}).json()[
+                "id"
+            ]
+            for _ in range(2)
+        ]
 
         # first kill while the long job runs: it is queued again and runs from the start
         _wait_running(client, long_job)

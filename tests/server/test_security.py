@@ -32,7 +32,10 @@ def test_listening_beyond_loopback_needs_a_token():
 def test_serve_refuses_to_listen_openly_without_a_token():
     result = subprocess.run(
         [sys.executable, "-m", "retouch.cli", "serve", "--host", "0.0.0.0"],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "backend")},
     )
     assert result.returncode == 2

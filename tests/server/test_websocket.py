@@ -81,16 +81,18 @@ def test_events_are_not_broadcast(server, uploaded):
 def test_session_subscription_follows_all_jobs_of_the_session(server, uploaded):
     image_id, mask_id = uploaded
     headers = {"X-Retouch-Session": "canvas-tab-1"}
-    first = server.http.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "invert"},
-                             headers=headers).json()["id"]
+    first = server.http.post(
+        "/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "invert"}, headers=headers
+    ).json()["id"]
     server.wait(first)
     stranger = server.submit(image=image_id, mask=mask_id, engine="invert").json()["id"]
 
     async def scenario():
         async with websockets.connect(server.ws_url + "?session=canvas-tab-1") as ws:
             await ws.send(json.dumps({"type": "subscribe", "all": True}))
-            second = server.http.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "invert"},
-                                      headers=headers).json()["id"]
+            second = server.http.post(
+                "/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "invert"}, headers=headers
+            ).json()["id"]
             finished, seen = set(), set()
             async with asyncio.timeout(30):
                 while finished != {first, second}:
@@ -135,8 +137,9 @@ def test_fifty_clients_two_hundred_jobs_nothing_lost(server, uploaded):
             async with __import__("httpx").AsyncClient(base_url=server.base) as http:
                 ids = []
                 for _ in range(per_client):
-                    response = await http.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id,
-                                                                      "engine": "invert"})
+                    response = await http.post(
+                        "/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "invert"}
+                    )
                     ids.append(response.json()["id"])
             await ws.send(json.dumps({"type": "subscribe", "job_ids": ids}))
             got: dict[str, list[str]] = {job_id: [] for job_id in ids}

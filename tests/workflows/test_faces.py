@@ -219,3 +219,10 @@ def test_engine_or_restorer_is_required_and_must_exist(engines_table):
 def test_a_good_request_passes_the_check(engines_table):
     check(params(faces=[FaceBox(x=10, y=10, width=40, height=40)]), engines_table)
     check(params(scheduler="Euler a"), engines_table)
+
+
+def test_an_empty_list_of_boxes_and_an_unknown_detector_are_refused(engines_table):
+    with pytest.raises(InputError, match="faces: the list of boxes is empty"):
+        check(params(faces=[]), engines_table)
+    with pytest.raises(InputError, match="face detector 'yunet' is unknown; available: hog"):
+        check(params(detect={"detector": "yunet"}), engines_table)

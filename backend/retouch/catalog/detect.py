@@ -46,8 +46,13 @@ def safetensors_header(path: Path) -> dict[str, dict]:
 
 
 #: tensors only diffusion checkpoints have (UNets, FLUX transformers), with or without the LDM prefix
-_DIFFUSION_KEYS = ("input_blocks.0.0.weight", "img_in.weight", "x_embedder.weight",
-                   "double_blocks.0.img_attn.qkv.weight", "transformer_blocks.0.attn.to_q.weight")
+_DIFFUSION_KEYS = (
+    "input_blocks.0.0.weight",
+    "img_in.weight",
+    "x_embedder.weight",
+    "double_blocks.0.img_attn.qkv.weight",
+    "transformer_blocks.0.attn.to_q.weight",
+)
 
 
 def is_diffusion_checkpoint(path: Path) -> bool:
@@ -67,14 +72,17 @@ def _family_from_keys(shapes: dict[str, list[int]], where: str) -> tuple[Family,
                 if prefix + name in shapes:
                     found = shapes[prefix + name]
                     if len(found) != dims:
-                        raise InputError(f"{where}: tensor {prefix + name!r} has shape {found[:8]}; a model's "
-                                         f"weights there have {dims} dimensions")
+                        raise InputError(
+                            f"{where}: tensor {prefix + name!r} has shape {found[:8]}; a model's "
+                            f"weights there have {dims} dimensions"
+                        )
                     return found
         return None
 
     image_in = shape("img_in.weight", "x_embedder.weight", dims=2)
-    if image_in is not None or shape("double_blocks.0.img_attn.qkv.weight", "transformer_blocks.0.attn.to_q.weight",
-                                     dims=2):
+    if image_in is not None or shape(
+        "double_blocks.0.img_attn.qkv.weight", "transformer_blocks.0.attn.to_q.weight", dims=2
+    ):
         if image_in is not None and image_in[1] == 384:
             return "flux-fill", None
         raise InputError(
@@ -90,8 +98,11 @@ def _family_from_keys(shapes: dict[str, list[int]], where: str) -> tuple[Family,
     if any(k.startswith("conditioner.embedders.") for k in shapes) or shape("label_emb.0.0.weight", dims=2):
         return ("sdxl-inpaint" if inpainting else "sdxl"), None
     family: Family = "sd-inpaint" if inpainting else "sd"
-    attention = shape("input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight",
-                      "input_blocks.2.1.transformer_blocks.0.attn2.to_k.weight", dims=2)
+    attention = shape(
+        "input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight",
+        "input_blocks.2.1.transformer_blocks.0.attn2.to_k.weight",
+        dims=2,
+    )
     if attention is not None and attention[-1] == 1024:
         return family, SD2_CONFIGS[family]
     return family, None
@@ -127,8 +138,10 @@ def detect_family(path: Path) -> tuple[Family, str | None]:
         return ("sdxl-inpaint" if inpainting else "sdxl"), None
     if pipeline.startswith("StableDiffusion"):
         return ("sd-inpaint" if inpainting else "sd"), None
-    raise InputError(f"{where} is a {pipeline or 'pipeline of unknown kind'}; Retouch runs "
-                     "Stable Diffusion 1.5/2.x, SDXL and FLUX.1 Fill")
+    raise InputError(
+        f"{where} is a {pipeline or 'pipeline of unknown kind'}; Retouch runs "
+        "Stable Diffusion 1.5/2.x, SDXL and FLUX.1 Fill"
+    )
 
 
 def _json_object(path: Path, where: str) -> dict:

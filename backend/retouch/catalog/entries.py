@@ -22,14 +22,22 @@ class CatalogEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
-                      description="Engine name jobs use, e.g. `sd15-inpaint`.")
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$",
+        description="Engine name jobs use, e.g. `sd15-inpaint`.",
+    )
     family: Family = Field(description="Model family: " + ", ".join(FAMILIES))
     source: str = Field(min_length=1, description="Diffusers folder, hub id (owner/name) or .safetensors file.")
-    config: str | None = Field(None, description="For a single file: diffusers folder or hub id with the configs, "
-                                                 "tokenizers and any component the file lacks.")
+    config: str | None = Field(
+        None,
+        description="For a single file: diffusers folder or hub id with the configs, "
+        "tokenizers and any component the file lacks.",
+    )
     dtype: Literal["auto", "float16", "bfloat16", "float32"] = Field(
-        "auto", description="`auto` = the family's half precision on CUDA, float32 on the CPU.")
+        "auto", description="`auto` = the family's half precision on CUDA, float32 on the CPU."
+    )
     native_size: int | None = Field(None, ge=64, le=4096, description="Side of the native working area (px).")
     grid: int | None = Field(None, ge=8, le=128, description="Working sizes are multiples of this.")
     description: str = Field("", max_length=300)
@@ -66,8 +74,7 @@ class DetectorEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN,
-                      description="Detector name, e.g. `yunet`.")
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN, description="Detector name, e.g. `yunet`.")
     kind: Literal["yunet"] = Field("yunet", description="`yunet`: an OpenCV Zoo YuNet ONNX file.")
     source: str = Field(min_length=1, description="The model file (.onnx), relative to the catalog or absolute.")
     description: str = Field("", max_length=300)
@@ -93,15 +100,20 @@ class SpandrelEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN,
-                      description="Engine name jobs use, e.g. `lama`, `realesrgan-x4`.")
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=NAME_PATTERN,
+        description="Engine name jobs use, e.g. `lama`, `realesrgan-x4`.",
+    )
     family: Literal["spandrel"] = Field(description="`spandrel`: a model spandrel loads.")
     source: str = Field(min_length=1, description="The weights: .safetensors, or a .pth/.ckpt/.pt state dict.")
     architecture: str = Field(min_length=1, max_length=100, description="spandrel's architecture id, e.g. `LaMa`.")
     purpose: Literal["inpainting", "upscaling", "face-restoration"] = Field(description="What the model is for.")
     scale: int = Field(1, ge=1, le=16, description="Output size / input size (upscalers: 2, 4, ...).")
-    native_size: int | None = Field(None, ge=16, le=4096,
-                                    description="Side of the square it works on (face crops, MAT).")
+    native_size: int | None = Field(
+        None, ge=16, le=4096, description="Side of the square it works on (face crops, MAT)."
+    )
     parameters: int = Field(0, ge=0, description="Number of weights.")
     size_bytes: int = Field(0, ge=0, description="Weights in memory at float32.")
     supports_half: bool = Field(False, description="Runs in float16 on CUDA.")
@@ -147,11 +159,24 @@ AnyEntry = Annotated[
 def entry_summary(entry: CatalogEntry | SpandrelEntry) -> dict[str, Any]:
     """What `retouch models` shows of an entry: its kind and purpose, without loading anything."""
     if isinstance(entry, SpandrelEntry):
-        return {"family": entry.family, "architecture": entry.architecture, "purpose": entry.purpose,
-                "scale": entry.scale, "native_size": entry.native_size, "label": entry.label,
-                "licence": entry.licence or None}
-    return {"family": entry.family, "architecture": None, "purpose": "inpainting", "scale": 1,
-            "native_size": entry.size, "label": entry.info.label, "licence": None}
+        return {
+            "family": entry.family,
+            "architecture": entry.architecture,
+            "purpose": entry.purpose,
+            "scale": entry.scale,
+            "native_size": entry.native_size,
+            "label": entry.label,
+            "licence": entry.licence or None,
+        }
+    return {
+        "family": entry.family,
+        "architecture": None,
+        "purpose": "inpainting",
+        "scale": 1,
+        "native_size": entry.size,
+        "label": entry.info.label,
+        "licence": None,
+    }
 
 
 @dataclass(frozen=True)
@@ -209,8 +234,10 @@ def presence(entry: CatalogEntry | SpandrelEntry, base: Path) -> tuple[bool, str
             return False, f"file {path} does not exist"
         layout = resolve_source(entry.config or entry.info.default_config, base)
         if layout.kind == "hub" and not hub_cached(layout.location):
-            return False, (f"{path}; its layout {layout.location} is not in the local cache "
-                           "(downloaded on first use when online, or give --config a local diffusers folder)")
+            return False, (
+                f"{path}; its layout {layout.location} is not in the local cache "
+                "(downloaded on first use when online, or give --config a local diffusers folder)"
+            )
         if layout.kind == "folder" and not (Path(layout.location) / "model_index.json").is_file():
             return False, f"{path}; its config {layout.location} is not a diffusers folder"
         return True, str(path)

@@ -96,10 +96,16 @@ def save_catalog(catalog: Catalog, path: Path) -> None:
     temporary.replace(path)
 
 
-
-def add_model(catalog_path: Path, source: str, name: str, *, family: Family | Literal["spandrel"] | None = None,
-              config: str | None = None, description: str = "",
-              reserved: Iterable[str] = ()) -> CatalogEntry | SpandrelEntry:
+def add_model(
+    catalog_path: Path,
+    source: str,
+    name: str,
+    *,
+    family: Family | Literal["spandrel"] | None = None,
+    config: str | None = None,
+    description: str = "",
+    reserved: Iterable[str] = (),
+) -> CatalogEntry | SpandrelEntry:
     """Register a model (detecting what it is from local files), write the catalog and return the entry."""
     catalog = load_catalog(catalog_path) if catalog_path.is_file() else Catalog()
     if catalog.get(name):
@@ -142,8 +148,9 @@ def _spandrel_entry(source: str, name: str, base: Path, description: str) -> Spa
         raise InputError(describe_validation_error(exc)) from None
 
 
-def _diffusion_entry(source: str, name: str, base: Path, family: Family | None, config: str | None,
-                     description: str) -> CatalogEntry:
+def _diffusion_entry(
+    source: str, name: str, base: Path, family: Family | None, config: str | None, description: str
+) -> CatalogEntry:
     if source.lower().endswith(PICKLE_SUFFIXES):
         raise InputError(f"{source!r} is a pickle checkpoint; Retouch loads only .safetensors (pickles can run code)")
     resolved = resolve_source(source, base)
@@ -173,4 +180,3 @@ def _relative_if_inside(path: Path, base: Path) -> str:
         return "./" + str(path.relative_to(base.resolve()))  # "./": never mistaken for a hub id
     except ValueError:
         return str(path)
-

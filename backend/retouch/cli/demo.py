@@ -17,5 +17,16 @@ def run(args: argparse.Namespace) -> int:
     from retouch.cli import main
 
     assets = files("retouch") / "assets"
-    return main(["inpaint", str(assets / "demo.jpg"), str(assets / "demo-mask.png"), "-o", str(args.output),
-                 "--bbox", "auto", "--seed", "1"])
+    return main(
+        [
+            "inpaint",
+            str(assets / "demo.jpg"),
+            str(assets / "demo-mask.png"),
+            "-o",
+            str(args.output),
+            "--bbox",
+            "auto",
+            "--seed",
+            "1",
+        ]
+    )

@@ -12,7 +12,9 @@ from retouch.errors import InputError
 
 
 def add(sub: argparse._SubParsersAction) -> None:
-    engines = sub.add_parser("engines", help="list the engines (built-in, catalog models, plugins) and what each can do")
+    engines = sub.add_parser(
+        "engines", help="list the engines (built-in, catalog models, plugins) and what each can do"
+    )
     engines.add_argument("--json", action="store_true", help="print JSON")
     add_engine_options(engines)
     engines.set_defaults(run=list_engines)
@@ -23,14 +25,21 @@ def add(sub: argparse._SubParsersAction) -> None:
     models.set_defaults(run=list_models)
     models_sub = models.add_subparsers(dest="models_command", parser_class=Parser)
     add_model = models_sub.add_parser(
-        "add", help="register a diffusers folder, .safetensors file or hub id, or a model spandrel loads "
-        "(LaMa, MAT, upscalers, face restorers: .safetensors, or a .pth/.ckpt/.pt state dict)")
+        "add",
+        help="register a diffusers folder, .safetensors file or hub id, or a model spandrel loads "
+        "(LaMa, MAT, upscalers, face restorers: .safetensors, or a .pth/.ckpt/.pt state dict)",
+    )
     add_model.add_argument("source", help="diffusers folder, .safetensors/.pth file, or hub id (owner/name)")
     add_model.add_argument("--name", required=True, help="the engine name jobs will use")
-    add_model.add_argument("--family", choices=[*FAMILIES, SPANDREL], default=None,
-                           help="model family (detected from local files; needed for hub ids)")
-    add_model.add_argument("--config", default=None,
-                           help="for a single file: diffusers folder or hub id with its configs and tokenizers")
+    add_model.add_argument(
+        "--family",
+        choices=[*FAMILIES, SPANDREL],
+        default=None,
+        help="model family (detected from local files; needed for hub ids)",
+    )
+    add_model.add_argument(
+        "--config", default=None, help="for a single file: diffusers folder or hub id with its configs and tokenizers"
+    )
     add_model.add_argument("--description", default="")
     # SUPPRESS: `retouch models --catalog X add ...` keeps X instead of resetting it to None
     add_model.add_argument("--catalog", type=Path, default=argparse.SUPPRESS, help=CATALOG_HELP)
@@ -84,8 +93,9 @@ def list_models(args: argparse.Namespace) -> int:
     rows = []
     for entry in catalog.models:
         present, where = presence(entry, path.parent)
-        rows.append({"name": entry.name, **entry_summary(entry), "present": present, "where": where,
-                     "source": entry.source})
+        rows.append(
+            {"name": entry.name, **entry_summary(entry), "present": present, "where": where, "source": entry.source}
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -109,8 +119,9 @@ def add_to_catalog(args: argparse.Namespace) -> int:
         raise InputError(f"catalog {str(path)!r} is a folder; give a .yaml file")
     local = Path(args.source).expanduser()
     source = str(local.resolve()) if local.exists() else args.source  # a path as typed, from where it was typed
-    entry = add_model(path, source, args.name, family=args.family, config=args.config,
-                      description=args.description, reserved=ENGINES)
+    entry = add_model(
+        path, source, args.name, family=args.family, config=args.config, description=args.description, reserved=ENGINES
+    )
     label = entry.label if isinstance(entry, SpandrelEntry) else FAMILIES[entry.family].label
     print(f"added {entry.name} ({entry.family}, {label}) to {path}")
     if isinstance(entry, SpandrelEntry) and entry.licence:

@@ -30,7 +30,9 @@ def add(sub: argparse._SubParsersAction) -> None:
     inpaint.add_argument("mask", type=Path, help="mask (white = fill), or a folder of masks matched by file stem")
     inpaint.add_argument("-o", "--output", type=Path, required=True, help="output PNG, or folder for a batch")
     inpaint.add_argument("--engine", default="patchmatch", help="engine or model name (see `retouch engines`)")
-    inpaint.add_argument("--bbox", type=parsed(BBox.parse), default=None, help="X,Y,W,H or auto (mask bounds + padding)")
+    inpaint.add_argument(
+        "--bbox", type=parsed(BBox.parse), default=None, help="X,Y,W,H or auto (mask bounds + padding)"
+    )
     inpaint.add_argument("--padding", type=int, default=32, help="padding for --bbox auto, in pixels")
     inpaint.add_argument("--infill", choices=INFILL_METHODS, default="patchmatch", help="pre-fill of empty pixels")
     inpaint.add_argument("--infill-color", default="#7f7f7f", help="colour for --infill solid, #rrggbb")
@@ -39,8 +41,11 @@ def add(sub: argparse._SubParsersAction) -> None:
     inpaint.add_argument("--grow", type=int, default=0, help="grow the mask by PX pixels")
     inpaint.add_argument("--feather", type=int, default=4, help="feather the mask edge by PX pixels")
     inpaint.add_argument("--color-match", action="store_true", help="match the fill's colours to its surroundings")
-    inpaint.add_argument("--seam-pass", action="store_true",
-                         help="after the fill, repair the seam along its edge (poisson blend, scored per pass)")
+    inpaint.add_argument(
+        "--seam-pass",
+        action="store_true",
+        help="after the fill, repair the seam along its edge (poisson blend, scored per pass)",
+    )
     inpaint.add_argument("--seed", type=int, default=-1, help="random seed (-1 = pick one)")
     inpaint.add_argument("--prompt", default="", help="what to paint (diffusion engines)")
     inpaint.add_argument("--negative-prompt", default="", help="what to avoid (diffusion engines)")
@@ -139,13 +144,19 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     jobs = list(zip(work, outputs, strict=True))
-    for (picture_path, mask_path), target in tqdm(jobs, desc="inpaint", unit="image", disable=not batch, file=sys.stderr):
+    for (picture_path, mask_path), target in tqdm(
+        jobs, desc="inpaint", unit="image", disable=not batch, file=sys.stderr
+    ):
         picture = load_picture(picture_path)
         mask = load_mask(mask_path, picture.size)
         result = fill.run(picture, mask, params, loader, Hooks(on_step=on_step))
         write_atomically(target, result.png())
         if not batch:
-            seam = f"seam {result.report['seam_before_passes']:.2f} → " if params.seam_pass and "seam_before_passes" in result.report else "seam "
+            seam = (
+                f"seam {result.report['seam_before_passes']:.2f} → "
+                if params.seam_pass and "seam_before_passes" in result.report
+                else "seam "
+            )
             print(f"wrote {target} (engine {params.engine}, seed {result.seed}, {seam}{result.report['seam']:.2f})")
     steps.close()
     if batch:

@@ -26,20 +26,48 @@ def add(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--max-pixels", type=int, default=None, help="largest picture in pixels")
     serve.add_argument("--catalog", type=Path, default=None, help="model catalog YAML")
     serve.add_argument("--engine-plugin", action="append", default=None, help=PLUGIN_HELP)
-    serve.add_argument("--allowed-host", action="append", default=None,
-                       help="a host name the server answers to besides loopback and --host (repeatable; * = any)")
-    serve.add_argument("--allowed-origin", action="append", default=None,
-                       help="a web origin besides the server's own whose pages may call it (repeatable)")
-    serve.add_argument("--stop-grace", type=float, default=None,
-                       help="seconds running jobs get to finish on SIGTERM/Ctrl-C (default 30); the rest are queued again")
-    serve.add_argument("--retention-days", type=float, default=None,
-                       help="delete finished jobs and pictures older than this (default 30; 0 = never by age)")
-    serve.add_argument("--retention-gb", type=float, default=None,
-                       help="keep at most this many GB of pictures, oldest deleted first (default 10; 0 = no limit)")
-    serve.add_argument("--decode-memory-mb", type=int, default=None,
-                       help="memory concurrent picture decodes may hold, in MB (default 1024)")
-    serve.add_argument("--picture-cache-mb", type=int, default=None,
-                       help="memory for decoded pictures kept between upload and worker, in MB (default 96)")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=None,
+        help="a host name the server answers to besides loopback and --host (repeatable; * = any)",
+    )
+    serve.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=None,
+        help="a web origin besides the server's own whose pages may call it (repeatable)",
+    )
+    serve.add_argument(
+        "--stop-grace",
+        type=float,
+        default=None,
+        help="seconds running jobs get to finish on SIGTERM/Ctrl-C (default 30); the rest are queued again",
+    )
+    serve.add_argument(
+        "--retention-days",
+        type=float,
+        default=None,
+        help="delete finished jobs and pictures older than this (default 30; 0 = never by age)",
+    )
+    serve.add_argument(
+        "--retention-gb",
+        type=float,
+        default=None,
+        help="keep at most this many GB of pictures, oldest deleted first (default 10; 0 = no limit)",
+    )
+    serve.add_argument(
+        "--decode-memory-mb",
+        type=int,
+        default=None,
+        help="memory concurrent picture decodes may hold, in MB (default 1024)",
+    )
+    serve.add_argument(
+        "--picture-cache-mb",
+        type=int,
+        default=None,
+        help="memory for decoded pictures kept between upload and worker, in MB (default 96)",
+    )
     serve.add_argument(
         "--ray",
         metavar="ADDRESS",
@@ -47,8 +75,12 @@ def add(sub: argparse._SubParsersAction) -> None:
         help="run jobs on the Ray cluster whose head is at ADDRESS (host:port; `auto`: the one `ray start --head` "
         "started here) instead of this machine's devices (or RETOUCH_RAY); needs the `cluster` extra",
     )
-    serve.add_argument("--ray-cpu-workers", type=int, default=None,
-                       help="workers on each Ray node without a GPU (default 1; or RETOUCH_RAY_CPU_WORKERS)")
+    serve.add_argument(
+        "--ray-cpu-workers",
+        type=int,
+        default=None,
+        help="workers on each Ray node without a GPU (default 1; or RETOUCH_RAY_CPU_WORKERS)",
+    )
     serve.set_defaults(run=run)
 
 
@@ -95,6 +127,13 @@ def run(args: argparse.Namespace) -> int:
     limit_arenas()
     print(f"Retouch {__version__} on http://{settings.host}:{settings.port} (data in {settings.data_dir})", flush=True)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="websockets-sansio",
-                ws_max_size=WS_MAX_MESSAGE, timeout_graceful_shutdown=5)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        ws="websockets-sansio",
+        ws_max_size=WS_MAX_MESSAGE,
+        timeout_graceful_shutdown=5,
+    )
     return 0

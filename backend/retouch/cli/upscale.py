@@ -66,8 +66,9 @@ def run(args: argparse.Namespace) -> int:
         tiles.total, tiles.n = total, step
         tiles.refresh()
 
-    for path, target in tqdm(list(zip(pictures, outputs, strict=True)), desc="upscale", unit="image",
-                             disable=not batch, file=sys.stderr):
+    for path, target in tqdm(
+        list(zip(pictures, outputs, strict=True)), desc="upscale", unit="image", disable=not batch, file=sys.stderr
+    ):
         result = upscale.run(load_picture(path), None, params, loader, Hooks(on_step=on_step))
         write_atomically(target, result.png())
         if not batch:

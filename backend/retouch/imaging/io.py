@@ -103,9 +103,7 @@ def _to_8bit(image: Image.Image) -> Image.Image:
         scale = 255.0 if array.max() <= 1.0 else 1.0
         gray = np.clip(np.round(array * scale), 0, 255).astype(np.uint8)
         return Image.fromarray(np.stack([gray] * 3, axis=-1), "RGB")
-    has_alpha = image.mode in ("LA", "La", "RGBa", "PA") or (
-        image.mode == "P" and "transparency" in image.info
-    )
+    has_alpha = image.mode in ("LA", "La", "RGBa", "PA") or (image.mode == "P" and "transparency" in image.info)
     return image.convert("RGBA" if has_alpha else "RGB")
 
 

@@ -66,8 +66,7 @@ def patchmatch_fill(
 
     if not has_unmasked_block(crop_hole):  # the library would leave the hole black
         raise InputError(
-            "patchmatch needs an unmasked area of at least 3x3 pixels to copy from; "
-            "the mask leaves only thin slivers"
+            "patchmatch needs an unmasked area of at least 3x3 pixels to copy from; the mask leaves only thin slivers"
         )
     factor = 1
     while crop_hole.sum() > budget * factor * factor:
@@ -108,8 +107,9 @@ def _coarse_to_fine(
         small_source = ~small_hole
     rng = np.random.default_rng(seed)
     cys, cxs = np.nonzero(small_hole)
-    src_y, src_x = _match(_descriptors(coarse.astype(np.float32)), _descriptors(small.astype(np.float32)),
-                          cys, cxs, small_source, rng)
+    src_y, src_x = _match(
+        _descriptors(coarse.astype(np.float32)), _descriptors(small.astype(np.float32)), cys, cxs, small_source, rng
+    )
     offset_y = np.zeros(small_hole.shape, np.int64)
     offset_x = np.zeros(small_hole.shape, np.int64)
     offset_y[cys, cxs] = src_y - cys

@@ -1,10 +1,9 @@
 """Run an image-to-image model tile by tile so its memory stays bounded, with no visible seams.
 
 Each tile is the model's input window: a core of the picture plus `overlap` pixels of context on every side
-that is inside the picture. Only the core of each result is kept, so as long as the overlap covers the
-model's receptive field the tiled result is the untiled one (up to float rounding), with no blending.
-Windows are shifted inward at the picture's edges, so every call but those on a picture smaller than a tile
-has the same size.
+that is inside the picture, never more than `tile` on a side. Only the core of each result is kept, so as
+long as the overlap covers the model's receptive field the tiled result is the untiled one (up to float
+rounding), with no blending. Cores are cut evenly, so the work repeated in the overlaps stays small.
 
 When the model runs out of memory on a window, the tile side is halved for the rest of the picture and the
 failed core is split; tiles already done are kept ("halve the tile and go on").
@@ -56,17 +55,16 @@ def split(rect: Rect, side: int) -> list[Rect]:
 
 
 def window(core: Rect, tile: int, overlap: int, size: tuple[int, int]) -> Rect:
-    """The model's input window for `core`: the core plus `overlap` around it, `tile` wide where the picture
-    allows, shifted inward at the picture's edges."""
+    """The model's input window for `core`: the core plus `overlap` around it where the picture goes on (a
+    side of the picture no longer than `tile` is taken whole)."""
     x, y, w, h = core
     width, height = size
 
     def span(start: int, length: int, total: int) -> tuple[int, int]:
         if total <= tile:
             return 0, total
-        # a core is at most tile - 2 * overlap long, so the window keeps `overlap` of context on each side
-        # except where the picture ends
-        return min(max(0, start - overlap), total - tile), tile
+        begin, end = max(0, start - overlap), min(total, start + length + overlap)
+        return begin, end - begin
 
     wx, ww = span(x, w, width)
     wy, wh = span(y, h, height)

@@ -108,7 +108,9 @@ def create_app(
             from retouch.server.cluster import RayPool  # Ray only with --ray
 
             pool = RayPool(
-                queue, store, table,
+                queue,
+                store,
+                table,
                 address=settings.ray,
                 cpu_workers=settings.ray_cpu_workers,
                 attempts=settings.ray_attempts,
@@ -121,7 +123,10 @@ def create_app(
             if settings.devices:
                 found = [d for d in found if d.name in settings.devices] or found
             pool = DevicePool(
-                queue, store, table, found,
+                queue,
+                store,
+                table,
+                found,
                 workers_per_device=settings.workers_per_device,
                 memory_budget=settings.model_memory_budget,
                 preview_every=settings.preview_every,

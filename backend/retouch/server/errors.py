@@ -18,9 +18,19 @@ from retouch.recipe import describe_errors
 
 log = logging.getLogger(__name__)
 
-_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
-          409: "conflict", 410: "gone", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
-          503: "unavailable", 507: "insufficient_storage"}
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    503: "unavailable",
+    507: "insufficient_storage",
+}
 
 
 #: statuses of the errors the store raises on purpose (`StorageFull`, `ImageGone`)

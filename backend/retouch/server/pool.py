@@ -194,8 +194,9 @@ def _jpeg_data_url(preview: np.ndarray) -> str:
     height, width = preview.shape[:2]
     factor = PREVIEW_SIDE / max(height, width)
     if factor < 1:
-        preview = cv2.resize(preview, (max(1, round(width * factor)), max(1, round(height * factor))),
-                             interpolation=cv2.INTER_AREA)
+        preview = cv2.resize(
+            preview, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA
+        )
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(preview[..., :3], cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 70])
     return "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode() if ok else ""
 

@@ -291,7 +291,9 @@ class SqliteJobQueue:
     def list(self, status: JobStatus | None, limit: int, offset: int) -> tuple[list[JobPublic], int]:
         where, params = ("WHERE status = ?", (status.value,)) if status else ("", ())
         total = int(self._db.query(f"SELECT COUNT(*) FROM jobs {where}", params)[0][0])
-        rows = self._db.query(f"SELECT * FROM jobs {where} ORDER BY seq DESC LIMIT ? OFFSET ?", (*params, limit, offset))
+        rows = self._db.query(
+            f"SELECT * FROM jobs {where} ORDER BY seq DESC LIMIT ? OFFSET ?", (*params, limit, offset)
+        )
         return [self._public(row, self._position(row)) for row in rows], total
 
     def counts(self) -> dict[str, int]:
@@ -306,8 +308,11 @@ class SqliteJobQueue:
             failed = conn.execute(
                 "UPDATE jobs SET status = 'failed', finished_at = ?, error_code = 'interrupted',"
                 " error_message = ? WHERE status = 'running' AND attempts >= ?",
-                (now(), f"the server stopped while this job ran, {MAX_ATTEMPTS} times; not retried again",
-                 MAX_ATTEMPTS),
+                (
+                    now(),
+                    f"the server stopped while this job ran, {MAX_ATTEMPTS} times; not retried again",
+                    MAX_ATTEMPTS,
+                ),
             ).rowcount
             requeued = conn.execute(
                 "UPDATE jobs SET status = 'queued', step = 0, total = 0, device = NULL WHERE status = 'running'"

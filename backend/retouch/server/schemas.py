@@ -82,9 +82,7 @@ class SeamsJob(_JobFields, SeamParams):
 
 #: Every kind of job, by the `kind` a request names. A kind's fields beyond `image` and `priority` are its
 #: workflow's parameters (`retouch.workflows`).
-JOB_KINDS: dict[str, type[_JobFields]] = {
-    "fill": FillJob, "upscale": UpscaleJob, "faces": FacesJob, "seams": SeamsJob
-}
+JOB_KINDS: dict[str, type[_JobFields]] = {"fill": FillJob, "upscale": UpscaleJob, "faces": FacesJob, "seams": SeamsJob}
 
 
 def _kind_of(value: Any) -> str | None:
@@ -307,6 +305,8 @@ JobEvent = Annotated[
     JobQueuedEvent | JobStartedEvent | JobProgressEvent | JobSucceededEvent | JobFailedEvent | JobCanceledEvent,
     Field(discriminator="type"),
 ]
+
+
 class SocketErrorEvent(BaseModel):
     """The answer to a websocket message the server could not read; the connection stays open."""
 
@@ -318,8 +318,14 @@ class SocketErrorEvent(BaseModel):
 Event = JobEvent | QueueStatusEvent
 #: Everything the websocket sends: in OpenAPI (`components.schemas.ServerEvent`), so clients type it.
 ServerEvent = Annotated[
-    JobQueuedEvent | JobStartedEvent | JobProgressEvent | JobSucceededEvent | JobFailedEvent | JobCanceledEvent
-    | QueueStatusEvent | SocketErrorEvent,
+    JobQueuedEvent
+    | JobStartedEvent
+    | JobProgressEvent
+    | JobSucceededEvent
+    | JobFailedEvent
+    | JobCanceledEvent
+    | QueueStatusEvent
+    | SocketErrorEvent,
     Field(discriminator="type"),
 ]
 

@@ -59,7 +59,9 @@ class Settings(BaseModel):
         description="Web origins (e.g. https://studio.example) besides the server's own whose pages may call it.",
     )
     decode_memory: int = Field(
-        1 << 30, ge=16 << 20, le=1 << 40,
+        1 << 30,
+        ge=16 << 20,
+        le=1 << 40,
         description="Bytes that concurrent picture decodes may hold at once; more decodes wait their turn "
         "(one decode alone always runs, so the largest allowed picture is never refused for it).",
     )
@@ -70,16 +72,22 @@ class Settings(BaseModel):
     ws_max_per_client: int = Field(64, ge=1, le=65536, description="Open websockets from one client address.")
     ws_max_subscriptions: int = Field(10_000, ge=1, le=1_000_000, description="Jobs one websocket may follow.")
     retention_days: float = Field(
-        30, ge=0, le=36500,
+        30,
+        ge=0,
+        le=36500,
         description="Finished jobs, their results and uploads older than this are deleted (0: never by age).",
     )
     retention_bytes: int = Field(
-        10 << 30, ge=0, le=1 << 50,
+        10 << 30,
+        ge=0,
+        le=1 << 50,
         description="Stored pictures beyond this many bytes are deleted, oldest first (0: no limit). "
         "Pictures of queued or running jobs are always kept.",
     )
     stop_grace: float = Field(
-        30, ge=0, le=3600,
+        30,
+        ge=0,
+        le=3600,
         description="On SIGTERM/Ctrl-C, seconds running jobs may take to finish; what is left is queued "
         "again for the next start without counting as a failed attempt.",
     )

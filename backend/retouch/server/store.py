@@ -487,8 +487,9 @@ class ImageStore:
         if not rows or (rows[0]["deleted_at"] and not deleted):
             return None
         row = rows[0]
-        return StoredImage(row["id"], row["width"], row["height"], bool(row["has_alpha"]), row["kind"],
-                           row["deleted_at"])
+        return StoredImage(
+            row["id"], row["width"], row["height"], bool(row["has_alpha"]), row["kind"], row["deleted_at"]
+        )
 
     def read(self, image: StoredImage) -> bytes:
         try:
@@ -693,4 +694,3 @@ def _image_row(file: Path) -> tuple | None:
         return None
     created = datetime.fromtimestamp(file.stat().st_mtime, UTC).isoformat()
     return image_id, width, height, int(has_alpha), kind, created, file.stat().st_size
-

@@ -10,8 +10,6 @@ from typing import cast
 from retouch.workflows import faces, fill, seams, upscale
 from retouch.workflows.base import EngineSource, Workflow, WorkflowResult
 
-WORKFLOWS: dict[str, Workflow] = {
-    module.kind: cast(Workflow, module) for module in (fill, upscale, faces, seams)
-}
+WORKFLOWS: dict[str, Workflow] = {module.kind: cast(Workflow, module) for module in (fill, upscale, faces, seams)}
 
 __all__ = ["WORKFLOWS", "EngineSource", "Workflow", "WorkflowResult"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import cv2
 import numpy as np
 from pydantic import Field, field_validator
 
@@ -21,7 +22,6 @@ from retouch.detect.faces import DetectParams, Face, detect_faces, get_detector
 from retouch.engines import Engine, Hooks
 from retouch.errors import InputError
 from retouch.imaging import composite as comp
-from retouch.imaging import scale as scl
 from retouch.imaging.faces import MaskShape, face_mask, face_region, working_size
 from retouch.imaging.io import Picture
 from retouch.imaging.region import Box, crop
@@ -64,7 +64,7 @@ class FaceParams(Strict):
         None, min_length=1, max_length=200, description="Face restorer run on each face first (GFPGAN, CodeFormer)."
     )
     restorer_weight: float = Field(
-        0.5, ge=0, le=1, description="Restorer weight: how far the restored face may move from the original."
+        0.5, ge=0, le=1, description="How much of the restorer's face is kept: 0 = the original, 1 = the restorer's."
     )
     strength: float = Field(0.4, ge=0, le=1, description="How much the diffusion model may change each face.")
     padding: int = Field(32, ge=0, le=1024, description="Context around each face's box in its crop, in pixels.")
@@ -181,11 +181,12 @@ def check(picture: Picture, mask: np.ndarray | None, params: FaceParams, engines
             raise InputError(
                 f"restorer: {params.restorer!r} is not a face restorer; faces are fixed by {_kinds(engines)}"
             )
-    if params.faces != "auto":
-        if not params.faces:
-            raise InputError("faces: the list of boxes is empty; give at least one box, or `auto`")
+    if params.faces == "auto":
+        get_detector(params.detect.detector, _detectors())
+    elif not params.faces:
+        raise InputError("faces: the list of boxes is empty; give at least one box, or `auto`")
+    else:
         check_boxes(params.faces, picture.size)
-    get_detector(params.detect.detector, _detectors())
 
 
 def _detectors() -> dict:
@@ -218,12 +219,51 @@ def native_size(engine: Engine | None, restorer: Engine | None) -> tuple[int, in
     return model.native_size or DEFAULT_NATIVE, model.grid
 
 
-def _restore(restorer: Any, region: np.ndarray, mask: np.ndarray, params: FaceParams) -> np.ndarray:
-    """The restorer on the crop at its native size, pasted back under the face's feathered mask."""
-    size = (region.shape[1], region.shape[0])
-    work = working_size(size, restorer.native_size, grid=1)
-    restored = restorer.restore(scl.resize(region, work), params.restorer_weight)
-    return comp.composite(region, scl.resize(restored, size), mask, params.feather)
+def _restore(restorer: Any, region: np.ndarray, mask: np.ndarray, params: FaceParams, seed: int) -> np.ndarray:
+    """The restorer on the crop (made square by mirroring its edge where the picture's border cut it; the
+    restorer scales it to its native size and back), pasted back under the face's feathered mask."""
+    height, width = region.shape[:2]
+    side = max(width, height)
+    top, left = (side - height) // 2, (side - width) // 2
+    square = cv2.copyMakeBorder(region, top, side - height - top, left, side - width - left, cv2.BORDER_REFLECT_101)
+    restored = restorer.restore(square, params.restorer_weight, seed=seed)[top : top + height, left : left + width]
+    return comp.composite(region, restored, mask, params.feather)
+
+
+def fix_face(
+    rgb: np.ndarray,
+    face: FaceBox,
+    params: FaceParams,
+    seed: int,
+    engine: Engine | None,
+    restorer: Engine | None,
+    hooks: Hooks,
+) -> dict[str, Any]:
+    """Fix one face of `rgb` (HxWx3, changed in place inside the face's region); what was done, for the recipe."""
+    box = face.as_tuple()
+    region = face_region(box, (rgb.shape[1], rgb.shape[0]), params.padding)
+    area = face_mask(region, box, params.mask_shape, params.grow)
+    x, y, w, h = region
+    native, grid = native_size(engine, restorer)
+    work = working_size((w, h), native, grid)
+    entry: dict[str, Any] = {
+        "box": {"x": box[0], "y": box[1], "width": box[2], "height": box[3]},
+        "region": {"x": x, "y": y, "width": w, "height": h},
+        "working_size": {"width": work[0], "height": work[1]},
+        "seed": seed,
+    }
+    pixels = crop(rgb, region).copy()
+    if restorer is not None:
+        pixels = _restore(restorer, pixels, area, params, seed)
+        if engine is None:
+            hooks.step(1, 1)
+    if engine is not None:
+        prompt = face.prompt if face.prompt is not None else params.prompt
+        result = fill(pixels, area, fill_params(params, prompt, seed, work), engine=engine, hooks=hooks)
+        pixels = result.pixels
+        entry.update(prompt=prompt, steps=result.recipe["steps"], guidance=result.recipe["guidance"])
+    rgb[y : y + h, x : x + w] = pixels
+    return entry
 
 
 def run(
@@ -233,42 +273,14 @@ def run(
     check_boxes([face for face, _ in found], picture.size)
     engine = engines(params.engine) if params.engine else None
     restorer = engines(params.restorer) if params.restorer else None
-    native, grid = native_size(engine, restorer)
     seed = resolve_seed(params.seed)
     rgb = picture.pixels[..., :3].copy()  # the input is never written to; alpha is kept as it is
-    size = (rgb.shape[1], rgb.shape[0])
     done: list[dict[str, Any]] = []
-    count = len(found)
     for i, (face, score) in enumerate(found):
         hooks.check()
-        part = hooks.part(i, count, f"face {i + 1} of {count}")
-        box = face.as_tuple()
-        region = face_region(box, size, params.padding)
-        face_area = face_mask(region, box, params.mask_shape, params.grow)
-        x, y, w, h = region
-        pixels = crop(rgb, region).copy()
-        if restorer is not None:
-            pixels = _restore(restorer, pixels, face_area, params)
-            if engine is None:
-                part.step(1, 1)
-        prompt = face.prompt if face.prompt is not None else params.prompt
-        face_seed = (seed + i) % (SEED_MAX + 1)
-        work = working_size((w, h), native, grid)
-        entry: dict[str, Any] = {
-            "box": {"x": box[0], "y": box[1], "width": box[2], "height": box[3]},
-            "region": {"x": x, "y": y, "width": w, "height": h},
-        }
-        if score is not None:
-            entry["score"] = round(score, 4)
-        if engine is not None:
-            result = fill(pixels, face_area, fill_params(params, prompt, face_seed, work), engine=engine, hooks=part)
-            pixels = result.pixels
-            entry.update(
-                prompt=prompt, seed=face_seed, steps=result.recipe["steps"], guidance=result.recipe["guidance"]
-            )
-        entry["working_size"] = {"width": work[0], "height": work[1]}
-        rgb[y : y + h, x : x + w] = pixels
-        done.append(entry)
+        part = hooks.part(i, len(found), f"face {i + 1} of {len(found)}")
+        entry = fix_face(rgb, face, params, (seed + i) % (SEED_MAX + 1), engine, restorer, part)
+        done.append(entry if score is None else {**entry, "score": round(score, 4)})
     hooks.check()
     out = picture.pixels.copy()
     out[..., :3] = rgb
@@ -278,10 +290,10 @@ def run(
         "seed": seed,
         "detected": params.faces == "auto",
         "faces": done,
-        "width": size[0],
-        "height": size[1],
+        "width": picture.size[0],
+        "height": picture.size[1],
         "engine_version": "; ".join(e.version() for e in (engine, restorer) if e is not None),
         "version": __version__,
     }
     report = {"faces": [{**entry["box"], **({"score": entry["score"]} if "score" in entry else {})} for entry in done]}
-    return WorkflowResult(out, recipe, seed if engine is not None else None, report, picture.exif, picture.icc_profile)
+    return WorkflowResult(out, recipe, seed, report, picture.exif, picture.icc_profile)

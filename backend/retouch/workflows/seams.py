@@ -109,7 +109,7 @@ def check_mask(picture: Picture, mask: np.ndarray | None, params: SeamParams) ->
     """The mask, or the `InputError` for one with no boundary to repair or too narrow for the band."""
     width, height = picture.size
     if mask is None:
-        raise InputError("mask: is required: the mask of an earlier fill, or a region painted up to the seam")
+        raise InputError("mask: is required: the mask of an earlier fill, or (painted) a stroke over the seam")
     if mask.shape != (height, width):
         raise InputError(f"mask: is {mask.shape[1]}x{mask.shape[0]} but the image is {width}x{height}; they must match")
     if not seams.has_boundary(mask):

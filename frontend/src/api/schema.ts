@@ -505,7 +505,7 @@ export interface components {
             restorer?: string | null;
             /**
              * Restorer Weight
-             * @description Restorer weight: how far the restored face may move from the original.
+             * @description How much of the restorer's face is kept: 0 = the original, 1 = the restorer's.
              * @default 0.5
              */
             restorer_weight?: number;

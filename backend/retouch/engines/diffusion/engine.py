@@ -112,9 +112,13 @@ class DiffusionEngine(Engine):
     def _pipeline_class(self) -> Any:
         import diffusers
 
-        name = {"sd-inpaint": "StableDiffusionInpaintPipeline", "sd": "StableDiffusionInpaintPipeline",
-                "sdxl-inpaint": "StableDiffusionXLInpaintPipeline", "sdxl": "StableDiffusionXLInpaintPipeline",
-                "flux-fill": "FluxFillPipeline"}[self.family]
+        name = {
+            "sd-inpaint": "StableDiffusionInpaintPipeline",
+            "sd": "StableDiffusionInpaintPipeline",
+            "sdxl-inpaint": "StableDiffusionXLInpaintPipeline",
+            "sdxl": "StableDiffusionXLInpaintPipeline",
+            "flux-fill": "FluxFillPipeline",
+        }[self.family]
         return getattr(diffusers, name)
 
     def _load_pipeline(self, dtype: Any) -> Any:
@@ -135,10 +139,15 @@ class DiffusionEngine(Engine):
                 from diffusers import FluxTransformer2DModel
 
                 transformer = FluxTransformer2DModel.from_single_file(
-                    str(path), config=config, subfolder="transformer", local_files_only=True,
-                    **{dtype_keyword(): dtype})
-                return cls.from_pretrained(config, transformer=transformer, use_safetensors=True,
-                                           local_files_only=True, **{dtype_keyword(): dtype})
+                    str(path), config=config, subfolder="transformer", local_files_only=True, **{dtype_keyword(): dtype}
+                )
+                return cls.from_pretrained(
+                    config,
+                    transformer=transformer,
+                    use_safetensors=True,
+                    local_files_only=True,
+                    **{dtype_keyword(): dtype},
+                )
             kwargs: dict[str, Any] = {"config": config, dtype_keyword(): dtype, "local_files_only": True}
             if self.family in ("sd", "sd-inpaint"):
                 kwargs.update(safety_checker=None, requires_safety_checker=False)
@@ -163,8 +172,7 @@ class DiffusionEngine(Engine):
             # FLUX single files hold only the transformer: the text encoders and VAE come from the layout
             return self._hub_folder(resolved.location, weights=self.family == "flux-fill", skip="transformer/*")
         if not (Path(resolved.location) / "model_index.json").is_file():
-            raise EngineError(f"model {self.name!r}: config {config!r} is not a diffusers folder "
-                              "(no model_index.json)")
+            raise EngineError(f"model {self.name!r}: config {config!r} is not a diffusers folder (no model_index.json)")
         return resolved.location
 
     def _hub_folder(self, repo_id: str, *, weights: bool, skip: str | None = None) -> str:
@@ -179,14 +187,17 @@ class DiffusionEngine(Engine):
             return snapshot_download(repo_id, allow_patterns=patterns, ignore_patterns=ignore, local_files_only=True)
         except Exception:  # not (fully) cached
             if hub_offline():
-                raise EngineError(f"model {self.name!r}: hub id {repo_id!r} is not in the local cache and "
-                                  "HF_HUB_OFFLINE is set") from None
+                raise EngineError(
+                    f"model {self.name!r}: hub id {repo_id!r} is not in the local cache and HF_HUB_OFFLINE is set"
+                ) from None
         try:
             log.info("downloading %s for model %s", repo_id, self.name)
             return snapshot_download(repo_id, allow_patterns=patterns, ignore_patterns=ignore, etag_timeout=10)
         except Exception as exc:
-            raise EngineError(f"model {self.name!r}: hub id {repo_id!r} is not in the local cache and could not "
-                              f"be downloaded ({first_line(exc)})") from None
+            raise EngineError(
+                f"model {self.name!r}: hub id {repo_id!r} is not in the local cache and could not "
+                f"be downloaded ({first_line(exc)})"
+            ) from None
 
     def _place(self, device: str, *, offload: bool) -> None:
         pipe = self.pipe
@@ -245,13 +256,16 @@ class DiffusionEngine(Engine):
         info = FAMILIES[self.family]
         name = params.scheduler or info.scheduler
         if name not in info.schedulers:
-            raise InputError(f"scheduler {name!r} does not work with {self.family} model {self.name!r}; "
-                             f"choose one of {', '.join(info.schedulers)}")
+            raise InputError(
+                f"scheduler {name!r} does not work with {self.family} model {self.name!r}; "
+                f"choose one of {', '.join(info.schedulers)}"
+            )
         if self.family == "flux-fill" and params.negative_prompt:
             raise InputError(f"{self.family} model {self.name!r} does not take a negative prompt")
         if int(params.steps * params.strength) < 1:
-            raise InputError(f"steps x strength must reach at least one denoising step, got {params.steps} x "
-                             f"{params.strength}")
+            raise InputError(
+                f"steps x strength must reach at least one denoising step, got {params.steps} x {params.strength}"
+            )
 
     def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
         if self.pipe is None:
@@ -265,8 +279,10 @@ class DiffusionEngine(Engine):
                 raise
             free_memory()
             if self.offloaded:
-                raise EngineError(f"out of GPU memory running {self.name!r} at {image.shape[1]}x{image.shape[0]} "
-                                  "even with CPU offload; use a smaller region or scale") from None
+                raise EngineError(
+                    f"out of GPU memory running {self.name!r} at {image.shape[1]}x{image.shape[0]} "
+                    "even with CPU offload; use a smaller region or scale"
+                ) from None
             log.warning("out of GPU memory running %s; retrying once with CPU offload", self.name)
             self.pipe.to("cpu")
             free_memory()
@@ -277,8 +293,10 @@ class DiffusionEngine(Engine):
                 if not is_oom(again):
                     raise
                 free_memory()
-                raise EngineError(f"out of GPU memory running {self.name!r} at {image.shape[1]}x{image.shape[0]} "
-                                  "even with CPU offload; use a smaller region or scale") from None
+                raise EngineError(
+                    f"out of GPU memory running {self.name!r} at {image.shape[1]}x{image.shape[0]} "
+                    "even with CPU offload; use a smaller region or scale"
+                ) from None
 
     def _run(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
         import torch

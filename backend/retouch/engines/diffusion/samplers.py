@@ -10,8 +10,10 @@ def scheduler_class(name: str) -> tuple[str, dict[str, Any]]:
     return {
         "euler-a": ("EulerAncestralDiscreteScheduler", {}),
         "euler": ("EulerDiscreteScheduler", {}),
-        "dpm++-2m-karras": ("DPMSolverMultistepScheduler",
-                            {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True}),
+        "dpm++-2m-karras": (
+            "DPMSolverMultistepScheduler",
+            {"algorithm_type": "dpmsolver++", "solver_order": 2, "use_karras_sigmas": True},
+        ),
         "ddim": ("DDIMScheduler", {}),
         "unipc": ("UniPCMultistepScheduler", {}),
         "flow-euler": ("FlowMatchEulerDiscreteScheduler", {}),

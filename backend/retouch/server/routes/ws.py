@@ -71,9 +71,7 @@ def current_state(job: JobPublic) -> list[Event]:
     if job.status is JobStatus.running:
         return [
             JobStartedEvent(job_id=job.id, device=job.device or ""),
-            JobProgressEvent(
-                job_id=job.id, step=job.progress.step, total=job.progress.total, stage=job.progress.stage
-            ),
+            JobProgressEvent(job_id=job.id, step=job.progress.step, total=job.progress.total, stage=job.progress.stage),
         ]
     if job.status is JobStatus.succeeded:
         assert job.result is not None
