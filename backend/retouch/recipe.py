@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 InfillMethod = Literal["patchmatch", "blur", "solid", "tile", "telea", "navier-stokes"]
 INFILL_METHODS: tuple[str, ...] = InfillMethod.__args__  # type: ignore[attr-defined]
@@ -18,6 +18,21 @@ INFILL_METHODS: tuple[str, ...] = InfillMethod.__args__  # type: ignore[attr-def
 #: Samplers of the diffusion engines, by the names people know them (A1111 / ComfyUI). Which ones a model
 #: accepts depends on its family (flow-matching FLUX has its own); the engine says so with the choices.
 SCHEDULERS: tuple[str, ...] = ("euler-a", "euler", "dpm++-2m-karras", "ddim", "unipc", "flow-euler")
+
+
+def scheduler_name(value: str | None) -> str | None:
+    """A sampler as written (`Euler a`, `DPM++ 2M Karras`) to its name, or a ValueError naming the choices."""
+    if value is None:
+        return None
+    name = normalise_scheduler(value)
+    if name not in SCHEDULERS:
+        raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {value!r}")
+    return name
+
+
+#: A sampler field: written forms are normalised, anything else is refused naming the choices.
+Scheduler = Annotated[str | None, AfterValidator(scheduler_name)]
+
 
 MAX_SIDE = 8192
 SEED_MAX = 2**32 - 1
@@ -126,22 +141,12 @@ class FillParams(Strict):
     strength: float = Field(
         1.0, ge=0, le=1, description="How much the masked area may change (diffusion engines); 1 = repaint fully."
     )
-    scheduler: str | None = Field(
+    scheduler: Scheduler = Field(
         None,
         max_length=64,
         description="Sampler (diffusion engines): " + ", ".join(SCHEDULERS) + "; null = the model's default. "
         "Written forms such as `Euler a` or `DPM++ 2M Karras` are accepted.",
     )
-
-    @field_validator("scheduler")
-    @classmethod
-    def _scheduler_name(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        name = normalise_scheduler(value)
-        if name not in SCHEDULERS:
-            raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {value!r}")
-        return name
 
     @field_validator("engine")
     @classmethod

@@ -26,7 +26,7 @@ from retouch.imaging.faces import MaskShape, face_mask, face_region, working_siz
 from retouch.imaging.io import Picture
 from retouch.imaging.region import Box, crop
 from retouch.pipeline import fill, resolve_seed, with_engine_defaults
-from retouch.recipe import MAX_SIDE, SCHEDULERS, SEED_MAX, FillParams, Scale, Strict, normalise_scheduler
+from retouch.recipe import MAX_SIDE, SCHEDULERS, SEED_MAX, FillParams, Scale, Scheduler, Strict
 from retouch.registry import get_engine
 from retouch.workflows.base import Engines, EngineSource, WorkflowResult
 
@@ -75,7 +75,7 @@ class FaceParams(Strict):
     negative_prompt: str = Field("", max_length=4000, description="What to avoid (diffusion models).")
     steps: int | None = Field(None, ge=1, le=200, description="Denoising steps; null = the model's default.")
     guidance: float | None = Field(None, ge=0, le=50, description="Guidance scale; null = the model's default.")
-    scheduler: str | None = Field(
+    scheduler: Scheduler = Field(
         None, max_length=64, description="Sampler: " + ", ".join(SCHEDULERS) + "; null = the model's default."
     )
     seed: int = Field(
@@ -89,16 +89,6 @@ class FaceParams(Strict):
         if isinstance(value, list) and len(value) > MAX_FACES:
             raise ValueError(f"at most {MAX_FACES} faces per job, got {len(value)}")
         return value
-
-    @field_validator("scheduler")
-    @classmethod
-    def _scheduler_name(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        name = normalise_scheduler(value)
-        if name not in SCHEDULERS:
-            raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}, got {value!r}")
-        return name
 
 
 Params = FaceParams
