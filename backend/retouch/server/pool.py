@@ -106,15 +106,11 @@ class Worker:
         """Run one job to its end; the queue records and announces each change. A job's own failure fails the
         job; if even that cannot be recorded (a full disk), the pool records it once it can."""
         pool = self.pool
-        last_preview = 0.0
+        previews = Previews(pool.preview_every)
 
         def on_step(step: int, total: int, preview: np.ndarray | None, stage: str) -> None:
-            nonlocal last_preview
-            url = None
-            if preview is not None and time.monotonic() - last_preview >= pool.preview_every:
-                url, last_preview = _jpeg_data_url(preview), time.monotonic()
             try:
-                pool.queue.progress(job.id, step, total, stage or None, url)
+                pool.queue.progress(job.id, step, total, stage or None, previews.url(preview))
             except StorageFull as exc:  # progress is not worth failing a job over; its result may still fit
                 pool.storage_trouble(exc)
 
@@ -190,7 +186,21 @@ def workflow_params(request: Job) -> Any:
     return workflow.Params.model_validate(request.model_dump(include=fields, exclude_unset=True))
 
 
-def _jpeg_data_url(preview: np.ndarray) -> str:
+class Previews:
+    """A job's previews as JPEG data URLs, at most one every `every` seconds (the rest are dropped)."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self._last = 0.0
+
+    def url(self, preview: np.ndarray | None) -> str | None:
+        if preview is None or time.monotonic() - self._last < self.every:
+            return None
+        self._last = time.monotonic()
+        return jpeg_data_url(preview)
+
+
+def jpeg_data_url(preview: np.ndarray) -> str:
     height, width = preview.shape[:2]
     factor = PREVIEW_SIDE / max(height, width)
     if factor < 1:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,23 +12,9 @@ import numpy as np
 
 from retouch.catalog.spandrel import PURPOSE_LABELS, ModelInfo, describe, load_descriptor
 from retouch.engines.base import Engine
+from retouch.engines.memory import free_memory, is_oom
 from retouch.errors import EngineError, InputError
 from retouch.recipe import FillParams
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    import torch
-
-    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
-
-
-def free_memory() -> None:
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-
 
 #: torch's generators are per process: seeded runs take turns, so two jobs never draw from one sequence
 _SEEDED_RUNS = threading.Lock()
@@ -144,7 +129,7 @@ class SpandrelModel(Engine):
         except Exception as exc:
             descriptor = None
             free_memory()
-            if is_out_of_memory(exc):
+            if is_oom(exc):
                 raise EngineError(f"model {self.name!r} does not fit in the memory of {device}") from None
             raise
         descriptor.eval()

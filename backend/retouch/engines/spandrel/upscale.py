@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from retouch.engines.base import Hooks
-from retouch.engines.spandrel.model import SpandrelModel, free_memory, is_out_of_memory, to_pixels, to_tensor
+from retouch.engines.memory import free_memory, is_oom
+from retouch.engines.spandrel.model import SpandrelModel, to_pixels, to_tensor
 from retouch.engines.upscaling import Upscaled, UpscaleEngine, upscaled_size
 from retouch.errors import EngineError
 from retouch.imaging.scale import resize
@@ -53,7 +54,7 @@ class SpandrelUpscaler(SpandrelModel, UpscaleEngine):
                 return to_pixels(descriptor(to_tensor(window, self.device, dtype)))
 
         def out_of_memory(exc: BaseException) -> bool:
-            if self.device.startswith("cuda") and is_out_of_memory(exc):
+            if self.device.startswith("cuda") and is_oom(exc):
                 free_memory()
                 return True
             return False

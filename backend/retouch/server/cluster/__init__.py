@@ -14,7 +14,6 @@ the jobs waiting in the queue meanwhile.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import socket
@@ -50,6 +49,7 @@ from retouch.server.pool import workflow_params
 from retouch.server.queue import Claimed, JobQueue
 from retouch.server.queue import _stored as stored_request  # as the queue keeps it: unset fields stay unset
 from retouch.server.schemas import ClusterPublic, ErrorPublic, Job, NodePublic, RemoteWorkerPublic
+from retouch.server.settings import is_loopback
 from retouch.server.store import ImageStore
 from retouch.workflows import WORKFLOWS
 
@@ -60,13 +60,8 @@ RECONNECT_MAX = 10.0
 
 
 def _loopback_address(address: str) -> bool:
-    host = address.rpartition(":")[0].strip("[]") or address
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """Whether a Ray address (`host:port`) is on this machine."""
+    return is_loopback(address.rpartition(":")[0].strip("[]") or address)
 
 
 def _spawn(address: str, timeout: float, *extra: str) -> tuple[Connection, subprocess.Popen]:

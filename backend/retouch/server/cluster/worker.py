@@ -14,7 +14,6 @@ import os
 import queue as stdqueue
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 
@@ -25,8 +24,11 @@ from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.errors import Cancelled, InputError, RetouchError
 from retouch.imaging.io import load_picture, mask_from_pixels
 from retouch.server.cluster.protocol import Begun, Finished, Outcome, Progress, WorkerInfo
-from retouch.server.pool import ModelCache, workflow_params
-from retouch.server.pool import _jpeg_data_url as jpeg_data_url  # the local workers' previews, the same
+from retouch.server.pool import (
+    ModelCache,
+    Previews,  # the local workers' previews, the same
+    workflow_params,
+)
 from retouch.server.schemas import JOB_ADAPTER, ErrorPublic
 from retouch.workflows import WORKFLOWS
 
@@ -127,14 +129,10 @@ class RemoteWorker:
     def _work(
         self, job_id: str, request: str, picture_png: bytes, mask_png: bytes | None, put: Callable[[Item], None]
     ) -> None:
-        last_preview = 0.0
+        previews = Previews(self.preview_every)
 
         def on_step(step: int, total: int, preview: np.ndarray | None, stage: str) -> None:
-            nonlocal last_preview
-            url = None
-            if preview is not None and time.monotonic() - last_preview >= self.preview_every:
-                url, last_preview = jpeg_data_url(preview), time.monotonic()
-            put(Progress(job_id, step, total, stage or None, url))
+            put(Progress(job_id, step, total, stage or None, previews.url(preview)))
 
         def is_cancelled() -> bool:
             return job_id in self._cancelled
