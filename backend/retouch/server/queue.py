@@ -85,7 +85,7 @@ class _NotRunning(Exception):
     """Rolls back a success whose job is no longer running."""
 
 
-def _stored(request: Job) -> str:
+def stored_request(request: Job) -> str:
     """The request as the client sent it: fields left out stay out, so the engine's defaults apply."""
     data = request.model_dump(mode="json", exclude_unset=True)
     data["kind"] = request.kind
@@ -148,7 +148,7 @@ class SqliteJobQueue:
             conn.execute(
                 "INSERT INTO jobs (id, session, status, priority, kind, engine, request, created_at)"
                 " VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)",
-                (job_id, session, request.priority, request.kind, engine, _stored(request), now()),
+                (job_id, session, request.priority, request.kind, engine, stored_request(request), now()),
             )
         job = self.get(job_id)
         assert job is not None

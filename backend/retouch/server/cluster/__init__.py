@@ -46,8 +46,11 @@ from retouch.server.cluster.protocol import (
     WorkerLeft,
 )
 from retouch.server.pool import workflow_params
-from retouch.server.queue import Claimed, JobQueue
-from retouch.server.queue import _stored as stored_request  # as the queue keeps it: unset fields stay unset
+from retouch.server.queue import (
+    Claimed,
+    JobQueue,
+    stored_request,  # as the queue keeps it: unset fields stay unset
+)
 from retouch.server.schemas import ClusterPublic, ErrorPublic, Job, NodePublic, RemoteWorkerPublic
 from retouch.server.settings import is_loopback
 from retouch.server.store import ImageStore
