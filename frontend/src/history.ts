@@ -21,6 +21,20 @@ export interface Surfaces {
   /** RGBA of the paint layer inside `rect` (inside the picture). */
   readPaint(rect: Rect): Uint8ClampedArray<ArrayBuffer>;
   writePaint(rect: Rect, rgba: Uint8ClampedArray<ArrayBuffer>): void;
+  /** The whole document (picture, mask, paint) at its bounds: what a whole-picture change (an upscale) replaces. */
+  readAll(): DocumentPixels;
+  /** Make the document exactly `pixels`, at its bounds. */
+  writeAll(pixels: DocumentPixels): void;
+}
+
+/** The whole document's pixels, as compact as undo can keep them: the mask run-length packed, the paint
+ * only where there is a paint layer. */
+export interface DocumentPixels {
+  bounds: Rect;
+  picture: Uint8ClampedArray<ArrayBuffer>;
+  /** The mask's alpha, packed (`packbits`). */
+  mask: Uint8Array;
+  paint: Uint8ClampedArray<ArrayBuffer> | null;
 }
 
 /** Where the bounding box lives (the state): box changes are undoable too. */
@@ -53,6 +67,14 @@ export type Entry =
       recipe?: unknown;
       /** The paint under an accepted result (the result carries it, so the layer is cleared there). */
       paint?: PaintRegion;
+    }
+  | {
+      /** A change of the whole document's size and pixels (an upscale): picture, mask, paint and box as they were. */
+      kind: "document";
+      label: string;
+      pixels: DocumentPixels;
+      box: Rect;
+      recipe?: unknown;
     };
 
 export type Changed = "mask" | "picture" | "paint" | "box";
@@ -68,6 +90,8 @@ export function entryBytes(entry: Entry): number {
       return entry.regions.reduce((sum, r) => sum + r.rgba.byteLength, 0) + 64;
     case "picture":
       return entry.rgba.byteLength + (entry.paint?.rgba.byteLength ?? 0) + 64;
+    case "document":
+      return entry.pixels.picture.byteLength + entry.pixels.mask.byteLength + (entry.pixels.paint?.byteLength ?? 0) + 64;
   }
 }
 
@@ -155,6 +179,17 @@ function swap(entry: Entry, surfaces: Surfaces, box: BoxPort | null): Changed {
       entry.rgba = nowPixels;
       return "picture";
     }
+    case "document": {
+      const now = surfaces.readAll();
+      surfaces.writeAll(entry.pixels);
+      entry.pixels = now;
+      if (box) {
+        const nowBox = box.get();
+        box.set(entry.box);
+        entry.box = nowBox;
+      }
+      return "picture";
+    }
   }
 }
 
@@ -189,9 +224,13 @@ export class History {
     this.bytes += entryBytes(entry);
     for (const dropped of this.redoStack) this.bytes -= entryBytes(dropped);
     this.redoStack = [];
-    while (this.bytes > this.budget && this.undoStack.length > 1) {
-      this.bytes -= entryBytes(this.undoStack.shift()!);
-    }
+    this.trim();
+  }
+
+  /** Drop the oldest undo steps, then the furthest redo steps, past the budget; the newest of each stays. */
+  private trim(): void {
+    while (this.bytes > this.budget && this.undoStack.length > 1) this.bytes -= entryBytes(this.undoStack.shift()!);
+    while (this.bytes > this.budget && this.redoStack.length > 1) this.bytes -= entryBytes(this.redoStack.shift()!);
   }
 
   undo(): Changed | null {
@@ -210,6 +249,8 @@ export class History {
     const changed = swap(entry, this.surfaces, this.box);
     this.bytes += entryBytes(entry);
     to.push(entry);
+    // an entry may have grown (an undone upscale now holds the larger picture): stay within the budget
+    this.trim();
     return changed;
   }
 
@@ -234,9 +275,9 @@ export class History {
     return this.undoStack.length;
   }
 
-  /** Recipes of accepted results that are in the picture now, oldest first. */
+  /** Recipes of accepted results (and upscales) that are in the picture now, oldest first. */
   recipes(): unknown[] {
-    return this.undoStack.filter((e) => e.kind === "picture" && e.recipe).map((e) => (e as { recipe?: unknown }).recipe);
+    return this.undoStack.filter((e) => (e.kind === "picture" || e.kind === "document") && e.recipe).map((e) => (e as { recipe?: unknown }).recipe);
   }
 
   clear(): void {

@@ -1,10 +1,20 @@
 // Jobs as the page sees them: the request an invoke sends, and how server events change the state.
 // Pure functions; the generation service does the I/O around them.
 
-import type { JobCreate } from "./api/client";
+import type { FacesJobCreate, JobCreate, UpscaleJobCreate } from "./api/client";
 import type { JobEvent } from "./api/socket";
 import type { Rect } from "./geometry";
-import { withError, type AppState, type EngineInfo, type GenerationSettings, type JobStatus, type JobView, type Patch } from "./state";
+import {
+  withError,
+  type AppState,
+  type EngineInfo,
+  type FaceBox,
+  type GenerationSettings,
+  type JobStatus,
+  type JobView,
+  type Patch,
+  type UpscaleChoice,
+} from "./state";
 
 /** The job for the current settings. `emptyPixels`: the box holds empty pixels (it reaches past the
  * picture), the only case where the infill method does anything. */
@@ -33,6 +43,40 @@ export function buildJob(settings: GenerationSettings, engine: EngineInfo | unde
   }
   if (engine?.takes_prompt) body.prompt = settings.prompt;
   if (engine?.takes_prompt && uses.has("negative_prompt")) body.negative_prompt = settings.negativePrompt;
+  return body;
+}
+
+/** The upscale job for the panel's choice. */
+export function buildUpscaleJob(choice: UpscaleChoice, image: string): UpscaleJobCreate {
+  return { kind: "upscale", image, model: choice.model, scale: choice.scale };
+}
+
+/** The faces job: the enabled boxes (in the picture's pixels, clipped to it) with their own prompts; the
+ * generation panel's engine, prompt, strength and model settings where the engine redraws faces (`engine`
+ * undefined: restorer only), and the restorer if one is chosen. */
+export function buildFacesJob(settings: GenerationSettings, engine: EngineInfo | undefined, restorer: string, boxes: FaceBox[],
+  picture: Rect, image: string): FacesJobCreate {
+  const faces = boxes
+    .filter((b) => b.enabled)
+    .map((b) => {
+      const x = Math.max(0, Math.round(b.x - picture.x));
+      const y = Math.max(0, Math.round(b.y - picture.y));
+      const width = Math.min(picture.width - x, Math.round(b.x - picture.x + b.width) - x);
+      const height = Math.min(picture.height - y, Math.round(b.y - picture.y + b.height) - y);
+      return { x, y, width, height, ...(b.prompt.trim() ? { prompt: b.prompt.trim() } : {}) };
+    });
+  const body: FacesJobCreate = { kind: "faces", image, faces, seed: settings.seedMode === "fixed" ? settings.seed : -1 };
+  if (restorer) body.restorer = restorer;
+  if (engine) {
+    const uses = new Set(engine.parameters ?? []);
+    body.engine = engine.name;
+    body.strength = settings.strength;
+    if (engine.takes_prompt) body.prompt = settings.prompt;
+    if (engine.takes_prompt && uses.has("negative_prompt")) body.negative_prompt = settings.negativePrompt;
+    if (uses.has("steps")) body.steps = settings.steps;
+    if (uses.has("guidance")) body.guidance = settings.guidance;
+    if (uses.has("scheduler") && settings.scheduler && engine.schedulers?.includes(settings.scheduler)) body.scheduler = settings.scheduler;
+  }
   return body;
 }
 
@@ -101,12 +145,14 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
         step: event.step,
         total: event.total,
         preview: event.preview ?? job.preview,
+        stage: event.stage ?? null,
       });
     case "job.succeeded": {
       const image = event.result.image;
       const seed = event.seed ?? null;
       const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
-      if (!state.staging.items.some((s) => s.jobId === id)) {
+      // an upscale replaces the picture when it arrives (services.finishUpscale): it is not judged in the box
+      if (job.kind !== "upscale" && !state.staging.items.some((s) => s.jobId === id)) {
         const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source }];
         patch.staging = { items, index: items.length - 1 };
       }

@@ -3,7 +3,8 @@
 
 import type { Point, Rect } from "./geometry";
 import { contains, intersect, pixelRect, union } from "./geometry";
-import type { Surfaces } from "./history";
+import type { DocumentPixels, Surfaces } from "./history";
+import { pack, unpack } from "./packbits";
 
 /** The mask's tint (the overlay shows it at half opacity); only the alpha channel means anything. */
 export const MASK_TINT: [number, number, number] = [255, 64, 96];
@@ -206,6 +207,46 @@ export class Layers implements Surfaces {
     this.mask = mask;
     this.maskCtx = maskCtx;
     this.bounds = { ...bounds };
+  }
+
+  readAll(): DocumentPixels {
+    const all = this.pictureBounds();
+    // an empty paint layer is not kept: most pictures have none
+    const paint = this.paint ? this.readPaint(all) : null;
+    const painted = paint?.some((v, i) => (i & 3) === 3 && v !== 0) ?? false;
+    return { bounds: all, picture: this.readPicture(all), mask: pack(this.readMask(all)), paint: painted ? paint : null };
+  }
+
+  writeAll(pixels: DocumentPixels): void {
+    const { bounds } = pixels;
+    this.bounds = { ...bounds };
+    [this.picture, this.pictureCtx] = makeCanvas(bounds.width, bounds.height, false);
+    [this.mask, this.maskCtx] = makeCanvas(bounds.width, bounds.height, true);
+    this.paint = this.paintCtx = this.stroke = this.strokeCtx = null;
+    this.strokeRect = null;
+    this.writePicture(bounds, pixels.picture);
+    this.writeMask(bounds, unpack(pixels.mask, bounds.width * bounds.height));
+    if (pixels.paint) this.writePaint(bounds, pixels.paint);
+  }
+
+  /** Replace the picture with `picture` (a larger copy of it) at `bounds`, the mask and paint scaled to
+   * match: what was masked or painted stays over the same part of the picture. */
+  rescale(bounds: Rect, picture: CanvasImageSource): void {
+    const old = { picture: this.picture, mask: this.mask, paint: this.paint };
+    this.bounds = { ...bounds };
+    [this.picture, this.pictureCtx] = makeCanvas(bounds.width, bounds.height, false);
+    this.pictureCtx.drawImage(picture, 0, 0, bounds.width, bounds.height);
+    const scaled = (source: HTMLCanvasElement, ctx: Ctx) => {
+      ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingQuality = "high";
+      ctx.drawImage(source, 0, 0, bounds.width, bounds.height);
+    };
+    [this.mask, this.maskCtx] = makeCanvas(bounds.width, bounds.height, true);
+    scaled(old.mask, this.maskCtx);
+    this.paint = this.paintCtx = this.stroke = this.strokeCtx = null;
+    this.strokeRect = null;
+    if (old.paint) scaled(old.paint, this.paintContext());
+    for (const canvas of [old.picture, old.mask, old.paint]) if (canvas) canvas.width = 0;
   }
 
   /** A round brush tip of `diameter` px whose edge fades over (1 - hardness) of its radius. */

@@ -16,11 +16,13 @@ import { InteractiveScene } from "./render/interactiveScene";
 import { redraw } from "./render/rules";
 import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
+import { makePictureJobs } from "./pictureJobs";
 import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache, type Deps } from "./services";
 import { loadPersisted, savePersisted } from "./settings";
 import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type ToolName } from "./state";
 import { BboxTool } from "./tools/bbox";
 import { BrushTool } from "./tools/brush";
+import { FacesTool } from "./tools/faces";
 import { PanTool } from "./tools/pan";
 import { PointerRouter } from "./tools/router";
 import type { Tool } from "./tools/types";
@@ -86,6 +88,10 @@ const socket = new JobSocket(
     const job = jobId ? store.state.jobs[jobId] : undefined;
     if (job && isFinished(job.status)) socket.forget(job.id);
     if (job?.status === "succeeded" && before !== "succeeded") void loadGallery(deps);
+    // an upscale's picture replaces the open one as it arrives
+    if (job?.kind === "upscale" && job.status === "succeeded" && before !== "succeeded") {
+      void services.finishUpscale(store.state, job.id).then((patch) => store.apply(patch));
+    }
   },
   (connection) => {
     const was = store.state.connection;
@@ -114,7 +120,7 @@ const deps: Deps = {
 };
 const results = new ResultCache(deps);
 const uploads = { picture: pictureUploads(deps), mask: maskUploads(deps) };
-const services = makeServices(deps, results, uploads);
+const services = { ...makeServices(deps, results, uploads), ...makePictureJobs(deps, uploads.picture) };
 const context: Context = { history, services };
 const documents = new DocumentStore(layers, history, encoder, meta, (message) => store.apply(withError(store.state, message)));
 
@@ -165,6 +171,7 @@ const tools: Record<ToolName, Tool> = {
   paint: new BrushTool(toolContext, "paint"),
   bbox: new BboxTool(toolContext),
   pan: new PanTool(toolContext),
+  faces: new FacesTool(toolContext),
 };
 const router = new PointerRouter(interactiveCanvas, store, tools);
 

@@ -4,7 +4,7 @@
 import type { EnginePublic, JobStatus as ServerJobStatus } from "./api/client";
 import type { Rect, Viewport } from "./geometry";
 
-export type ToolName = "brush" | "eraser" | "paint" | "bbox" | "pan";
+export type ToolName = "brush" | "eraser" | "paint" | "bbox" | "pan" | "faces";
 export type InfillMethod = "patchmatch" | "blur" | "solid" | "tile" | "telea" | "navier-stokes";
 export const INFILL_METHODS: InfillMethod[] = ["patchmatch", "blur", "solid", "tile", "telea", "navier-stokes"];
 export type ScaleMode = "auto" | "manual" | "none";
@@ -57,8 +57,17 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   colorMatch: false,
 };
 
+/** What a job does: a fill of the box, or a whole-picture workflow (upscale, faces). */
+export type JobKind = "fill" | "upscale" | "faces";
+
 export interface JobView {
   id: string;
+  /** Left out for fills (documents saved before there were other kinds). */
+  kind?: JobKind;
+  /** What a whole-picture job is at, in the server's words ("face 2 of 3, step 12 of 30"). */
+  stage?: string | null;
+  /** The picture's version the job was made from (an upscale replaces only that picture). */
+  pictureVersion?: number;
   status: JobStatus;
   engine: string;
   box: Rect;
@@ -106,6 +115,36 @@ export interface GalleryItem {
 export interface RecallOffer {
   name: string;
   settings: Partial<GenerationSettings>;
+}
+
+/** A face box on the canvas (document coordinates), to fix or leave as it is. */
+export interface FaceBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  enabled: boolean;
+  /** This face's own prompt; "" = the generation panel's. */
+  prompt: string;
+  /** The detector's confidence; null for a box the user drew. */
+  score: number | null;
+}
+
+/** The faces found in the open picture and the user's corrections; never part of undo (like the staging). */
+export interface FacesState {
+  boxes: FaceBox[];
+  /** A search is on its way. */
+  finding: boolean;
+  /** What the last search answered: how many it found and the smallest face it could see (null: none yet). */
+  searched: { found: number; smallest: number } | null;
+  /** Face restorer to run first ("" = none). */
+  restorer: string;
+}
+
+/** The upscale panel's choice: `lanczos` or an upscaling model, and the factor. */
+export interface UpscaleChoice {
+  model: string;
+  scale: number;
 }
 
 export interface ErrorNote {
@@ -156,6 +195,8 @@ export interface AppState {
   queue: { pending: number; running: number } | null;
   history: { canUndo: boolean; canRedo: boolean };
   pointer: { x: number; y: number } | null;
+  upscale: UpscaleChoice;
+  faces: FacesState;
 }
 
 export type Patch = Partial<AppState>;
@@ -191,11 +232,26 @@ export function initialState(): AppState {
     queue: null,
     history: { canUndo: false, canRedo: false },
     pointer: null,
+    upscale: { model: "lanczos", scale: 2 },
+    faces: { boxes: [], finding: false, searched: null, restorer: "" },
   };
 }
 
 export function currentEngine(state: AppState): EngineInfo | undefined {
   return state.engines.find((e) => e.name === state.settings.engine);
+}
+
+/** Engines that can redraw a face (the diffusion models: they take a strength), for the faces job. */
+export function faceEngines(state: AppState): EngineInfo[] {
+  return state.engines.filter((e) => (e.purpose ?? "inpainting") === "inpainting" && (e.parameters ?? []).includes("strength"));
+}
+
+export function faceRestorers(state: AppState): EngineInfo[] {
+  return state.engines.filter((e) => e.purpose === "face-restoration");
+}
+
+export function upscalers(state: AppState): EngineInfo[] {
+  return state.engines.filter((e) => e.purpose === "upscaling");
 }
 
 export function engineGrid(state: AppState): number {

@@ -7,6 +7,8 @@ import type { Deps } from "./services";
 import { BoxStatusPanel } from "./panels/boxStatus";
 import type { Panel } from "./panels/dom";
 import { ErrorsPanel } from "./panels/errors";
+import { FaceBoxesPanel } from "./panels/faceBoxes";
+import { FacesPanel } from "./panels/faces";
 import { GalleryPanel } from "./panels/gallery";
 import { GenerationPanel } from "./panels/generation";
 import { LayersPanel } from "./panels/layers";
@@ -15,6 +17,7 @@ import { RecallPanel } from "./panels/recall";
 import { StagingPanel } from "./panels/staging";
 import { StatusBar } from "./panels/statusbar";
 import { Toolbar } from "./panels/toolbar";
+import { UpscalePanel } from "./panels/upscale";
 
 export interface UiHandlers {
   dispatch: (action: string) => void;
@@ -38,6 +41,9 @@ export class Ui {
       new RecallPanel(store),
       new ErrorsPanel(handlers.dismissError),
       new StatusBar(),
+      new UpscalePanel(store),
+      new FacesPanel(store),
+      new FaceBoxesPanel(),
     ];
   }
 

@@ -1,6 +1,7 @@
 // Array-backed surfaces for history tests: the same contract the canvases implement.
 import type { Rect } from "../src/geometry";
-import type { Surfaces } from "../src/history";
+import type { DocumentPixels, Surfaces } from "../src/history";
+import { pack, unpack } from "../src/packbits";
 
 export class ArraySurfaces implements Surfaces {
   bounds: Rect;
@@ -89,6 +90,21 @@ export class ArraySurfaces implements Surfaces {
         const i = (y * r.width + x) * 4;
         this.paint.set(`${r.x + x},${r.y + y}`, [...rgba.subarray(i, i + 4)]);
       }
+  }
+
+  readAll(): DocumentPixels {
+    const b = this.pictureBounds();
+    const painted = [...this.paint.values()].some((p) => p[3] !== 0);
+    return { bounds: b, picture: this.picture.slice(), mask: pack(this.mask), paint: painted ? this.readPaint(b) : null };
+  }
+
+  writeAll(pixels: DocumentPixels): void {
+    const b = pixels.bounds;
+    this.bounds = { ...b };
+    this.picture = pixels.picture.slice();
+    this.mask = unpack(pixels.mask, b.width * b.height);
+    this.paint = new Map();
+    if (pixels.paint) this.writePaint(b, pixels.paint);
   }
 
   /** Paint a filled rectangle into the mask, as a stroke would. */

@@ -1,4 +1,5 @@
 import type { History } from "../history";
+import type { PictureJobServices } from "../pictureJobs";
 import type { AppState, Patch } from "../state";
 
 /** What actions with side effects reach: pixels through history, the server through services. */
@@ -15,7 +16,7 @@ export interface Services {
 
 export interface Context {
   history: History;
-  services: Services;
+  services: Services & PictureJobServices;
 }
 
 export type Result = Patch | null | Promise<Patch | null>;

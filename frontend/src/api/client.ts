@@ -8,6 +8,9 @@ import type { components, paths } from "./schema";
 type Schemas = components["schemas"];
 export type ImagePublic = Schemas["ImagePublic"];
 export type JobCreate = Schemas["FillJob"];
+export type UpscaleJobCreate = Schemas["UpscaleJob"];
+export type FacesJobCreate = Schemas["FacesJob"];
+export type FacesFound = Schemas["FacesPublic"];
 export type JobAccepted = Schemas["JobAccepted"];
 export type JobPublic = Schemas["JobPublic"];
 export type JobsPublic = Schemas["JobsPublic"];
@@ -95,7 +98,7 @@ export class Api {
     return unwrap(result);
   }
 
-  async createJob(body: JobCreate): Promise<JobAccepted> {
+  async createJob(body: JobCreate | UpscaleJobCreate | FacesJobCreate): Promise<JobAccepted> {
     return unwrap(await this.client.POST("/api/v1/jobs", { body }));
   }
 
@@ -109,6 +112,11 @@ export class Api {
 
   async cancelJob(id: string): Promise<JobPublic> {
     return unwrap(await this.client.DELETE("/api/v1/jobs/{job_id}", { params: { path: { job_id: id } } }));
+  }
+
+  /** The faces the server's detector finds in an uploaded picture (an empty list when there is none). */
+  async findFaces(image: string): Promise<FacesFound> {
+    return unwrap(await this.client.POST("/api/v1/faces", { body: { image } }));
   }
 
   async engines(): Promise<EnginePublic[]> {

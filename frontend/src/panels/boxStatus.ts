@@ -36,7 +36,9 @@ export class BoxStatusPanel implements Panel {
             ? job.position
               ? `queued, ${job.position} ahead`
               : "queued"
-            : job.total
+            : job.stage
+              ? job.stage
+              : job.total
               ? `step ${job.step} of ${job.total}${left !== null ? ` · ${duration(left)} left` : ""}`
               : "working…";
     const waiting = Object.values(state.jobs).filter((j) => j.status === "queued" && j.id !== job.id).length;

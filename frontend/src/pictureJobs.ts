@@ -1,0 +1,163 @@
+// Whole-picture jobs behind their actions: upscaling the open picture (its result replaces the picture,
+// undoably, with the mask, paint and box scaled along) and fixing faces (find them, send the user's boxes,
+// stage the result like any other). The picture is the one already uploaded in the background.
+
+import { historyFlags } from "./actions/mask";
+import { describeError } from "./api/client";
+import { fitRect, type Rect } from "./geometry";
+import { buildFacesJob, buildUpscaleJob, newJob } from "./jobs";
+import { readRecipe } from "./png";
+import type { Deps, PictureUploads } from "./services";
+import { currentEngine, faceEngines, withError, type AppState, type FaceBox, type JobKind, type Patch } from "./state";
+
+export interface PictureJobServices {
+  upscale(state: AppState): Promise<Patch | null>;
+  /** An upscale finished: its picture replaces the open one (one undo step). */
+  finishUpscale(state: AppState, jobId: string): Promise<Patch | null>;
+  findFaces(state: AppState): Promise<Patch | null>;
+  fixFaces(state: AppState): Promise<Patch | null>;
+}
+
+/** `r` scaled by (fx, fy) about the document's origin, on whole pixels. */
+export function scaleRect(r: Rect, fx: number, fy: number): Rect {
+  const x = Math.round(r.x * fx);
+  const y = Math.round(r.y * fy);
+  return { x, y, width: Math.max(1, Math.round((r.x + r.width) * fx) - x), height: Math.max(1, Math.round((r.y + r.height) * fy) - y) };
+}
+
+/** Why the faces job cannot be sent as things are, or null. */
+export function facesBlocker(state: AppState): string | null {
+  if (!state.picture) return "Open a picture first.";
+  if (!state.faces.boxes.some((b) => b.enabled)) {
+    return state.faces.boxes.length ? "Every face is switched off: tick the faces to fix." : "Find the faces first, or draw a box around one.";
+  }
+  const engine = currentEngine(state);
+  const redraws = engine !== undefined && faceEngines(state).includes(engine);
+  if (!redraws && !state.faces.restorer) {
+    const models = faceEngines(state).map((e) => e.name);
+    return (
+      `${state.settings.engine} cannot fix faces: choose a diffusion model in Generation` +
+      `${models.length ? ` (here: ${models.join(", ")})` : ""} or a face restorer.`
+    );
+  }
+  return null;
+}
+
+export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJobServices {
+  const { store, api, socket, layers, history } = deps;
+
+  /** Send a whole-picture job and follow it in the queue, its progress shown over the whole picture. */
+  async function start(state: AppState, kind: JobKind, engineLabel: string, body: Parameters<typeof api.createJob>[0]): Promise<void> {
+    const bounds = layers.pictureBounds();
+    const accepted = await api.createJob(body);
+    const s = store.state;
+    const job = {
+      ...newJob(accepted.id, engineLabel, bounds, accepted.position ?? null, { x: 0, y: 0, width: bounds.width, height: bounds.height }),
+      kind,
+      pictureVersion: state.picture?.version,
+    };
+    store.apply({
+      jobs: { ...s.jobs, [accepted.id]: job },
+      jobOrder: [accepted.id, ...s.jobOrder.filter((id) => id !== accepted.id)],
+      activeJob: accepted.id,
+    });
+    socket.subscribe([accepted.id]);
+  }
+
+  return {
+    async upscale(state) {
+      if (!state.picture) return withError(state, "Open a picture first.");
+      try {
+        const image = await picture.current(state);
+        await start(state, "upscale", `upscale · ${state.upscale.model} ×${state.upscale.scale}`, buildUpscaleJob(state.upscale, image));
+        return null;
+      } catch (error) {
+        return withError(store.state, `Upscale failed: ${describeError(error)}`);
+      }
+    },
+
+    async finishUpscale(_state, jobId) {
+      const job = store.state.jobs[jobId];
+      if (!job?.resultImage) return null;
+      let bitmap: ImageBitmap;
+      let recipe: unknown;
+      try {
+        const blob = await api.imageBlob(job.resultImage);
+        bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+        recipe = readRecipe(new Uint8Array(await blob.arrayBuffer())) ?? undefined;
+      } catch (error) {
+        return withError(store.state, `Could not load the upscaled picture: ${describeError(error)}`);
+      }
+      const now = store.state;
+      if (!now.picture || now.picture.version !== job.pictureVersion || now.staging.items.length) {
+        bitmap.close();
+        return withError(now, "The picture changed while it was being upscaled, so it was not replaced; the upscaled picture is in the gallery.");
+      }
+      const old = layers.pictureBounds();
+      const fx = bitmap.width / old.width;
+      const fy = bitmap.height / old.height;
+      const bounds = { x: Math.round(old.x * fx), y: Math.round(old.y * fy), width: bitmap.width, height: bitmap.height };
+      // undo keeps the document as it was (picture, packed mask, paint if any, box): the smaller of the two sizes
+      history.push({ kind: "document", label: "Upscale", pixels: layers.readAll(), box: now.bbox, recipe });
+      layers.rescale(bounds, bitmap);
+      bitmap.close();
+      const faces = now.faces.boxes.map((b): FaceBox => ({ ...b, ...scaleRect(b, fx, fy) }));
+      return {
+        picture: { ...now.picture, bounds, version: now.picture.version + 1 },
+        mask: { ...now.mask, version: now.mask.version + 1 },
+        paint: { ...now.paint, version: now.paint.version + 1 },
+        bbox: scaleRect(now.bbox, fx, fy),
+        viewport: fitRect(bounds, now.screen.width, now.screen.height),
+        faces: { ...now.faces, boxes: faces },
+        activeJob: null,
+        maskAside: null,
+        dirty: true,
+        history: historyFlags({ history }),
+      };
+    },
+
+    async findFaces(state) {
+      if (!state.picture) return withError(state, "Open a picture first.");
+      store.apply({ faces: { ...store.state.faces, finding: true } });
+      try {
+        const image = await picture.current(state);
+        const found = await api.findFaces(image);
+        const origin = layers.pictureBounds();
+        const boxes: FaceBox[] = found.faces.map((f) => ({
+          x: f.x + origin.x,
+          y: f.y + origin.y,
+          width: f.width,
+          height: f.height,
+          enabled: true,
+          prompt: "",
+          score: f.score,
+        }));
+        // the search answers for the picture it was given: the user's drawn boxes stay
+        const drawn = store.state.faces.boxes.filter((b) => b.score === null);
+        return {
+          faces: { ...store.state.faces, boxes: [...boxes, ...drawn], finding: false, searched: { found: boxes.length, smallest: found.smallest_face } },
+          tool: "faces",
+          heldFrom: null,
+        };
+      } catch (error) {
+        return { ...withError(store.state, `Finding faces failed: ${describeError(error)}`), faces: { ...store.state.faces, finding: false } };
+      }
+    },
+
+    async fixFaces(state) {
+      const blocker = facesBlocker(state);
+      if (blocker) return withError(state, blocker);
+      const engine = currentEngine(state);
+      const redraw = engine && faceEngines(state).includes(engine) ? engine : undefined;
+      try {
+        const image = await picture.current(state);
+        const body = buildFacesJob(state.settings, redraw, state.faces.restorer, state.faces.boxes, layers.pictureBounds(), image);
+        const label = ["faces", redraw?.name, state.faces.restorer].filter(Boolean).join(" · ");
+        await start(state, "faces", label, body);
+        return null;
+      } catch (error) {
+        return withError(store.state, `Fix faces failed: ${describeError(error)}`);
+      }
+    },
+  };
+}

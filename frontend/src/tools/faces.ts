@@ -1,0 +1,122 @@
+// Face boxes: idle -> dragging (a box's edge or corner resizes it, its inside moves it, anywhere else draws
+// a new one) -> idle. Boxes stay inside the picture and at least MIN_FACE pixels on a side (the server's
+// smallest). They are the faces job's settings, not the document: undo does not step through them.
+
+import { clamp, hitHandle, rectToScreen, type Handle, type Point, type Rect } from "../geometry";
+import type { FaceBox } from "../state";
+import { dragSnapped } from "./bbox";
+import type { PointerInfo, Tool, ToolContext } from "./types";
+
+export const MIN_FACE = 8;
+
+type Phase = { kind: "idle" } | { kind: "dragging"; index: number; handle: Handle; start: Rect; from: Point; created: boolean };
+
+const CURSORS: Record<Handle, string> = {
+  nw: "nwse-resize",
+  se: "nwse-resize",
+  ne: "nesw-resize",
+  sw: "nesw-resize",
+  n: "ns-resize",
+  s: "ns-resize",
+  e: "ew-resize",
+  w: "ew-resize",
+  move: "move",
+};
+
+/** `box` moved or cut to lie inside `picture`, keeping its size where it fits. */
+export function keepInside(box: Rect, picture: Rect): Rect {
+  const width = Math.min(box.width, picture.width);
+  const height = Math.min(box.height, picture.height);
+  return {
+    x: clamp(box.x, picture.x, picture.x + picture.width - width),
+    y: clamp(box.y, picture.y, picture.y + picture.height - height),
+    width,
+    height,
+  };
+}
+
+/** The top-most face box under a screen point and the handle hit (boxes drawn later lie on top). */
+export function faceAt(boxes: Rect[], toScreen: (r: Rect) => Rect, p: Point): { index: number; handle: Handle } | null {
+  for (let i = boxes.length - 1; i >= 0; i--) {
+    const handle = hitHandle(toScreen(boxes[i]), p, 6);
+    if (handle) return { index: i, handle };
+  }
+  return null;
+}
+
+export class FacesTool implements Tool {
+  readonly name = "faces";
+  private state: Phase = { kind: "idle" };
+
+  constructor(private readonly ctx: ToolContext) {}
+
+  get phase(): string {
+    return this.state.kind;
+  }
+
+  private hit(p: Point): { index: number; handle: Handle } | null {
+    const s = this.ctx.store.state;
+    return faceAt(s.faces.boxes, (r) => rectToScreen(s.viewport, r), p);
+  }
+
+  cursor(p: PointerInfo | null): string {
+    if (this.state.kind === "dragging") return CURSORS[this.state.handle];
+    const hit = p ? this.hit(p.screen) : null;
+    return hit ? CURSORS[hit.handle] : "crosshair";
+  }
+
+  private setBox(index: number, rect: Rect | null): void {
+    const s = this.ctx.store.state;
+    const boxes = [...s.faces.boxes];
+    if (rect === null) boxes.splice(index, 1);
+    else boxes[index] = { ...boxes[index], ...rect };
+    this.ctx.store.apply({ faces: { ...s.faces, boxes } });
+  }
+
+  down(p: PointerInfo): void {
+    const s = this.ctx.store.state;
+    if (!s.picture) return;
+    const hit = this.hit(p.screen);
+    if (hit) {
+      this.state = { kind: "dragging", index: hit.index, handle: hit.handle, start: { ...s.faces.boxes[hit.index] }, from: p.doc, created: false };
+      return;
+    }
+    // anywhere else: a new face box, dragged out from here
+    const x = Math.round(p.doc.x);
+    const y = Math.round(p.doc.y);
+    const box: FaceBox = { x, y, width: 1, height: 1, enabled: true, prompt: "", score: null };
+    this.ctx.store.apply({ faces: { ...s.faces, boxes: [...s.faces.boxes, box] } });
+    this.state = { kind: "dragging", index: s.faces.boxes.length, handle: "se", start: { x, y, width: 0, height: 0 }, from: p.doc, created: true };
+  }
+
+  move(p: PointerInfo): void {
+    if (this.state.kind !== "dragging") return;
+    const { index, handle, start, from } = this.state;
+    const rect = dragSnapped(start, handle, Math.round(p.doc.x - from.x), Math.round(p.doc.y - from.y), 1, { x: 0, y: 0 });
+    this.setBox(index, rect);
+  }
+
+  up(): void {
+    this.finish();
+  }
+
+  cancel(): void {
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.state.kind !== "dragging") return;
+    const { index, created } = this.state;
+    this.state = { kind: "idle" };
+    const s = this.ctx.store.state;
+    const box = s.faces.boxes[index];
+    if (!box || !s.picture) return;
+    const inside = keepInside(box, s.picture.bounds);
+    // a click, or a box too small to be a face, draws nothing
+    if (inside.width < MIN_FACE || inside.height < MIN_FACE) {
+      this.setBox(index, created ? null : keepInside({ ...inside, width: Math.max(MIN_FACE, inside.width), height: Math.max(MIN_FACE, inside.height) }, s.picture.bounds));
+      return;
+    }
+    this.setBox(index, inside);
+  }
+}
