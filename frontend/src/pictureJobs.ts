@@ -107,7 +107,7 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
         mask: { ...now.mask, version: now.mask.version + 1 },
         paint: { ...now.paint, version: now.paint.version + 1 },
         bbox: scaleRect(now.bbox, fx, fy),
-        viewport: fitRect(bounds, now.screen.width, now.screen.height),
+        viewport: fitRect(bounds, now.screen.width, now.screen.height, 1),
         faces: { ...now.faces, boxes: faces },
         activeJob: null,
         maskAside: null,

@@ -1,8 +1,15 @@
-"""An engine shaped like a diffusion model for the canvas tests: it takes a prompt and works on a grid
-of 64 at a native 512, but paints like the server tests' slow engine (no weights, a step at a time)."""
+"""Engines shaped like diffusion models for the canvas tests: they take a prompt and work on a grid at a native
+size, but paint like the server tests' slow engine (no weights, a step at a time)."""
 
 from __future__ import annotations
 
+import hashlib
+import time
+
+import numpy as np
+
+from retouch.engines import Hooks
+from retouch.recipe import FillParams
 from tests.server.engines import SlowEngine
 
 
@@ -12,3 +19,29 @@ class PromptGridEngine(SlowEngine):
     takes_prompt = True
     native_size = 512
     grid = 64
+
+
+class FaceRedrawEngine(SlowEngine):
+    """Shaped like a diffusion model that can redraw faces (it takes a prompt and a strength). It paints the
+    masked area in a colour made from the prompt, so a test sees which prompt reached which face."""
+
+    name = "slow-face"
+    description = "test engine: takes a prompt and a strength, paints the prompt's colour"
+    takes_prompt = True
+    parameters = ("steps", "strength")
+    native_size = 64
+    grid = 8
+    step_seconds = 0.01
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        out = image.copy()
+        for step in range(1, params.steps + 1):
+            time.sleep(self.step_seconds)
+            hooks.step(step, params.steps)
+        out[mask > 0] = prompt_colour(params.prompt)
+        return out
+
+
+def prompt_colour(prompt: str) -> tuple[int, int, int]:
+    r, g, b = hashlib.sha256(prompt.encode()).digest()[:3]
+    return r, g, b

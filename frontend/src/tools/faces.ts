@@ -82,8 +82,9 @@ export class FacesTool implements Tool {
       return;
     }
     // anywhere else: a new face box, dragged out from here
-    const x = Math.round(p.doc.x);
-    const y = Math.round(p.doc.y);
+    // from the pixel under the pointer (as the status bar names it)
+    const x = Math.floor(p.doc.x);
+    const y = Math.floor(p.doc.y);
     const box: FaceBox = { x, y, width: 1, height: 1, enabled: true, prompt: "", score: null };
     this.ctx.store.apply({ faces: { ...s.faces, boxes: [...s.faces.boxes, box] } });
     this.state = { kind: "dragging", index: s.faces.boxes.length, handle: "se", start: { x, y, width: 0, height: 0 }, from: p.doc, created: true };

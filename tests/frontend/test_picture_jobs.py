@@ -1,0 +1,189 @@
+"""Whole-picture jobs in the canvas (issues 10 and 11), in real Chromium against a real server: Upscale replaces
+the open picture with its mask (undoably, and the document keeps it over a reload); Faces finds the faces of a
+real photograph as numbered boxes the user corrects, Fix faces sends exactly those boxes in one job, and its
+result is staged, judged before/after and accepted undoably."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.faces_scenes import rocket_group
+from tests.frontend.conftest import Canvas, save_png, test_picture
+from tests.frontend.engines import prompt_colour
+
+pytestmark = pytest.mark.browser
+
+
+def near(a, b, tolerance: int) -> bool:
+    return bool(np.all(np.abs(np.asarray(a, int) - np.asarray(b, int)) <= tolerance))
+
+
+def tinted(canvas: Canvas, doc: tuple[float, float], picture: np.ndarray) -> bool:
+    """Whether the mask's red tint shows over a picture point (the picture's own colour there is `picture`'s)."""
+    seen = canvas.pixel(doc)
+    x, y = int(doc[0]), int(doc[1])
+    return seen[0] > int(picture[y, x, 0]) + 40
+
+
+def test_upscale_scales_the_picture_and_its_mask_and_undo_brings_them_back(canvas: Canvas, tmp_path):
+    page = canvas.page
+    original = test_picture(160, 120)
+    canvas.open(save_png(original, tmp_path / "photo.png"))
+    canvas.set_field("brush-size", "10")
+    page.get_by_test_id("tool-brush").click()
+    canvas.stroke([canvas.screen_of((40, 30)), canvas.screen_of((60, 30))])  # a mask over (35..65, 25..35)
+    assert tinted(canvas, (50, 30), original) and not tinted(canvas, (50, 90), original)
+
+    assert page.get_by_test_id("upscale-model").input_value() == "lanczos"
+    canvas.set_field("upscale-factor", "2")
+    assert page.get_by_test_id("upscale-note").inner_text() == "160×120 → 320×240"
+    page.get_by_test_id("upscale").click()
+    page.get_by_test_id("picture-size").filter(has_text="320×240").wait_for()
+
+    upscaled = canvas.download(tmp_path)
+    assert upscaled.shape[:2] == (240, 320)
+    # the server's Lanczos of the picture as it was uploaded, to within rounding
+    expected = cv2.resize(original, (320, 240), interpolation=cv2.INTER_LANCZOS4)
+    assert near(upscaled[..., :3], expected, 1)
+    # the mask went along: over the same part of the picture, now twice as large
+    assert tinted(canvas, (100, 60), upscaled) and not tinted(canvas, (100, 180), upscaled)
+    assert page.get_by_test_id("bbox-size").inner_text().startswith("box 320×240")
+
+    page.evaluate("window.retouch.saved()")  # the upscaled document and its undo step are kept over a reload
+    page.reload()
+    page.locator("body[data-restored=true]").wait_for()
+    assert page.get_by_test_id("picture-size").inner_text().startswith("320×240")
+
+    canvas.focus()
+    page.keyboard.press("Control+z")
+    page.get_by_test_id("picture-size").filter(has_text="160×120").wait_for()
+    assert np.array_equal(canvas.download(tmp_path)[..., :3], original), "undo did not bring the picture back exactly"
+    assert tinted(canvas, (50, 30), original) and not tinted(canvas, (100, 60), original)
+    assert page.get_by_test_id("bbox-size").inner_text().startswith("box 160×120")
+
+    page.keyboard.press("Control+Shift+z")
+    page.get_by_test_id("picture-size").filter(has_text="320×240").wait_for()
+    assert np.array_equal(canvas.download(tmp_path), upscaled)
+
+
+def face_screen_box(page, index: int) -> dict:
+    return page.get_by_test_id("face-box").nth(index).bounding_box()
+
+
+def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=6)
+    page.mouse.up()
+
+
+def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, tmp_path):
+    page = canvas.page
+    picture, _ = rocket_group()  # a 640x427 photograph with four faces of 40 to 96 px
+    canvas.open(save_png(picture, tmp_path / "group.png"))
+    canvas.set_field("engine-select", "slow-face")
+    canvas.set_field("steps", "2")
+    canvas.set_field("strength", "0.5")
+    with page.expect_response("**/api/v1/faces") as answer:
+        page.get_by_test_id("faces-find").click()
+    found = answer.value.json()["faces"]
+    assert len(found) >= 3, found
+    boxes = page.get_by_test_id("face-box")
+    boxes.nth(len(found) - 1).wait_for()
+    assert boxes.count() == len(found)
+    assert [boxes.nth(i).get_by_test_id("face-number").inner_text() for i in range(len(found))] == [
+        str(i + 1) for i in range(len(found))
+    ]
+    zoom = float(page.get_by_test_id("zoom").inner_text().rstrip(" %")) / 100
+    assert zoom == 1, "the test reads screen pixels as picture pixels"
+    # where face 1 is on the screen is where the detector put it
+    first = face_screen_box(page, 0)
+    origin = canvas.screen_of((0, 0))
+    assert abs(first["x"] - (origin[0] - 0.5 + found[0]["x"])) <= 2, (first, found[0])
+
+    # face 2 off; face 1 moved by (6, -4); face 3 made 10 px wider and 8 taller from its corner; a new face drawn
+    page.get_by_test_id("face-toggle").nth(1).uncheck()
+    assert boxes.nth(1).get_attribute("data-enabled") == "false"
+    drag(page, (first["x"] + first["width"] / 2, first["y"] + first["height"] / 2),
+         (first["x"] + first["width"] / 2 + 6, first["y"] + first["height"] / 2 - 4))
+    third = face_screen_box(page, 2)
+    corner = (third["x"] + third["width"] - 1, third["y"] + third["height"] - 1)
+    drag(page, corner, (corner[0] + 10, corner[1] + 8))
+    new_at = canvas.picture_point(canvas.screen_of((500, 20)))
+    drag(page, canvas.screen_of((500, 20)), canvas.screen_of((540, 64)))
+    assert boxes.count() == len(found) + 1
+    assert boxes.nth(len(found)).get_by_test_id("face-number").inner_text() == str(len(found) + 1)
+    prompts = page.get_by_test_id("face-prompt")
+    prompts.nth(0).fill("a smiling astronaut")
+    prompts.nth(len(found)).fill("a drawn face")
+    canvas.set_field("prompt", "a face")
+
+    with page.expect_request("**/api/v1/jobs") as request:
+        page.get_by_test_id("faces-fix").click()
+    body = json.loads(request.value.post_data)
+    f0, f2 = found[0], found[2]
+    expected = [
+        {"x": f0["x"] + 6, "y": f0["y"] - 4, "width": f0["width"], "height": f0["height"], "prompt": "a smiling astronaut"},
+        {"x": f2["x"], "y": f2["y"], "width": f2["width"] + 10, "height": f2["height"] + 8},
+        *[{k: f[k] for k in ("x", "y", "width", "height")} for f in found[3:]],
+        {"x": new_at[0], "y": new_at[1], "width": 40, "height": 44, "prompt": "a drawn face"},
+    ]
+    assert body["kind"] == "faces" and body["engine"] == "slow-face" and body["strength"] == 0.5
+    assert body["prompt"] == "a face" and body["steps"] == 2
+    assert body["faces"] == expected
+    canvas.wait_staged()
+    page.get_by_test_id("progress").wait_for(state="hidden")
+
+    def centre(box: dict) -> tuple[int, int]:
+        return box["x"] + box["width"] // 2, box["y"] + box["height"] // 2
+
+    # each face in its prompt's colour, the one switched off as it was
+    assert near(canvas.pixel(centre(expected[0])), prompt_colour("a smiling astronaut"), 3)
+    assert near(canvas.pixel(centre(expected[1])), prompt_colour("a face"), 3)
+    assert near(canvas.pixel(centre(expected[-1])), prompt_colour("a drawn face"), 3)
+    off = centre(found[1])
+    assert near(canvas.pixel(off), picture[off[1], off[0]], 2)
+    canvas.focus()
+    page.keyboard.down("Backslash")  # before: the picture as it was
+    assert near(canvas.pixel(centre(expected[0])), picture[centre(expected[0])[::-1]], 2)
+    page.keyboard.up("Backslash")
+
+    page.get_by_test_id("staging-accept").click()
+    page.get_by_test_id("staging-accept").wait_for(state="hidden")
+    fixed = canvas.download(tmp_path)[..., :3]
+    padding = 32 + 2  # the job's crop context around each face, and the feather's reach inside it
+    outside = np.ones(picture.shape[:2], bool)
+    for box in expected:
+        outside[max(0, box["y"] - padding) : box["y"] + box["height"] + padding,
+                max(0, box["x"] - padding) : box["x"] + box["width"] + padding] = False  # fmt: skip
+    assert np.array_equal(fixed[outside], picture[outside]), "pixels outside the faces changed"
+    assert not np.array_equal(fixed, picture)
+    canvas.focus()
+    page.keyboard.press("Control+z")
+    assert np.array_equal(canvas.download(tmp_path)[..., :3], picture), "undo did not bring the picture back"
+
+
+def test_a_picture_without_faces_says_so_and_classical_engines_cannot_fix_faces(canvas: Canvas, tmp_path):
+    page = canvas.page
+    canvas.open(save_png(test_picture(240, 160), tmp_path / "gradient.png"))
+    page.get_by_test_id("faces-find").click()
+    note = page.get_by_test_id("faces-note")
+    note.filter(has_text="No faces found").wait_for()
+    assert note.is_visible()
+    assert page.get_by_test_id("face-box").count() == 0
+    assert page.get_by_test_id("faces-fix").is_disabled()
+
+    # a face drawn by hand can be fixed, but not by a classical fill
+    drag(page, canvas.screen_of((40, 40)), canvas.screen_of((100, 110)))
+    assert page.get_by_test_id("face-box").count() == 1
+    canvas.set_field("engine-select", "patchmatch")
+    fix = page.get_by_test_id("faces-fix")
+    assert fix.is_disabled()
+    assert "slow-face" in page.get_by_test_id("faces-engine").inner_text()
+    assert "cannot fix faces" in fix.get_attribute("title")
+    canvas.set_field("engine-select", "slow-face")
+    assert fix.is_enabled()
