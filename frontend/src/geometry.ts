@@ -38,6 +38,13 @@ export function rectToDoc(v: Viewport, r: Rect): Rect {
   return { x: (r.x - v.x) / v.zoom, y: (r.y - v.y) / v.zoom, width: r.width / v.zoom, height: r.height / v.zoom };
 }
 
+/** `r` scaled by (fx, fy) about the document's origin, on whole pixels (edges scaled, then rounded). */
+export function scaleRect(r: Rect, fx: number, fy: number): Rect {
+  const x = Math.round(r.x * fx);
+  const y = Math.round(r.y * fy);
+  return { x, y, width: Math.max(1, Math.round((r.x + r.width) * fx) - x), height: Math.max(1, Math.round((r.y + r.height) * fy) - y) };
+}
+
 export function clamp(value: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, value));
 }

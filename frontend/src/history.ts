@@ -77,7 +77,8 @@ export type Entry =
       recipe?: unknown;
     };
 
-export type Changed = "mask" | "picture" | "paint" | "box";
+/** What an undo or redo changed; "document": the picture's size and all its layers (an upscale). */
+export type Changed = "mask" | "picture" | "paint" | "box" | "document";
 
 export function entryBytes(entry: Entry): number {
   switch (entry.kind) {
@@ -188,7 +189,7 @@ function swap(entry: Entry, surfaces: Surfaces, box: BoxPort | null): Changed {
         box.set(entry.box);
         entry.box = nowBox;
       }
-      return "picture";
+      return "document";
     }
   }
 }

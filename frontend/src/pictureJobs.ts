@@ -4,7 +4,7 @@
 
 import { historyFlags } from "./actions/mask";
 import { describeError } from "./api/client";
-import { fitRect, type Rect } from "./geometry";
+import { fitRect, scaleRect } from "./geometry";
 import { buildFacesJob, buildUpscaleJob, newJob } from "./jobs";
 import { readRecipe } from "./png";
 import type { Deps, PictureUploads } from "./services";
@@ -16,13 +16,6 @@ export interface PictureJobServices {
   finishUpscale(state: AppState, jobId: string): Promise<Patch | null>;
   findFaces(state: AppState): Promise<Patch | null>;
   fixFaces(state: AppState): Promise<Patch | null>;
-}
-
-/** `r` scaled by (fx, fy) about the document's origin, on whole pixels. */
-export function scaleRect(r: Rect, fx: number, fy: number): Rect {
-  const x = Math.round(r.x * fx);
-  const y = Math.round(r.y * fy);
-  return { x, y, width: Math.max(1, Math.round((r.x + r.width) * fx) - x), height: Math.max(1, Math.round((r.y + r.height) * fy) - y) };
 }
 
 /** Why the faces job cannot be sent as things are, or null. */

@@ -242,6 +242,8 @@ export async function openPicture(deps: Deps, file: Blob, name: string, ask = tr
     dirty: false,
     recall,
     history: { canUndo: false, canRedo: false },
+    // face boxes belong to the picture they were found or drawn on
+    faces: { ...s.faces, boxes: [], searched: null },
   });
   return true;
 }

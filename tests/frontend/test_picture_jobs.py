@@ -187,3 +187,9 @@ def test_a_picture_without_faces_says_so_and_classical_engines_cannot_fix_faces(
     assert "cannot fix faces" in fix.get_attribute("title")
     canvas.set_field("engine-select", "slow-face")
     assert fix.is_enabled()
+
+    # the boxes and what the search said belong to that picture: another picture starts without them
+    canvas.open(save_png(test_picture(200, 100), tmp_path / "other.png"))
+    page.get_by_test_id("picture-size").filter(has_text="200×100").wait_for()
+    assert page.get_by_test_id("face-box").count() == 0
+    assert not note.is_visible()

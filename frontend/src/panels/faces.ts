@@ -67,7 +67,7 @@ export class FacesPanel implements Panel {
 
     const restorer = $<HTMLSelectElement>("#face-restorer");
     const names = ["", ...faceRestorers(state).map((e) => e.name)];
-    if ([...restorer.options].map((o) => o.value).join("|") !== names.join("|")) {
+    if (restorer.options.length !== names.length || [...restorer.options].some((o, i) => o.value !== names[i])) {
       restorer.replaceChildren(
         ...names.map((name) => element("option", { value: name, textContent: name || (names.length > 1 ? "none" : "none registered") })),
       );
