@@ -31,7 +31,7 @@ class FaceRedrawEngine(SlowEngine):
     parameters = ("steps", "strength")
     native_size = 64
     grid = 8
-    step_seconds = 0.01
+    step_seconds = 0.02
 
     def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
         out = image.copy()

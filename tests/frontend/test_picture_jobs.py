@@ -6,6 +6,7 @@ result is staged, judged before/after and accepted undoably."""
 from __future__ import annotations
 
 import json
+import re
 
 import cv2
 import numpy as np
@@ -86,7 +87,7 @@ def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, t
     picture, _ = rocket_group()  # a 640x427 photograph with four faces of 40 to 96 px
     canvas.open(save_png(picture, tmp_path / "group.png"))
     canvas.set_field("engine-select", "slow-face")
-    canvas.set_field("steps", "2")
+    canvas.set_field("steps", "10")
     canvas.set_field("strength", "0.5")
     with page.expect_response("**/api/v1/faces") as answer:
         page.get_by_test_id("faces-find").click()
@@ -133,8 +134,10 @@ def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, t
         {"x": new_at[0], "y": new_at[1], "width": 40, "height": 44, "prompt": "a drawn face"},
     ]
     assert body["kind"] == "faces" and body["engine"] == "slow-face" and body["strength"] == 0.5
-    assert body["prompt"] == "a face" and body["steps"] == 2
+    assert body["prompt"] == "a face" and body["steps"] == 10
     assert body["faces"] == expected
+    # progress over the whole job, face by face
+    page.locator("#progress-label").filter(has_text=re.compile(rf"face \d of {len(expected)}, step \d+ of 10")).wait_for()
     canvas.wait_staged()
     page.get_by_test_id("progress").wait_for(state="hidden")
 

@@ -20,6 +20,7 @@ export function jobLabel(job: JobView, now = Date.now()): string {
       const where = job.device ? ` on ${job.device}` : "";
       const left = timeLeft(job, now);
       const rest = left !== null ? ` · ${duration(left)} left` : "";
+      if (job.stage) return `${job.stage}${where}${rest}`;
       return job.total ? `running ${job.step}/${job.total}${where}${rest}` : `running${where}`;
     }
     case "failed":
