@@ -34,6 +34,7 @@ PLUGINS = [
     "tests.server.engines:SlowEngine",
     "tests.frontend.engines:PromptGridEngine",
     "tests.frontend.engines:FaceRedrawEngine",
+    "tests.frontend.engines:PixelDoubler",
 ]
 
 pytestmark = pytest.mark.browser

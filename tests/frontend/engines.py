@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from retouch.engines import Hooks
+from retouch.engines.upscaling import Upscaled, UpscaleEngine
 from retouch.recipe import FillParams
 from tests.server.engines import SlowEngine
 
@@ -45,3 +46,20 @@ class FaceRedrawEngine(SlowEngine):
 def prompt_colour(prompt: str) -> tuple[int, int, int]:
     r, g, b = hashlib.sha256(prompt.encode()).digest()[:3]
     return r, g, b
+
+
+class PixelDoubler(UpscaleEngine):
+    """An upscaler with a factor of its own, for the canvas's model choice: each pixel becomes 2x2 (nearest
+    neighbour, as pixel-art upscaling does), a band of rows at a time."""
+
+    name = "pixels-x2"
+    description = "test upscaler: nearest neighbour, 2x"
+    scale = 2
+
+    def upscale(self, rgb: np.ndarray, factor: float, hooks: Hooks, *, tile: int, overlap: int) -> Upscaled:
+        bands = [rgb[y : y + tile] for y in range(0, rgb.shape[0], tile)]
+        out = []
+        for i, band in enumerate(bands):
+            out.append(band.repeat(2, axis=0).repeat(2, axis=1))
+            hooks.step(i + 1, len(bands))
+        return Upscaled(np.concatenate(out), {"model_scale": 2})

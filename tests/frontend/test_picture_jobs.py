@@ -70,6 +70,15 @@ def test_upscale_scales_the_picture_and_its_mask_and_undo_brings_them_back(canva
     page.get_by_test_id("picture-size").filter(has_text="320×240").wait_for()
     assert np.array_equal(canvas.download(tmp_path), upscaled)
 
+    # a model is offered here (not as a fill engine), at its own factor and no more
+    assert page.locator("[data-testid=engine-select] option[value=pixels-x2]").count() == 0
+    canvas.set_field("upscale-model", "pixels-x2")
+    factor = page.get_by_test_id("upscale-factor")
+    assert factor.input_value() == "2" and factor.get_attribute("max") == "2"
+    page.get_by_test_id("upscale").click()
+    page.get_by_test_id("picture-size").filter(has_text="640×480").wait_for()
+    assert np.array_equal(canvas.download(tmp_path)[..., :3], upscaled[..., :3].repeat(2, 0).repeat(2, 1))
+
 
 def face_screen_box(page, index: int) -> dict:
     return page.get_by_test_id("face-box").nth(index).bounding_box()
@@ -109,8 +118,11 @@ def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, t
     # face 2 off; face 1 moved by (6, -4); face 3 made 10 px wider and 8 taller from its corner; a new face drawn
     page.get_by_test_id("face-toggle").nth(1).uncheck()
     assert boxes.nth(1).get_attribute("data-enabled") == "false"
-    drag(page, (first["x"] + first["width"] / 2, first["y"] + first["height"] / 2),
-         (first["x"] + first["width"] / 2 + 6, first["y"] + first["height"] / 2 - 4))
+    drag(
+        page,
+        (first["x"] + first["width"] / 2, first["y"] + first["height"] / 2),
+        (first["x"] + first["width"] / 2 + 6, first["y"] + first["height"] / 2 - 4),
+    )
     third = face_screen_box(page, 2)
     corner = (third["x"] + third["width"] - 1, third["y"] + third["height"] - 1)
     drag(page, corner, (corner[0] + 10, corner[1] + 8))
@@ -128,7 +140,13 @@ def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, t
     body = json.loads(request.value.post_data)
     f0, f2 = found[0], found[2]
     expected = [
-        {"x": f0["x"] + 6, "y": f0["y"] - 4, "width": f0["width"], "height": f0["height"], "prompt": "a smiling astronaut"},
+        {
+            "x": f0["x"] + 6,
+            "y": f0["y"] - 4,
+            "width": f0["width"],
+            "height": f0["height"],
+            "prompt": "a smiling astronaut",
+        },
         {"x": f2["x"], "y": f2["y"], "width": f2["width"] + 10, "height": f2["height"] + 8},
         *[{k: f[k] for k in ("x", "y", "width", "height")} for f in found[3:]],
         {"x": new_at[0], "y": new_at[1], "width": 40, "height": 44, "prompt": "a drawn face"},
@@ -137,7 +155,9 @@ def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, t
     assert body["prompt"] == "a face" and body["steps"] == 10
     assert body["faces"] == expected
     # progress over the whole job, face by face
-    page.locator("#progress-label").filter(has_text=re.compile(rf"face \d of {len(expected)}, step \d+ of 10")).wait_for()
+    page.locator("#progress-label").filter(
+        has_text=re.compile(rf"face \d of {len(expected)}, step \d+ of 10")
+    ).wait_for()
     canvas.wait_staged()
     page.get_by_test_id("progress").wait_for(state="hidden")
 

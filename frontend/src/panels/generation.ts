@@ -118,10 +118,12 @@ export class GenerationPanel implements Panel {
     const select = $<HTMLSelectElement>("#engine");
     const label = (e: AppState["engines"][number]) =>
       e.needs_weights ? `${e.name} (model${e.present === false ? ", weights missing" : ""})` : e.name;
-    const labels = state.engines.map(label);
+    // upscalers and face restorers have panels of their own: they cannot fill a mask
+    const engines = state.engines.filter((e) => (e.purpose ?? "inpainting") === "inpainting");
+    const labels = engines.map(label);
     if (select.options.length !== labels.length || labels.some((l, i) => select.options[i].textContent !== l)) {
       select.replaceChildren(
-        ...state.engines.map((e) => {
+        ...engines.map((e) => {
           const option = document.createElement("option");
           option.value = e.name;
           option.textContent = label(e);
