@@ -1,6 +1,8 @@
 // Undo and redo. Each entry keeps only what changed: the mask tiles a stroke touched (run-length packed,
-// one byte per pixel), or the picture's pixels under an accepted result. An entry swaps its content with
-// the surfaces' current content, so the same code undoes and redoes and never holds two copies.
+// one byte per pixel), or the picture's pixels under an accepted result, or for a change of the whole
+// document's size (an upscale) the document as it was: picture, packed mask, paint where there is any, box.
+// An entry swaps its content with the surfaces' current content, so the same code undoes and redoes and never
+// holds two copies.
 
 import type { Rect } from "./geometry";
 import { pack, unpack } from "./packbits";

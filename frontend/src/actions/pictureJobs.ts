@@ -2,13 +2,15 @@ import { facesBlocker } from "../pictureJobs";
 import type { AppState } from "../state";
 import type { Action } from "./types";
 
-const upscaling = (s: AppState) => s.jobOrder.some((id) => s.jobs[id]?.kind === "upscale" && ["queued", "running"].includes(s.jobs[id].status));
+const onTheirWay = (s: AppState) => s.jobOrder.map((id) => s.jobs[id]).filter((j) => j && ["queued", "running"].includes(j.status));
 
 /** Upscaling replaces the picture: not while results made for the picture as it is are waiting to be judged. */
 export function upscaleBlocker(state: AppState): string | null {
   if (!state.picture) return "Open a picture first.";
   if (state.staging.items.length) return "Accept or discard the staged results first: they fit the picture at its present size.";
-  if (upscaling(state)) return "An upscale of this picture is on its way.";
+  const waiting = onTheirWay(state);
+  if (waiting.some((j) => j.kind === "upscale")) return "An upscale of this picture is on its way.";
+  if (waiting.length) return "Wait for the jobs on their way: their results fit the picture at its present size.";
   return null;
 }
 

@@ -86,5 +86,6 @@ export class FacesPanel implements Panel {
     const enabled = faces.boxes.filter((b) => b.enabled).length;
     fix.textContent = enabled ? `Fix ${enabled} face${enabled === 1 ? "" : "s"}` : "Fix faces";
     $<HTMLButtonElement>("#faces-find").disabled = !state.picture || faces.finding;
+    $<HTMLButtonElement>("#faces-clear").disabled = faces.boxes.length === 0;
   }
 }
