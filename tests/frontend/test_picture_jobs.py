@@ -5,12 +5,14 @@ result is staged, judged before/after and accepted undoably."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.faces_scenes import rocket_group
 from tests.frontend.conftest import Canvas, save_png, test_picture
@@ -23,11 +25,17 @@ def near(a, b, tolerance: int) -> bool:
     return bool(np.all(np.abs(np.asarray(a, int) - np.asarray(b, int)) <= tolerance))
 
 
-def tinted(canvas: Canvas, doc: tuple[float, float], picture: np.ndarray) -> bool:
-    """Whether the mask's red tint shows over a picture point (the picture's own colour there is `picture`'s)."""
-    seen = canvas.pixel(doc)
-    x, y = int(doc[0]), int(doc[1])
-    return seen[0] > int(picture[y, x, 0]) + 40
+def seen(canvas: Canvas, points: list[tuple[int, int]]) -> list[np.ndarray]:
+    """The colours the user sees at picture points, from one screenshot (the view shows the picture at 100 %)."""
+    assert canvas.page.get_by_test_id("zoom").inner_text() == "100 %", "the test reads screen pixels as picture pixels"
+    ox, oy = canvas.screen_of((0, 0))  # the middle of the picture's first pixel
+    shot = np.asarray(Image.open(io.BytesIO(canvas.page.screenshot())).convert("RGB"))
+    return [shot[int(oy + y), int(ox + x)].astype(int) for x, y in points]
+
+
+def tinted(canvas: Canvas, points: list[tuple[int, int]], picture: np.ndarray) -> list[bool]:
+    """Whether the mask's red tint shows over each picture point (`picture`: the colours under the mask)."""
+    return [colour[0] > int(picture[y, x, 0]) + 40 for colour, (x, y) in zip(seen(canvas, points), points, strict=True)]
 
 
 def test_upscale_scales_the_picture_and_its_mask_and_undo_brings_them_back(canvas: Canvas, tmp_path):
@@ -37,7 +45,7 @@ def test_upscale_scales_the_picture_and_its_mask_and_undo_brings_them_back(canva
     canvas.set_field("brush-size", "10")
     page.get_by_test_id("tool-brush").click()
     canvas.stroke([canvas.screen_of((40, 30)), canvas.screen_of((60, 30))])  # a mask over (35..65, 25..35)
-    assert tinted(canvas, (50, 30), original) and not tinted(canvas, (50, 90), original)
+    assert tinted(canvas, [(50, 30), (50, 90)], original) == [True, False]
 
     assert page.get_by_test_id("upscale-model").input_value() == "lanczos"
     canvas.set_field("upscale-factor", "2")
@@ -51,7 +59,7 @@ def test_upscale_scales_the_picture_and_its_mask_and_undo_brings_them_back(canva
     expected = cv2.resize(original, (320, 240), interpolation=cv2.INTER_LANCZOS4)
     assert near(upscaled[..., :3], expected, 1)
     # the mask went along: over the same part of the picture, now twice as large
-    assert tinted(canvas, (100, 60), upscaled) and not tinted(canvas, (100, 180), upscaled)
+    assert tinted(canvas, [(100, 60), (100, 180)], upscaled) == [True, False]
     assert page.get_by_test_id("bbox-size").inner_text().startswith("box 320×240")
 
     page.evaluate("window.retouch.saved()")  # the upscaled document and its undo step are kept over a reload
@@ -63,7 +71,7 @@ def test_upscale_scales_the_picture_and_its_mask_and_undo_brings_them_back(canva
     page.keyboard.press("Control+z")
     page.get_by_test_id("picture-size").filter(has_text="160×120").wait_for()
     assert np.array_equal(canvas.download(tmp_path)[..., :3], original), "undo did not bring the picture back exactly"
-    assert tinted(canvas, (50, 30), original) and not tinted(canvas, (100, 60), original)
+    assert tinted(canvas, [(50, 30), (100, 60)], original) == [True, False]
     assert page.get_by_test_id("bbox-size").inner_text().startswith("box 160×120")
 
     page.keyboard.press("Control+Shift+z")
@@ -108,12 +116,15 @@ def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, t
     assert [boxes.nth(i).get_by_test_id("face-number").inner_text() for i in range(len(found))] == [
         str(i + 1) for i in range(len(found))
     ]
-    zoom = float(page.get_by_test_id("zoom").inner_text().rstrip(" %")) / 100
-    assert zoom == 1, "the test reads screen pixels as picture pixels"
+    assert page.get_by_test_id("zoom").inner_text() == "100 %", "the test reads screen pixels as picture pixels"
+    ox, oy = canvas.screen_of((0, 0))
+
+    def screen(x: float, y: float) -> tuple[float, float]:
+        return ox + x, oy + y
+
     # where face 1 is on the screen is where the detector put it
     first = face_screen_box(page, 0)
-    origin = canvas.screen_of((0, 0))
-    assert abs(first["x"] - (origin[0] - 0.5 + found[0]["x"])) <= 2, (first, found[0])
+    assert abs(first["x"] - (ox - 0.5 + found[0]["x"])) <= 2, (first, found[0])
 
     # face 2 off; face 1 moved by (6, -4); face 3 made 10 px wider and 8 taller from its corner; a new face drawn
     page.get_by_test_id("face-toggle").nth(1).uncheck()
@@ -126,8 +137,8 @@ def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, t
     third = face_screen_box(page, 2)
     corner = (third["x"] + third["width"] - 1, third["y"] + third["height"] - 1)
     drag(page, corner, (corner[0] + 10, corner[1] + 8))
-    new_at = canvas.picture_point(canvas.screen_of((500, 20)))
-    drag(page, canvas.screen_of((500, 20)), canvas.screen_of((540, 64)))
+    new_at = canvas.picture_point(screen(500, 20))
+    drag(page, screen(500, 20), screen(540, 64))
     assert boxes.count() == len(found) + 1
     assert boxes.nth(len(found)).get_by_test_id("face-number").inner_text() == str(len(found) + 1)
     prompts = page.get_by_test_id("face-prompt")
@@ -165,24 +176,26 @@ def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, t
         return box["x"] + box["width"] // 2, box["y"] + box["height"] // 2
 
     # each face in its prompt's colour, the one switched off as it was
-    assert near(canvas.pixel(centre(expected[0])), prompt_colour("a smiling astronaut"), 3)
-    assert near(canvas.pixel(centre(expected[1])), prompt_colour("a face"), 3)
-    assert near(canvas.pixel(centre(expected[-1])), prompt_colour("a drawn face"), 3)
     off = centre(found[1])
-    assert near(canvas.pixel(off), picture[off[1], off[0]], 2)
+    one, three, drawn, second = seen(canvas, [centre(expected[0]), centre(expected[1]), centre(expected[-1]), off])
+    assert near(one, prompt_colour("a smiling astronaut"), 3)
+    assert near(three, prompt_colour("a face"), 3)
+    assert near(drawn, prompt_colour("a drawn face"), 3)
+    assert near(second, picture[off[1], off[0]], 2)
     canvas.focus()
     page.keyboard.down("Backslash")  # before: the picture as it was
-    assert near(canvas.pixel(centre(expected[0])), picture[centre(expected[0])[::-1]], 2)
+    (before,) = seen(canvas, [centre(expected[0])])
     page.keyboard.up("Backslash")
+    assert near(before, picture[centre(expected[0])[::-1]], 2)
 
     page.get_by_test_id("staging-accept").click()
     page.get_by_test_id("staging-accept").wait_for(state="hidden")
     fixed = canvas.download(tmp_path)[..., :3]
-    padding = 32 + 2  # the job's crop context around each face, and the feather's reach inside it
+    reach = 4 + 8  # each face's mask grows by 4 px and is feathered over 8 (the job's defaults)
     outside = np.ones(picture.shape[:2], bool)
     for box in expected:
-        outside[max(0, box["y"] - padding) : box["y"] + box["height"] + padding,
-                max(0, box["x"] - padding) : box["x"] + box["width"] + padding] = False  # fmt: skip
+        outside[max(0, box["y"] - reach) : box["y"] + box["height"] + reach,
+                max(0, box["x"] - reach) : box["x"] + box["width"] + reach] = False  # fmt: skip
     assert np.array_equal(fixed[outside], picture[outside]), "pixels outside the faces changed"
     assert not np.array_equal(fixed, picture)
     canvas.focus()
@@ -201,7 +214,8 @@ def test_a_picture_without_faces_says_so_and_classical_engines_cannot_fix_faces(
     assert page.get_by_test_id("faces-fix").is_disabled()
 
     # a face drawn by hand can be fixed, but not by a classical fill
-    drag(page, canvas.screen_of((40, 40)), canvas.screen_of((100, 110)))
+    ox, oy = canvas.screen_of((0, 0))
+    drag(page, (ox + 40, oy + 40), (ox + 100, oy + 110))
     assert page.get_by_test_id("face-box").count() == 1
     canvas.set_field("engine-select", "patchmatch")
     fix = page.get_by_test_id("faces-fix")
