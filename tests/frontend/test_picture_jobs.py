@@ -109,7 +109,7 @@ def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, t
     with page.expect_response("**/api/v1/faces") as answer:
         page.get_by_test_id("faces-find").click()
     found = answer.value.json()["faces"]
-    assert len(found) >= 3, found
+    assert len(found) == 4, found  # the four faces pasted
     boxes = page.get_by_test_id("face-box")
     boxes.nth(len(found) - 1).wait_for()
     assert boxes.count() == len(found)
@@ -129,6 +129,12 @@ def test_faces_are_found_corrected_fixed_in_one_job_and_staged(canvas: Canvas, t
     # face 2 off; face 1 moved by (6, -4); face 3 made 10 px wider and 8 taller from its corner; a new face drawn
     page.get_by_test_id("face-toggle").nth(1).uncheck()
     assert boxes.nth(1).get_attribute("data-enabled") == "false"
+    fourth = face_screen_box(page, 3)  # a click on a box switches it off, and on again
+    page.mouse.click(fourth["x"] + fourth["width"] / 2, fourth["y"] + fourth["height"] / 2)
+    assert boxes.nth(3).get_attribute("data-enabled") == "false"
+    assert not page.get_by_test_id("face-toggle").nth(3).is_checked()
+    page.mouse.click(fourth["x"] + fourth["width"] / 2, fourth["y"] + fourth["height"] / 2)
+    assert boxes.nth(3).get_attribute("data-enabled") == "true"
     drag(
         page,
         (first["x"] + first["width"] / 2, first["y"] + first["height"] / 2),

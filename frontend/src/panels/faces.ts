@@ -61,7 +61,7 @@ export class FacesPanel implements Panel {
       : searched?.found === 0
         ? `No faces found (faces of ${searched.smallest} px and larger were looked for). Draw a box around a face to fix it anyway.`
         : searched
-          ? `${searched.found} face${searched.found === 1 ? "" : "s"} found. Untick a face to leave it; drag a box to move or resize it, elsewhere to add one.`
+          ? `${searched.found} face${searched.found === 1 ? "" : "s"} found. Click a box (or untick it here) to leave that face; drag a box to move or resize it, elsewhere to add one.`
           : "";
     note.hidden = note.textContent === "";
 

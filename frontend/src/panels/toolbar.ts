@@ -13,7 +13,7 @@ const HINTS: Record<string, string> = {
   paint: "Paint colour (sent with the job) · Alt+click picks a colour · pen pressure sets the size",
   bbox: "Drag: a new box · Shift+drag: move it · F: fit the view to it · past the picture = outpainting",
   pan: "Drag to pan · wheel to zoom",
-  faces: "Drag a face box to move it, its edge to resize it, elsewhere to add one · the Faces panel switches them on/off",
+  faces: "Click a face box to switch it off/on · drag it to move, its edge to resize · drag elsewhere to add one",
 };
 
 export class Toolbar implements Panel {

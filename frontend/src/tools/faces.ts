@@ -1,5 +1,5 @@
 // Face boxes: idle -> dragging (a box's edge or corner resizes it, its inside moves it, anywhere else draws
-// a new one) -> idle. Boxes stay inside the picture and at least MIN_FACE pixels on a side (the server's
+// a new one; a click on a box without moving switches it off or on) -> idle. Boxes stay inside the picture and at least MIN_FACE pixels on a side (the server's
 // smallest). They are the faces job's settings, not the document: undo does not step through them.
 
 import { clamp, hitHandle, rectToScreen, type Handle, type Point, type Rect } from "../geometry";
@@ -9,7 +9,9 @@ import type { PointerInfo, Tool, ToolContext } from "./types";
 
 export const MIN_FACE = 8;
 
-type Phase = { kind: "idle" } | { kind: "dragging"; index: number; handle: Handle; start: Rect; from: Point; created: boolean };
+type Phase =
+  | { kind: "idle" }
+  | { kind: "dragging"; index: number; handle: Handle; start: Rect; from: Point; created: boolean; moved: boolean };
 
 const CURSORS: Record<Handle, string> = {
   nw: "nwse-resize",
@@ -78,7 +80,8 @@ export class FacesTool implements Tool {
     if (!s.picture) return;
     const hit = this.hit(p.screen);
     if (hit) {
-      this.state = { kind: "dragging", index: hit.index, handle: hit.handle, start: { ...s.faces.boxes[hit.index] }, from: p.doc, created: false };
+      const start = { ...s.faces.boxes[hit.index] };
+      this.state = { kind: "dragging", index: hit.index, handle: hit.handle, start, from: p.doc, created: false, moved: false };
       return;
     }
     // anywhere else: a new face box, dragged out from here
@@ -87,14 +90,18 @@ export class FacesTool implements Tool {
     const y = Math.floor(p.doc.y);
     const box: FaceBox = { x, y, width: 1, height: 1, enabled: true, prompt: "", score: null };
     this.ctx.store.apply({ faces: { ...s.faces, boxes: [...s.faces.boxes, box] } });
-    this.state = { kind: "dragging", index: s.faces.boxes.length, handle: "se", start: { x, y, width: 0, height: 0 }, from: p.doc, created: true };
+    const start = { x, y, width: 0, height: 0 };
+    this.state = { kind: "dragging", index: s.faces.boxes.length, handle: "se", start, from: p.doc, created: true, moved: false };
   }
 
   move(p: PointerInfo): void {
     if (this.state.kind !== "dragging") return;
     const { index, handle, start, from } = this.state;
-    const rect = dragSnapped(start, handle, Math.round(p.doc.x - from.x), Math.round(p.doc.y - from.y), 1, { x: 0, y: 0 });
-    this.setBox(index, rect);
+    const dx = Math.round(p.doc.x - from.x);
+    const dy = Math.round(p.doc.y - from.y);
+    if (!dx && !dy && !this.state.moved) return;
+    this.state.moved = true;
+    this.setBox(index, dragSnapped(start, handle, dx, dy, 1, { x: 0, y: 0 }));
   }
 
   up(): void {
@@ -107,11 +114,17 @@ export class FacesTool implements Tool {
 
   private finish(): void {
     if (this.state.kind !== "dragging") return;
-    const { index, created } = this.state;
+    const { index, created, moved } = this.state;
     this.state = { kind: "idle" };
     const s = this.ctx.store.state;
     const box = s.faces.boxes[index];
     if (!box || !s.picture) return;
+    if (!created && !moved) {
+      // a click on a box: fix this face, or leave it as it is
+      const boxes = s.faces.boxes.map((b, i) => (i === index ? { ...b, enabled: !b.enabled } : b));
+      this.ctx.store.apply({ faces: { ...s.faces, boxes } });
+      return;
+    }
     const inside = keepInside(box, s.picture.bounds);
     // a click, or a box too small to be a face, draws nothing
     if (inside.width < MIN_FACE || inside.height < MIN_FACE) {
