@@ -4,8 +4,9 @@ import { History } from "../src/history";
 import { applyEvent, buildFacesJob, newJob } from "../src/jobs";
 import { pack } from "../src/packbits";
 import { facesBlocker } from "../src/pictureJobs";
-import { DEFAULT_SETTINGS, initialState, type AppState, type EngineInfo, type FaceBox } from "../src/state";
-import { faceAt, keepInside } from "../src/tools/faces";
+import { DEFAULT_SETTINGS, initialState, Store, type AppState, type EngineInfo, type FaceBox } from "../src/state";
+import { faceAt, FacesTool, keepInside } from "../src/tools/faces";
+import type { PointerInfo, ToolContext } from "../src/tools/types";
 import { ArraySurfaces } from "./surfaces";
 
 const face = (x: number, y: number, width: number, height: number, extra: Partial<FaceBox> = {}): FaceBox => ({
@@ -132,5 +133,46 @@ describe("face boxes on the canvas", () => {
     expect(faceAt(boxes, same, { x: 10, y: 10 })).toEqual({ index: 0, handle: "move" });
     expect(faceAt(boxes, same, { x: 80, y: 80 })).toEqual({ index: 1, handle: "se" });
     expect(faceAt(boxes, same, { x: 200, y: 200 })).toBeNull();
+  });
+});
+
+describe("the face boxes tool", () => {
+  const pointer = (x: number, y: number): PointerInfo => ({
+    screen: { x, y }, doc: { x, y }, trail: [], shiftKey: false, altKey: false, pointerType: "mouse", pressure: 0.5,
+  });
+
+  function tool(boxes: FaceBox[]) {
+    const s = initialState();
+    const store = new Store({
+      ...s,
+      picture: { bounds: { x: 0, y: 0, width: 200, height: 100 }, name: "p", version: 1 },
+      viewport: { x: 0, y: 0, zoom: 1 },
+      tool: "faces",
+      faces: { ...s.faces, boxes },
+    });
+    const faces = new FacesTool({ store } as unknown as ToolContext);
+    const gesture = (from: [number, number], to: [number, number]) => {
+      faces.down(pointer(...from));
+      faces.move(pointer(...to));
+      faces.up(pointer(...to));
+      return store.state.faces.boxes;
+    };
+    return { store, gesture };
+  }
+
+  it("moves a box by its inside, resizes it by its corner, and keeps it inside the picture", () => {
+    const { gesture } = tool([face(20, 20, 30, 30)]);
+    expect(gesture([35, 35], [41, 31])[0]).toMatchObject({ x: 26, y: 16, width: 30, height: 30 });
+    expect(gesture([56, 46], [66, 54])[0]).toMatchObject({ x: 26, y: 16, width: 40, height: 38 });
+    expect(gesture([40, 30], [-100, 30])[0]).toMatchObject({ x: 0, y: 16, width: 40, height: 38 });
+  });
+
+  it("draws a new box elsewhere, but not one too small to be a face, and a click switches a box off and on", () => {
+    const { store, gesture } = tool([face(20, 20, 30, 30)]);
+    expect(gesture([100, 10], [140, 54])).toHaveLength(2);
+    expect(store.state.faces.boxes[1]).toMatchObject({ x: 100, y: 10, width: 40, height: 44, enabled: true, score: null });
+    expect(gesture([170, 10], [173, 12])).toHaveLength(2);
+    expect(gesture([35, 35], [35, 35])[0].enabled).toBe(false);
+    expect(gesture([35, 35], [35, 35])[0].enabled).toBe(true);
   });
 });
