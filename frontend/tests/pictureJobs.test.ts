@@ -154,7 +154,7 @@ describe("the face boxes tool", () => {
     const gesture = (from: [number, number], to: [number, number]) => {
       faces.down(pointer(...from));
       faces.move(pointer(...to));
-      faces.up(pointer(...to));
+      faces.up();
       return store.state.faces.boxes;
     };
     return { store, gesture };
