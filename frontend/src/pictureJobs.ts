@@ -37,7 +37,18 @@ export function facesBlocker(state: AppState): string | null {
 }
 
 export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJobServices {
-  const { store, api, socket, layers, history } = deps;
+  const { store, api, socket, layers, history, encoder } = deps;
+
+  /** The picture without the paint layer: an upscale scales the paint as a layer of its own (the background
+   * upload carries the visible paint, which the result would then hold twice). */
+  async function bareUpload(state: AppState): Promise<string> {
+    if (!layers.paint || !state.paint.visible) return picture.current(state);
+    const bounds = layers.pictureBounds();
+    const { exif, icc } = deps.meta.current;
+    const png = await encoder.encode([{ canvas: layers.picture, bounds }], bounds, 4, { exif, icc });
+    const image = await api.uploadImage(new Blob([png.bytes], { type: "image/png" }), `${state.picture?.name ?? "picture"}.png`);
+    return image.id;
+  }
 
   /** Send a whole-picture job and follow it in the queue, its progress shown over the whole picture. */
   async function start(state: AppState, kind: JobKind, engineLabel: string, body: Parameters<typeof api.createJob>[0]): Promise<void> {
@@ -61,7 +72,7 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
     async upscale(state) {
       if (!state.picture) return withError(state, "Open a picture first.");
       try {
-        const image = await picture.current(state);
+        const image = await bareUpload(state);
         await start(state, "upscale", `upscale · ${state.upscale.model} ×${state.upscale.scale}`, buildUpscaleJob(state.upscale, image));
         return null;
       } catch (error) {

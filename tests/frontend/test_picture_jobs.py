@@ -38,14 +38,23 @@ def tinted(canvas: Canvas, points: list[tuple[int, int]], picture: np.ndarray) -
     return [colour[0] > int(picture[y, x, 0]) + 40 for colour, (x, y) in zip(seen(canvas, points), points, strict=True)]
 
 
-def test_upscale_scales_the_picture_and_its_mask_and_undo_brings_them_back(canvas: Canvas, tmp_path):
+def painted(canvas: Canvas, points: list[tuple[int, int]]) -> list[bool]:
+    """Whether the paint's blue (#3a7bd5) shows at each picture point."""
+    return [near(colour, (0x3A, 0x7B, 0xD5), 30) for colour in seen(canvas, points)]
+
+
+def test_upscale_scales_the_picture_with_its_mask_and_paint_and_undo_brings_them_back(canvas: Canvas, tmp_path):
     page = canvas.page
     original = test_picture(160, 120)
     canvas.open(save_png(original, tmp_path / "photo.png"))
     canvas.set_field("brush-size", "10")
     page.get_by_test_id("tool-brush").click()
     canvas.stroke([canvas.screen_of((40, 30)), canvas.screen_of((60, 30))])  # a mask over (35..65, 25..35)
-    assert tinted(canvas, [(50, 30), (50, 90)], original) == [True, False]
+    page.get_by_test_id("tool-paint").click()
+    canvas.stroke([canvas.screen_of((40, 80)), canvas.screen_of((60, 80))])  # blue paint over (35..65, 75..85)
+    assert tinted(canvas, [(50, 30), (50, 100)], original) == [True, False]
+    assert painted(canvas, [(50, 80), (50, 100)]) == [True, False]
+    paint_layer = page.get_by_test_id("layer-paint-visible")
 
     assert page.get_by_test_id("upscale-model").input_value() == "lanczos"
     canvas.set_field("upscale-factor", "2")
@@ -53,13 +62,15 @@ def test_upscale_scales_the_picture_and_its_mask_and_undo_brings_them_back(canva
     page.get_by_test_id("upscale").click()
     page.get_by_test_id("picture-size").filter(has_text="320×240").wait_for()
 
+    # the mask and the paint went along: over the same part of the picture, now twice as large
+    assert painted(canvas, [(100, 160), (100, 200)]) == [True, False]
+    paint_layer.uncheck()  # the picture alone: the paint is a layer of its own, not upscaled into it
     upscaled = canvas.download(tmp_path)
     assert upscaled.shape[:2] == (240, 320)
-    # the server's Lanczos of the picture as it was uploaded, to within rounding
+    # the server's Lanczos of the picture, to within rounding
     expected = cv2.resize(original, (320, 240), interpolation=cv2.INTER_LANCZOS4)
     assert near(upscaled[..., :3], expected, 1)
-    # the mask went along: over the same part of the picture, now twice as large
-    assert tinted(canvas, [(100, 60), (100, 180)], upscaled) == [True, False]
+    assert tinted(canvas, [(100, 60), (100, 200)], upscaled) == [True, False]
     assert page.get_by_test_id("bbox-size").inner_text().startswith("box 320×240")
 
     page.evaluate("window.retouch.saved()")  # the upscaled document and its undo step are kept over a reload
@@ -72,6 +83,9 @@ def test_upscale_scales_the_picture_and_its_mask_and_undo_brings_them_back(canva
     page.get_by_test_id("picture-size").filter(has_text="160×120").wait_for()
     assert np.array_equal(canvas.download(tmp_path)[..., :3], original), "undo did not bring the picture back exactly"
     assert tinted(canvas, [(50, 30), (100, 60)], original) == [True, False]
+    paint_layer.check()
+    assert painted(canvas, [(50, 80), (50, 100)]) == [True, False]
+    paint_layer.uncheck()
     assert page.get_by_test_id("bbox-size").inner_text().startswith("box 160×120")
 
     page.keyboard.press("Control+Shift+z")
