@@ -4,7 +4,7 @@
 import type { Point, Rect } from "./geometry";
 import { contains, intersect, pixelRect, union } from "./geometry";
 import type { DocumentPixels, Surfaces } from "./history";
-import { pack, unpack } from "./packbits";
+import { pack, packPlanes, unpack, unpackPlanes } from "./packbits";
 
 /** The mask's tint (the overlay shows it at half opacity); only the alpha channel means anything. */
 export const MASK_TINT: [number, number, number] = [255, 64, 96];
@@ -211,10 +211,12 @@ export class Layers implements Surfaces {
 
   readAll(): DocumentPixels {
     const all = this.pictureBounds();
-    // an empty paint layer is not kept: most pictures have none
-    const paint = this.paint ? this.readPaint(all) : null;
-    const painted = paint?.some((v, i) => (i & 3) === 3 && v !== 0) ?? false;
-    return { bounds: all, picture: this.readPicture(all), mask: pack(this.readMask(all)), paint: painted ? paint : null };
+    return {
+      bounds: all,
+      picture: this.readPicture(all),
+      mask: pack(this.readMask(all)),
+      paint: this.paint ? packPlanes(this.readPaint(all)) : null,
+    };
   }
 
   writeAll(pixels: DocumentPixels): void {
@@ -224,9 +226,10 @@ export class Layers implements Surfaces {
     [this.mask, this.maskCtx] = makeCanvas(bounds.width, bounds.height, true);
     this.paint = this.paintCtx = this.stroke = this.strokeCtx = null;
     this.strokeRect = null;
+    const area = bounds.width * bounds.height;
     this.writePicture(bounds, pixels.picture);
-    this.writeMask(bounds, unpack(pixels.mask, bounds.width * bounds.height));
-    if (pixels.paint) this.writePaint(bounds, pixels.paint);
+    this.writeMask(bounds, unpack(pixels.mask, area));
+    if (pixels.paint) this.writePaint(bounds, unpackPlanes(pixels.paint, area));
   }
 
   /** Replace the picture with `picture` (a larger copy of it) at `bounds`, the mask and paint scaled to

@@ -51,3 +51,28 @@ export function unpack(packed: Uint8Array, length: number): Uint8Array {
   if (o !== length) throw new Error(`packbits: expected ${length} bytes, got ${o}`);
   return out;
 }
+
+/** RGBA as four run-length packed planes (R, G, B, A): an opaque photo keeps about 3 bytes a pixel (its alpha
+ * plane packs to almost nothing), an empty or sparsely painted layer almost none. Pixels are split as 32-bit
+ * words (one read each); `unpackPlanes` joins them the same way, so the round trip is exact on any byte order. */
+export function packPlanes(rgba: Uint8ClampedArray): Uint8Array[] {
+  const pixels = rgba.length >> 2;
+  const words = new Uint32Array(rgba.buffer, rgba.byteOffset, pixels);
+  const planes = [new Uint8Array(pixels), new Uint8Array(pixels), new Uint8Array(pixels), new Uint8Array(pixels)];
+  const [p0, p1, p2, p3] = planes;
+  for (let i = 0; i < pixels; i++) {
+    const w = words[i];
+    p0[i] = w;
+    p1[i] = w >>> 8;
+    p2[i] = w >>> 16;
+    p3[i] = w >>> 24;
+  }
+  return planes.map((plane) => pack(plane));
+}
+
+export function unpackPlanes(planes: Uint8Array[], pixels: number): Uint8ClampedArray<ArrayBuffer> {
+  const [p0, p1, p2, p3] = planes.map((packed) => unpack(packed, pixels));
+  const words = new Uint32Array(pixels);
+  for (let i = 0; i < pixels; i++) words[i] = (p0[i] | (p1[i] << 8) | (p2[i] << 16) | (p3[i] << 24)) >>> 0;
+  return new Uint8ClampedArray(words.buffer);
+}

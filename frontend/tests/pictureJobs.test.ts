@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { scaleRect } from "../src/geometry";
 import { History } from "../src/history";
 import { applyEvent, buildFacesJob, newJob } from "../src/jobs";
-import { pack } from "../src/packbits";
+import { pack, packPlanes, unpackPlanes } from "../src/packbits";
 import { facesBlocker } from "../src/pictureJobs";
 import { DEFAULT_SETTINGS, initialState, Store, type AppState, type EngineInfo, type FaceBox } from "../src/state";
 import { faceAt, FacesTool, keepInside } from "../src/tools/faces";
@@ -52,7 +52,8 @@ describe("an upscale in history", () => {
       h.push({ kind: "picture", label, rect: s.pictureBounds(), bounds: s.pictureBounds(), rgba: s.readPicture(s.pictureBounds()) });
     }
     h.push({ kind: "document", label: "Upscale", pixels: s.readAll(), box: s.pictureBounds() });
-    s.writeAll({ bounds: { x: 0, y: 0, width: 128, height: 128 }, picture: new Uint8ClampedArray(128 * 128 * 4), mask: pack(new Uint8Array(128 * 128)), paint: null });
+    const noise = new Uint8ClampedArray(128 * 128 * 4).map((_, i) => (i * 7919) % 251);
+    s.writeAll({ bounds: { x: 0, y: 0, width: 128, height: 128 }, picture: noise, mask: pack(new Uint8Array(128 * 128)), paint: null });
     expect(h.byteSize).toBeLessThan(whole * 3 + 1024);
     expect(h.depth).toBe(3);
     h.undo(); // the redo step now holds the 128x128 picture (4 times as large): the oldest step goes
@@ -174,5 +175,18 @@ describe("the face boxes tool", () => {
     expect(gesture([170, 10], [173, 12])).toHaveLength(2);
     expect(gesture([35, 35], [35, 35])[0].enabled).toBe(false);
     expect(gesture([35, 35], [35, 35])[0].enabled).toBe(true);
+  });
+});
+
+describe("colour planes for undo", () => {
+  it("round-trip exactly; an opaque photo keeps about 3 bytes a pixel, an empty layer almost nothing", () => {
+    const pixels = 256 * 256;
+    const photo = new Uint8ClampedArray(pixels * 4).map((_, i) => ((i & 3) === 3 ? 255 : (i * 2654435761) >>> 24));
+    const planes = packPlanes(photo);
+    expect(unpackPlanes(planes, pixels)).toEqual(photo);
+    const bytes = planes.reduce((n, p) => n + p.byteLength, 0);
+    expect(bytes).toBeLessThan(pixels * 3.1);
+    const empty = packPlanes(new Uint8ClampedArray(pixels * 4));
+    expect(empty.reduce((n, p) => n + p.byteLength, 0)).toBeLessThanOrEqual(pixels / 16); // 2 bytes per 128 pixels of each plane
   });
 });

@@ -1,7 +1,7 @@
 // Array-backed surfaces for history tests: the same contract the canvases implement.
 import type { Rect } from "../src/geometry";
 import type { DocumentPixels, Surfaces } from "../src/history";
-import { pack, unpack } from "../src/packbits";
+import { pack, packPlanes, unpack, unpackPlanes } from "../src/packbits";
 
 export class ArraySurfaces implements Surfaces {
   bounds: Rect;
@@ -95,7 +95,7 @@ export class ArraySurfaces implements Surfaces {
   readAll(): DocumentPixels {
     const b = this.pictureBounds();
     const painted = [...this.paint.values()].some((p) => p[3] !== 0);
-    return { bounds: b, picture: this.picture.slice(), mask: pack(this.mask), paint: painted ? this.readPaint(b) : null };
+    return { bounds: b, picture: this.picture.slice(), mask: pack(this.mask), paint: painted ? packPlanes(this.readPaint(b)) : null };
   }
 
   writeAll(pixels: DocumentPixels): void {
@@ -104,7 +104,7 @@ export class ArraySurfaces implements Surfaces {
     this.picture = pixels.picture.slice();
     this.mask = unpack(pixels.mask, b.width * b.height);
     this.paint = new Map();
-    if (pixels.paint) this.writePaint(b, pixels.paint);
+    if (pixels.paint) this.writePaint(b, unpackPlanes(pixels.paint, b.width * b.height));
   }
 
   /** Paint a filled rectangle into the mask, as a stroke would. */
