@@ -50,6 +50,9 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
     return image.id;
   }
 
+  /** Kinds being sent now: a second click meanwhile sends nothing. */
+  const sending = new Set<JobKind>();
+
   /** Send a whole-picture job and follow it in the queue, its progress shown over the whole picture. */
   async function start(state: AppState, kind: JobKind, engineLabel: string, body: Parameters<typeof api.createJob>[0]): Promise<void> {
     const bounds = layers.pictureBounds();
@@ -71,12 +74,16 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
   return {
     async upscale(state) {
       if (!state.picture) return withError(state, "Open a picture first.");
+      if (sending.has("upscale")) return null;
+      sending.add("upscale");
       try {
         const image = await bareUpload(state);
         await start(state, "upscale", `upscale · ${state.upscale.model} ×${state.upscale.scale}`, buildUpscaleJob(state.upscale, image));
         return null;
       } catch (error) {
         return withError(store.state, `Upscale failed: ${describeError(error)}`);
+      } finally {
+        sending.delete("upscale");
       }
     },
 
@@ -153,6 +160,8 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
       if (blocker) return withError(state, blocker);
       const engine = currentEngine(state);
       const redraw = engine && faceEngines(state).includes(engine) ? engine : undefined;
+      if (sending.has("faces")) return null;
+      sending.add("faces");
       try {
         const image = await picture.current(state);
         const body = buildFacesJob(state.settings, redraw, state.faces.restorer, state.faces.boxes, layers.pictureBounds(), image);
@@ -161,6 +170,8 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
         return null;
       } catch (error) {
         return withError(store.state, `Fix faces failed: ${describeError(error)}`);
+      } finally {
+        sending.delete("faces");
       }
     },
   };
