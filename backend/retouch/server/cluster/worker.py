@@ -30,7 +30,7 @@ from retouch.server.pool import (
     workflow_params,
 )
 from retouch.server.schemas import JOB_ADAPTER, ErrorPublic
-from retouch.workflows import WORKFLOWS
+from retouch.workflows import WORKFLOWS, Source, detectors_of
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,8 @@ class RemoteWorker:
             mask = None
             if mask_png is not None:
                 mask = mask_of(load_picture(mask_png, max_pixels=self.max_pixels, what="mask"))
-            result = workflow.run(picture, mask, workflow_params(job), self._engine, hooks)
+            engines = Source(self._engine, detectors_of(self.engines))
+            result = workflow.run(picture, mask, workflow_params(job), engines, hooks)
             outcome = Outcome(result.pixels, result.png(), result.seed, result.report, result.exif, result.icc_profile)
             finished = Finished(job_id, outcome=outcome)
         except Cancelled:
