@@ -19,7 +19,7 @@ export class SeamsPanel implements Panel {
       $<HTMLButtonElement>("[data-testid=repair-painted]").disabled = !state.picture || state.submitting;
       const outline = $("[data-testid=seam-outline]");
       outline.setAttribute("aria-pressed", String(state.seamOutline));
-      outline.classList.toggle("active", state.seamOutline);
+      outline.textContent = state.seamOutline ? "Hide boundary" : "Show boundary";
       $("#seam-hint").textContent = !state.picture
         ? ""
         : region
@@ -36,7 +36,7 @@ export class SeamsPanel implements Panel {
         ...names.map((name) => {
           const option = document.createElement("option");
           option.value = name;
-          option.textContent = name === "poisson" ? "poisson (blend)" : name;
+          option.textContent = name;
           return option;
         }),
       );
