@@ -30,9 +30,11 @@ def jobs_sent(page) -> list[dict]:
     sent: list[dict] = []
     page.on(
         "request",
-        lambda r: sent.append(json.loads(r.post_data or "{}"))
-        if r.method == "POST" and r.url.endswith("/api/v1/jobs")
-        else None,
+        lambda r: (
+            sent.append(json.loads(r.post_data or "{}"))
+            if r.method == "POST" and r.url.endswith("/api/v1/jobs")
+            else None
+        ),
     )
     return sent
 
@@ -82,6 +84,9 @@ def test_repair_seams_after_accepting_a_fill(canvas: Canvas, tmp_path):
     accept(page)
     filled = canvas.download(tmp_path)[..., :3]
     region = np.any(filled != original, axis=-1)  # flat grey over a gradient: what the fill filled
+    page.evaluate("window.retouch.saved()")
+    page.reload()  # what the accepted fill filled is kept with it: the repair works after a reload
+    page.locator("body[data-restored=true]").wait_for()
 
     page.get_by_test_id("repair-seams").click()
     canvas.wait_staged()
