@@ -243,6 +243,7 @@ store.subscribe((state, previous) => {
   if (state.staging !== previous.staging) results.sync(state);
   redraw(state, previous, scheduler);
   if (state.tool !== previous.tool) router.toolChanged();
+  else if (state.paint.picking !== previous.paint.picking) router.updateCursor();
   // a new engine may have another grid: keep the box on it
   if (state.settings.engine !== previous.settings.engine || state.engines !== previous.engines) {
     const grid = engineGrid(state);
@@ -304,7 +305,7 @@ async function restore(): Promise<void> {
     store.apply({
       picture: { bounds: m.bounds, name: m.name, version: 1 },
       mask: { visible: m.maskVisible, version: s.mask.version + 1 },
-      paint: { ...m.paint, version: s.paint.version + 1 },
+      paint: { ...m.paint, picking: false, version: s.paint.version + 1 },
       pictureVisible: m.pictureVisible,
       bbox: m.bbox,
       viewport: fitRect(m.bounds, s.screen.width, s.screen.height, 1),

@@ -139,7 +139,8 @@ export interface AppState {
   picture: { bounds: Rect; name: string; version: number } | null;
   mask: { visible: boolean; version: number };
   /** The colour paint layer over the picture (sent with a job as part of the picture). */
-  paint: { visible: boolean; version: number; color: string; opacity: number };
+  /** `picking`: the next click on the picture takes its colour (the eyedropper), then painting goes on. */
+  paint: { visible: boolean; version: number; color: string; opacity: number; picking: boolean };
   pictureVisible: boolean;
   /** The mask overlay steps aside over this rectangle (a just-accepted result) until the mask changes. */
   maskAside: Rect | null;
@@ -184,7 +185,7 @@ export function initialState(): AppState {
   return {
     picture: null,
     mask: { visible: true, version: 0 },
-    paint: { visible: true, version: 0, color: "#3a7bd5", opacity: 1 },
+    paint: { visible: true, version: 0, color: "#3a7bd5", opacity: 1, picking: false },
     pictureVisible: true,
     maskAside: null,
     before: false,

@@ -251,7 +251,7 @@ def fix_face(
         prompt = face.prompt if face.prompt is not None else params.prompt
         result = fill(pixels, area, fill_params(params, prompt, seed, work), engine=engine, hooks=hooks)
         pixels = result.pixels
-        entry.update(prompt=prompt, steps=result.recipe["steps"], guidance=result.recipe["guidance"])
+        entry.update(prompt=prompt, steps=result.recipe.get("steps"), guidance=result.recipe.get("guidance"))
     rgb[y : y + h, x : x + w] = pixels
     return entry
 

@@ -22,7 +22,7 @@ import numpy as np
 from retouch.devices import Device, discover_devices
 from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.errors import Cancelled, InputError, RetouchError
-from retouch.imaging.io import load_picture, mask_from_pixels
+from retouch.imaging.io import load_picture, mask_of
 from retouch.server.cluster.protocol import Begun, Finished, Outcome, Progress, WorkerInfo
 from retouch.server.pool import (
     ModelCache,
@@ -146,7 +146,7 @@ class RemoteWorker:
             picture = load_picture(picture_png, max_pixels=self.max_pixels)
             mask = None
             if mask_png is not None:
-                mask = mask_from_pixels(load_picture(mask_png, max_pixels=self.max_pixels, what="mask").pixels)
+                mask = mask_of(load_picture(mask_png, max_pixels=self.max_pixels, what="mask"))
             result = workflow.run(picture, mask, workflow_params(job), self._engine, hooks)
             outcome = Outcome(result.pixels, result.png(), result.seed, result.report, result.exif, result.icc_profile)
             finished = Finished(job_id, outcome=outcome)
