@@ -16,6 +16,7 @@ import { InteractiveScene } from "./render/interactiveScene";
 import { redraw } from "./render/rules";
 import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
+import type { FilledRegion } from "./seams";
 import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache, type Deps } from "./services";
 import { loadPersisted, savePersisted } from "./settings";
 import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type ToolName } from "./state";
@@ -43,7 +44,14 @@ const meta = { current: NO_META };
 
 // --- rendering ---------------------------------------------------------------------------------------
 const staticScene = new StaticScene(staticCanvas, layers);
-const interactiveScene = new InteractiveScene(interactiveCanvas);
+/** Whose boundary the highlight shows: the staged result on show (while not looking before it), else the
+ * last accepted result. */
+function seamRegion(state: AppState): FilledRegion | null {
+  const staged = currentStaged(state);
+  const filled = staged && !state.before ? state.jobs[staged.jobId]?.filled : undefined;
+  return filled ?? history.lastFilled();
+}
+const interactiveScene = new InteractiveScene(interactiveCanvas, seamRegion);
 const previews = new Map<string, HTMLImageElement>();
 
 function overlays(state: AppState): Overlays {

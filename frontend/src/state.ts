@@ -3,6 +3,7 @@
 
 import type { EnginePublic, JobStatus as ServerJobStatus } from "./api/client";
 import type { Rect, Viewport } from "./geometry";
+import type { FilledRegion } from "./seams";
 
 export type ToolName = "brush" | "eraser" | "paint" | "bbox" | "pan";
 export type InfillMethod = "patchmatch" | "blur" | "solid" | "tile" | "telea" | "navier-stokes";
@@ -34,6 +35,13 @@ export interface GenerationSettings {
   feather: number;
   grow: number;
   colorMatch: boolean;
+  /** Repair the seam along the fill's edge right after it (the fill's `seam_pass`). */
+  seamPass: boolean;
+  /** Seam repair (a `seams` job): engine (`poisson` or a fill engine), band, most passes, target score. */
+  seamEngine: string;
+  seamBand: number;
+  seamPasses: number;
+  seamTarget: number;
 }
 
 export const DEFAULT_SETTINGS: GenerationSettings = {
@@ -55,6 +63,11 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   feather: 4,
   grow: 0,
   colorMatch: false,
+  seamPass: false,
+  seamEngine: "poisson",
+  seamBand: 8,
+  seamPasses: 3,
+  seamTarget: 1.1,
 };
 
 export interface JobView {
@@ -80,6 +93,9 @@ export interface JobView {
   /** Where the box lies in the result picture: the whole picture comes back when the job named the
    * uploaded picture with a box; a crop comes back as itself. */
   source: Rect;
+  /** What the job fills (or, for a seam repair, the region whose seam it repairs): kept with the result
+   * when it is accepted, for "Repair seams" and the boundary highlight. */
+  filled?: FilledRegion;
 }
 
 export interface StagedResult {
@@ -90,6 +106,8 @@ export interface StagedResult {
   recipe: unknown;
   /** The part of the result picture that covers `box` (see `JobView.source`). */
   source: Rect;
+  /** The job's report (a fill's box and seam score, a repair's scores before and after). */
+  report?: Record<string, unknown> | null;
 }
 
 /** A past result on the server, as the gallery lists it. */
@@ -157,6 +175,8 @@ export interface AppState {
   queue: { pending: number; running: number } | null;
   history: { canUndo: boolean; canRedo: boolean };
   pointer: { x: number; y: number } | null;
+  /** Outline where the last fill's boundary runs (the staged result's, else the last accepted one's). */
+  seamOutline: boolean;
 }
 
 export type Patch = Partial<AppState>;
@@ -192,6 +212,7 @@ export function initialState(): AppState {
     queue: null,
     history: { canUndo: false, canRedo: false },
     pointer: null,
+    seamOutline: false,
   };
 }
 

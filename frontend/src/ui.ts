@@ -12,6 +12,7 @@ import { GenerationPanel } from "./panels/generation";
 import { LayersPanel } from "./panels/layers";
 import { QueuePanel } from "./panels/queue";
 import { RecallPanel } from "./panels/recall";
+import { SeamsPanel } from "./panels/seams";
 import { StagingPanel } from "./panels/staging";
 import { StatusBar } from "./panels/statusbar";
 import { Toolbar } from "./panels/toolbar";
@@ -38,6 +39,7 @@ export class Ui {
       new RecallPanel(store),
       new ErrorsPanel(handlers.dismissError),
       new StatusBar(),
+      new SeamsPanel(deps.history),
     ];
   }
 

@@ -30,7 +30,11 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-PLUGINS = ["tests.server.engines:SlowEngine", "tests.frontend.engines:PromptGridEngine"]
+PLUGINS = [
+    "tests.server.engines:SlowEngine",
+    "tests.frontend.engines:PromptGridEngine",
+    "tests.frontend.engines:FlatEngine",
+]
 
 pytestmark = pytest.mark.browser
 

@@ -1,6 +1,7 @@
 import { generateActions } from "./generate";
 import { historyActions } from "./history";
 import { maskActions } from "./mask";
+import { seamActions } from "./seams";
 import { stagingActions } from "./staging";
 import { toolActions } from "./tools";
 import type { Action } from "./types";
@@ -13,6 +14,7 @@ export const ACTIONS: Action[] = [
   ...viewActions,
   ...stagingActions,
   ...generateActions,
+  ...seamActions,
 ];
 
 export function actionByName(name: string): Action {

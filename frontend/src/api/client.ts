@@ -8,6 +8,7 @@ import type { components, paths } from "./schema";
 type Schemas = components["schemas"];
 export type ImagePublic = Schemas["ImagePublic"];
 export type JobCreate = Schemas["FillJob"];
+export type SeamsJobCreate = Schemas["SeamsJob"];
 export type JobAccepted = Schemas["JobAccepted"];
 export type JobPublic = Schemas["JobPublic"];
 export type JobsPublic = Schemas["JobsPublic"];
@@ -96,6 +97,11 @@ export class Api {
   }
 
   async createJob(body: JobCreate): Promise<JobAccepted> {
+    return unwrap(await this.client.POST("/api/v1/jobs", { body }));
+  }
+
+  /** A seam repair (`kind: "seams"`): the same endpoint as a fill. */
+  async createSeamsJob(body: SeamsJobCreate): Promise<JobAccepted> {
     return unwrap(await this.client.POST("/api/v1/jobs", { body }));
   }
 
