@@ -174,7 +174,8 @@ def test_png_carries_the_recipe_of_the_request(astronaut, centre_mask):
     assert recipe["engine"] == "navier-stokes"
     assert recipe["seed"] == 42
     assert recipe["bbox"] == {"x": 43, "y": 43, "width": 42, "height": 42}
-    assert (recipe["padding"], recipe["feather"], recipe["grow"], recipe["prompt"]) == (4, 2, 1, "sky")
+    assert (recipe["padding"], recipe["feather"], recipe["grow"]) == (4, 2, 1)
+    assert "prompt" not in recipe and "guidance" not in recipe, "navier-stokes takes no prompt and no guidance"
     assert recipe["width"] == 128 and recipe["height"] == 128
     assert recipe["version"] == __version__
     assert recipe["engine_version"].startswith("opencv ")
@@ -185,7 +186,7 @@ def test_png_carries_the_recipe_of_the_request(astronaut, centre_mask):
     text = Image.open(io.BytesIO(png)).text
     assert json.loads(text["retouch"]) == recipe
     parameters = text["parameters"]
-    assert parameters.startswith("sky\n")
+    assert parameters.startswith("Sampler: navier-stokes, "), "no prompt line: navier-stokes takes no prompt"
     for part in ("Seed: 42", "Size: 128x128", "Model: navier-stokes", "Mask blur: 2", "Inpaint area: Only masked"):
         assert part in parameters
 
@@ -204,3 +205,15 @@ def test_png_keeps_input_exif_and_icc(astronaut, centre_mask):
         kept = out.getexif()
         assert kept[0x010F] == "RetouchCam" and kept[0x0132] == "2026:11:21 10:00:00"
         assert out.size == (128, 128)
+
+
+def test_the_recipe_names_the_infill_only_where_the_box_held_empty_pixels(astronaut, centre_mask):
+    inside = fill(astronaut, centre_mask, FillParams(engine="telea", seed=1))
+    assert "infill" not in inside.recipe and "scale" not in inside.recipe  # telea works at the region's size
+    assert inside.recipe["working_size"] == {"width": inside.bbox[2], "height": inside.bbox[3]}
+    rgba = np.dstack([astronaut, np.full((128, 128), 255, np.uint8)])
+    rgba[:, 96:, 3] = 0
+    past_the_edge = FillParams(engine="telea", bbox=BBox(x=64, y=0, width=48, height=128), seed=1)
+    outpainted = fill(rgba, None, past_the_edge)
+    assert outpainted.recipe["infill"]["method"] == past_the_edge.infill.method
+    assert "padding" not in outpainted.recipe  # the box was given

@@ -89,6 +89,30 @@ def plan(pixels: np.ndarray, mask: np.ndarray | None, params: FillParams, engine
     return wanted, box
 
 
+MODEL_SETTINGS = ("steps", "guidance", "strength", "scheduler", "negative_prompt")
+
+
+def applied(recipe: dict, engine: Engine, *, empty_pixels: bool) -> dict:
+    """`recipe` (the fill's settings) without those that did nothing for this fill, so that a result's PNG
+    says what made it: model settings the engine does not use, the prompt for engines without one, the
+    infill where the box held no empty pixels, an automatic scale for engines that work at the region's own
+    size (the working size is recorded either way), the padding of an automatic box when a box was given."""
+    out = dict(recipe)
+    for key in MODEL_SETTINGS:
+        if key not in engine.parameters:
+            out.pop(key, None)
+    if not engine.takes_prompt:
+        out.pop("prompt", None)
+        out.pop("negative_prompt", None)
+    if not empty_pixels:
+        out.pop("infill", None)
+    if engine.native_size is None and out.get("scale", {}).get("mode") == "auto":
+        out.pop("scale", None)
+    if isinstance(out.get("bbox"), dict):
+        out.pop("padding", None)
+    return out
+
+
 def resolve_seed(seed: int) -> int:
     return secrets.randbelow(2**32) if seed < 0 else seed
 
@@ -117,8 +141,9 @@ def fill(
     region_mask = crop(wanted, box)
 
     rgb = np.ascontiguousarray(region[..., :3])
-    if region.shape[2] == 4:
-        rgb = inf.infill(rgb, region[..., 3] == 0, params.infill, rng)
+    empty = region[..., 3] == 0 if region.shape[2] == 4 else np.zeros(region.shape[:2], bool)
+    if empty.any():
+        rgb = inf.infill(rgb, empty, params.infill, rng)
 
     size = (box[2], box[3])
     work = scl.working_size(
@@ -139,7 +164,7 @@ def fill(
     x, y, w, h = box
     out[y : y + h, x : x + w] = comp.composite(region, produced, region_mask, params.feather)
 
-    recipe = params.model_dump(mode="json")
+    recipe = applied(params.model_dump(mode="json"), engine, empty_pixels=bool(empty.any()))
     recipe.update(
         seed=seed,
         bbox={"x": x, "y": y, "width": w, "height": h},

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from retouch.catalog import SpandrelEntry, default_catalog_path, load_catalog
+from retouch.detect.faces import DETECTORS, DetectorFactory
 from retouch.engines import ENGINES, Engine, EngineFactory
 from retouch.engines.diffusion import DiffusionEngine
 from retouch.engines.spandrel import spandrel_engine
@@ -32,8 +33,18 @@ def load_plugin(spec: str) -> type[Engine]:
     return engine
 
 
-def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = ()) -> dict[str, EngineFactory]:
-    """Built-in engines, then one factory per model of `catalog` (default: the user's), then plugins.
+class Registry(dict[str, EngineFactory]):
+    """Engines by name, with the face detectors of the same catalog beside them (`detectors`), so that a job
+    finds the detector the server's catalog registered wherever it runs (a worker thread, a Ray node)."""
+
+    def __init__(self, engines: Mapping[str, EngineFactory], detectors: Mapping[str, DetectorFactory]) -> None:
+        super().__init__(engines)
+        self.detectors = dict(detectors)
+
+
+def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = ()) -> Registry:
+    """Built-in engines, then one factory per model of `catalog` (default: the user's), then plugins; and the
+    face detectors: the built-in one plus the catalog's.
 
     A name used twice is an error naming both, so no engine silently hides another.
     """
@@ -55,7 +66,7 @@ def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = (
         if engine.name in table and table[engine.name] is not engine:
             raise InputError(f"engine plugin {spec!r} is named {engine.name!r}, like an engine already there")
         table[engine.name] = engine
-    return table
+    return Registry(table, face_detectors(path) if path is not None else DETECTORS)
 
 
 def get_engine(name: str, engines: Engines | None = None) -> Engine:
@@ -67,9 +78,9 @@ def get_engine(name: str, engines: Engines | None = None) -> Engine:
         raise InputError(f"engine {name!r} is unknown; available: {', '.join(sorted(table))}") from None
 
 
-def face_detectors(catalog: Path | str | None = None) -> dict:
+def face_detectors(catalog: Path | str | None = None) -> dict[str, DetectorFactory]:
     """The built-in face detector (`hog`) plus one per `detectors:` entry of `catalog` (default: the user's)."""
-    from retouch.detect.faces import DETECTORS, YuNetDetector
+    from retouch.detect.faces import YuNetDetector
 
     table = dict(DETECTORS)
     path = Path(catalog) if catalog is not None else default_catalog_path()

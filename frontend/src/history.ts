@@ -6,6 +6,7 @@
 
 import type { Rect } from "./geometry";
 import { pack, unpack } from "./packbits";
+import type { FilledRegion } from "./seams";
 
 /** The pixels that history can read and write. The app backs this with canvases; tests with arrays. */
 export interface Surfaces {
@@ -73,6 +74,8 @@ export type Entry =
       recipe?: unknown;
       /** The paint under an accepted result (the result carries it, so the layer is cleared there). */
       paint?: PaintRegion;
+      /** What the accepted result filled: "Repair seams" works on its edge. */
+      filled?: FilledRegion;
     }
   | {
       /** A change of the whole document's size and pixels (an upscale): picture, mask, paint and box as they were. */
@@ -96,7 +99,7 @@ export function entryBytes(entry: Entry): number {
     case "paint":
       return entry.regions.reduce((sum, r) => sum + r.rgba.byteLength, 0) + 64;
     case "picture":
-      return entry.rgba.byteLength + (entry.paint?.rgba.byteLength ?? 0) + 64;
+      return entry.rgba.byteLength + (entry.paint?.rgba.byteLength ?? 0) + (entry.filled?.packed.byteLength ?? 0) + 64;
     case "document":
       return entry.pixels.picture.byteLength + entry.pixels.mask.byteLength + planesBytes(entry.pixels.paint) + 64;
   }
@@ -285,6 +288,18 @@ export class History {
   /** Recipes of accepted results (and upscales) that are in the picture now, oldest first. */
   recipes(): unknown[] {
     return this.undoStack.filter((e) => (e.kind === "picture" || e.kind === "document") && e.recipe).map((e) => (e as { recipe?: unknown }).recipe);
+  }
+
+  /** What the last accepted result that is in the picture now filled (null when it does not say, e.g. a
+   * result staged from the gallery, or when nothing was accepted). */
+  lastFilled(): FilledRegion | null {
+    for (let i = this.undoStack.length - 1; i >= 0; i--) {
+      const entry = this.undoStack[i];
+      if (entry.kind === "picture") return entry.filled ?? null;
+      // an upscale since: what was filled is no longer where the region says
+      if (entry.kind === "document") return null;
+    }
+    return null;
   }
 
   clear(): void {

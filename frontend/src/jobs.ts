@@ -33,6 +33,7 @@ export function buildJob(settings: GenerationSettings, engine: EngineInfo | unde
     color_match: settings.colorMatch,
     seed: settings.seedMode === "fixed" ? settings.seed : -1,
   };
+  if (settings.seamPass) body.seam_pass = true;
   if (emptyPixels) body.infill = { method: settings.infill, color: settings.infillColor, tile_size: settings.tileSize };
   const uses = new Set(engine?.parameters ?? []);
   if (uses.has("steps")) body.steps = settings.steps;
@@ -153,7 +154,7 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
       const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
       // an upscale replaces the picture when it arrives (services.finishUpscale): it is not judged in the box
       if (job.kind !== "upscale" && !state.staging.items.some((s) => s.jobId === id)) {
-        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source }];
+        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source, report: event.result.report ?? null }];
         patch.staging = { items, index: items.length - 1 };
       }
       return patch;

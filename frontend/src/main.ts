@@ -17,6 +17,7 @@ import { redraw } from "./render/rules";
 import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
 import { makePictureJobs } from "./pictureJobs";
+import type { FilledRegion } from "./seams";
 import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache, type Deps } from "./services";
 import { loadPersisted, savePersisted } from "./settings";
 import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type ToolName } from "./state";
@@ -45,7 +46,14 @@ const meta = { current: NO_META };
 
 // --- rendering ---------------------------------------------------------------------------------------
 const staticScene = new StaticScene(staticCanvas, layers);
-const interactiveScene = new InteractiveScene(interactiveCanvas);
+/** Whose boundary the highlight shows: the staged result on show (while not looking before it), else the
+ * last accepted result. */
+function seamRegion(state: AppState): FilledRegion | null {
+  const staged = currentStaged(state);
+  const filled = staged && !state.before ? state.jobs[staged.jobId]?.filled : undefined;
+  return filled ?? history.lastFilled();
+}
+const interactiveScene = new InteractiveScene(interactiveCanvas, seamRegion);
 const previews = new Map<string, HTMLImageElement>();
 
 function overlays(state: AppState): Overlays {
@@ -242,6 +250,7 @@ store.subscribe((state, previous) => {
   if (state.staging !== previous.staging) results.sync(state);
   redraw(state, previous, scheduler);
   if (state.tool !== previous.tool) router.toolChanged();
+  else if (state.paint.picking !== previous.paint.picking) router.updateCursor();
   // a new engine may have another grid: keep the box on it
   if (state.settings.engine !== previous.settings.engine || state.engines !== previous.engines) {
     const grid = engineGrid(state);
@@ -303,7 +312,7 @@ async function restore(): Promise<void> {
     store.apply({
       picture: { bounds: m.bounds, name: m.name, version: 1 },
       mask: { visible: m.maskVisible, version: s.mask.version + 1 },
-      paint: { ...m.paint, version: s.paint.version + 1 },
+      paint: { ...m.paint, picking: false, version: s.paint.version + 1 },
       pictureVisible: m.pictureVisible,
       bbox: m.bbox,
       viewport: fitRect(m.bounds, s.screen.width, s.screen.height, 1),

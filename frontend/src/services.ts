@@ -5,7 +5,7 @@ import { historyFlags } from "./actions/mask";
 import { Api, describeError } from "./api/client";
 import type { JobSocket } from "./api/socket";
 import type { Encoder, Source } from "./encoder";
-import { contains, defaultBox, fitRect, intersect, type Rect } from "./geometry";
+import { contains, defaultBox, fitRect, inflate, intersect, type Rect } from "./geometry";
 import { changedBounds, cropRgba, packRegion, type History } from "./history";
 import { buildJob, newJob } from "./jobs";
 import type { Layers } from "./layers";
@@ -13,6 +13,7 @@ import { NO_META, readMeta, type PictureMeta } from "./metadata";
 import { a1111Parameters, readRecipe } from "./png";
 import type { FrameScheduler } from "./render/scheduler";
 import { appliedRecipe, recallSettings } from "./recipe";
+import { filledRegion, regionMask, regionOf, seamEngines, type FilledRegion } from "./seams";
 import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type StagedResult, type Store } from "./state";
 
 export interface Deps {
@@ -248,6 +249,22 @@ export async function openPicture(deps: Deps, file: Blob, name: string, ask = tr
   return true;
 }
 
+/** What a fill of `box` fills (see `filledRegion`): the mask inside the box and the pixels without content,
+ * grown by `grow`. Inside the picture, empty pixels up to `grow` outside the box grow into it too. */
+function fillRegion(layers: Layers, box: Rect, inside: boolean, grow: number): FilledRegion | null {
+  const bounds = layers.pictureBounds();
+  const area = inside ? (intersect(inflate(box, grow), bounds) ?? box) : box;
+  const mask = new Uint8Array(area.width * area.height);
+  const painted = intersect(box, bounds);
+  if (painted) {
+    const alpha = layers.readMask(painted);
+    for (let y = 0; y < painted.height; y++) {
+      mask.set(alpha.subarray(y * painted.width, (y + 1) * painted.width), (painted.y - area.y + y) * area.width + painted.x - area.x);
+    }
+  }
+  return filledRegion(area, mask, layers.readPicture(area), box, grow);
+}
+
 function sameBounds(a: Rect, b: Rect): boolean {
   return contains(a, b) && contains(b, a);
 }
@@ -298,11 +315,14 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
       body = buildJob(state.settings, engine, image.id, maskId ?? undefined, true);
       source = { x: 0, y: 0, width: box.width, height: box.height };
     }
+    // what it fills, as the server will: kept with the result for "Repair seams" and the boundary highlight
+    const filled = fillRegion(layers, box, inside, state.settings.grow);
     performance.mark("invoke:send");
     const accepted = await api.createJob(body);
     performance.mark("invoke:queued");
     const s = store.state;
     const job = { ...newJob(accepted.id, state.settings.engine, box, accepted.position ?? null, source), outpaint: !inside };
+    if (filled) job.filled = filled;
     // known to the page before any event about it can arrive
     store.apply({
       jobs: { ...s.jobs, [accepted.id]: job },
@@ -313,7 +333,79 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
     return null;
   }
 
+  /** A `seams` job over the picture as it is now: along the edge of what the last accepted result filled,
+   * or (`painted`) along the middle of the mask painted over a seam. Its result is staged like a fill's. */
+  async function submitSeams(state: AppState, painted: boolean): Promise<Patch | null> {
+    if (!state.picture) return withError(state, "Open a picture first.");
+    const bounds = layers.pictureBounds();
+    const region = painted ? regionOf(layers.readMask(bounds), bounds, true) : history.lastFilled();
+    if (!region) {
+      return withError(
+        state,
+        painted
+          ? "Nothing painted: paint over the seam with the mask brush (B), then repair the painted seam."
+          : "No fill to repair: accept a fill first; Repair seams works along the edge of the last accepted result.",
+      );
+    }
+    const { seamEngine, seamBand: band, seamPasses: passes, seamTarget: target } = state.settings;
+    const engine = seamEngines(state.engines).includes(seamEngine) ? seamEngine : "poisson";
+    // only the band around the region (and the region itself) may change: the result is staged there
+    const box = intersect(region.painted ? region.rect : inflate(region.rect, band + 1), bounds);
+    if (!box) return withError(state, "The region to repair lies outside the picture now.");
+    const [image, mask] = await Promise.all([uploads.picture.current(state), uploadRegion(region, bounds, state.picture.name)]);
+    const body = {
+      kind: "seams" as const,
+      image,
+      mask,
+      engine,
+      band,
+      passes,
+      target,
+      painted: Boolean(region.painted),
+      seed: state.settings.seedMode === "fixed" ? state.settings.seed : -1,
+    };
+    const accepted = await api.createSeamsJob(body);
+    const source = { x: box.x - bounds.x, y: box.y - bounds.y, width: box.width, height: box.height };
+    const s = store.state;
+    // the repair keeps the region: accepted, it can be repaired again
+    const job = { ...newJob(accepted.id, `seams · ${engine}`, box, accepted.position ?? null, source), filled: region };
+    store.apply({
+      jobs: { ...s.jobs, [accepted.id]: job },
+      jobOrder: [accepted.id, ...s.jobOrder.filter((id) => id !== accepted.id)],
+      activeJob: accepted.id,
+    });
+    socket.subscribe([accepted.id]);
+    return null;
+  }
+
+  /** The region as a picture-sized grey mask on the server. */
+  async function uploadRegion(region: FilledRegion, bounds: Rect, name: string): Promise<string> {
+    const alpha = regionMask(region, bounds);
+    const canvas = document.createElement("canvas");
+    canvas.width = bounds.width;
+    canvas.height = bounds.height;
+    const ctx = canvas.getContext("2d")!;
+    const image = ctx.createImageData(bounds.width, bounds.height);
+    for (let i = 0; i < alpha.length; i++) image.data[i * 4 + 3] = alpha[i];
+    ctx.putImageData(image, 0, 0);
+    const png = await encoder.encode([{ canvas, bounds }], bounds, 1);
+    canvas.width = canvas.height = 0;
+    return (await api.uploadImage(new Blob([png.bytes], { type: "image/png" }), `${name}-seam.png`)).id;
+  }
+
   return {
+    async repairSeams(state: AppState, painted: boolean): Promise<Patch | null> {
+      if (state.submitting) return null;
+      store.apply({ submitting: true });
+      try {
+        return await submitSeams(state, painted);
+      } catch (error) {
+        return withError(store.state, `Repair seams failed: ${describeError(error)}`);
+      } finally {
+        store.apply({ submitting: false });
+      }
+    },
+
     async invoke(state: AppState): Promise<Patch | null> {
       if (state.submitting) return null;
       store.apply({ submitting: true });
@@ -353,7 +445,7 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
           rect = { x: box.x + changed.x, y: box.y + changed.y, width: changed.width, height: changed.height };
         }
       }
-      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba, recipe, paint });
+      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba, recipe, paint, filled: job?.filled });
       return {
         picture: { ...now.picture, bounds: layers.pictureBounds(), version: now.picture.version + 1 },
         mask: { ...now.mask, version: now.mask.version + 1 },

@@ -3,6 +3,7 @@
 
 import type { EnginePublic, JobStatus as ServerJobStatus } from "./api/client";
 import type { Rect, Viewport } from "./geometry";
+import type { FilledRegion } from "./seams";
 
 export type ToolName = "brush" | "eraser" | "paint" | "bbox" | "pan" | "faces";
 export type InfillMethod = "patchmatch" | "blur" | "solid" | "tile" | "telea" | "navier-stokes";
@@ -34,6 +35,13 @@ export interface GenerationSettings {
   feather: number;
   grow: number;
   colorMatch: boolean;
+  /** Repair the seam along the fill's edge right after it (the fill's `seam_pass`). */
+  seamPass: boolean;
+  /** Seam repair (a `seams` job): engine (`poisson` or a fill engine), band, most passes, target score. */
+  seamEngine: string;
+  seamBand: number;
+  seamPasses: number;
+  seamTarget: number;
 }
 
 export const DEFAULT_SETTINGS: GenerationSettings = {
@@ -55,6 +63,11 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   feather: 4,
   grow: 0,
   colorMatch: false,
+  seamPass: false,
+  seamEngine: "poisson",
+  seamBand: 8,
+  seamPasses: 3,
+  seamTarget: 1.1,
 };
 
 /** What a job does: a fill of the box, or a whole-picture workflow (upscale, faces). */
@@ -89,6 +102,9 @@ export interface JobView {
   /** Where the box lies in the result picture: the whole picture comes back when the job named the
    * uploaded picture with a box; a crop comes back as itself. */
   source: Rect;
+  /** What the job fills (or, for a seam repair, the region whose seam it repairs): kept with the result
+   * when it is accepted, for "Repair seams" and the boundary highlight. */
+  filled?: FilledRegion;
 }
 
 export interface StagedResult {
@@ -99,6 +115,8 @@ export interface StagedResult {
   recipe: unknown;
   /** The part of the result picture that covers `box` (see `JobView.source`). */
   source: Rect;
+  /** The job's report (a fill's box and seam score, a repair's scores before and after). */
+  report?: Record<string, unknown> | null;
 }
 
 /** A past result on the server, as the gallery lists it. */
@@ -160,7 +178,8 @@ export interface AppState {
   picture: { bounds: Rect; name: string; version: number } | null;
   mask: { visible: boolean; version: number };
   /** The colour paint layer over the picture (sent with a job as part of the picture). */
-  paint: { visible: boolean; version: number; color: string; opacity: number };
+  /** `picking`: the next click on the picture takes its colour (the eyedropper), then painting goes on. */
+  paint: { visible: boolean; version: number; color: string; opacity: number; picking: boolean };
   pictureVisible: boolean;
   /** The mask overlay steps aside over this rectangle (a just-accepted result) until the mask changes. */
   maskAside: Rect | null;
@@ -197,6 +216,8 @@ export interface AppState {
   pointer: { x: number; y: number } | null;
   upscale: UpscaleChoice;
   faces: FacesState;
+  /** Outline where the last fill's boundary runs (the staged result's, else the last accepted one's). */
+  seamOutline: boolean;
 }
 
 export type Patch = Partial<AppState>;
@@ -205,7 +226,7 @@ export function initialState(): AppState {
   return {
     picture: null,
     mask: { visible: true, version: 0 },
-    paint: { visible: true, version: 0, color: "#3a7bd5", opacity: 1 },
+    paint: { visible: true, version: 0, color: "#3a7bd5", opacity: 1, picking: false },
     pictureVisible: true,
     maskAside: null,
     before: false,
@@ -234,6 +255,7 @@ export function initialState(): AppState {
     pointer: null,
     upscale: { model: "lanczos", scale: 2 },
     faces: { boxes: [], finding: false, searched: null, restorer: "" },
+    seamOutline: false,
   };
 }
 

@@ -14,6 +14,7 @@ import { GenerationPanel } from "./panels/generation";
 import { LayersPanel } from "./panels/layers";
 import { QueuePanel } from "./panels/queue";
 import { RecallPanel } from "./panels/recall";
+import { SeamsPanel } from "./panels/seams";
 import { StagingPanel } from "./panels/staging";
 import { StatusBar } from "./panels/statusbar";
 import { Toolbar } from "./panels/toolbar";
@@ -44,6 +45,7 @@ export class Ui {
       new UpscalePanel(store),
       new FacesPanel(store),
       new FaceBoxesPanel(),
+      new SeamsPanel(deps.history),
     ];
   }
 

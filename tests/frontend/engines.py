@@ -1,5 +1,6 @@
-"""Engines shaped like diffusion models for the canvas tests: they take a prompt and work on a grid at a native
-size, but paint like the server tests' slow engine (no weights, a step at a time)."""
+"""Engines for the canvas tests: ones shaped like diffusion models (they take a prompt and work on a grid at a
+native size, but paint like the server tests' slow engine: no weights, a step at a time), one that fills flat
+grey, leaving a seam to repair, and an upscaler with a factor of its own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 
 import numpy as np
 
-from retouch.engines import Hooks
+from retouch.engines import Engine, Hooks
 from retouch.engines.upscaling import Upscaled, UpscaleEngine
 from retouch.recipe import FillParams
 from tests.server.engines import SlowEngine
@@ -63,3 +64,17 @@ class PixelDoubler(UpscaleEngine):
             out.append(band.repeat(2, axis=0).repeat(2, axis=1))
             hooks.step(i + 1, len(bands))
         return Upscaled(np.concatenate(out), {"model_scale": 2})
+
+
+class FlatEngine(Engine):
+    """Fills the hole with one flat mid grey at once: a fill whose edge shows as a hard seam on any picture
+    that is not mid grey there (what a seam repair is for)."""
+
+    name = "flat"
+    description = "test engine: fills the hole flat grey"
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        out = image.copy()
+        out[mask > 0] = 128
+        hooks.step(1, 1, out)
+        return out

@@ -324,7 +324,7 @@ def test_open_by_drop_and_by_paste(page, tmp_path):
 PUBLIC_TEST_IDS = [
     "upload-input", "canvas", "tool-brush", "tool-eraser", "tool-bbox", "brush-size", "engine-select",
     "infill-select", "scale-mode", "prompt", "invoke", "progress", "staging-accept", "staging-discard",
-    "staging-next", "download",
+    "staging-next", "download", "seam-score", "repair-seams", "seam-outline", "seam-pass",
 ]  # fmt: skip
 
 

@@ -232,6 +232,13 @@ def test_paint_layer_reaches_the_result(canvas: Canvas, tmp_path):
     canvas.page.keyboard.up("Alt")
     picked = page.get_by_test_id("paint-color").input_value()
     assert near([int(picked[i : i + 2], 16) for i in (1, 3, 5)], original[20, 20], 1), picked
+    # so is its button (or I): one click on the picture picks, then the brush paints again
+    page.get_by_test_id("eyedropper").click()
+    assert page.get_by_test_id("eyedropper").get_attribute("aria-pressed") == "true"
+    page.mouse.click(*canvas.screen_of((400, 40)))
+    picked = page.get_by_test_id("paint-color").input_value()
+    assert near([int(picked[i : i + 2], 16) for i in (1, 3, 5)], original[40, 400], 1), picked
+    assert page.get_by_test_id("eyedropper").get_attribute("aria-pressed") == "false"
     page.get_by_test_id("paint-color").fill("#1040f0")
 
     paint_mask(canvas)

@@ -346,3 +346,15 @@ def test_an_unreachable_cluster_at_start_is_one_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "Ray cluster" in lines[0], result.stderr
+
+
+def test_a_stop_queues_a_job_still_running_after_its_grace_again(server, inputs, closed):
+    """Last of the tests on the module's server: it stops the server's pool, as a shutdown does."""
+    job_id = _submit(server, inputs, engine="held", steps=2, seed=31)
+    _wait_for("the job's first step", lambda: _job(server, job_id)["progress"]["step"] >= 1)
+
+    server.app.state.pool.stop(grace=0.2)  # its gate stays closed: it cannot finish within the grace
+
+    job = _job(server, job_id)
+    assert job["status"] == "queued", "a job running at a stop is queued again for the next start, not lost"
+    assert job["result"] is None and job["error"] is None

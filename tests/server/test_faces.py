@@ -99,3 +99,25 @@ def test_bad_faces_jobs_are_refused_before_queueing(faces_server, job, message):
     response = faces_server.submit(kind="faces", image=image_id, **job)
     assert response.status_code == 422, response.text
     assert message in response.json()["message"]
+
+
+def test_a_faces_job_uses_the_detectors_of_the_servers_catalog(tmp_path, tiny_catalog):
+    """`serve --catalog` names the detectors for `POST /faces` and for faces jobs alike (a job once read the
+    user's default catalog and called the server's own detector unknown)."""
+    from retouch.catalog import DetectorEntry, load_catalog, save_catalog
+
+    junk = tmp_path / "broken.onnx"
+    junk.write_bytes(b"not an ONNX model")
+    catalog = load_catalog(tiny_catalog)
+    catalog.detectors.append(DetectorEntry(name="mine", source=str(junk)))
+    path = tmp_path / "catalog.yaml"
+    save_catalog(catalog, path)
+    with live_server(tmp_path / "data", engines=build_registry(path), catalog=path, preview_every=0) as live:
+        image_id = live.upload(data.astronaut())["id"]
+        found = live.http.post("/api/v1/faces", json={"image": image_id, "detector": "mine"})
+        job = {"kind": "faces", "image": image_id, "engine": "tiny-sd-inpaint", "detect": {"detector": "mine"}}
+        response = live.submit(**job)
+        assert response.status_code == 202, response.text
+        done = live.wait(response.json()["id"], timeout=120)
+    assert found.status_code >= 400 and "OpenCV cannot load" in found.json()["message"]
+    assert done["status"] == "failed" and done["error"]["message"] == found.json()["message"]

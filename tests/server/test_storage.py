@@ -4,6 +4,7 @@ request, pictures deleted by request or by the retention policy, and a missing f
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import sqlite3
 import subprocess
@@ -184,3 +185,31 @@ def test_retention_deletes_finished_jobs_and_pictures_older_than_the_limit(tmp_p
         assert server.http.get(f"/api/v1/images/{recent}").status_code == 200
         assert server.http.get("/api/v1/health").json()["storage"]["pictures"] == 1
     assert len(list((data / "images").glob("*/*.png"))) == 1
+
+
+def test_a_grey_mask_is_cached_as_one_channel_so_its_picture_stays_decoded():
+    """At 4096² a canvas mask read as RGB (48 MB) pushed its picture (64 MB) out of the default 96 MB cache,
+    and every job then decoded the picture again before it was queued."""
+    from PIL import Image
+
+    from retouch.imaging.io import encode_png, load_picture, mask_of
+    from retouch.server.store import PictureCache
+
+    rng = np.random.default_rng(3)
+    picture = load_picture(encode_png(rng.integers(0, 256, (64, 64, 4), dtype=np.uint8)))
+    grey = np.where(rng.random((64, 64)) > 0.5, 255, 0).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(grey, "L").save(buffer, format="PNG")
+    mask = load_picture(buffer.getvalue())
+    assert mask.grey and mask.pixels.shape == (64, 64, 3)
+
+    cache = PictureCache(picture.pixels.nbytes + grey.nbytes)  # room for the picture and one channel
+    cache.put("picture", picture)
+    cache.put("mask", mask)
+    assert cache.get("picture") is picture
+    cached = cache.get("mask")
+    assert cached is not None
+    assert np.array_equal(cached.pixels, np.repeat(grey[..., None], 3, axis=2))
+    assert np.array_equal(mask_of(cached), grey)
+    cache.put("mask", mask)  # the same id again is counted once
+    assert cache.get("picture") is picture

@@ -195,3 +195,27 @@ def test_a_diffusion_pass_runs_through_the_fill_and_changes_only_the_band(loaded
         np.testing.assert_array_equal(result.pixels, seamed.pixels)
     again = run(seamed, mask, params, loaded_engines, Hooks())
     assert again.png() == result.png()
+
+
+def test_lama_repairs_a_seam_through_the_fill_and_changes_only_the_band(spandrel_loaded):
+    """LaMa (a tiny random one, built from spandrel's own class) refills the band as any fill engine does."""
+    lama = spandrel_loaded("lama")
+    picture = photo("coffee", 0.12)  # 72x48: LaMa's architecture is full size even with random weights
+    mask = ellipse_mask(picture.shape)
+    seamed = Picture(hard_paste(picture, mask))
+    params = SeamParams(engine="lama", band=3, passes=1, target=0.5, seed=3)
+
+    def source(name: str) -> Engine:
+        assert name == "lama"
+        return lama
+
+    check(seamed, mask, params, {"lama": lambda: lama})
+    result = run(seamed, mask, params, source, Hooks())
+
+    keep = farther_than(mask, 3)
+    np.testing.assert_array_equal(result.pixels[keep], seamed.pixels[keep])
+    [record] = result.recipe["pass_scores"]
+    assert result.recipe["engine"] == "lama"
+    assert record["kept"] == (result.report["seam"] < result.report["seam_before"])
+    if record["kept"]:
+        assert (result.pixels[~keep] != seamed.pixels[~keep]).any(), "the kept pass changed the band"

@@ -66,6 +66,7 @@ class EngineLoader:
 
     def __init__(self, engines: dict) -> None:
         self.engines = engines
+        self.detectors = getattr(engines, "detectors", None)  # a registry's face detectors (`workflows.detectors_of`)
         self._loaded: dict = {}
 
     def __call__(self, name: str):  # noqa: ANN204 - returns an Engine

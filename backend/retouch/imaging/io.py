@@ -29,6 +29,8 @@ class Picture:
     icc_profile: bytes | None = None
     #: the bytes were a PNG already holding exactly these pixels (8-bit RGB/RGBA, upright)
     is_plain_png: bool = False
+    #: the file had one grey channel (the canvas's masks): the three channels are equal
+    grey: bool = False
 
     @property
     def size(self) -> tuple[int, int]:
@@ -117,8 +119,9 @@ def load_picture(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, wh
     exif_bytes = exif.tobytes() if len(exif) else None
     if image.mode == "CMYK":
         icc = None  # the profile describes CMYK, not the RGB we hand on
+    grey = image.mode == "L"
     pixels = np.array(_to_8bit(image), dtype=np.uint8)
-    return Picture(pixels=pixels, exif=exif_bytes, icc_profile=icc, is_plain_png=plain and orientation == 1)
+    return Picture(pixels, exif_bytes, icc, is_plain_png=plain and orientation == 1, grey=grey)
 
 
 def load_mask(
@@ -132,6 +135,13 @@ def load_mask(
             f"{what} is {image.size[0]}x{image.size[1]} but the image is {size[0]}x{size[1]}; they must match"
         )
     return mask_from_pixels(np.asarray(_to_8bit(image)))
+
+
+def mask_of(picture: Picture) -> np.ndarray:
+    """A decoded picture read as a mask (see `mask_from_pixels`); a grey one's channel is read as it is."""
+    if picture.grey:
+        return np.where(picture.pixels[..., 0] > MASK_THRESHOLD, 255, 0).astype(np.uint8)
+    return mask_from_pixels(picture.pixels)
 
 
 def mask_from_pixels(pixels: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from retouch.server.errors import internal_error
 from retouch.server.queue import Claimed, JobQueue
 from retouch.server.schemas import ErrorPublic, Job
 from retouch.server.store import ImageStore, StorageFull
-from retouch.workflows import WORKFLOWS, WorkflowResult
+from retouch.workflows import WORKFLOWS, Source, WorkflowResult, detectors_of
 
 log = logging.getLogger(__name__)
 
@@ -137,23 +137,10 @@ class Worker:
             pool.settle(job.id, error)
 
     def _keep(self, job: Claimed, result: WorkflowResult) -> None:
-        """Store the result and record the success in one transaction: a kill between the two leaves a file no
-        record names (swept at the next start), never a result without its job or a job done twice."""
-        store = self.pool.store
         picture = Picture(result.pixels, exif=result.exif, icc_profile=result.icc_profile)
-        written = store.write(result.png(), picture, "result")
-        try:
-            recorded = self.pool.queue.succeed(
-                job.id, written.image.id, result.seed, result.report, within=lambda: store.record(written)
-            )
-        except BaseException:
-            store.discard(written)
-            raise
-        if recorded:
-            store.kept(written)
-            self.pool.storage_fine()
-        else:
-            store.discard(written)  # cancelled or released meanwhile: no result to keep
+        pool = self.pool
+        if keep_result(pool.store, pool.queue, job.id, picture, result.png(), result.seed, result.report):
+            pool.storage_fine()
 
     def engine(self, name: str) -> Engine:
         """A loaded engine of this worker (its model cache), for the workflow."""
@@ -176,7 +163,8 @@ class Worker:
             if stored_mask is None:
                 raise InputError(f"mask {mask_id!r} no longer exists")
             mask = pool.store.mask(stored_mask)  # sizes were checked when the job came in
-        return workflow.run(picture, mask, workflow_params(request), self.engine, hooks)
+        engines = Source(self.engine, detectors_of(pool.engines))
+        return workflow.run(picture, mask, workflow_params(request), engines, hooks)
 
 
 def workflow_params(request: Job) -> Any:
@@ -184,6 +172,25 @@ def workflow_params(request: Job) -> Any:
     workflow = WORKFLOWS[request.kind]
     fields = set(workflow.Params.model_fields)
     return workflow.Params.model_validate(request.model_dump(include=fields, exclude_unset=True))
+
+
+def keep_result(
+    store: ImageStore, queue: JobQueue, job_id: str, picture: Picture, png: bytes, seed: int | None, report: dict
+) -> bool:
+    """Store a job's result and record its success in one transaction: a kill between the two leaves a file no
+    record names (swept at the next start), never a result without its job or a job done twice. False when the
+    job was cancelled or released meanwhile (nothing is kept)."""
+    written = store.write(png, picture, "result")
+    try:
+        recorded = queue.succeed(job_id, written.image.id, seed, report, within=lambda: store.record(written))
+    except BaseException:
+        store.discard(written)
+        raise
+    if recorded:
+        store.kept(written)
+    else:
+        store.discard(written)
+    return recorded
 
 
 class Previews:

@@ -27,7 +27,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from retouch.errors import InputError, RetouchError
-from retouch.imaging.io import Picture, encode_png, load_picture, mask_from_pixels
+from retouch.imaging.io import Picture, encode_png, load_picture, mask_of
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +305,8 @@ class PictureCache:
     """Decoded pictures by image id, least recently used out first, bounded in bytes.
 
     A picture is decoded once at upload and handed to the worker from here; its pixels are read-only.
+    A grey picture (the canvas's masks) is kept as its one channel, a third of its RGB size, so that a
+    4096² mask does not push its 4096² picture out.
     """
 
     def __init__(self, budget_bytes: int) -> None:
@@ -313,18 +315,35 @@ class PictureCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _compact(picture: Picture) -> Picture:
+        if not picture.grey:
+            return picture
+        channel = np.ascontiguousarray(picture.pixels[..., 0])
+        # the three equal channels as a read-only view of one
+        return replace(picture, pixels=np.broadcast_to(channel[..., None], picture.pixels.shape))
+
+    @staticmethod
+    def _bytes_of(picture: Picture) -> int:
+        pixels = picture.pixels
+        return pixels[..., 0].nbytes if pixels.strides[-1] == 0 else pixels.nbytes
+
     def put(self, image_id: str, picture: Picture) -> None:
         picture.pixels.flags.writeable = False
-        if picture.pixels.nbytes > self.budget:
+        picture = self._compact(picture)
+        size = self._bytes_of(picture)
+        if size > self.budget:
             return
         with self._lock:
+            self._drop_locked(image_id)
             self._pictures[image_id] = picture
-            self._bytes += picture.pixels.nbytes
+            self._bytes += size
             while self._bytes > self.budget and self._pictures:
                 _, evicted = self._pictures.popitem(last=False)
-                self._bytes -= evicted.pixels.nbytes
+                self._bytes -= self._bytes_of(evicted)
 
     def get(self, image_id: str) -> Picture | None:
+        """The cached picture; a grey one's pixels are a read-only view (copy before handing them to OpenCV)."""
         with self._lock:
             picture = self._pictures.get(image_id)
             if picture is not None:
@@ -333,9 +352,12 @@ class PictureCache:
 
     def drop(self, image_id: str) -> None:
         with self._lock:
-            picture = self._pictures.pop(image_id, None)
-            if picture is not None:
-                self._bytes -= picture.pixels.nbytes
+            self._drop_locked(image_id)
+
+    def _drop_locked(self, image_id: str) -> None:
+        picture = self._pictures.pop(image_id, None)
+        if picture is not None:
+            self._bytes -= self._bytes_of(picture)
 
 
 @dataclass(frozen=True)
@@ -397,8 +419,7 @@ class ImageStore:
         with self.decodes.reserve(DecodeBudget.estimate(width, height)):
             yield load_picture(data, max_pixels=self.max_pixels, what=what)
 
-    def picture(self, image: StoredImage) -> Picture:
-        """The decoded picture, from the cache or the file."""
+    def _decoded(self, image: StoredImage) -> Picture:
         cached = self._cache.get(image.id)
         if cached is not None:
             return cached
@@ -406,9 +427,16 @@ class ImageStore:
             self._cache.put(image.id, picture)
             return picture
 
+    def picture(self, image: StoredImage) -> Picture:
+        """The decoded picture, from the cache or the file."""
+        picture = self._decoded(image)
+        if picture.pixels.strides[-1] == 0:  # a grey picture kept as one channel: its three, as arrays are
+            return replace(picture, pixels=np.ascontiguousarray(picture.pixels))
+        return picture
+
     def mask(self, image: StoredImage) -> np.ndarray:
         """The picture read as a mask (255 = fill), from the decoded picture: one decode serves both uses."""
-        return mask_from_pixels(self.picture(image).pixels)
+        return mask_of(self._decoded(image))
 
     # -------------------------------------------------------------------------------- writing
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import cast
 
 from retouch.workflows import faces, fill, seams, upscale
-from retouch.workflows.base import EngineSource, Workflow, WorkflowResult
+from retouch.workflows.base import EngineSource, Source, Workflow, WorkflowResult, detectors_of
 
 WORKFLOWS: dict[str, Workflow] = {module.kind: cast(Workflow, module) for module in (fill, upscale, faces, seams)}
 
-__all__ = ["WORKFLOWS", "EngineSource", "Workflow", "WorkflowResult"]
+__all__ = ["WORKFLOWS", "EngineSource", "Source", "Workflow", "WorkflowResult", "detectors_of"]

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 from pydantic import BaseModel
 
+from retouch.detect.faces import DetectorFactory
 from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.imaging.io import Picture, encode_png
 
@@ -21,6 +22,23 @@ from retouch.imaging.io import Picture, encode_png
 #: naming the engines there are.
 EngineSource = Callable[[str], Engine]
 Engines = Mapping[str, EngineFactory]
+
+
+@dataclass(frozen=True)
+class Source:
+    """An `EngineSource` (`load`) with the face detectors of the registry it loads from beside it."""
+
+    load: Callable[[str], Engine]
+    detectors: Mapping[str, DetectorFactory] | None = None
+
+    def __call__(self, name: str) -> Engine:
+        return self.load(name)
+
+
+def detectors_of(engines: Engines | EngineSource) -> Mapping[str, DetectorFactory] | None:
+    """The face detectors a registry (`retouch.registry.Registry`) or a `Source` carries; None for a plain
+    table or function (then the user's catalog is read)."""
+    return getattr(engines, "detectors", None)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from pydantic import Field, field_validator
 
 from retouch import __version__
 from retouch.catalog import FAMILIES
-from retouch.detect.faces import DetectParams, Face, detect_faces, get_detector
+from retouch.detect.faces import DetectorFactory, DetectParams, Face, detect_faces, get_detector
 from retouch.engines import Engine, Hooks
 from retouch.errors import InputError
 from retouch.imaging import composite as comp
@@ -28,7 +28,7 @@ from retouch.imaging.region import Box, crop
 from retouch.pipeline import fill, resolve_seed, with_engine_defaults
 from retouch.recipe import MAX_SIDE, SCHEDULERS, SEED_MAX, FillParams, Scale, Scheduler, Strict
 from retouch.registry import get_engine
-from retouch.workflows.base import Engines, EngineSource, WorkflowResult
+from retouch.workflows.base import Engines, EngineSource, WorkflowResult, detectors_of
 
 kind = "faces"
 takes_mask = False
@@ -172,24 +172,29 @@ def check(picture: Picture, mask: np.ndarray | None, params: FaceParams, engines
                 f"restorer: {params.restorer!r} is not a face restorer; faces are fixed by {_kinds(engines)}"
             )
     if params.faces == "auto":
-        get_detector(params.detect.detector, _detectors())
+        get_detector(params.detect.detector, _detectors(engines))
     elif not params.faces:
         raise InputError("faces: the list of boxes is empty; give at least one box, or `auto`")
     else:
         check_boxes(params.faces, picture.size)
 
 
-def _detectors() -> dict:
+def _detectors(engines: Engines | EngineSource) -> dict[str, DetectorFactory]:
+    """The detectors of the registry the engines come from, else those of the user's catalog."""
+    found = detectors_of(engines)
+    if found is not None:
+        return dict(found)
     from retouch.registry import face_detectors
 
     return face_detectors()
 
 
-def find(picture: Picture, params: FaceParams) -> list[tuple[FaceBox, float | None]]:
+def find(picture: Picture, params: FaceParams, engines: Engines | EngineSource) -> list[tuple[FaceBox, float | None]]:
     """The faces to fix, with the detector's score where it found them."""
     if params.faces != "auto":
         return [(face, None) for face in params.faces]
-    detection = detect_faces(picture.pixels, params.detect, get_detector(params.detect.detector, _detectors()))
+    detector = get_detector(params.detect.detector, _detectors(engines))
+    detection = detect_faces(picture.pixels, params.detect, detector)
     if not detection.faces:
         raise InputError(
             f"no faces found (faces of {detection.smallest_face} px and larger were searched for); "
@@ -251,7 +256,7 @@ def fix_face(
         prompt = face.prompt if face.prompt is not None else params.prompt
         result = fill(pixels, area, fill_params(params, prompt, seed, work), engine=engine, hooks=hooks)
         pixels = result.pixels
-        entry.update(prompt=prompt, steps=result.recipe["steps"], guidance=result.recipe["guidance"])
+        entry.update(prompt=prompt, steps=result.recipe.get("steps"), guidance=result.recipe.get("guidance"))
     rgb[y : y + h, x : x + w] = pixels
     return entry
 
@@ -259,7 +264,7 @@ def fix_face(
 def run(
     picture: Picture, mask: np.ndarray | None, params: FaceParams, engines: EngineSource, hooks: Hooks
 ) -> WorkflowResult:
-    found = find(picture, params)
+    found = find(picture, params, engines)
     check_boxes([face for face, _ in found], picture.size)
     engine = engines(params.engine) if params.engine else None
     restorer = engines(params.restorer) if params.restorer else None

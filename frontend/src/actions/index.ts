@@ -2,6 +2,7 @@ import { generateActions } from "./generate";
 import { historyActions } from "./history";
 import { maskActions } from "./mask";
 import { pictureJobActions } from "./pictureJobs";
+import { seamActions } from "./seams";
 import { stagingActions } from "./staging";
 import { toolActions } from "./tools";
 import type { Action } from "./types";
@@ -15,6 +16,7 @@ export const ACTIONS: Action[] = [
   ...stagingActions,
   ...generateActions,
   ...pictureJobActions,
+  ...seamActions,
 ];
 
 export function actionByName(name: string): Action {

@@ -28,6 +28,13 @@ export const toolActions: Action[] = [
   selectTool("bbox", "Bounding box", "c"),
   selectTool("pan", "Pan", "h"),
   {
+    name: "paint.pick",
+    undo: "none",
+    label: "Pick a colour from the picture",
+    keys: ["i"],
+    perform: (s) => ({ tool: "paint", heldFrom: null, paint: { ...s.paint, picking: !(s.tool === "paint" && s.paint.picking) } }),
+  },
+  {
     name: "brush.smaller",
     undo: "none",
     label: "Smaller brush",

@@ -5,6 +5,8 @@ import type { AppState, Patch } from "../state";
 /** What actions with side effects reach: pixels through history, the server through services. */
 export interface Services {
   invoke(state: AppState): Promise<Patch | null>;
+  /** A seam repair along the last accepted fill's edge, or (`painted`) along the painted mask. */
+  repairSeams(state: AppState, painted: boolean): Promise<Patch | null>;
   accept(state: AppState): Promise<Patch | null>;
   cancel(state: AppState, jobId: string): Promise<Patch | null>;
   download(state: AppState): Promise<Patch | null>;

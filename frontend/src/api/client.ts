@@ -11,6 +11,7 @@ export type JobCreate = Schemas["FillJob"];
 export type UpscaleJobCreate = Schemas["UpscaleJob"];
 export type FacesJobCreate = Schemas["FacesJob"];
 export type FacesFound = Schemas["FacesPublic"];
+export type SeamsJobCreate = Schemas["SeamsJob"];
 export type JobAccepted = Schemas["JobAccepted"];
 export type JobPublic = Schemas["JobPublic"];
 export type JobsPublic = Schemas["JobsPublic"];
@@ -99,6 +100,11 @@ export class Api {
   }
 
   async createJob(body: JobCreate | UpscaleJobCreate | FacesJobCreate): Promise<JobAccepted> {
+    return unwrap(await this.client.POST("/api/v1/jobs", { body }));
+  }
+
+  /** A seam repair (`kind: "seams"`): the same endpoint as a fill. */
+  async createSeamsJob(body: SeamsJobCreate): Promise<JobAccepted> {
     return unwrap(await this.client.POST("/api/v1/jobs", { body }));
   }
 

@@ -1,5 +1,6 @@
 // The staging bar over the canvas: which result is on show, before/after, accept and discard.
 
+import { seamScores, seamText } from "../seams";
 import type { AppState } from "../state";
 import { $, changed, type Panel } from "./dom";
 
@@ -21,6 +22,14 @@ export class StagingPanel implements Panel {
     $("#staging-count").textContent = n ? `${state.staging.index + 1} / ${n}` : "";
     const seed = state.staging.items[state.staging.index]?.seed;
     $("#staging-seed").textContent = seed !== null && seed !== undefined ? `seed ${seed}` : "";
+    // how visible the result's edge is: "seam 1.4", or before → after for a repair or a seam pass
+    const item = state.staging.items[state.staging.index];
+    const scores = item ? seamScores(item.report, item.recipe) : null;
+    const seam = $("#staging-seam");
+    seam.hidden = !scores;
+    seam.textContent = scores ? seamText(scores.before, scores.after) : "";
+    seam.classList.toggle("better", scores !== null && scores.before !== null && scores.after < scores.before);
+    seam.title = "Seam score: how visible the edge of the fill is (1 = as natural as the picture around it; higher shows)";
     const button = $("#before-after");
     button.textContent = state.before ? "Before" : "After";
     button.setAttribute("aria-pressed", String(state.before));

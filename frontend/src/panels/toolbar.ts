@@ -10,7 +10,7 @@ const mac = /Mac|iPhone|iPad/.test(navigator.platform);
 const HINTS: Record<string, string> = {
   brush: "Paint the area to fill · [ ] size · Shift+[ ] hardness",
   eraser: "Erase the mask · [ ] size",
-  paint: "Paint colour (sent with the job) · Alt+click picks a colour · pen pressure sets the size",
+  paint: "Paint colour (sent with the job) · I or Alt+click picks a colour · pen pressure sets the size",
   bbox: "Drag: a new box · Shift+drag: move it · F: fit the view to it · past the picture = outpainting",
   pan: "Drag to pan · wheel to zoom",
   faces: "Click a face box to switch it off/on · drag it to move, its edge to resize · drag elsewhere to add one",
@@ -58,6 +58,9 @@ export class Toolbar implements Panel {
       const color = $<HTMLInputElement>("#paint-color");
       if (color.value !== state.paint.color) color.value = state.paint.color;
       $<HTMLInputElement>("#paint-opacity").value = String(state.paint.opacity);
+      const picking = state.tool === "paint" && state.paint.picking;
+      $("#eyedropper").classList.toggle("active", picking);
+      $("#eyedropper").setAttribute("aria-pressed", String(picking));
       $("#paint-group").classList.toggle("dim", state.tool !== "paint");
       $("#tool-hint").textContent = HINTS[state.tool] ?? "";
     }

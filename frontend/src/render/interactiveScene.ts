@@ -2,14 +2,21 @@
 // outline under the pointer. Cheap by design: a few lines, never an image.
 
 import { isOutpainting, rectToScreen } from "../geometry";
+import type { FilledRegion } from "../seams";
 import type { AppState } from "../state";
+import { SeamOutline } from "./seamOutline";
 
 const HANDLE = 7;
 
 export class InteractiveScene {
   private ctx: CanvasRenderingContext2D;
+  private outline = new SeamOutline();
 
-  constructor(private readonly canvas: HTMLCanvasElement) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    /** The region whose boundary the highlight shows (null: none, or the highlight is off). */
+    private readonly seamRegion: (state: AppState) => FilledRegion | null = () => null,
+  ) {
     this.ctx = canvas.getContext("2d")!;
   }
 
@@ -21,6 +28,10 @@ export class InteractiveScene {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (!state.picture) return;
     const v = state.viewport;
+
+    // where the last fill's boundary runs, under the box and brush
+    const region = state.seamOutline ? this.seamRegion(state) : null;
+    if (region) this.outline.draw(ctx, region, state.picture.bounds, v, dpr);
 
     // bounding box: where the next invoke works; dashed orange when it reaches past the picture
     const box = rectToScreen(v, state.bbox);

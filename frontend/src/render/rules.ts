@@ -29,6 +29,9 @@ export function redraw(state: AppState, previous: AppState, scheduler: FrameSche
     state.tool !== previous.tool ||
     state.pointer !== previous.pointer ||
     state.brush !== previous.brush ||
+    // the boundary highlight: switched, or another result accepted or undone
+    state.seamOutline !== previous.seamOutline ||
+    (state.seamOutline && (state.history !== previous.history || state.jobs !== previous.jobs)) ||
     state.paint.color !== previous.paint.color
   ) {
     scheduler.invalidateOverlay();

@@ -26,7 +26,7 @@ export class BrushTool implements Tool {
   }
 
   cursor(p: PointerInfo | null): string {
-    return this.name === "paint" && p?.altKey ? "copy" : "none";
+    return this.name === "paint" && (p?.altKey || this.ctx.store.state.paint.picking) ? "copy" : "none";
   }
 
   private get brush() {
@@ -56,10 +56,10 @@ export class BrushTool implements Tool {
   down(p: PointerInfo): void {
     const { store, layers } = this.ctx;
     if (!store.state.picture) return;
-    if (this.name === "paint" && p.altKey) {
-      // Alt-click: the eyedropper takes the colour under the pointer
+    if (this.name === "paint" && (p.altKey || store.state.paint.picking)) {
+      // the eyedropper (its button, I, or Alt-click) takes the colour under the pointer
       const color = layers.colorAt(p.doc);
-      if (color) store.apply({ paint: { ...store.state.paint, color } });
+      store.apply({ paint: { ...store.state.paint, color: color ?? store.state.paint.color, picking: false } });
       return;
     }
     const recorder = new StrokeRecorder(layers, 128, this.name === "paint" ? "paint" : "mask");

@@ -30,6 +30,7 @@ from retouch.devices import Device
 from retouch.engines import EngineFactory
 from retouch.errors import InputError
 from retouch.imaging.io import Picture
+from retouch.registry import Registry
 from retouch.server.cluster.protocol import (
     Cancel,
     Configure,
@@ -45,7 +46,7 @@ from retouch.server.cluster.protocol import (
     WorkerJoined,
     WorkerLeft,
 )
-from retouch.server.pool import workflow_params
+from retouch.server.pool import keep_result, workflow_params
 from retouch.server.queue import (
     Claimed,
     JobQueue,
@@ -54,7 +55,7 @@ from retouch.server.queue import (
 from retouch.server.schemas import ClusterPublic, ErrorPublic, Job, NodePublic, RemoteWorkerPublic
 from retouch.server.settings import is_loopback
 from retouch.server.store import ImageStore
-from retouch.workflows import WORKFLOWS
+from retouch.workflows import WORKFLOWS, detectors_of
 
 log = logging.getLogger("retouch.cluster")
 
@@ -142,7 +143,9 @@ class RayPool:
         self.max_pixels = max_pixels
         self.timeout = timeout
         self.heartbeat_timeout = max(10.0, refresh * 10)
-        self._configure = Configure(dict(engines), cpu_workers, memory_budget, preview_every, max_pixels, refresh)
+        detectors = detectors_of(engines)  # the workers find the catalog's face detectors beside its engines
+        table = Registry(engines, detectors) if detectors is not None else dict(engines)
+        self._configure = Configure(table, cpu_workers, memory_budget, preview_every, max_pixels, refresh)
         self.workers: dict[str, RemoteWorker] = {}
         self.nodes: Nodes = Nodes([])
         self.ray_version: str | None = None
@@ -153,6 +156,7 @@ class RayPool:
         self._attempt: dict[str, int] = {}  # job -> which attempt runs now
         self._cancelled: set[str] = set()
         self._lock = threading.RLock()
+        self._idle = threading.Condition(self._lock)  # notified whenever a job leaves its worker
         self._send_lock = threading.Lock()
         self._wake = threading.Condition()
         self._pending_wake = False
@@ -166,12 +170,20 @@ class RayPool:
         self._supervisor.start()
         self._dispatcher.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop taking jobs and leave the cluster. Jobs still running stay `running` in the queue and are queued
-        again at the next start, as with the local pool."""
+    def stop(self, grace: float = 30.0, timeout: float = 5.0) -> None:
+        """Stop taking jobs; let running ones finish within `grace` seconds (their results are kept), then
+        queue those still running again without counting the attempt, as the local pool does, and leave the
+        cluster."""
         self._stopping.set()
         self.wake()
         self._dispatcher.join(timeout)
+        with self._idle:
+            self._idle.wait_for(lambda: not self._where, timeout=grace)
+            unfinished = list(self._where.items())
+            self._where.clear()  # what their streams still say is no longer ours
+        for job_id, worker_id in unfinished:
+            self._send(Cancel(job_id, worker_id))
+            self.queue.release(job_id)
         self._send(Stop())
         process = self._process
         if process is not None:
@@ -362,12 +374,14 @@ class RayPool:
             worker = self.workers.get(worker_id) if worker_id is not None else None
             if worker is not None and worker.job == job_id:
                 worker.job = None
+            self._idle.notify_all()
             return worker
 
     def _lost(self, job_id: str, device: str, reason: str, reached: bool) -> None:
         """A job whose worker was lost: queued again, unless it was cancelled or lost its worker every time."""
         with self._lock:
             self._where.pop(job_id, None)
+            self._idle.notify_all()
             attempt = self._attempt.pop(job_id, 1)
             cancelled = job_id in self._cancelled
             self._cancelled.discard(job_id)
@@ -399,8 +413,7 @@ class RayPool:
             if message.outcome is not None:
                 outcome = message.outcome
                 picture = Picture(outcome.pixels, exif=outcome.exif, icc_profile=outcome.icc_profile)
-                stored = self.store.add_picture(picture, "result", png=outcome.png)
-                self.queue.succeed(job_id, stored.id, outcome.seed, outcome.report)
+                keep_result(self.store, self.queue, job_id, picture, outcome.png, outcome.seed, outcome.report)
             elif message.canceled:
                 self.queue.mark_canceled(job_id)
             else:

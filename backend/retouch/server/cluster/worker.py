@@ -22,7 +22,7 @@ import numpy as np
 from retouch.devices import Device, discover_devices
 from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.errors import Cancelled, InputError, RetouchError
-from retouch.imaging.io import load_picture, mask_from_pixels
+from retouch.imaging.io import load_picture, mask_of
 from retouch.server.cluster.protocol import Begun, Finished, Outcome, Progress, WorkerInfo
 from retouch.server.pool import (
     ModelCache,
@@ -30,7 +30,7 @@ from retouch.server.pool import (
     workflow_params,
 )
 from retouch.server.schemas import JOB_ADAPTER, ErrorPublic
-from retouch.workflows import WORKFLOWS
+from retouch.workflows import WORKFLOWS, Source, detectors_of
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +146,9 @@ class RemoteWorker:
             picture = load_picture(picture_png, max_pixels=self.max_pixels)
             mask = None
             if mask_png is not None:
-                mask = mask_from_pixels(load_picture(mask_png, max_pixels=self.max_pixels, what="mask").pixels)
-            result = workflow.run(picture, mask, workflow_params(job), self._engine, hooks)
+                mask = mask_of(load_picture(mask_png, max_pixels=self.max_pixels, what="mask"))
+            engines = Source(self._engine, detectors_of(self.engines))
+            result = workflow.run(picture, mask, workflow_params(job), engines, hooks)
             outcome = Outcome(result.pixels, result.png(), result.seed, result.report, result.exif, result.icc_profile)
             finished = Finished(job_id, outcome=outcome)
         except Cancelled:
