@@ -35,6 +35,7 @@ PLUGINS = [
     "tests.frontend.engines:PromptGridEngine",
     "tests.frontend.engines:FaceRedrawEngine",
     "tests.frontend.engines:PixelDoubler",
+    "tests.frontend.engines:UnsharpFaces",
     "tests.frontend.engines:FlatEngine",
 ]
 

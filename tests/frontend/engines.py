@@ -1,12 +1,13 @@
 """Engines for the canvas tests: ones shaped like diffusion models (they take a prompt and work on a grid at a
 native size, but paint like the server tests' slow engine: no weights, a step at a time), one that fills flat
-grey, leaving a seam to repair, and an upscaler with a factor of its own."""
+grey, leaving a seam to repair, an upscaler with a factor of its own and a face restorer."""
 
 from __future__ import annotations
 
 import hashlib
 import time
 
+import cv2
 import numpy as np
 
 from retouch.engines import Engine, Hooks
@@ -78,3 +79,18 @@ class FlatEngine(Engine):
         out[mask > 0] = 128
         hooks.step(1, 1, out)
         return out
+
+
+class UnsharpFaces(Engine):
+    """A face restorer without weights for the canvas tests (the faces job calls `restore` on each face's
+    square crop): an unsharp mask, blended with the crop by `weight`."""
+
+    name = "unsharp-faces"
+    description = "test face restorer: unsharp mask"
+    purpose = "face-restoration"
+    native_size = 64
+
+    def restore(self, crop: np.ndarray, weight: float = 1.0, *, seed: int = 0) -> np.ndarray:
+        rgb = np.ascontiguousarray(crop[..., :3])
+        sharp = cv2.addWeighted(rgb, 1.8, cv2.GaussianBlur(rgb, (0, 0), 2), -0.8, 0)
+        return cv2.addWeighted(rgb, 1 - weight, sharp, weight, 0)

@@ -242,6 +242,17 @@ def test_a_picture_without_faces_says_so_and_classical_engines_cannot_fix_faces(
     assert fix.is_disabled()
     assert "slow-face" in page.get_by_test_id("faces-engine").inner_text()
     assert "cannot fix faces" in fix.get_attribute("title")
+    # a face restorer alone fixes faces too: the job names it and no diffusion model
+    canvas.set_field("face-restorer", "unsharp-faces")
+    assert fix.is_enabled()
+    with page.expect_request("**/api/v1/jobs") as request:
+        fix.click()
+    body = json.loads(request.value.post_data)
+    assert body["restorer"] == "unsharp-faces" and "engine" not in body and len(body["faces"]) == 1
+    canvas.wait_staged()
+    page.get_by_test_id("staging-discard").click()
+    canvas.set_field("face-restorer", "")
+    assert fix.is_disabled()
     canvas.set_field("engine-select", "slow-face")
     assert fix.is_enabled()
 
