@@ -1,8 +1,9 @@
 // The page's side of the encoding worker: snapshot canvases (or a rectangle of them) as ImageBitmaps,
 // send them over, get PNG bytes back.
 
-import type { Rect } from "./geometry";
+import { intersect, type Rect } from "./geometry";
 import type { PngExtras } from "./png";
+import type { FilledRegion } from "./seams";
 
 export interface EncodeLayer {
   bitmap: ImageBitmap;
@@ -28,11 +29,25 @@ export interface MaskLayerRequest {
   tint: [number, number, number];
 }
 
-export type WorkerRequest = EncodeRequest | MaskLayerRequest;
+/** What a fill of `box` fills (`seams.filledRegion`), worked out from snapshots of the mask (over `painted`,
+ * the box inside the picture) and the picture (over `area`). */
+export interface RegionRequest {
+  kind: "region";
+  id: number;
+  area: Rect;
+  painted: Rect | null;
+  box: Rect;
+  grow: number;
+  mask: ImageBitmap | null;
+  picture: ImageBitmap;
+}
+
+export type WorkerRequest = EncodeRequest | MaskLayerRequest | RegionRequest;
 
 export type EncodeReply =
   | { id: number; bytes: Uint8Array<ArrayBuffer>; empty: boolean }
   | { id: number; bitmap: ImageBitmap }
+  | { id: number; region: FilledRegion | null }
   | { id: number; error: string };
 
 export interface Encoded {
@@ -51,7 +66,7 @@ export interface Source {
 export class Encoder {
   private worker: Worker | null = null;
   private next = 1;
-  private waiting = new Map<number, { resolve: (e: Encoded | ImageBitmap) => void; reject: (e: Error) => void }>();
+  private waiting = new Map<number, { resolve: (e: Encoded | ImageBitmap | FilledRegion | null) => void; reject: (e: Error) => void }>();
 
   private get thread(): Worker {
     if (!this.worker) {
@@ -63,6 +78,7 @@ export class Encoder {
         if (!waiter) return;
         if ("error" in reply) waiter.reject(new Error(`Encoding failed: ${reply.error}`));
         else if ("bitmap" in reply) waiter.resolve(reply.bitmap);
+        else if ("region" in reply) waiter.resolve(reply.region);
         else waiter.resolve({ bytes: reply.bytes, empty: reply.empty });
       };
     }
@@ -81,8 +97,23 @@ export class Encoder {
     const id = this.next++;
     const request: EncodeRequest = { kind: "encode", id, width: rect.width, height: rect.height, channels, layers, extras };
     return new Promise<Encoded>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (e: Encoded | ImageBitmap) => void, reject });
+      this.waiting.set(id, { resolve: resolve as (e: Encoded | ImageBitmap | FilledRegion | null) => void, reject });
       this.thread.postMessage(request, layers.map((l) => l.bitmap));
+    });
+  }
+
+  /** What a fill of `box` fills (see `seams.filledRegion`): the mask inside the box and the pixels without
+   * content, grown by `grow`, over `area`. The layers are snapshotted now, on this thread (call it before
+   * they change); reading and growing them happens in the worker. */
+  async region(mask: Source, picture: Source, area: Rect, box: Rect, grow: number): Promise<FilledRegion | null> {
+    const painted = intersect(box, mask.bounds);
+    const snapshot = (s: Source, r: Rect) => createImageBitmap(s.canvas, r.x - s.bounds.x, r.y - s.bounds.y, r.width, r.height);
+    const [maskBitmap, pictureBitmap] = await Promise.all([painted ? snapshot(mask, painted) : null, snapshot(picture, area)]);
+    const id = this.next++;
+    const request: RegionRequest = { kind: "region", id, area, painted, box, grow, mask: maskBitmap, picture: pictureBitmap };
+    return new Promise<FilledRegion | null>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (e: Encoded | ImageBitmap | FilledRegion | null) => void, reject });
+      this.thread.postMessage(request, maskBitmap ? [maskBitmap, pictureBitmap] : [pictureBitmap]);
     });
   }
 
@@ -91,7 +122,7 @@ export class Encoder {
     const id = this.next++;
     const request: MaskLayerRequest = { kind: "mask-layer", id, png, tint };
     return new Promise<ImageBitmap>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (e: Encoded | ImageBitmap) => void, reject });
+      this.waiting.set(id, { resolve: resolve as (e: Encoded | ImageBitmap | FilledRegion | null) => void, reject });
       this.thread.postMessage(request);
     });
   }

@@ -13,7 +13,7 @@ import { NO_META, readMeta, type PictureMeta } from "./metadata";
 import { a1111Parameters, readRecipe } from "./png";
 import type { FrameScheduler } from "./render/scheduler";
 import { appliedRecipe, recallSettings } from "./recipe";
-import { filledRegion, regionMask, regionOf, seamEngines, type FilledRegion } from "./seams";
+import { regionMask, regionOf, seamEngines, type FilledRegion } from "./seams";
 import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type StagedResult, type Store } from "./state";
 
 export interface Deps {
@@ -249,20 +249,13 @@ export async function openPicture(deps: Deps, file: Blob, name: string, ask = tr
   return true;
 }
 
-/** What a fill of `box` fills (see `filledRegion`): the mask inside the box and the pixels without content,
- * grown by `grow`. Inside the picture, empty pixels up to `grow` outside the box grow into it too. */
-function fillRegion(layers: Layers, box: Rect, inside: boolean, grow: number): FilledRegion | null {
+/** What a fill of `box` fills (see `seams.filledRegion`): the mask inside the box and the pixels without
+ * content, grown by `grow`. Inside the picture, empty pixels up to `grow` outside the box grow into it too.
+ * The layers are snapshotted at the call; the work (whole-picture reads at 4096²) runs in the worker. */
+function fillRegion(encoder: Encoder, layers: Layers, box: Rect, inside: boolean, grow: number): Promise<FilledRegion | null> {
   const bounds = layers.pictureBounds();
   const area = inside ? (intersect(inflate(box, grow), bounds) ?? box) : box;
-  const mask = new Uint8Array(area.width * area.height);
-  const painted = intersect(box, bounds);
-  if (painted) {
-    const alpha = layers.readMask(painted);
-    for (let y = 0; y < painted.height; y++) {
-      mask.set(alpha.subarray(y * painted.width, (y + 1) * painted.width), (painted.y - area.y + y) * area.width + painted.x - area.x);
-    }
-  }
-  return filledRegion(area, mask, layers.readPicture(area), box, grow);
+  return encoder.region({ canvas: layers.mask, bounds }, { canvas: layers.picture, bounds }, area, box, grow);
 }
 
 function sameBounds(a: Rect, b: Rect): boolean {
@@ -286,6 +279,8 @@ function save(bytes: Uint8Array<ArrayBuffer>, filename: string): void {
 
 export function makeServices(deps: Deps, results: ResultCache, uploads: { picture: PictureUploads; mask: MaskUploads }): Services {
   const { store, api, socket, layers, history, encoder } = deps;
+  /** The regions of fills just sent, while the worker still works them out (by job id). */
+  const pendingRegions = new Map<string, Promise<FilledRegion | null>>();
 
   async function submit(state: AppState): Promise<Patch | null> {
     if (!state.picture) return withError(state, "Open a picture first.");
@@ -316,13 +311,21 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
       source = { x: 0, y: 0, width: box.width, height: box.height };
     }
     // what it fills, as the server will: kept with the result for "Repair seams" and the boundary highlight
-    const filled = fillRegion(layers, box, inside, state.settings.grow);
+    // (the layers as they are now, worked out off this thread while the job is sent)
+    const filling = fillRegion(encoder, layers, box, inside, state.settings.grow);
     performance.mark("invoke:send");
     const accepted = await api.createJob(body);
     performance.mark("invoke:queued");
     const s = store.state;
     const job = { ...newJob(accepted.id, state.settings.engine, box, accepted.position ?? null, source), outpaint: !inside };
-    if (filled) job.filled = filled;
+    pendingRegions.set(accepted.id, filling);
+    void filling.then(
+      (filled) => {
+        const now = store.state.jobs[accepted.id];
+        if (filled && now) store.apply({ jobs: { ...store.state.jobs, [accepted.id]: { ...now, filled } } });
+      },
+      () => undefined, // no region: "Repair seams" says there is no fill to repair
+    ).finally(() => pendingRegions.delete(accepted.id));
     // known to the page before any event about it can arrive
     store.apply({
       jobs: { ...s.jobs, [accepted.id]: job },
@@ -422,6 +425,7 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
       const staged = currentStaged(state);
       if (!staged || !state.picture) return null;
       const bitmap = await results.ready(staged);
+      await pendingRegions.get(staged.jobId)?.catch(() => null); // what it filled, if still being worked out
       const now = store.state;
       // the result on show must still be the one asked for (a second Enter, a discard meanwhile)
       if (!bitmap || !now.picture || currentStaged(now)?.jobId !== staged.jobId) return null;

@@ -3,7 +3,8 @@
 // encoding a 4096² picture never stalls painting, panning or clicks.
 
 import { encodePng, withExtras } from "../png";
-import type { EncodeReply, EncodeRequest, MaskLayerRequest, WorkerRequest } from "../encoder";
+import type { EncodeReply, EncodeRequest, MaskLayerRequest, RegionRequest, WorkerRequest } from "../encoder";
+import { filledRegion } from "../seams";
 
 function pixels(request: EncodeRequest): Uint8ClampedArray<ArrayBuffer> {
   const { width, height } = request;
@@ -40,6 +41,29 @@ async function maskLayer(request: MaskLayerRequest): Promise<EncodeReply> {
   return { id: request.id, bitmap };
 }
 
+function read(bitmap: ImageBitmap): Uint8ClampedArray<ArrayBuffer> {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height, { colorSpace: "srgb" }).data;
+  canvas.width = canvas.height = 0;
+  return data;
+}
+
+function region(request: RegionRequest): EncodeReply {
+  const { area, painted, box, grow } = request;
+  const mask = new Uint8Array(area.width * area.height);
+  if (painted && request.mask) {
+    const rgba = read(request.mask);
+    for (let y = 0; y < painted.height; y++) {
+      const row = (painted.y - area.y + y) * area.width + painted.x - area.x;
+      for (let x = 0; x < painted.width; x++) mask[row + x] = rgba[(y * painted.width + x) * 4 + 3];
+    }
+  }
+  return { id: request.id, region: filledRegion(area, mask, read(request.picture), box, grow) };
+}
+
 async function encode(request: EncodeRequest): Promise<EncodeReply> {
   const rgba = pixels(request);
   const { width, height } = request;
@@ -59,10 +83,13 @@ async function encode(request: EncodeRequest): Promise<EncodeReply> {
 
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
-  const work = request.kind === "encode" ? encode(request) : maskLayer(request);
+  const work =
+    request.kind === "encode" ? encode(request) : request.kind === "region" ? Promise.resolve().then(() => region(request)) : maskLayer(request);
   work.then(
     (reply) =>
-      self.postMessage(reply, { transfer: "bytes" in reply ? [reply.bytes.buffer] : "bitmap" in reply ? [reply.bitmap] : [] }),
+      self.postMessage(reply, {
+        transfer: "bytes" in reply ? [reply.bytes.buffer] : "bitmap" in reply ? [reply.bitmap] : "region" in reply && reply.region ? [reply.region.packed.buffer] : [],
+      }),
     (error: unknown) => self.postMessage({ id: event.data.id, error: String(error) }),
   );
 };
