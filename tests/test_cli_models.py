@@ -29,6 +29,17 @@ def retouch(
     )
 
 
+def retouch_here(*args: str, catalog: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> tuple[int, str, str]:
+    """`retouch ARGS` in this process (the models' imports already paid for): exit code, stdout, stderr."""
+    from retouch.cli import main
+
+    monkeypatch.setenv("RETOUCH_CATALOG", str(catalog))
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory) -> tuple[Path, Path, np.ndarray, np.ndarray]:
     folder = tmp_path_factory.mktemp("inputs")
@@ -71,18 +82,23 @@ def test_models_add_then_list_shows_presence(tmp_path, tiny_model_dir):
     assert engines.returncode == 0 and "xl" in engines.stdout and "patchmatch" in engines.stdout
 
 
-def test_models_add_bad_input_is_one_line_and_exit_2(tmp_path):
+def test_models_add_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    from retouch.cli import main
+
     (tmp_path / "old.ckpt").write_bytes(b"pickle")
+    monkeypatch.delenv("RETOUCH_CATALOG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     for args, expected in [
-        (("models", "add", str(tmp_path / "old.ckpt"), "--name", "old"), "pickle"),
-        (("models", "add", str(tmp_path / "missing"), "--name", "m"), "does not exist"),
-        (("models", "add", "a/b", "--name", "hub"), "--family"),
+        (["models", "add", str(tmp_path / "old.ckpt"), "--name", "old"], "pickle"),
+        (["models", "add", str(tmp_path / "missing"), "--name", "m"], "does not exist"),
+        (["models", "add", "a/b", "--name", "hub"], "--family"),
     ]:
-        result = retouch(*args, cwd=tmp_path)
-        assert result.returncode == 2, (args, result.stderr)
-        assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr, result.stderr
+        code = main(args)
+        err = capsys.readouterr().err
+        assert code == 2, (args, err)
+        assert len(err.strip().splitlines()) == 1 and expected in err, err
     assert not (tmp_path / "config" / "retouch" / "catalog.yaml").exists()
-    empty = retouch("models", cwd=tmp_path)
+    empty = retouch("models", cwd=tmp_path)  # and as a user runs it
     assert empty.returncode == 0 and "no models yet" in empty.stdout and "retouch models add" in empty.stdout
 
 
@@ -97,7 +113,7 @@ def test_adding_a_model_in_a_checkout_leaves_it_clean(tmp_path, tiny_model_dir):
     assert after == before
 
 
-def test_inpaint_with_a_catalog_model(tmp_path, tiny_catalog, inputs):
+def test_inpaint_with_a_catalog_model(tmp_path, tiny_catalog, inputs, monkeypatch, capsys):
     photo, mask_path, pixels, mask = inputs
     out = tmp_path / "out.png"
     args = [
@@ -130,42 +146,31 @@ def test_inpaint_with_a_catalog_model(tmp_path, tiny_catalog, inputs):
     assert recipe["engine"] == "tiny-sd-inpaint-file" and recipe["seed"] == 11 and recipe["steps"] == 3
     assert recipe["prompt"] == "brick wall" and recipe["scheduler"] == "dpm++-2m-karras"
 
+    # the same command again (in this process: the first run was the user's path) gives the same bytes
+    again = [*args[:4], str(tmp_path / "again.png"), *args[5:]]
+    code, _, err = retouch_here(*again, catalog=tiny_catalog, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    assert (tmp_path / "again.png").read_bytes() == out.read_bytes()
+
     # steps and guidance left out: the model's defaults (FLUX.1 Fill: 50 steps, guidance 30)
-    flux = retouch(
-        "inpaint",
-        str(photo),
-        str(mask_path),
-        "-o",
-        str(tmp_path / "flux.png"),
-        "--engine",
-        "tiny-flux-fill",
-        "--seed",
-        "1",
-        cwd=tmp_path,
-        catalog=tiny_catalog,
-    )
-    assert flux.returncode == 0, flux.stderr
+    flux = ["inpaint", str(photo), str(mask_path), "-o", str(tmp_path / "flux.png"), "--engine", "tiny-flux-fill"]
+    code, _, err = retouch_here(*flux, "--seed", "1", catalog=tiny_catalog, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
     flux_recipe = read_recipe(tmp_path / "flux.png")
     assert flux_recipe["steps"] == 50 and flux_recipe["guidance"] == 30.0 and flux_recipe["scheduler"] == "flow-euler"
 
-    again = retouch(*args[:4], str(tmp_path / "again.png"), *args[5:], cwd=tmp_path, catalog=tiny_catalog)
-    assert again.returncode == 0, again.stderr
-    assert (tmp_path / "again.png").read_bytes() == out.read_bytes()
 
-
-def test_inpaint_errors_name_the_problem(tmp_path, tiny_catalog, inputs):
+def test_inpaint_errors_name_the_problem(tmp_path, tiny_catalog, inputs, monkeypatch, capsys):
     photo, mask_path, _, _ = inputs
     out = tmp_path / "out.png"
     base = ["inpaint", str(photo), str(mask_path), "-o", str(out)]
+    here = {"catalog": tiny_catalog, "monkeypatch": monkeypatch, "capsys": capsys}
 
-    wrong_sampler = retouch(
-        *base, "--engine", "tiny-flux-fill", "--scheduler", "ddim", cwd=tmp_path, catalog=tiny_catalog
-    )
-    assert wrong_sampler.returncode == 2
-    assert "'ddim'" in wrong_sampler.stderr and "flow-euler" in wrong_sampler.stderr
+    code, _, err = retouch_here(*base, "--engine", "tiny-flux-fill", "--scheduler", "ddim", **here)
+    assert code == 2 and "'ddim'" in err and "flow-euler" in err
 
-    unknown = retouch(*base, "--engine", "sd99", cwd=tmp_path, catalog=tiny_catalog)
-    assert unknown.returncode == 2 and "sd99" in unknown.stderr and "tiny-sdxl" in unknown.stderr
+    code, _, err = retouch_here(*base, "--engine", "sd99", **here)
+    assert code == 2 and "sd99" in err and "tiny-sdxl" in err
 
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text("models:\n  - {name: absent, family: sd-inpaint, source: ./weights/absent}\n")
