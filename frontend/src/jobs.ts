@@ -95,6 +95,16 @@ export function withEngine(settings: GenerationSettings, engine: EngineInfo | un
   return next;
 }
 
+/** The state with `job` (just accepted by the server) known to the page, first in the queue and active:
+ * applied before any event about it can arrive. */
+export function withNewJob(state: AppState, job: JobView): Patch {
+  return {
+    jobs: { ...state.jobs, [job.id]: job },
+    jobOrder: [job.id, ...state.jobOrder.filter((id) => id !== job.id)],
+    activeJob: job.id,
+  };
+}
+
 export function newJob(id: string, engine: string, box: Rect, position: number | null, source?: Rect): JobView {
   return {
     startedAt: null,

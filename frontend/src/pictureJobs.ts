@@ -5,7 +5,7 @@
 import { historyFlags } from "./actions/mask";
 import { describeError } from "./api/client";
 import { fitRect, scaleRect } from "./geometry";
-import { buildFacesJob, buildUpscaleJob, newJob } from "./jobs";
+import { buildFacesJob, buildUpscaleJob, newJob, withNewJob } from "./jobs";
 import { readRecipe } from "./png";
 import type { Deps, PictureUploads } from "./services";
 import { currentEngine, faceEngines, withError, type AppState, type FaceBox, type JobKind, type Patch } from "./state";
@@ -57,17 +57,12 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
   async function start(state: AppState, kind: JobKind, engineLabel: string, body: Parameters<typeof api.createJob>[0]): Promise<void> {
     const bounds = layers.pictureBounds();
     const accepted = await api.createJob(body);
-    const s = store.state;
     const job = {
       ...newJob(accepted.id, engineLabel, bounds, accepted.position ?? null, { x: 0, y: 0, width: bounds.width, height: bounds.height }),
       kind,
       pictureVersion: state.picture?.version,
     };
-    store.apply({
-      jobs: { ...s.jobs, [accepted.id]: job },
-      jobOrder: [accepted.id, ...s.jobOrder.filter((id) => id !== accepted.id)],
-      activeJob: accepted.id,
-    });
+    store.apply(withNewJob(store.state, job));
     socket.subscribe([accepted.id]);
   }
 

@@ -7,7 +7,7 @@ import type { JobSocket } from "./api/socket";
 import type { Encoder, Source } from "./encoder";
 import { contains, defaultBox, fitRect, inflate, intersect, type Rect } from "./geometry";
 import { changedBounds, cropRgba, packRegion, type History } from "./history";
-import { buildJob, newJob } from "./jobs";
+import { buildJob, newJob, withNewJob } from "./jobs";
 import type { Layers } from "./layers";
 import { NO_META, readMeta, type PictureMeta } from "./metadata";
 import { a1111Parameters, readRecipe } from "./png";
@@ -316,7 +316,6 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
     performance.mark("invoke:send");
     const accepted = await api.createJob(body);
     performance.mark("invoke:queued");
-    const s = store.state;
     const job = { ...newJob(accepted.id, state.settings.engine, box, accepted.position ?? null, source), outpaint: !inside };
     pendingRegions.set(accepted.id, filling);
     void filling.then(
@@ -326,12 +325,7 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
       },
       () => undefined, // no region: "Repair seams" says there is no fill to repair
     ).finally(() => pendingRegions.delete(accepted.id));
-    // known to the page before any event about it can arrive
-    store.apply({
-      jobs: { ...s.jobs, [accepted.id]: job },
-      jobOrder: [accepted.id, ...s.jobOrder.filter((id) => id !== accepted.id)],
-      activeJob: accepted.id,
-    });
+    store.apply(withNewJob(store.state, job));
     socket.subscribe([accepted.id]);
     return null;
   }
@@ -369,14 +363,9 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
     };
     const accepted = await api.createSeamsJob(body);
     const source = { x: box.x - bounds.x, y: box.y - bounds.y, width: box.width, height: box.height };
-    const s = store.state;
     // the repair keeps the region: accepted, it can be repaired again
     const job = { ...newJob(accepted.id, `seams · ${engine}`, box, accepted.position ?? null, source), filled: region };
-    store.apply({
-      jobs: { ...s.jobs, [accepted.id]: job },
-      jobOrder: [accepted.id, ...s.jobOrder.filter((id) => id !== accepted.id)],
-      activeJob: accepted.id,
-    });
+    store.apply(withNewJob(store.state, job));
     socket.subscribe([accepted.id]);
     return null;
   }
