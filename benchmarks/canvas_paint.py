@@ -35,6 +35,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "backend")]
 
+from benchmarks.report import print_measures  # noqa: E402 - after the path
 from tests.frontend.conftest import CHROMIUM, CHROMIUM_ARGS, STATIC_INDEX, Serve  # noqa: E402 - after the path
 
 FRAME_BUDGET_MS = 1000 / 60
@@ -373,11 +374,7 @@ def main() -> int:
         (f"reload: document back with {restored_depth:.0f} MB undo (s)", f"{restore_ms / 1000:.2f}", "<= 2"),
         ("reference: whole-image undo snapshots (MB, computed)", f"{whole_image_mb:.0f}", ""),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}} | {'value':<34} | goal")
-    print(f"{'-' * width}-|-{'-' * 34}-|-----")
-    for name, value, goal in rows:
-        print(f"{name:<{width}} | {value:<34} | {goal}")
+    print_measures(rows, "goal")
     return 0
 
 

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "backend")]
 
 from benchmarks.canvas_paint import RAF_RECORDER, picture  # noqa: E402 - after the path
+from benchmarks.report import print_measures  # noqa: E402 - after the path
 from tests.frontend.conftest import CHROMIUM, CHROMIUM_ARGS, STATIC_INDEX, Canvas, Serve  # noqa: E402
 
 
@@ -101,11 +102,7 @@ def main() -> int:
         ("undo keeps: after the upscale / after its undo (MB)", f"{kept_mb:.1f} / {undone_mb:.1f}", "<= 96 budget"),
         ("reference: both documents whole (MB, computed)", f"{whole_mb:.0f}", ""),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}} | {'value':<28} | note")
-    print(f"{'-' * width}-|-{'-' * 28}-|-----")
-    for name, value, note in rows:
-        print(f"{name:<{width}} | {value:<28} | {note}")
+    print_measures(rows, "note")
     return 0
 
 

@@ -9,7 +9,8 @@ import type { PointerInfo, Tool, ToolContext } from "./types";
 
 type Phase = { kind: "idle" } | { kind: "dragging"; handle: Handle; start: Rect; from: Point; before: Rect };
 
-const CURSORS: Record<Handle, string> = {
+/** The cursor over each handle of a box (the box tool's and the face boxes'). */
+export const CURSORS: Record<Handle, string> = {
   nw: "nwse-resize",
   se: "nwse-resize",
   ne: "nesw-resize",

@@ -4,7 +4,7 @@
 
 import { clamp, hitHandle, rectToScreen, type Handle, type Point, type Rect } from "../geometry";
 import type { FaceBox } from "../state";
-import { dragSnapped } from "./bbox";
+import { CURSORS, dragSnapped } from "./bbox";
 import type { PointerInfo, Tool, ToolContext } from "./types";
 
 export const MIN_FACE = 8;
@@ -12,18 +12,6 @@ export const MIN_FACE = 8;
 type Phase =
   | { kind: "idle" }
   | { kind: "dragging"; index: number; handle: Handle; start: Rect; from: Point; created: boolean; moved: boolean };
-
-const CURSORS: Record<Handle, string> = {
-  nw: "nwse-resize",
-  se: "nwse-resize",
-  ne: "nesw-resize",
-  sw: "nesw-resize",
-  n: "ns-resize",
-  s: "ns-resize",
-  e: "ew-resize",
-  w: "ew-resize",
-  move: "move",
-};
 
 /** `box` moved or cut to lie inside `picture`, keeping its size where it fits. */
 export function keepInside(box: Rect, picture: Rect): Rect {
