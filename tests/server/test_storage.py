@@ -7,8 +7,6 @@ import hashlib
 import io
 import shutil
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,19 +14,12 @@ import numpy as np
 import pytest
 
 from tests.server.conftest import ROOT, live_server
+from tests.support import run_cli
 
 
 def _serve_refused(data: Path) -> str:
     """Start `retouch serve` on `data`; it must refuse at once with exit code 2 and one line. The line."""
-    result = subprocess.run(
-        [sys.executable, "-m", "retouch.cli", "serve", "--port", "0", "--data-dir", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ROOT}:{ROOT / 'backend'}"},
-    )
+    result = run_cli("serve", "--port", "0", "--data-dir", data, cwd=ROOT)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -68,15 +59,7 @@ def test_an_emptied_database_is_refused_then_rebuilt_from_the_files(used_data_di
     assert str(data / "retouch.db") in line and "empty" in line and "retouch rebuild-index" in line
     assert (data / "retouch.db").stat().st_size == 0  # not replaced behind the user's back
 
-    rebuilt = subprocess.run(
-        [sys.executable, "-m", "retouch.cli", "rebuild-index", "--data-dir", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ROOT}:{ROOT / 'backend'}"},
-    )
+    rebuilt = run_cli("rebuild-index", "--data-dir", data, cwd=ROOT)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "3 picture(s)" in rebuilt.stdout and "copied to" in rebuilt.stdout
     assert len(list(data.glob("retouch.db.damaged-*"))) == 1  # the copy kept before the repair
