@@ -1,28 +1,6 @@
-// Recipes (what a result was made with): keep only what applied to it, and turn one back into settings.
+// Recipes (what a result was made with; the server writes only what applied): turned back into settings.
 
-import type { EngineInfo, GenerationSettings } from "./state";
-import { INFILL_METHODS, type InfillMethod, type ScaleMode } from "./state";
-
-const MODEL_SETTINGS = ["steps", "guidance", "strength", "scheduler", "negative_prompt"];
-
-/** `recipe` without the settings that did nothing for it: model settings an engine does not use, the
- * prompt for engines without one, infill where the box held no empty pixels, auto scale for engines
- * that work at the region's own size, the padding of an automatic box when the box was given. */
-export function appliedRecipe(recipe: Record<string, unknown>, engines: EngineInfo[], emptyPixels: boolean): Record<string, unknown> {
-  const engine = engines.find((e) => e.name === recipe.engine);
-  const out = { ...recipe };
-  const uses = new Set(engine?.parameters ?? MODEL_SETTINGS);
-  for (const key of MODEL_SETTINGS) if (!uses.has(key)) delete out[key];
-  if (engine && !engine.takes_prompt) {
-    delete out.prompt;
-    delete out.negative_prompt;
-  }
-  if (!emptyPixels) delete out.infill;
-  const scale = out.scale as { mode?: string } | undefined;
-  if (engine && !engine.native_size && scale?.mode === "auto") delete out.scale;
-  if (out.bbox && typeof out.bbox === "object") delete out.padding;
-  return out;
-}
+import { INFILL_METHODS, type GenerationSettings, type InfillMethod, type ScaleMode } from "./state";
 
 /** The settings a recipe names, for recall (unknown or out-of-range values are left out). */
 export function recallSettings(recipe: Record<string, unknown>): Partial<GenerationSettings> {

@@ -12,7 +12,7 @@ import type { Layers } from "./layers";
 import { NO_META, readMeta, type PictureMeta } from "./metadata";
 import { a1111Parameters, readRecipe } from "./png";
 import type { FrameScheduler } from "./render/scheduler";
-import { appliedRecipe, recallSettings } from "./recipe";
+import { recallSettings } from "./recipe";
 import { regionMask, regionOf, seamEngines, type FilledRegion } from "./seams";
 import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type StagedResult, type Store } from "./state";
 
@@ -316,7 +316,7 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
     performance.mark("invoke:send");
     const accepted = await api.createJob(body);
     performance.mark("invoke:queued");
-    const job = { ...newJob(accepted.id, state.settings.engine, box, accepted.position ?? null, source), outpaint: !inside };
+    const job = newJob(accepted.id, state.settings.engine, box, accepted.position ?? null, source);
     pendingRegions.set(accepted.id, filling);
     void filling.then(
       (filled) => {
@@ -420,7 +420,8 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
       if (!bitmap || !now.picture || currentStaged(now)?.jobId !== staged.jobId) return null;
       const item = now.staging.items.find((i) => i.jobId === staged.jobId);
       const job = now.jobs[staged.jobId];
-      const recipe = item?.recipe ? appliedRecipe(item.recipe as Record<string, unknown>, now.engines, job?.outpaint ?? false) : undefined;
+      // the server's recipe names only what applied to the result (`pipeline.applied`)
+      const recipe = item?.recipe;
       const box = staged.box;
       const bounds = layers.pictureBounds();
       let rect = box;

@@ -97,8 +97,6 @@ export interface JobView {
   createdAt: number;
   /** When it started running here (ms), for the time left. */
   startedAt: number | null;
-  /** The box reached past the picture (its empty pixels were infilled). */
-  outpaint?: boolean;
   /** Where the box lies in the result picture: the whole picture comes back when the job named the
    * uploaded picture with a box; a crop comes back as itself. */
   source: Rect;

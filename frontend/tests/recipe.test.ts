@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { workingSize } from "../src/jobs";
 import { uprightExif } from "../src/metadata";
 import { a1111Parameters, readText, withExtras } from "../src/png";
-import { appliedRecipe, recallSettings } from "../src/recipe";
+import { recallSettings } from "../src/recipe";
 import { DEFAULT_SETTINGS, type EngineInfo } from "../src/state";
 
 const telea: EngineInfo = { name: "telea", description: "", needs_weights: false, takes_prompt: false, native_size: null, grid: 1, parameters: [] };
@@ -14,21 +14,7 @@ const recipe = {
   bbox: { x: 1, y: 2, width: 30, height: 20 }, width: 64, height: 48,
 };
 
-describe("recipes keep only what applied", () => {
-  it("drops model settings, prompt, infill and auto scale for a classical engine inside the picture", () => {
-    const applied = appliedRecipe(recipe, [telea], false);
-    for (const key of ["steps", "guidance", "strength", "scheduler", "prompt", "negative_prompt", "infill", "scale", "padding"]) {
-      expect(applied).not.toHaveProperty(key);
-    }
-    expect(applied).toMatchObject({ engine: "telea", feather: 3, seed: 7, bbox: recipe.bbox });
-  });
-
-  it("keeps infill when the box held empty pixels, and what a model uses", () => {
-    const applied = appliedRecipe({ ...recipe, engine: "sd", prompt: "a lake" }, [model], true);
-    expect(applied).toMatchObject({ infill: { method: "patchmatch" }, steps: 30, guidance: 7.5, strength: 1, prompt: "a lake", scale: { mode: "auto" } });
-    expect(applied).not.toHaveProperty("negative_prompt");
-  });
-
+describe("recipes", () => {
   it("turns a recipe back into settings, leaving out what it does not name well", () => {
     const settings = recallSettings({ ...recipe, infill: { method: "nonsense" }, scale: { mode: "manual", width: 640, height: 448 } });
     expect(settings).toMatchObject({ engine: "telea", feather: 3, seedMode: "fixed", seed: 7, scaleMode: "manual", scaleWidth: 640, scaleHeight: 448 });
