@@ -1,11 +1,24 @@
-"""Round trip through the real server next to the raw library call, plus queue throughput and event latency;
-or, with --clients, the server under load.
+"""The server's round trip next to the bare library call, stage by stage, and its throughput under load next to
+a process pool running the bare call on the same cores, all in one run.
 
-    python benchmarks/api_latency.py [--repeat 5]
-    python benchmarks/api_latency.py --clients 20 [--trips 10] [--size 512]
+    python benchmarks/api_latency.py                  # stages, round trips, load (about 2 minutes)
+    python benchmarks/api_latency.py --repeat 15 --clients 20 --trips 10 --workers 2
 
-Round trip = upload picture and mask, create a `telea` job, wait for `job.succeeded` on the websocket,
-fetch the result PNG. The server runs as `retouch serve` in its own process, as users run it.
+A round trip, as the canvas makes it over one kept-open HTTP connection and websocket: upload the picture and
+its mask, create a `telea` job (radius 5; a centred square hole of 10 % of the area), wait for `job.succeeded`
+on the websocket, fetch the result PNG. The bare call is `cv2.inpaint` on the same arrays, interleaved with the
+round trips. PNG encoding on the client is done beforehand (not timed). Three parts:
+
+1. Stages: the server in this process (uvicorn in a thread) with timers around its own functions, so each
+   stage of a round trip is measured where it happens: upload (the two POSTs, of which decoding), create (the
+   job's POST: checks and queueing), hand-off (queued -> a worker has it), fill (the workflow: pipeline and
+   engine), encode (the result PNG), store (file, record and success in one transaction), event (the success
+   published -> the client has it), fetch.
+2. Round trips through `retouch serve` in its own process, as users run it: medians, and the ratio to the bare
+   call (goals: <= 1.3x at 512², <= 1.2x at 1024²).
+3. Load: `--clients` clients at once, each with its own connection and websocket, `--trips` round trips each,
+   against the same server; next to a process pool of one process per core running the bare call on the same
+   arrays (goal: >= 0.8x its fills per second); p50/p95 latency; the server's memory idle, at its peak and after.
 """
 
 from __future__ import annotations
@@ -33,7 +46,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "backend")]
 
-from retouch.engines import Engine, Hooks  # noqa: E402
+from retouch.engines import ENGINES, Engine, Hooks  # noqa: E402
 from retouch.recipe import FillParams  # noqa: E402
 
 
@@ -67,46 +80,321 @@ def _png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+HOLE = 0.10  # of the picture's area
+RADIUS = 5
+
+
 def picture(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """skimage's astronaut at size², and a centred square hole of `HOLE` of the area."""
     from skimage import data
 
     image = cv2.resize(data.astronaut(), (size, size), interpolation=cv2.INTER_AREA)
     mask = np.zeros((size, size), np.uint8)
-    side = int(size * 0.3)
-    mask[(size - side) // 2 : (size + side) // 2, (size - side) // 2 : (size + side) // 2] = 255
+    side = round(size * HOLE**0.5)
+    start = (size - side) // 2
+    mask[start : start + side, start : start + side] = 255
     return image, mask
 
 
-async def round_trips(base: str, image_png: bytes, mask_png: bytes, engine: str, repeat: int) -> list[dict]:
-    """Round trips over one kept-open HTTP client and websocket, as the canvas does. Stage times in s."""
-    trips = []
-    async with (
-        httpx.AsyncClient(base_url=base, timeout=60) as http,
-        websockets.connect(base.replace("http", "ws") + "/api/v1/ws", max_size=None) as ws,
-    ):
-        for _ in range(repeat + 1):  # the first one warms up
+def bare(image: np.ndarray, mask: np.ndarray) -> float:
+    start = time.perf_counter()
+    cv2.inpaint(image, mask, RADIUS, cv2.INPAINT_TELEA)
+    return time.perf_counter() - start
+
+
+class Client:
+    """One canvas-like client: a kept-open HTTP connection and websocket."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    async def __aenter__(self) -> Client:
+        self.http = httpx.AsyncClient(base_url=self.base, timeout=120)
+        self.ws = await websockets.connect(self.base.replace("http", "ws") + "/api/v1/ws", max_size=None)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.ws.close()
+        await self.http.aclose()
+
+    async def trip(self, image_png: bytes, mask_png: bytes, engine: str = "telea") -> dict[str, float]:
+        """One round trip; client-side stage times in seconds, and `received` (when the success arrived)."""
+        http, ws = self.http, self.ws
+        start = time.perf_counter()
+        image_id = (await http.post("/api/v1/images", files={"file": ("i.png", image_png)})).json()["id"]
+        mask_id = (await http.post("/api/v1/images", files={"file": ("m.png", mask_png)})).json()["id"]
+        uploaded = time.perf_counter()
+        body = {"image": image_id, "mask": mask_id, "engine": engine}
+        job = (await http.post("/api/v1/jobs", json=body)).json()
+        created = time.perf_counter()
+        await ws.send(json.dumps({"type": "subscribe", "job_ids": [job["id"]]}))
+        while True:
+            event = json.loads(await ws.recv())
+            if event.get("job_id") != job["id"]:
+                continue
+            if event["type"] == "job.succeeded":
+                break
+            if event["type"] in ("job.failed", "job.canceled"):
+                raise RuntimeError(event)
+        received = time.perf_counter()
+        result = await http.get(event["result"].get("url") or f"/api/v1/images/{event['result']['image']}")
+        assert result.status_code == 200, result.status_code
+        end = time.perf_counter()
+        return {
+            "upload": uploaded - start,
+            "create": created - uploaded,
+            "wait": received - created,
+            "fetch": end - received,
+            "total": end - start,
+            "received": received,
+        }
+
+
+async def interleaved(
+    base: str, size: int, repeat: int, stages: Stages | None = None
+) -> tuple[list[dict], list[float], list[float]]:
+    """`repeat` round trips after a warm-up, each after one bare call on the same arrays: (trips, with the
+    server's stage times when `stages` are installed; bare seconds; bare CPU seconds)."""
+    image, mask = picture(size)
+    image_png, mask_png = _png(image), _png(mask)
+    rows, bares, bare_cpu = [], [], []
+    async with Client(base) as client:
+        await client.trip(image_png, mask_png)  # warm-up
+        for _ in range(repeat):
+            start = time.process_time()
+            bares.append(bare(image, mask))
+            bare_cpu.append(time.process_time() - start)
+            if stages is not None:
+                stages.current = {}
+            trip = await client.trip(image_png, mask_png)
+            if stages is not None:
+                trip.update(stages.current, event=trip["received"] - stages.published)
+            rows.append(trip)
+    return rows, bares, bare_cpu
+
+
+def median_ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
+
+
+# ------------------------------------------------------------------------------------------ 1. stages
+
+
+class Stages:
+    """Timers around the server's own functions (this process), summed per round trip."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.submitted = 0.0
+        self.published = 0.0
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self.lock:
+            self.current[stage] = self.current.get(stage, 0.0) + seconds
+
+    def timed(self, stage: str, function):
+        def wrapper(*args, **kwargs):
             start = time.perf_counter()
-            image_id = (await http.post("/api/v1/images", files={"file": ("i.png", image_png)})).json()["id"]
-            mask_id = (await http.post("/api/v1/images", files={"file": ("m.png", mask_png)})).json()["id"]
-            uploaded = time.perf_counter()
-            job = (await http.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": engine})).json()
-            await ws.send(json.dumps({"type": "subscribe", "job_ids": [job["id"]]}))
-            while True:
-                event = json.loads(await ws.recv())
-                if event.get("job_id") != job["id"]:
-                    continue
-                if event["type"] == "job.succeeded":
-                    break
-                if event["type"] in ("job.failed", "job.canceled"):
-                    raise RuntimeError(event)
-            done = time.perf_counter()
-            result = await http.get(f"/api/v1/images/{event['result']['image']}")
-            assert result.status_code == 200
-            end = time.perf_counter()
-            trips.append(
-                {"upload": uploaded - start, "job": done - uploaded, "fetch": end - done, "total": end - start}
-            )
-    return trips[1:]
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.add(stage, time.perf_counter() - start)
+
+        return wrapper
+
+    def install(self) -> None:
+        """Wrap decode, fill, encode and store; note when a job is queued, taken and announced."""
+        from retouch.server import events, pool, queue, store
+        from retouch.workflows import WORKFLOWS, base
+
+        store.load_picture = self.timed("decode", store.load_picture)
+        fill = WORKFLOWS["fill"]
+        fill.run = self.timed("fill", fill.run)  # type: ignore[method-assign]
+        base.WorkflowResult.png = self.timed("encode", base.WorkflowResult.png)  # type: ignore[method-assign]
+        pool.keep_result = self.timed("store", pool.keep_result)
+
+        submit, work, publish = queue.SqliteJobQueue.submit, pool.Worker._work, events.EventHub.publish
+        stages = self
+
+        def submit_noted(self, *args, **kwargs):
+            job = submit(self, *args, **kwargs)
+            stages.submitted = time.perf_counter()
+            return job
+
+        def work_noted(self, *args, **kwargs):
+            stages.add("hand-off", time.perf_counter() - stages.submitted)
+            return work(self, *args, **kwargs)
+
+        def publish_noted(self, event, session=None):
+            if getattr(event, "type", "") == "job.succeeded":
+                stages.published = time.perf_counter()
+            return publish(self, event, session)
+
+        queue.SqliteJobQueue.submit = submit_noted  # type: ignore[method-assign]
+        pool.Worker._work = work_noted  # type: ignore[method-assign]
+        events.EventHub.publish = publish_noted  # type: ignore[method-assign]
+
+
+def in_process_server(data_dir: Path, workers: int):
+    """The app under uvicorn in a thread of this process; (base URL, server) once it answers."""
+    import socket
+
+    import uvicorn
+
+    from retouch.server.app import create_app
+    from retouch.server.settings import Settings
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = Settings(port=port, data_dir=data_dir, workers_per_device=workers)
+    app = create_app(settings, engines={**ENGINES, "clock": ClockEngine, "noop": NoopEngine})
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
+    )
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)
+    return f"http://127.0.0.1:{port}", server
+
+
+STAGE_ORDER = ("upload", "decode", "create", "hand-off", "fill", "encode", "store", "event", "fetch")
+
+
+def stage_profile(sizes: list[int], repeat: int, workers: int) -> None:
+    stages = Stages()
+    stages.install()
+    print("1. Stages of a round trip (server in this process, timers around its functions). Medians in ms;")
+    print("   `decode` is part of `upload`; `hand-off`, `fill`, `encode`, `store` and `event` of the wait.")
+    header = "".join(f"{name:>9}" for name in STAGE_ORDER)
+    print(f"{'size':>6}{header}{'round trip':>12}{'bare':>8}{'ratio':>7}")
+    with TemporaryDirectory() as tmp:
+        base, server = in_process_server(Path(tmp), workers)
+        try:
+            for size in sizes:
+                rows, bares, _ = asyncio.run(interleaved(base, size, repeat, stages))
+                cells = "".join(f"{median_ms([r.get(name, 0.0) for r in rows]):>9.1f}" for name in STAGE_ORDER)
+                total, reference = median_ms([r["total"] for r in rows]), median_ms(bares)
+                print(f"{str(size) + '²':>6}{cells}{total:>12.1f}{reference:>8.1f}{total / reference:>7.2f}")
+        finally:
+            server.should_exit = True
+
+
+# ------------------------------------------------------------------------------------------ 2. round trips
+
+
+def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
+    command = [sys.executable, "-m", "retouch.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    command += ["--workers-per-device", str(workers), "--engine-plugin", "benchmarks.api_latency:NoopEngine"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+def round_trip_table(base: str, pid: int, sizes: list[int], repeat: int) -> None:
+    print("\n2. Round trips through `retouch serve` (its own process). Medians in ms; CPU = the server")
+    print("   process's CPU time per round trip (all its threads) and the bare call's, which load moves less.")
+    print(
+        f"{'size':>6}{'bare':>8}{'upload':>8}{'create':>8}{'wait':>8}{'fetch':>8}{'round trip':>12}{'ratio':>7}"
+        f"{'goal':>7}{'bare CPU':>10}{'server CPU':>12}"
+    )
+    for size in sizes:
+        before = cpu_seconds(pid)
+        rows, bares, bare_cpu = asyncio.run(interleaved(base, size, repeat))
+        server_cpu = (cpu_seconds(pid) - before) / (repeat + 1) * 1000
+        cells = "".join(f"{median_ms([r[k] for r in rows]):>8.1f}" for k in ("upload", "create", "wait", "fetch"))
+        total, reference = median_ms([r["total"] for r in rows]), median_ms(bares)
+        goal = 1.3 if size <= 512 else 1.2
+        print(
+            f"{str(size) + '²':>6}{reference:>8.1f}{cells}{total:>12.1f}{total / reference:>7.2f}{goal:>6.1f}x"
+            f"{median_ms(bare_cpu):>10.1f}{server_cpu:>12.1f}"
+        )
+
+
+# ------------------------------------------------------------------------------------------ 3. load
+
+
+_ARRAYS: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _pool_init(size: int) -> None:
+    global _ARRAYS
+    _ARRAYS = picture(size)
+
+
+def _pool_fill(_: int) -> None:
+    assert _ARRAYS is not None
+    cv2.inpaint(_ARRAYS[0], _ARRAYS[1], RADIUS, cv2.INPAINT_TELEA)
+
+
+def process_pool_rate(size: int, fills: int) -> float:
+    """Fills per second of a process pool of one process per core running the bare call (arrays already there)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    processes = os.cpu_count() or 1
+    with ProcessPoolExecutor(processes, initializer=_pool_init, initargs=(size,)) as executor:
+        list(executor.map(_pool_fill, range(processes * 2)))  # warm-up: every process started
+        start = time.perf_counter()
+        list(executor.map(_pool_fill, range(fills)))
+        return fills / (time.perf_counter() - start)
+
+
+async def load(
+    base: str, image_png: bytes, mask_png: bytes, clients: int, trips: int
+) -> tuple[list[float], int, float]:
+    """`clients` clients at once, `trips` round trips each. Returns their seconds, failed clients, wall time."""
+
+    async def client() -> list[float]:
+        async with Client(base) as one:
+            return [(await one.trip(image_png, mask_png))["total"] for _ in range(trips)]
+
+    start = time.perf_counter()
+    results = await asyncio.gather(*(client() for _ in range(clients)), return_exceptions=True)
+    wall = time.perf_counter() - start
+    times = [t for result in results if isinstance(result, list) for t in result]
+    return times, sum(isinstance(result, BaseException) for result in results), wall
+
+
+def load_table(base: str, pid: int, size: int, clients: int, trips: int) -> None:
+    image, mask = picture(size)
+    image_png, mask_png = _png(image), _png(mask)
+
+    async def warm() -> None:
+        async with Client(base) as client:
+            await client.trip(image_png, mask_png)
+
+    asyncio.run(warm())
+    idle = resident(pid)
+    reset_peak(pid)
+    times, failed, wall = asyncio.run(load(base, image_png, mask_png, clients, trips))
+    peak = resident(pid, "VmHWM")
+    after = idle
+    for _ in range(20):  # the server's housekeeping gives memory back within seconds of going idle
+        time.sleep(0.5)
+        after = resident(pid)
+        if after <= 1.5 * idle:
+            break
+    done = (clients - failed) * trips
+    reference = process_pool_rate(size, done)
+    times.sort()
+    p50, p95 = times[len(times) // 2], times[int(len(times) * 0.95)]
+    print(f"\n3. Load: {clients} clients x {trips} round trips at {size}², at once; bare = a process pool of ")
+    print(f"   {os.cpu_count()} processes running cv2.inpaint on the same arrays ({done} fills), right after.")
+    print(
+        f"{'trips':>6}{'failed':>7}{'server':>10}{'bare pool':>11}{'ratio':>7}{'goal':>6}{'p50':>8}{'p95':>8}"
+        f"{'RSS idle':>10}{'peak':>8}{'after':>8}{'after/idle':>11}"
+    )
+    print(
+        f"{done:>6}{failed:>7}{done / wall:>8.1f}/s{reference:>9.1f}/s{done / wall / reference:>7.2f}{0.8:>5.1f}x"
+        f"{p50:>7.2f}s{p95:>7.2f}s{idle / 1e6:>8.0f}MB{peak / 1e6:>6.0f}MB{after / 1e6:>6.0f}MB{after / idle:>10.2f}x"
+    )
 
 
 def resident(pid: int, field: str = "VmRSS") -> int:
@@ -127,226 +415,38 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # Linux: VmHWM starts again from VmRSS
 
 
-async def load(
-    base: str, image_png: bytes, mask_png: bytes, clients: int, trips: int
-) -> tuple[list[float], int, float]:
-    """`clients` clients at once, each with its own connection and websocket doing `trips` round trips (the
-    first of each not timed). Returns the timed round trips' seconds, the clients that failed, the wall time."""
-
-    async def client() -> list[float]:
-        return [trip["total"] for trip in await round_trips(base, image_png, mask_png, "telea", trips - 1)]
-
-    start = time.perf_counter()
-    results = await asyncio.gather(*(client() for _ in range(clients)), return_exceptions=True)
-    wall = time.perf_counter() - start
-    times = [t for result in results if isinstance(result, list) for t in result]
-    return times, sum(isinstance(result, BaseException) for result in results), wall
-
-
-def load_mode(args: argparse.Namespace) -> None:
-    image, mask = picture(args.size)
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=11, help="round trips per size (after a warm-up)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024])
+    parser.add_argument("--clients", type=int, default=20, help="load: clients at once (0: no load part)")
+    parser.add_argument("--trips", type=int, default=10, help="load: round trips per client")
+    parser.add_argument("--size", type=int, default=512, help="load: picture side")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="the server's --workers-per-device (default: cores)"
+    )
+    parser.add_argument("--skip-stages", action="store_true", help="leave out part 1")
+    args = parser.parse_args()
+    load1, load5, _ = os.getloadavg()
+    print(
+        f"{os.cpu_count()} cores, load average {load1:.1f} (1 min) {load5:.1f} (5 min); telea radius {RADIUS}, "
+        f"{HOLE:.0%} hole; server workers per device: {args.workers}\n"
+    )
+    if not args.skip_stages:
+        stage_profile(args.sizes, args.repeat, args.workers)
     with TemporaryDirectory() as tmp:
         port = 18000 + os.getpid() % 1000
-        process = start_server(Path(tmp), port)
+        process = start_server(Path(tmp), port, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
-            asyncio.run(round_trips(base, _png(image), _png(mask), "telea", 1))  # warm up: imports, first decode
-            idle = resident(process.pid)
-            reset_peak(process.pid)
-            times, failed, wall = asyncio.run(load(base, _png(image), _png(mask), args.clients, args.trips))
-            peak = resident(process.pid, "VmHWM")
-            # after the load: the server's housekeeping gives memory back within a few seconds of going idle
-            after = idle
-            for _ in range(20):
-                time.sleep(0.5)
-                after = resident(process.pid)
-                if after <= 1.5 * idle:
-                    break
+            round_trip_table(base, process.pid, args.sizes, args.repeat)
+            if args.clients:
+                load_table(base, process.pid, args.size, args.clients, args.trips)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
-    times.sort()
-    p50, p95 = times[len(times) // 2] * 1000, times[int(len(times) * 0.95)] * 1000
-    print(
-        f"Load: {args.clients} clients x {args.trips} telea round trips at {args.size}², each client with its own "
-        "connection and websocket"
-    )
-    done = (args.clients - failed) * args.trips
-    print(
-        f"{'round trips':>12} {'failed clients':>15} {'throughput':>11} {'p50':>8} {'p95':>8} "
-        f"{'RSS idle':>9} {'RSS peak':>9} {'RSS after':>10} {'after/idle':>11}"
-    )
-    print(
-        f"{done:>12} {failed:>15} {done / wall:>9.1f}/s "
-        f"{p50:>6.0f}ms {p95:>6.0f}ms {idle / 1e6:>7.0f}MB {peak / 1e6:>7.0f}MB {after / 1e6:>8.0f}MB "
-        f"{after / idle:>10.2f}x"
-    )
-    print("goal: memory after the load within 1.5x of idle")
-
-
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "retouch.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-            "--engine-plugin",
-            "benchmarks.api_latency:NoopEngine",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
-
-
-async def throughput(base: str, image_png: bytes, mask_png: bytes, jobs: int) -> float:
-    async with (
-        httpx.AsyncClient(base_url=base, timeout=60) as http,
-        websockets.connect(base.replace("http", "ws") + "/api/v1/ws", max_size=None) as ws,
-    ):
-        image_id = (await http.post("/api/v1/images", files={"file": ("i.png", image_png)})).json()["id"]
-        mask_id = (await http.post("/api/v1/images", files={"file": ("m.png", mask_png)})).json()["id"]
-        start = time.perf_counter()
-        ids = []
-        for _ in range(jobs):
-            response = await http.post("/api/v1/jobs", json={"image": image_id, "mask": mask_id, "engine": "noop"})
-            ids.append(response.json()["id"])
-        await ws.send(json.dumps({"type": "subscribe", "job_ids": ids}))
-        done: set[str] = set()
-        while len(done) < jobs:
-            event = json.loads(await ws.recv())
-            if event.get("type") == "job.succeeded":
-                done.add(event["job_id"])
-        return jobs / (time.perf_counter() - start)
-
-
-def event_latency(steps: int = 200) -> list[float]:
-    """Worker step -> websocket client, with the server in this process so both share one clock."""
-    import socket
-
-    import uvicorn
-
-    from retouch.engines import ENGINES
-    from retouch.server.app import create_app
-    from retouch.server.settings import Settings
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    with TemporaryDirectory() as tmp:
-        app = create_app(Settings(port=port, data_dir=Path(tmp)), engines={**ENGINES, "clock": ClockEngine})
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.01)
-        image, mask = picture(64)
-
-        async def run() -> list[float]:
-            base = f"http://127.0.0.1:{port}"
-            async with (
-                httpx.AsyncClient(base_url=base) as http,
-                websockets.connect(base.replace("http", "ws") + "/api/v1/ws?session=benchmark-session") as ws,
-            ):
-                await ws.send(json.dumps({"type": "subscribe", "all": True}))
-                image_id = (await http.post("/api/v1/images", files={"file": ("i.png", _png(image))})).json()["id"]
-                mask_id = (await http.post("/api/v1/images", files={"file": ("m.png", _png(mask))})).json()["id"]
-                response = await http.post(
-                    "/api/v1/jobs",
-                    json={"image": image_id, "mask": mask_id, "engine": "clock", "steps": steps},
-                    headers={"X-Retouch-Session": "benchmark-session"},
-                )
-                response.raise_for_status()
-                received = {}
-                while True:
-                    event = json.loads(await ws.recv())
-                    if event.get("type") == "job.progress":
-                        received[event["step"]] = time.perf_counter()
-                    if event.get("type") == "job.succeeded":
-                        break
-            return [received[s] - ClockEngine.emitted[s - 1] for s in sorted(received)]
-
-        latencies = asyncio.run(run())
-        server.should_exit = True
-        thread.join(10)
-    return latencies
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--jobs", type=int, default=200, help="jobs for the throughput run")
-    parser.add_argument("--clients", type=int, default=0, help="load mode: this many clients at once")
-    parser.add_argument("--trips", type=int, default=10, help="load mode: round trips per client")
-    parser.add_argument("--size", type=int, default=512, help="load mode: picture side")
-    args = parser.parse_args()
-    if args.clients:
-        load_mode(args)
-        return
-
-    with TemporaryDirectory() as tmp:
-        port = 18000 + os.getpid() % 1000
-        process = start_server(Path(tmp), port)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            print("Round trip over a kept-open connection: upload picture + mask, job until `job.succeeded` on")
-            print("the websocket, fetch the result PNG; `telea`, 30 % square hole. Medians in ms.")
-            print("CPU columns: the raw call's CPU time and the server process's CPU time per round trip (mean),")
-            print("which other load on the machine hardly moves; their difference is the server's own work.")
-            print(
-                f"{'size':>6} {'raw cv2.inpaint':>16} {'upload':>8} {'job':>8} {'fetch':>8} {'round trip':>11} "
-                f"{'overhead':>9} {'raw CPU':>8} {'server CPU':>11} {'CPU overhead':>13}"
-            )
-            for size in (512, 1024):
-                image, mask = picture(size)
-                raw, raw_cpu = [], []
-                for _ in range(args.repeat):
-                    start, start_cpu = time.perf_counter(), time.process_time()
-                    cv2.inpaint(image, mask, 5, cv2.INPAINT_TELEA)
-                    raw.append(time.perf_counter() - start)
-                    raw_cpu.append(time.process_time() - start_cpu)
-                image_png, mask_png = _png(image), _png(mask)
-                asyncio.run(round_trips(base, image_png, mask_png, "telea", 0))  # warm-up, not counted
-                before = cpu_seconds(process.pid)
-                trips = asyncio.run(round_trips(base, image_png, mask_png, "telea", args.repeat - 1))
-                server_cpu = (cpu_seconds(process.pid) - before) / args.repeat * 1000
-                r, rc = statistics.median(raw) * 1000, statistics.median(raw_cpu) * 1000
-                stage = {key: statistics.median(trip[key] for trip in trips) * 1000 for key in trips[0]}
-                print(
-                    f"{size:>6} {r:>14.1f}ms {stage['upload']:>6.1f}ms {stage['job']:>6.1f}ms "
-                    f"{stage['fetch']:>6.1f}ms {stage['total']:>9.1f}ms {stage['total'] - r:>7.1f}ms "
-                    f"{rc:>6.1f}ms {server_cpu:>9.1f}ms {server_cpu - rc:>11.1f}ms"
-                )
-            print("goal: overhead <= 40 ms at 512², <= 80 ms at 1024²")
-
-            image, mask = picture(64)
-            rate = asyncio.run(throughput(base, _png(image), _png(mask), args.jobs))
-            print(f"\nQueue throughput, no-op engine, 64x64, {args.jobs} jobs: {rate:.0f} jobs/s")
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(10)
-
-    latencies = sorted(event_latency())
-    p50 = latencies[len(latencies) // 2] * 1000
-    p95 = latencies[int(len(latencies) * 0.95)] * 1000
-    print(
-        f"Event latency, worker step -> websocket client ({len(latencies)} events): p50 {p50:.2f} ms, p95 {p95:.2f} ms"
-    )
+    load1, _, _ = os.getloadavg()
+    print(f"\nload average at the end: {load1:.1f}")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,13 @@ def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = (
                 raise InputError(f"catalog {str(path)!r}: model {entry.name!r} has the name of a built-in engine")
             if isinstance(entry, SpandrelEntry):
                 table[entry.name] = partial(
-                    spandrel_engine, entry.name, entry.path(base), entry.model_info(), entry.description
+                    spandrel_engine,
+                    entry.name,
+                    entry.path(base),
+                    entry.model_info(),
+                    entry.description,
+                    dtype=entry.dtype,
+                    speed=entry.speed,
                 )
             else:
                 table[entry.name] = partial(DiffusionEngine, entry, base)

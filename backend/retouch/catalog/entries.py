@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from retouch.catalog.families import FAMILIES, Family, FamilyInfo
 from retouch.catalog.spandrel import PURPOSE_LABELS, WEIGHT_SUFFIXES, ModelInfo
+from retouch.catalog.speed import Precision, Speed
 
 SourceKind = Literal["folder", "single-file", "hub"]
 PICKLE_SUFFIXES = (".ckpt", ".bin", ".pt", ".pth", ".pkl", ".pickle")
@@ -35,13 +36,18 @@ class CatalogEntry(BaseModel):
         description="For a single file: diffusers folder or hub id with the configs, "
         "tokenizers and any component the file lacks.",
     )
-    dtype: Literal["auto", "float16", "bfloat16", "float32"] = Field(
-        "auto", description="`auto` = the family's half precision on CUDA, float32 on the CPU."
-    )
+    dtype: Precision = Field("auto", description="`auto` = the family's half precision on CUDA, float32 on the CPU.")
     native_size: int | None = Field(None, ge=64, le=4096, description="Side of the native working area (px).")
     grid: int | None = Field(None, ge=8, le=128, description="Working sizes are multiples of this.")
     description: str = Field("", max_length=300)
     cpu_offload: bool = Field(False, description="Keep weights in CPU memory and move each part to the GPU in turn.")
+    speed: Speed = Field(default_factory=Speed, description="Speed options: compile, channels_last, attention, ...")
+
+    @model_validator(mode="after")
+    def _attention_of_family(self) -> CatalogEntry:
+        if self.family == "flux-fill" and self.speed.attention != "sdpa":
+            raise ValueError(f"speed.attention {self.speed.attention!r}: FLUX.1 Fill runs only sdpa attention")
+        return self
 
     @field_validator("source", "config")
     @classmethod
@@ -120,6 +126,21 @@ class SpandrelEntry(BaseModel):
     supports_bfloat16: bool = Field(False, description="Runs in bfloat16 on CUDA.")
     licence: str = Field("", max_length=300, description="Licence note for architectures under restrictive terms.")
     description: str = Field("", max_length=300)
+    dtype: Precision = Field(
+        "auto", description="`auto` = float16 on CUDA where the architecture allows, else bfloat16; float32 elsewhere."
+    )
+    speed: Speed = Field(default_factory=Speed, description="Speed options: compile, channels_last.")
+
+    @model_validator(mode="after")
+    def _options_that_apply(self) -> SpandrelEntry:
+        diffusion_only = {"attention", "vae_tiling"} & set(self.speed.changed())
+        if diffusion_only:
+            raise ValueError(f"speed.{sorted(diffusion_only)[0]} applies to diffusion models only")
+        if self.dtype == "float16" and not self.supports_half:
+            raise ValueError(f"dtype float16: {self.architecture} does not run in float16 (spandrel says so)")
+        if self.dtype == "bfloat16" and not self.supports_bfloat16:
+            raise ValueError(f"dtype bfloat16: {self.architecture} does not run in bfloat16 (spandrel says so)")
+        return self
 
     @field_validator("source")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from retouch.imaging.mask import feather, ring
+from retouch.imaging.mask import bounds, feather, ring
 
 
 def match_colours(filled: np.ndarray, original: np.ndarray, mask: np.ndarray, width: int = 16) -> np.ndarray:
@@ -32,7 +32,22 @@ def composite(original: np.ndarray, filled: np.ndarray, mask: np.ndarray, feathe
 
     Pixels where the blend weight is 0 are copied from `original` untouched (alpha included); where it
     is 1 (the mask itself) they are `filled`'s, fully opaque; only the feathered band in between blends.
+    The weights are worked out only around the mask (its bounds grown by the feather), where they can be above 0:
+    a small hole in a large picture costs what the hole costs.
     """
+    out = original.copy()
+    found = bounds(mask)
+    if found is None:
+        return out
+    x, y, width, height = found
+    reach = max(feather_radius, 0) + 1
+    top, left = max(y - reach, 0), max(x - reach, 0)
+    window = (slice(top, min(y + height + reach, mask.shape[0])), slice(left, min(x + width + reach, mask.shape[1])))
+    out[window] = _blend(original[window], filled[window], mask[window], feather_radius)
+    return out
+
+
+def _blend(original: np.ndarray, filled: np.ndarray, mask: np.ndarray, feather_radius: int) -> np.ndarray:
     weight = feather(mask, feather_radius)
     out = original.copy()
     inside = weight >= 1

@@ -26,6 +26,7 @@ from retouch.engines.diffusion.loading import dtype_keyword, first_line, hub_off
 from retouch.engines.diffusion.previews import PREVIEW_EVERY, PREVIEW_FORMAT, latents_to_rgb
 from retouch.engines.diffusion.samplers import scheduler_class
 from retouch.engines.memory import free_memory, is_oom
+from retouch.engines.speed import set_attention, tune_module
 from retouch.errors import Cancelled, EngineError, InputError
 from retouch.recipe import FillParams
 
@@ -95,10 +96,33 @@ class DiffusionEngine(Engine):
             if "safetensors" in reason and "no file named" in reason.lower():
                 reason += " (Retouch loads only .safetensors weights; pickled .bin/.ckpt files are refused)"
             raise EngineError(f"model {self.name!r} could not be loaded from {self.entry.source!r}: {reason}") from exc
+        self.use(pipe, device)
+
+    def use(self, pipe: Any, device: str) -> None:
+        """Run `pipe` (a pipeline of this entry's family, loaded or built by the caller) on `device`: the
+        entry's precision, placement and speed options, as `load` does with the pipeline it reads."""
+        import torch
+
+        self.device = device
+        self.dtype_name = self._dtype_for(device)
+        pipe.to(dtype=getattr(torch, self.dtype_name))
         pipe.set_progress_bar_config(disable=True)
         self._base_scheduler_config = pipe.scheduler.config
+        self._schedulers.clear()
         self.pipe = pipe
         self._place(device, offload=self.entry.cpu_offload)
+        self._tune()
+
+    def _tune(self) -> None:
+        """The entry's speed options (see `retouch.catalog.speed`)."""
+        speed, pipe = self.entry.speed, self.pipe
+        denoiser = pipe.transformer if self.family == "flux-fill" else pipe.unet
+        if self.family != "flux-fill":
+            set_attention(denoiser, speed.attention)
+            set_attention(pipe.vae, speed.attention)
+        if speed.channels_last:
+            tune_module(pipe.vae, speed.model_copy(update={"compile": False}))
+        tune_module(denoiser, speed)
 
     def _dtype_for(self, device: str) -> str:
         if self.entry.dtype != "auto":
@@ -307,7 +331,8 @@ class DiffusionEngine(Engine):
         if width % self.grid or height % self.grid:
             raise InputError(f"model {self.name!r} works on multiples of {self.grid} px, got {width}x{height}")
         # Large regions decode tile by tile so the VAE's memory stays bounded (same tiles every run: deterministic).
-        if width * height > 2 * self.native_size * self.native_size:
+        tiling = self.entry.speed.vae_tiling
+        if tiling == "on" or tiling == "auto" and width * height > 2 * self.native_size * self.native_size:
             pipe.vae.enable_tiling()
         else:
             pipe.vae.disable_tiling()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from retouch.catalog.spandrel import ModelInfo, check_usable, inspect_file
+from retouch.catalog.speed import Precision, Speed
 from retouch.engines.spandrel.faces import FaceRestorer
 from retouch.engines.spandrel.inpaint import SpandrelInpainter
 from retouch.engines.spandrel.model import SpandrelModel
@@ -22,10 +23,18 @@ ENGINE_CLASSES: dict[str, type[SpandrelModel]] = {
 }
 
 
-def spandrel_engine(name: str, path: Path | str, info: ModelInfo, description: str = "") -> SpandrelModel:
-    """The (unloaded) engine for a registered spandrel model."""
+def spandrel_engine(
+    name: str,
+    path: Path | str,
+    info: ModelInfo,
+    description: str = "",
+    *,
+    dtype: Precision = "auto",
+    speed: Speed | None = None,
+) -> SpandrelModel:
+    """The (unloaded) engine for a registered spandrel model, with its entry's precision and speed options."""
     check_usable(info, f"model {name!r}")
-    return ENGINE_CLASSES[info.purpose](name, path, info, description)
+    return ENGINE_CLASSES[info.purpose](name, path, info, description, dtype=dtype, speed=speed)
 
 
 __all__ = [

@@ -11,8 +11,10 @@ from typing import Any
 import numpy as np
 
 from retouch.catalog.spandrel import PURPOSE_LABELS, ModelInfo, describe, load_descriptor
+from retouch.catalog.speed import Precision, Speed
 from retouch.engines.base import Engine
 from retouch.engines.memory import free_memory, is_oom
+from retouch.engines.speed import tune_module
 from retouch.errors import EngineError, InputError
 from retouch.recipe import FillParams
 
@@ -32,11 +34,14 @@ def seeded(seed: int, device: str) -> Iterator[None]:
         yield
 
 
-def run_dtype(descriptor: Any, device: str) -> Any:
-    """float16 on CUDA where the architecture allows it, else bfloat16 where it allows that and the GPU has it,
-    else float32 (always on the CPU and MPS: their half precision is slow or missing for these models)."""
+def run_dtype(descriptor: Any, device: str, requested: str = "auto") -> Any:
+    """`requested` (a catalog entry's `dtype`) unless `auto`: then float16 on CUDA where the architecture allows
+    it, else bfloat16 where it allows that and the GPU has it, else float32 (always on the CPU and MPS: their
+    half precision is slow or missing for these models)."""
     import torch
 
+    if requested != "auto":
+        return getattr(torch, requested)
     if not device.startswith("cuda"):
         return torch.float32
     if descriptor.supports_half:
@@ -74,8 +79,19 @@ class SpandrelModel(Engine):
 
     needs_weights = True
 
-    def __init__(self, name: str, path: Path | str, info: ModelInfo, description: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        path: Path | str,
+        info: ModelInfo,
+        description: str = "",
+        *,
+        dtype: Precision = "auto",
+        speed: Speed | None = None,
+    ) -> None:
         self.name = name  # type: ignore[misc]
+        self.requested_dtype: Precision = dtype
+        self.speed = speed or Speed()
         self.path = Path(path)
         self.info = info
         self.description = description or f"{info.architecture}: {PURPOSE_LABELS[info.purpose]}"  # type: ignore[misc]
@@ -123,9 +139,10 @@ class SpandrelModel(Engine):
                 f"({found.purpose}, {found.scale}x), not the {self.info.architecture} it was added as; "
                 "add it again"
             )
-        dtype = run_dtype(descriptor, device)
+        dtype = run_dtype(descriptor, device, self.requested_dtype)
         try:
             descriptor.to(device, dtype)
+            tune_module(descriptor.model, self.speed)
         except Exception as exc:
             descriptor = None
             free_memory()
