@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, PngImagePlugin
+from PIL import Image, ImageOps
 
 from retouch.errors import InputError
+from retouch.imaging.png import write_png
 
 DEFAULT_MAX_PIXELS = 64_000_000  # 8000 x 8000
 RECIPE_KEY = "retouch"
 MASK_THRESHOLD = 127
 ORIENTATION_TAG = 0x0112
-Z_RLE = 3  # zlib strategy: as small as the default at level 1 for photos, and faster
 
 
 @dataclass
@@ -193,20 +193,10 @@ def encode_png(
     icc_profile: bytes | None = None,
 ) -> bytes:
     """PNG bytes carrying the recipe as JSON and as A1111 `parameters`, plus the input's EXIF and ICC."""
-    mode = "RGBA" if pixels.shape[2] == 4 else "RGB"
-    image = Image.fromarray(np.ascontiguousarray(pixels), mode)
-    info = PngImagePlugin.PngInfo()
+    texts = None
     if recipe is not None:
-        info.add_itxt(RECIPE_KEY, json.dumps(recipe, sort_keys=True))
-        info.add_itxt("parameters", a1111_parameters(recipe))
-    buffer = io.BytesIO()
-    kwargs: dict = {"pnginfo": info, "compress_level": 1, "compress_type": Z_RLE}
-    if exif:
-        kwargs["exif"] = exif
-    if icc_profile:
-        kwargs["icc_profile"] = icc_profile
-    image.save(buffer, "PNG", **kwargs)
-    return buffer.getvalue()
+        texts = {RECIPE_KEY: json.dumps(recipe, sort_keys=True), "parameters": a1111_parameters(recipe)}
+    return write_png(pixels, texts, exif=exif, icc_profile=icc_profile)
 
 
 def read_recipe(png: bytes | Path) -> dict | None:
