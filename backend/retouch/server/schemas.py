@@ -6,10 +6,11 @@ import enum
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, computed_field
 
 from retouch.detect.faces import DetectParams
 from retouch.recipe import FillParams, Strict
+from retouch.server.guard import API_PREFIX
 from retouch.workflows.faces import FaceParams
 from retouch.workflows.seams import SeamParams
 from retouch.workflows.upscale import UpscaleParams
@@ -139,6 +140,10 @@ class JobResult(BaseModel):
     report: dict[str, Any] = Field(
         default_factory=dict, description="What the job found or measured, by kind (e.g. the fill's box)."
     )
+
+    @computed_field(description="Where to GET the result PNG: a client fetches it as soon as `job.succeeded` comes.")
+    def url(self) -> str:
+        return f"{API_PREFIX}/images/{self.image}"
 
 
 class JobPublic(BaseModel):

@@ -865,6 +865,11 @@ export interface components {
             report?: {
                 [key: string]: unknown;
             };
+            /**
+             * Url
+             * @description Where to GET the result PNG: a client fetches it as soon as `job.succeeded` comes.
+             */
+            readonly url: string;
         };
         /** JobStartedEvent */
         JobStartedEvent: {
