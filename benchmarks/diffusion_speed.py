@@ -31,110 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "backend"))
 sys.path.insert(0, str(ROOT))
 
-SD15_UNET = dict(
-    sample_size=64,
-    in_channels=9,
-    out_channels=4,
-    layers_per_block=2,
-    cross_attention_dim=768,
-    block_out_channels=(320, 640, 1280, 1280),
-    attention_head_dim=8,
-    down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
-    up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
-)
-SDXL_UNET = dict(
-    sample_size=128,
-    in_channels=9,
-    out_channels=4,
-    layers_per_block=2,
-    cross_attention_dim=2048,
-    block_out_channels=(320, 640, 1280),
-    attention_head_dim=(5, 10, 20),
-    transformer_layers_per_block=(1, 2, 10),
-    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-    use_linear_projection=True,
-    addition_embed_type="text_time",
-    addition_time_embed_dim=256,
-    projection_class_embeddings_input_dim=2816,
-)
-VAE = dict(
-    in_channels=3,
-    out_channels=3,
-    latent_channels=4,
-    layers_per_block=2,
-    block_out_channels=(128, 256, 512, 512),
-    down_block_types=("DownEncoderBlock2D",) * 4,
-    up_block_types=("UpDecoderBlock2D",) * 4,
-)
-CLIP_L = dict(
-    hidden_size=768,
-    intermediate_size=3072,
-    num_hidden_layers=12,
-    num_attention_heads=12,
-    hidden_act="quick_gelu",
-    projection_dim=768,
-)
-CLIP_BIG_G = dict(
-    hidden_size=1280,
-    intermediate_size=5120,
-    num_hidden_layers=32,
-    num_attention_heads=20,
-    hidden_act="gelu",
-    projection_dim=1280,
-)
-SCHEDULER = dict(
-    beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", num_train_timesteps=1000, steps_offset=1
-)
-
 
 def build_full(kind: str, folder: Path, dtype) -> None:
-    """A full-size SD 1.5- or SDXL-inpainting pipeline with random weights, saved as a diffusers folder."""
-    import torch
-    from diffusers import (
-        AutoencoderKL,
-        EulerDiscreteScheduler,
-        StableDiffusionInpaintPipeline,
-        StableDiffusionXLInpaintPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+    """A full-size SD 1.5- or SDXL-inpainting pipeline with random weights (`benchmarks/gpu.py`'s published
+    configs), saved as a diffusers folder."""
+    from benchmarks.gpu import full_pipeline
 
-    from tests.tiny_models import clip_tokenizer
-
-    tokenizer = clip_tokenizer()
-    ids = dict(
-        vocab_size=49408,
-        max_position_embeddings=77,
-        bos_token_id=len(tokenizer) - 2,
-        eos_token_id=len(tokenizer) - 1,
-        pad_token_id=len(tokenizer) - 1,
-    )
-    torch.manual_seed(0)
-    init = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
-    with init:  # random initialisation on the GPU: minutes faster than on the CPU for SDXL's 2.6 B parameters
-        if kind == "sd15":
-            pipe = StableDiffusionInpaintPipeline(
-                unet=UNet2DConditionModel(**SD15_UNET),
-                vae=AutoencoderKL(**VAE, sample_size=512),
-                text_encoder=CLIPTextModel(CLIPTextConfig(**CLIP_L, **ids)),
-                tokenizer=tokenizer,
-                scheduler=EulerDiscreteScheduler(**SCHEDULER),
-                safety_checker=None,
-                feature_extractor=None,
-                requires_safety_checker=False,
-            )
-        else:
-            pipe = StableDiffusionXLInpaintPipeline(
-                unet=UNet2DConditionModel(**SDXL_UNET),
-                vae=AutoencoderKL(**VAE, sample_size=1024, scaling_factor=0.13025, force_upcast=True),
-                text_encoder=CLIPTextModel(CLIPTextConfig(**CLIP_L, **ids)),
-                text_encoder_2=CLIPTextModelWithProjection(CLIPTextConfig(**CLIP_BIG_G, **ids)),
-                tokenizer=tokenizer,
-                tokenizer_2=tokenizer,
-                scheduler=EulerDiscreteScheduler(**SCHEDULER),
-                requires_aesthetics_score=False,
-            )
+    pipe = full_pipeline(kind)
     pipe.to(dtype=dtype)
     pipe.save_pretrained(folder, safe_serialization=True)
     del pipe

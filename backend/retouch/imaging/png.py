@@ -39,7 +39,7 @@ def _filtered(pixels: np.ndarray) -> np.ndarray:
 
 def _deflate(rows: np.ndarray, last: bool) -> bytes:
     compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY)
-    data = compressor.compress(rows)
+    data = compressor.compress(rows.data)  # rows of a C-ordered array: contiguous
     return data + compressor.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
 
 
@@ -60,7 +60,7 @@ def _zlib_stream(filtered: np.ndarray) -> bytes:
     for thread in threads:
         thread.join()
     header = bytes([0x78, 0x01])  # deflate, 32 KB window, fastest compression
-    return header + b"".join(parts) + struct.pack(">I", zlib.adler32(filtered))
+    return header + b"".join(parts) + struct.pack(">I", zlib.adler32(filtered.data))
 
 
 def write_png(
