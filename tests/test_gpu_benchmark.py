@@ -1,8 +1,8 @@
 """`benchmarks/gpu.py --quick`: every row of the GPU benchmark runs, on the CPU with tiny configurations.
 
 The full-size figures need a GPU; this checks that the benchmark a GPU machine runs has no broken row: each model
-family through Retouch's job and bare, with each speed option set from a catalog entry (compile captures graphs
-with dynamo, without code generation). Timings are not checked.
+family through Retouch's job and bare, with each speed option set from a catalog entry (compile wraps the modules
+with dynamo switched off: its tracing takes minutes on a small CPU). Timings are not checked.
 """
 
 from __future__ import annotations

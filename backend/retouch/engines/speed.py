@@ -6,10 +6,6 @@ from typing import Any
 
 from retouch.catalog.speed import Speed
 
-#: what `torch.compile` generates code with. `benchmarks/gpu.py --quick` sets `eager` for its CPU smoke run (graph
-#: capture without code generation, which takes about a minute a model on a small CPU).
-COMPILE_BACKEND = "inductor"
-
 
 def tune_module(module: Any, speed: Speed) -> None:
     """Channels-last weights and `torch.compile` on one `torch.nn.Module`, in place (the module keeps its
@@ -19,7 +15,7 @@ def tune_module(module: Any, speed: Speed) -> None:
     if speed.channels_last:
         module.to(memory_format=torch.channels_last)
     if speed.compile:
-        module.compile(backend=COMPILE_BACKEND)  # compiles at the first call, again for each new input shape
+        module.compile()  # compiles at the first call, again for each new input shape
 
 
 def set_attention(module: Any, attention: str) -> None:
