@@ -159,6 +159,32 @@ def test_broken_catalogs_are_clear_errors(tmp_path):
         load_catalog(path)
 
 
+def test_speed_options_are_catalog_settings_checked_when_read(tmp_path):
+    """Speed options are fields of an entry: what a model cannot do is refused naming the option, not ignored."""
+    path = tmp_path / "catalog.yaml"
+    lama = "{name: l, family: spandrel, source: l.pth, architecture: LaMa, purpose: inpainting, supports_bfloat16: true"
+    path.write_text(
+        "models:\n  - {name: s, family: sdxl-inpaint, source: x, dtype: float16,"
+        " speed: {compile: true, channels_last: true, attention: classic, vae_tiling: 'on'}}\n"
+        f"  - {lama}, dtype: bfloat16, speed: {{channels_last: true}}}}\n"
+    )
+    sdxl, spandrel = load_catalog(path).models
+    assert sdxl.speed.changed() == {"compile": True, "channels_last": True, "attention": "classic", "vae_tiling": "on"}
+    assert spandrel.dtype == "bfloat16" and spandrel.speed.channels_last
+    refused = {
+        "speed: {attention: classic}": "applies to diffusion models only",
+        "dtype: float16": "does not run in float16",
+        "speed: {fast: true}": "fast",
+    }
+    for extra, message in refused.items():
+        path.write_text(f"models:\n  - {lama}, {extra}}}\n")
+        with pytest.raises(InputError, match=message):
+            load_catalog(path)
+    path.write_text("models:\n  - {name: f, family: flux-fill, source: x, speed: {attention: classic}}\n")
+    with pytest.raises(InputError, match="FLUX.1 Fill runs only sdpa"):
+        load_catalog(path)
+
+
 def test_the_registry_is_the_classical_table_plus_the_catalog(tmp_path, tiny_catalog, monkeypatch):
     table = build_registry(tiny_catalog)
     assert set(ENGINES) <= set(table)
