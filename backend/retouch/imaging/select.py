@@ -1,0 +1,245 @@
+"""Object selection: the prompt (a box, points that add or take away, a previous mask), its checks, and the
+weight-free selector, OpenCV GrabCut seeded by the prompt, answering a mask at the picture's full resolution.
+
+GrabCut runs on the region of interest (the box, the points and the previous mask, with a margin), scaled down
+to at most `work_pixels` when it is larger; a mask found on a smaller copy is brought back to full resolution
+by a guided filter (He et al. 2010) that takes the picture itself as the guide, so its edge moves onto the
+picture's own edges instead of staying a staircase of scaled-up pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from retouch.errors import InputError
+from retouch.imaging.mask import bounds, grow
+
+Box = tuple[int, int, int, int]  # x, y, width, height in the picture's pixels
+
+#: a click alone seeds "probably the object" this far around it (a fraction of the picture's shorter side)
+CLICK_REACH = 0.1
+
+
+@dataclass(frozen=True)
+class SelectPoint:
+    """A click in the picture's pixels: `positive` adds what is under it, otherwise it takes that away."""
+
+    x: float
+    y: float
+    positive: bool = True
+
+
+@dataclass(frozen=True)
+class Prompt:
+    box: Box | None = None
+    points: tuple[SelectPoint, ...] = ()
+    previous: np.ndarray | None = None  # HxW uint8, 255 = selected: the selection the clicks refine
+
+    def check(self, width: int, height: int) -> None:
+        """Refuse a prompt that cannot select anything in a `width` x `height` picture, naming the field."""
+        if self.box is not None:
+            x, y, w, h = self.box
+            if w <= 0 or h <= 0:
+                raise InputError(f"box: width and height must be at least 1 px, got {w}x{h}")
+            if x < 0 or y < 0 or x + w > width or y + h > height:
+                raise InputError(
+                    f"box: ({x}, {y}, {w}, {h}) reaches past the {width}x{height} picture "
+                    f"(x + width <= {width}, y + height <= {height})"
+                )
+        for i, point in enumerate(self.points):
+            if not (0 <= point.x < width and 0 <= point.y < height):
+                raise InputError(
+                    f"points[{i}]: ({point.x:g}, {point.y:g}) is off the {width}x{height} picture "
+                    f"(0 <= x < {width}, 0 <= y < {height})"
+                )
+        if self.previous is not None and self.previous.shape[:2] != (height, width):
+            got = f"{self.previous.shape[1]}x{self.previous.shape[0]}"
+            raise InputError(f"previous: the mask is {got}, the picture {width}x{height}")
+        has_previous = self.previous is not None and bool(self.previous.any())
+        if self.box is None and not has_previous and not any(p.positive for p in self.points):
+            raise InputError("points: give a box, a positive point or a previous mask; there is nothing to select")
+
+
+@dataclass(frozen=True)
+class Selection:
+    mask: np.ndarray  # HxW uint8, 255 = selected
+    score: float | None  # the selector's own estimate of the mask's quality (SAM's predicted IoU); GrabCut has none
+
+    @property
+    def bbox(self) -> Box | None:
+        return bounds(self.mask)
+
+
+def _region(prompt: Prompt, width: int, height: int) -> Box:
+    """What GrabCut looks at: the box, points and previous mask, with room around them for the background."""
+    boxes: list[Box] = []
+    if prompt.box is not None:
+        boxes.append(prompt.box)
+    if prompt.previous is not None and (found := bounds(prompt.previous)) is not None:
+        boxes.append(found)
+    if not boxes:  # clicks alone: the object may be anywhere around them, so all the picture
+        return 0, 0, width, height
+    boxes += [(int(p.x), int(p.y), 1, 1) for p in prompt.points]
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    margin = max(16, round(0.15 * max(x1 - x0, y1 - y0)))
+    x0, y0 = max(0, x0 - margin), max(0, y0 - margin)
+    x1, y1 = min(width, x1 + margin), min(height, y1 + margin)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _seeds(prompt: Prompt, region: Box, scale: float, work: np.ndarray, reach_side: int) -> np.ndarray:
+    """GrabCut's starting labels on the working copy: outside the box sure background, inside it probably
+    the object; the previous mask probably the object; each point a disc of sure object or sure background."""
+    rx, ry, _, _ = region
+    h, w = work.shape[:2]
+    seeds = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+    if prompt.box is not None:
+        bx, by, bw, bh = prompt.box
+        seeds[:] = cv2.GC_BGD
+        x0, y0 = int((bx - rx) * scale), int((by - ry) * scale)
+        x1, y1 = int(np.ceil((bx + bw - rx) * scale)), int(np.ceil((by + bh - ry) * scale))
+        seeds[y0:y1, x0:x1] = cv2.GC_PR_FGD
+        if not (seeds == cv2.GC_BGD).any():  # a box as large as the picture: its border may be background
+            seeds[[0, -1], :] = cv2.GC_PR_BGD
+            seeds[:, [0, -1]] = cv2.GC_PR_BGD
+    if prompt.previous is not None:
+        rw, rh = region[2], region[3]
+        previous = prompt.previous[ry : ry + rh, rx : rx + rw]
+        previous = cv2.resize(previous, (w, h), interpolation=cv2.INTER_AREA) if scale < 1 else previous
+        seeds[previous >= 128] = cv2.GC_PR_FGD
+    # a positive click outside what is already probably the object: the object likely reaches some way around
+    # it. A negative click: the colour under it, as far as it spreads from the click, is not the object
+    reach = round(CLICK_REACH * reach_side * scale)
+    for point in prompt.points:
+        x, y = int((point.x - rx) * scale), int((point.y - ry) * scale)
+        window = (slice(max(0, y - reach), y + reach + 1), slice(max(0, x - reach), x + reach + 1))
+        if point.positive and seeds[y, x] != cv2.GC_PR_FGD:
+            seeds[window][seeds[window] != cv2.GC_BGD] = cv2.GC_PR_FGD
+            seeds[window][_similar(work[window], (x - window[1].start, y - window[0].start))] = cv2.GC_FGD
+        elif not point.positive:
+            seeds[window][_similar(work[window], (x - window[1].start, y - window[0].start))] = cv2.GC_BGD
+    radius = max(2, round(0.01 * max(h, w)))
+    for point in prompt.points:
+        centre = (int((point.x - rx) * scale), int((point.y - ry) * scale))
+        label = cv2.GC_FGD if point.positive else cv2.GC_BGD
+        cv2.circle(seeds, centre, radius, label, thickness=-1)
+    return seeds
+
+
+def _similar(picture: np.ndarray, at: tuple[int, int], tolerance: int = 20) -> np.ndarray:
+    """The pixels of about the colour at `at` that connect to it, neighbour to neighbour (a magic wand)."""
+    filled = np.zeros((picture.shape[0] + 2, picture.shape[1] + 2), np.uint8)
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    cv2.floodFill(picture.copy(), filled, at, (0, 0, 0), (tolerance,) * 3, (tolerance,) * 3, flags)
+    return filled[1:-1, 1:-1] > 0
+
+
+def _keep_connected(found: np.ndarray, prompt: Prompt, region: Box, scale: float) -> np.ndarray:
+    """The parts of `found` the prompt asked for: those under a positive point or the previous mask, or (a box
+    alone) the largest part and any at least a tenth of its size; specks GrabCut leaves elsewhere go."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(found.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return found
+    keep = np.zeros(count, bool)
+    rx, ry, rw, rh = region
+    for point in prompt.points:
+        if point.positive:
+            keep[labels[int((point.y - ry) * scale), int((point.x - rx) * scale)]] = True
+    if prompt.previous is not None:
+        previous = prompt.previous[ry : ry + rh, rx : rx + rw]
+        previous = cv2.resize(previous, found.shape[::-1], interpolation=cv2.INTER_AREA) if scale < 1 else previous
+        keep[np.unique(labels[previous >= 128])] = True
+    areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    areas[0] = 0
+    if prompt.box is not None or not keep[1:].any():
+        keep |= areas >= 0.1 * areas.max()
+    keep[0] = False
+    return keep[labels]
+
+
+def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter with a colour guide: `source` (HxW float32) smoothed so that its edges follow
+    those of `guide` (HxWx3 float32 in [0, 1]). Box means of side 2 radius + 1; `eps` is the edge threshold."""
+    size = (2 * radius + 1, 2 * radius + 1)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(values, cv2.CV_32F, size, borderType=cv2.BORDER_REFLECT)
+
+    mean_i = [mean(guide[..., c]) for c in range(3)]
+    mean_p = mean(source)
+    cov_ip = np.stack([mean(guide[..., c] * source) - mean_i[c] * mean_p for c in range(3)], axis=-1)
+    sigma = np.empty(source.shape + (3, 3), np.float32)
+    for a in range(3):
+        for b in range(a, 3):
+            value = mean(guide[..., a] * guide[..., b]) - mean_i[a] * mean_i[b]
+            sigma[..., a, b] = sigma[..., b, a] = value
+    sigma += np.eye(3, dtype=np.float32) * np.float32(eps)
+    a_coef = np.linalg.solve(sigma, cov_ip[..., None])[..., 0]
+    b_coef = mean_p - sum(a_coef[..., c] * mean_i[c] for c in range(3))
+    mean_a = np.stack([mean(a_coef[..., c]) for c in range(3)], axis=-1)
+    return np.einsum("hwc,hwc->hw", mean_a, guide) + mean(b_coef)
+
+
+def refine_to(picture: np.ndarray, coarse: np.ndarray, scale: float) -> np.ndarray:
+    """A mask found on a copy `scale` times the size of `picture` (float in [0, 1], the copy's size), at the
+    picture's full resolution with its edge on the picture's edges: upsampled, then guided-filtered where it is
+    neither clearly in nor clearly out (a band as wide as a few working pixels), and cut at one half."""
+    h, w = picture.shape[:2]
+    soft = cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    radius = max(2, int(np.ceil(2 / scale)))
+    band = grow(((soft > 0.02) & (soft < 0.98)).astype(np.uint8), radius) > 0
+    if not band.any():
+        return np.where(soft >= 0.5, 255, 0).astype(np.uint8)
+    x, y, bw, bh = cv2.boundingRect(band.astype(np.uint8))
+    pad = 2 * radius
+    x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
+    guide = picture[y0:y1, x0:x1, :3].astype(np.float32) / np.float32(255)
+    filtered = guided_filter(guide, soft[y0:y1, x0:x1], radius, 1e-3)
+    window = band[y0:y1, x0:x1]
+    soft[y0:y1, x0:x1][window] = filtered[window]
+    return np.where(soft >= 0.5, 255, 0).astype(np.uint8)
+
+
+def grabcut_select(
+    picture: np.ndarray, prompt: Prompt, *, work_pixels: int = 512 * 512, iterations: int = 5
+) -> Selection:
+    """The object the prompt points at, by GrabCut: a mask of the picture's size (255 = selected).
+
+    `picture` is uint8 HxWx3 or HxWx4 (transparency is ignored). The prompt must pass `Prompt.check`. The same
+    picture and prompt give the same mask: GrabCut's colour models start from OpenCV's seeded k-means.
+    """
+    height, width = picture.shape[:2]
+    prompt.check(width, height)
+    region = _region(prompt, width, height)
+    rx, ry, rw, rh = region
+    crop = np.ascontiguousarray(picture[ry : ry + rh, rx : rx + rw, :3])
+    scale = min(1.0, float(np.sqrt(work_pixels / (rw * rh))))
+    size = (max(1, round(rw * scale)), max(1, round(rh * scale)))
+    work = cv2.resize(crop, size, interpolation=cv2.INTER_AREA) if scale < 1 else crop
+    seeds = _seeds(prompt, region, scale, work, min(width, height))
+    mask = np.zeros((height, width), np.uint8)
+    has_object = np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)).any()
+    has_background = np.isin(seeds, (cv2.GC_BGD, cv2.GC_PR_BGD)).any()
+    if has_object and has_background:
+        background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        cv2.setRNGSeed(0)
+        cv2.grabCut(work, seeds, None, background, foreground, iterations, cv2.GC_INIT_WITH_MASK)
+        found = _keep_connected(np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)), prompt, region, scale)
+    else:
+        found = np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD))
+    if scale < 1:
+        mask[ry : ry + rh, rx : rx + rw] = refine_to(crop, found.astype(np.float32), scale)
+    else:
+        mask[ry : ry + rh, rx : rx + rw] = np.where(found, 255, 0)
+    return Selection(mask, None)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two masks (nonzero = selected); 1 when both are empty."""
+    a, b = a > 0, b > 0
+    union = int(np.count_nonzero(a | b))
+    return 1.0 if union == 0 else int(np.count_nonzero(a & b)) / union
