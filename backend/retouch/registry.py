@@ -11,8 +11,9 @@ from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
-from retouch.catalog import SpandrelEntry, default_catalog_path, load_catalog
+from retouch.catalog import SamEntry, SpandrelEntry, default_catalog_path, load_catalog
 from retouch.detect.faces import DETECTORS, DetectorFactory
+from retouch.detect.segment import SELECTORS, SamSelector, SelectorFactory
 from retouch.engines import ENGINES, Engine, EngineFactory
 from retouch.engines.diffusion import DiffusionEngine
 from retouch.engines.spandrel import spandrel_engine
@@ -35,11 +36,18 @@ def load_plugin(spec: str) -> type[Engine]:
 
 class Registry(dict[str, EngineFactory]):
     """Engines by name, with the face detectors of the same catalog beside them (`detectors`), so that a job
-    finds the detector the server's catalog registered wherever it runs (a worker thread, a Ray node)."""
+    finds the detector the server's catalog registered wherever it runs (a worker thread, a Ray node), and its
+    object selectors (`selectors`: `grabcut` and one per `sam` model)."""
 
-    def __init__(self, engines: Mapping[str, EngineFactory], detectors: Mapping[str, DetectorFactory]) -> None:
+    def __init__(
+        self,
+        engines: Mapping[str, EngineFactory],
+        detectors: Mapping[str, DetectorFactory],
+        selectors: Mapping[str, SelectorFactory] | None = None,
+    ) -> None:
         super().__init__(engines)
         self.detectors = dict(detectors)
+        self.selectors = dict(SELECTORS if selectors is None else selectors)
 
 
 def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = ()) -> Registry:
@@ -49,10 +57,16 @@ def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = (
     A name used twice is an error naming both, so no engine silently hides another.
     """
     table: dict[str, EngineFactory] = dict(ENGINES)
+    selectors: dict[str, SelectorFactory] = dict(SELECTORS)
     path = Path(catalog) if catalog is not None else default_catalog_path()
     if path is not None:
         base = path.parent.resolve()
         for entry in load_catalog(path).models:
+            if isinstance(entry, SamEntry):
+                if entry.name in selectors:
+                    raise InputError(f"catalog {str(path)!r}: model {entry.name!r} has the name of a built-in selector")
+                selectors[entry.name] = partial(SamSelector, entry.name, entry.location(base))
+                continue
             if entry.name in table:
                 raise InputError(f"catalog {str(path)!r}: model {entry.name!r} has the name of a built-in engine")
             if isinstance(entry, SpandrelEntry):
@@ -66,7 +80,7 @@ def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = (
         if engine.name in table and table[engine.name] is not engine:
             raise InputError(f"engine plugin {spec!r} is named {engine.name!r}, like an engine already there")
         table[engine.name] = engine
-    return Registry(table, face_detectors(path) if path is not None else DETECTORS)
+    return Registry(table, face_detectors(path) if path is not None else DETECTORS, selectors)
 
 
 def get_engine(name: str, engines: Engines | None = None) -> Engine:

@@ -115,7 +115,7 @@ def _seeds(prompt: Prompt, region: Box, scale: float, work: np.ndarray, reach_si
     # it. A negative click: the colour under it, as far as it spreads from the click, is not the object
     reach = round(CLICK_REACH * reach_side * scale)
     for point in prompt.points:
-        x, y = int((point.x - rx) * scale), int((point.y - ry) * scale)
+        x, y = _on_copy(point, region, scale, (h, w))
         window = (slice(max(0, y - reach), y + reach + 1), slice(max(0, x - reach), x + reach + 1))
         if point.positive and seeds[y, x] != cv2.GC_PR_FGD:
             seeds[window][seeds[window] != cv2.GC_BGD] = cv2.GC_PR_FGD
@@ -124,10 +124,17 @@ def _seeds(prompt: Prompt, region: Box, scale: float, work: np.ndarray, reach_si
             seeds[window][_similar(work[window], (x - window[1].start, y - window[0].start))] = cv2.GC_BGD
     radius = max(2, round(0.01 * max(h, w)))
     for point in prompt.points:
-        centre = (int((point.x - rx) * scale), int((point.y - ry) * scale))
+        centre = _on_copy(point, region, scale, (h, w))
         label = cv2.GC_FGD if point.positive else cv2.GC_BGD
         cv2.circle(seeds, centre, radius, label, thickness=-1)
     return seeds
+
+
+def _on_copy(point: SelectPoint, region: Box, scale: float, shape: tuple[int, int]) -> tuple[int, int]:
+    """Where a point of the picture lands on the working copy of `region` (`shape`: its height, width)."""
+    x = min(shape[1] - 1, int((point.x - region[0]) * scale))
+    y = min(shape[0] - 1, int((point.y - region[1]) * scale))
+    return x, y
 
 
 def _similar(picture: np.ndarray, at: tuple[int, int], tolerance: int = 20) -> np.ndarray:
@@ -148,7 +155,8 @@ def _keep_connected(found: np.ndarray, prompt: Prompt, region: Box, scale: float
     rx, ry, rw, rh = region
     for point in prompt.points:
         if point.positive:
-            keep[labels[int((point.y - ry) * scale), int((point.x - rx) * scale)]] = True
+            x, y = _on_copy(point, region, scale, found.shape)
+            keep[labels[y, x]] = True
     if prompt.previous is not None:
         previous = prompt.previous[ry : ry + rh, rx : rx + rw]
         previous = cv2.resize(previous, found.shape[::-1], interpolation=cv2.INTER_AREA) if scale < 1 else previous

@@ -17,19 +17,22 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import TypeAdapter
 
 from retouch import __version__
+from retouch.detect.segment import SELECTORS
 from retouch.devices import Device, discover_devices
 from retouch.engines import EngineFactory
 from retouch.registry import build_registry
+from retouch.server.cluster import RayPool
 from retouch.server.deps import Pool
 from retouch.server.errors import install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
 from retouch.server.pool import DevicePool
 from retouch.server.queue import SqliteJobQueue
-from retouch.server.routes import faces, images, jobs, meta, ws
+from retouch.server.routes import faces, images, jobs, meta, select, ws
 from retouch.server.routes.ws import SocketLimits
 from retouch.server.runtime import release_memory
 from retouch.server.schemas import ServerEvent, Subscribe
+from retouch.server.selection import SelectorCache
 from retouch.server.settings import Settings
 from retouch.server.store import DB_NAME, IMAGES, Database, ImageStore
 
@@ -105,8 +108,6 @@ def create_app(
         table = engines if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
         pool: Pool
         if settings.ray:
-            from retouch.server.cluster import RayPool  # Ray only with --ray
-
             pool = RayPool(
                 queue,
                 store,
@@ -135,6 +136,10 @@ def create_app(
         app.state.settings, app.state.store, app.state.queue = settings, store, queue
         app.state.hub, app.state.pool, app.state.engines = hub, pool, table
         app.state.sockets = SocketLimits(settings)
+        selectors = getattr(table, "selectors", None)
+        # object selection runs in the server's process, on its first device (the CPU under --ray)
+        device = "cpu" if isinstance(pool, RayPool) else pool.devices[0].name
+        app.state.selectors = SelectorCache(selectors if selectors is not None else SELECTORS, device)
         pool.start()
         housekeeping = asyncio.create_task(_housekeeping(store, pool), name="retouch-housekeeping")
         try:
@@ -154,7 +159,7 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)  # the token, Host and Origin are checked by `Guard`, before any route
-    for module in (images, jobs, faces, meta):
+    for module in (images, jobs, faces, select, meta):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ws.router, prefix=API_PREFIX)

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
 
 from retouch.detect.faces import DetectParams
-from retouch.recipe import FillParams, Strict
+from retouch.recipe import BBox, FillParams, Strict
 from retouch.workflows.faces import FaceParams
 from retouch.workflows.seams import SeamParams
 from retouch.workflows.upscale import UpscaleParams
@@ -126,6 +126,39 @@ class FacesPublic(BaseModel):
         "`search_pixels` looks for smaller ones."
     )
     detector: str
+
+
+class SelectPoint(Strict):
+    x: float = Field(ge=0, description="Column in picture pixels (0 <= x < width).")
+    y: float = Field(ge=0, description="Row in picture pixels (0 <= y < height).")
+    positive: bool = Field(True, description="true adds what is under the point; false takes it away.")
+
+
+class SelectCreate(Strict):
+    """Select an object of a stored picture from a box and/or clicks."""
+
+    image: Id = Field(description="Id of the uploaded picture.")
+    model: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="`grabcut` (built in, no weights; the default) or a segment-anything model of the catalog.",
+    )
+    box: BBox | None = Field(None, description="A box around the object, in picture pixels.")
+    points: list[SelectPoint] = Field(default_factory=list, max_length=64, description="Clicks, in order.")
+    previous: Id | None = Field(
+        None, description="Id of a mask (the picture's size, 255 = selected) that the clicks refine."
+    )
+
+
+class SelectPublic(BaseModel):
+    mask: str = Field(description="Id of the mask: a grey PNG of the picture's size, 255 = selected.")
+    bbox: BBox | None = Field(description="The selection's bounds; null when nothing was selected.")
+    area: int = Field(description="Selected pixels.")
+    score: float | None = Field(
+        description="The model's own estimate of the mask's quality (SAM's predicted IoU); null for GrabCut."
+    )
+    model: str = Field(description="The selector that ran.")
 
 
 class Progress(BaseModel):
