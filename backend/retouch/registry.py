@@ -13,9 +13,9 @@ from pathlib import Path
 
 from retouch.catalog import SamEntry, SpandrelEntry, default_catalog_path, load_catalog
 from retouch.detect.faces import DETECTORS, DetectorFactory
-from retouch.detect.segment import SELECTORS, SamSelector, SelectorFactory
 from retouch.engines import ENGINES, Engine, EngineFactory
 from retouch.engines.diffusion import DiffusionEngine
+from retouch.engines.select import SELECTORS, SamSelector, SelectorFactory
 from retouch.engines.spandrel import spandrel_engine
 from retouch.errors import InputError
 

@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from retouch.cli.common import add_engine_options, parsed, registry, write_atomically
+from retouch.cli.common import add_engine_options, parsed, plugins, write_atomically
 from retouch.errors import InputError
 from retouch.recipe import BBox
 
@@ -46,16 +46,17 @@ def add(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from retouch.detect.segment import get_selector
     from retouch.devices import best_device
+    from retouch.engines.select import get_selector
     from retouch.imaging.io import encode_mask_png, load_mask, load_picture
     from retouch.imaging.select import Prompt, SelectPoint
+    from retouch.registry import build_registry
 
     if args.box == "auto":
         raise InputError("--box: give X,Y,W,H (auto is for fills)")
     if not args.image.is_file():
         raise InputError(f"image {str(args.image)!r} does not exist")
-    selector = get_selector(args.model, registry(args).selectors)
+    selector = get_selector(args.model, build_registry(args.catalog, plugins(args.engine_plugin)).selectors)
     picture = load_picture(args.image).pixels
     height, width = picture.shape[:2]
     previous = load_mask(args.previous, (width, height), what="--previous") if args.previous else None

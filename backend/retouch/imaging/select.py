@@ -235,7 +235,9 @@ def grabcut_select(
     if has_object and has_background:
         background, foreground = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         cv2.setRNGSeed(0)
-        cv2.grabCut(work, seeds, None, background, foreground, iterations, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(
+            np.asarray(work, np.uint8), seeds, (0, 0, 0, 0), background, foreground, iterations, cv2.GC_INIT_WITH_MASK
+        )
         found = _keep_connected(np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD)), prompt, region, scale)
     else:
         found = np.isin(seeds, (cv2.GC_FGD, cv2.GC_PR_FGD))

@@ -17,9 +17,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import TypeAdapter
 
 from retouch import __version__
-from retouch.detect.segment import SELECTORS
 from retouch.devices import Device, discover_devices
 from retouch.engines import EngineFactory
+from retouch.engines.select import SELECTORS
 from retouch.registry import build_registry
 from retouch.server.cluster import RayPool
 from retouch.server.deps import Pool

@@ -8,7 +8,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 
-from retouch.detect.segment import GRABCUT, Selector, SelectorFactory, get_selector
+from retouch.engines.select import GRABCUT, Selector, SelectorFactory, get_selector
 
 
 class SelectorCache:
