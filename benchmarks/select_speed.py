@@ -1,0 +1,163 @@
+"""Object selection speed: GrabCut through Retouch next to OpenCV's bare call, and a segment-anything model's
+embedding and decode through Retouch next to the bare transformers calls, at 1024² and 4096².
+
+GrabCut: the cat-fur scene of `tests/select_scenes.py` scaled to the size, a box around the object.
+`retouch` is `imaging.select.grabcut_select` (the region around the box, cut on a copy of at most 512² and
+brought back to full resolution by the guided filter); `bare` is `cv2.grabCut` in rect mode on the full picture,
+5 iterations each, what a script would do. **IoU** against the true mask.
+
+SAM: a segment-anything model with random weights built from transformers' config classes (`tiny`: the test
+model, 256 px input; `vit-b`: SAM ViT-B's own configuration at 1024 px, about 94 M weights, slow on a CPU).
+`embed` is the first click on a picture (processor + image encoder + decoder + mask at full size), `click` a
+later click (decoder + full-size mask from the cached embedding); `bare` runs the processor and
+`get_image_embeddings` / the decoder forward alone, without the mask brought to the picture's size.
+Median of `--repeat` runs after a warm-up.
+
+    python benchmarks/select_speed.py                   # GrabCut and the tiny SAM at 1024² and 4096²
+    python benchmarks/select_speed.py --sam vit-b --sizes 1024
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "backend"), str(ROOT)]
+
+from benchmarks.report import print_measures  # noqa: E402
+from retouch.engines.select import SamSelector  # noqa: E402 - after the path
+from retouch.imaging.select import Prompt, SelectPoint, grabcut_select, iou  # noqa: E402
+from tests.select_scenes import cat_on  # noqa: E402
+
+
+def median_time(run: Callable[[], object], repeat: int) -> float:
+    run()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def scene(side: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    picture, truth, box = cat_on("coffee")  # 600x400
+    k = side / 600
+    size = (side, round(400 * k))
+    big = cv2.resize(picture, size, interpolation=cv2.INTER_CUBIC)
+    true = cv2.resize(truth, size, interpolation=cv2.INTER_NEAREST)
+    return big, true, tuple(round(v * k) for v in box)  # type: ignore[return-value]
+
+
+def grabcut_rows(sides: list[int], repeat: int) -> list[tuple[str, str, str]]:
+    return [row for side in sides for row in grabcut_case(side, repeat)]
+
+
+def grabcut_case(side: int, repeat: int) -> list[tuple[str, str, str]]:
+    rows = []
+    picture, truth, box = scene(side)
+    found: dict[str, np.ndarray] = {}
+
+    def retouch() -> None:
+        found["retouch"] = grabcut_select(picture, Prompt(box=box)).mask
+
+    def bare() -> None:
+        mask = np.zeros(picture.shape[:2], np.uint8)
+        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        cv2.grabCut(picture, mask, box, bgd, fgd, 5, cv2.GC_INIT_WITH_RECT)
+        found["bare"] = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8) * 255
+
+    ours = median_time(retouch, repeat)
+    theirs = median_time(bare, 1 if side > 2048 else repeat)
+    name = f"grabcut {picture.shape[1]}x{picture.shape[0]}"
+    rows.append((f"{name} retouch", f"{ours * 1000:.0f} ms", f"IoU {iou(found['retouch'], truth):.3f}"))
+    rows.append((f"{name} bare cv2.grabCut", f"{theirs * 1000:.0f} ms", f"IoU {iou(found['bare'], truth):.3f}"))
+    rows.append((f"{name} ratio", f"{ours / theirs:.2f}", "retouch / bare"))
+    return rows
+
+
+def sam_folder(kind: str, folder: Path) -> Path:
+    if kind == "tiny":
+        from tests.tiny_sam import save_tiny_sam
+
+        return save_tiny_sam(folder)
+    import torch
+    from transformers import SamConfig, SamImageProcessor, SamModel, SamProcessor
+
+    torch.manual_seed(0)
+    SamModel(SamConfig()).eval().save_pretrained(folder)  # SAM ViT-B's configuration, random weights
+    SamProcessor(SamImageProcessor()).save_pretrained(folder)
+    return folder
+
+
+def sam_rows(kind: str, sides: list[int], repeat: int) -> list[tuple[str, str, str]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        selector = SamSelector("sam", sam_folder(kind, Path(tmp) / "sam"))
+        selector.load()
+        return [row for side in sides for row in sam_case(selector, kind, side, repeat)]
+
+
+def sam_case(selector: SamSelector, kind: str, side: int, repeat: int) -> list[tuple[str, str, str]]:
+    import torch
+
+    rows = []
+    model, processor = selector._model, selector._processor
+    picture, _, _ = scene(side)
+    click = Prompt(points=(SelectPoint(side * 0.25, side * 0.28),))
+    counter = iter(range(1_000_000))
+
+    def first() -> None:  # a new picture each time: the embedding is computed
+        selector.select(picture, click, key=f"new-{next(counter)}")
+
+    def later() -> None:
+        selector.select(picture, click, key="seen")
+
+    def bare_embed() -> None:
+        with torch.inference_mode():
+            inputs = processor(images=picture, return_tensors="pt")
+            model.get_image_embeddings(inputs["pixel_values"])
+
+    with torch.inference_mode():
+        inputs = processor(images=picture, input_points=[[[side * 0.25, side * 0.28]]], return_tensors="pt")
+        embedding = model.get_image_embeddings(inputs["pixel_values"])
+
+    def bare_decode() -> None:
+        with torch.inference_mode():
+            model(image_embeddings=embedding, input_points=inputs["input_points"], multimask_output=False)
+
+    selector.select(picture, click, key="seen")
+    timings = [median_time(run, repeat) for run in (first, bare_embed, later, bare_decode)]
+    name = f"sam {kind} {picture.shape[1]}x{picture.shape[0]}"
+    rows.append((f"{name} first click (embed)", f"{timings[0] * 1000:.0f} ms", ""))
+    rows.append((f"{name} bare processor + encoder", f"{timings[1] * 1000:.0f} ms", ""))
+    rows.append((f"{name} later click", f"{timings[2] * 1000:.1f} ms", "goal <= 50 ms on a GPU"))
+    rows.append((f"{name} bare decoder", f"{timings[3] * 1000:.1f} ms", ""))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 4096])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sam", choices=["tiny", "vit-b", "none"], default="tiny")
+    args = parser.parse_args()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+    rows = grabcut_rows(args.sizes, args.repeat)
+    if args.sam != "none":
+        rows += sam_rows(args.sam, args.sizes, args.repeat)
+    print_measures(rows, last="note")
+
+
+if __name__ == "__main__":
+    main()
