@@ -17,6 +17,8 @@ import { redraw } from "./render/rules";
 import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
 import { makePictureJobs } from "./pictureJobs";
+import { makeSelectServices } from "./selectJobs";
+import { Proposal } from "./selection";
 import type { FilledRegion } from "./seams";
 import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache, type Deps } from "./services";
 import { loadPersisted, savePersisted } from "./settings";
@@ -26,6 +28,7 @@ import { BrushTool } from "./tools/brush";
 import { FacesTool } from "./tools/faces";
 import { PanTool } from "./tools/pan";
 import { PointerRouter } from "./tools/router";
+import { SelectTool } from "./tools/select";
 import type { Tool } from "./tools/types";
 import { Ui } from "./ui";
 import "./style.css";
@@ -53,7 +56,10 @@ function seamRegion(state: AppState): FilledRegion | null {
   const filled = staged && !state.before ? state.jobs[staged.jobId]?.filled : undefined;
   return filled ?? history.lastFilled();
 }
-const interactiveScene = new InteractiveScene(interactiveCanvas, seamRegion);
+const proposal = new Proposal();
+const interactiveScene = new InteractiveScene(interactiveCanvas, seamRegion, () =>
+  proposal.current && proposal.outline ? { image: proposal.outline, rect: proposal.current.rect } : null,
+);
 const previews = new Map<string, HTMLImageElement>();
 
 function overlays(state: AppState): Overlays {
@@ -128,7 +134,12 @@ const deps: Deps = {
 };
 const results = new ResultCache(deps);
 const uploads = { picture: pictureUploads(deps), mask: maskUploads(deps) };
-const services = { ...makeServices(deps, results, uploads), ...makePictureJobs(deps, uploads.picture) };
+const baseServices = makeServices(deps, results, uploads);
+const services = {
+  ...baseServices,
+  ...makePictureJobs(deps, uploads.picture),
+  ...makeSelectServices(deps, uploads.picture, proposal, (state) => baseServices.invoke(state)),
+};
 const context: Context = { history, services };
 const documents = new DocumentStore(layers, history, encoder, meta, (message) => store.apply(withError(store.state, message)));
 
@@ -138,6 +149,10 @@ async function loadEngines(): Promise<void> {
     const s = store.state;
     const settings = engines.some((e) => e.name === s.settings.engine) ? s.settings : { ...s.settings, engine: engines[0]?.name ?? s.settings.engine };
     store.apply({ engines, settings });
+    const selectors = await api.selectModels();
+    const select = store.state.select;
+    const model = selectors.models.includes(select.model) ? select.model : selectors.default;
+    store.apply({ select: { ...select, models: selectors.models, model } });
   } catch (error) {
     store.apply(withError(store.state, `Could not load the engines: ${describeError(error)}`));
   }
@@ -180,6 +195,7 @@ const tools: Record<ToolName, Tool> = {
   bbox: new BboxTool(toolContext),
   pan: new PanTool(toolContext),
   faces: new FacesTool(toolContext),
+  select: new SelectTool(toolContext, () => void services.propose(store.state).then((patch) => store.apply(patch))),
 };
 const router = new PointerRouter(interactiveCanvas, store, tools);
 

@@ -5,7 +5,7 @@ import type { EnginePublic, JobStatus as ServerJobStatus } from "./api/client";
 import type { Rect, Viewport } from "./geometry";
 import type { FilledRegion } from "./seams";
 
-export type ToolName = "brush" | "eraser" | "paint" | "bbox" | "pan" | "faces";
+export type ToolName = "brush" | "eraser" | "paint" | "bbox" | "pan" | "faces" | "select";
 export type InfillMethod = "patchmatch" | "blur" | "solid" | "tile" | "telea" | "navier-stokes";
 export const INFILL_METHODS: InfillMethod[] = ["patchmatch", "blur", "solid", "tile", "telea", "navier-stokes"];
 export type ScaleMode = "auto" | "manual" | "none";
@@ -163,6 +163,32 @@ export interface UpscaleChoice {
   scale: number;
 }
 
+/** A click of the Select tool, in document coordinates: `positive` adds, otherwise it takes away. */
+export interface SelectClick {
+  x: number;
+  y: number;
+  positive: boolean;
+}
+
+/** The Select tool: what the user pointed at, and the proposal it gave (its pixels live in `Proposal`).
+ * Never part of undo: only adding the proposal to the mask is. */
+export interface SelectState {
+  /** `object`: the server selects (GrabCut or a segment-anything model); `wand`: similar colour, here. */
+  mode: "object" | "wand";
+  model: string;
+  /** The names the server offers (`GET /select/models`). */
+  models: string[];
+  /** Magic wand: how far (0-255, per channel) a colour may be from the clicked one. */
+  tolerance: number;
+  clicks: SelectClick[];
+  box: Rect | null;
+  /** The box being dragged out (screen feedback only). */
+  dragging: Rect | null;
+  /** The proposed selection: bounds and area; `version` changes with its pixels. */
+  proposal: { bounds: Rect; area: number; score: number | null; version: number } | null;
+  busy: boolean;
+}
+
 export interface ErrorNote {
   id: number;
   message: string;
@@ -216,6 +242,7 @@ export interface AppState {
   faces: FacesState;
   /** Outline where the last fill's boundary runs (the staged result's, else the last accepted one's). */
   seamOutline: boolean;
+  select: SelectState;
 }
 
 export type Patch = Partial<AppState>;
@@ -254,6 +281,7 @@ export function initialState(): AppState {
     upscale: { model: "lanczos", scale: 2 },
     faces: { boxes: [], finding: false, searched: null, restorer: "" },
     seamOutline: false,
+    select: { mode: "object", model: "grabcut", models: ["grabcut"], tolerance: 32, clicks: [], box: null, dragging: null, proposal: null, busy: false },
   };
 }
 

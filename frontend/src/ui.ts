@@ -15,6 +15,7 @@ import { LayersPanel } from "./panels/layers";
 import { QueuePanel } from "./panels/queue";
 import { RecallPanel } from "./panels/recall";
 import { SeamsPanel } from "./panels/seams";
+import { SelectPanel } from "./panels/select";
 import { StagingPanel } from "./panels/staging";
 import { StatusBar } from "./panels/statusbar";
 import { Toolbar } from "./panels/toolbar";
@@ -46,6 +47,7 @@ export class Ui {
       new FacesPanel(store),
       new FaceBoxesPanel(),
       new SeamsPanel(deps.history),
+      new SelectPanel(store),
     ];
   }
 

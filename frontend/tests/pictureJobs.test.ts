@@ -139,7 +139,7 @@ describe("face boxes on the canvas", () => {
 
 describe("the face boxes tool", () => {
   const pointer = (x: number, y: number): PointerInfo => ({
-    screen: { x, y }, doc: { x, y }, trail: [], shiftKey: false, altKey: false, pointerType: "mouse", pressure: 0.5,
+    screen: { x, y }, doc: { x, y }, trail: [], shiftKey: false, altKey: false, pointerType: "mouse", pressure: 0.5, button: 0,
   });
 
   function tool(boxes: FaceBox[]) {

@@ -161,6 +161,11 @@ class SelectPublic(BaseModel):
     model: str = Field(description="The selector that ran.")
 
 
+class SelectModelsPublic(BaseModel):
+    models: list[str] = Field(description="Names `POST /select` takes as `model`.")
+    default: str = Field(description="The selector used when a request names none.")
+
+
 class Progress(BaseModel):
     step: int = 0
     total: int = 0

@@ -3,6 +3,7 @@ import { historyActions } from "./history";
 import { maskActions } from "./mask";
 import { pictureJobActions } from "./pictureJobs";
 import { seamActions } from "./seams";
+import { selectActions } from "./select";
 import { stagingActions } from "./staging";
 import { toolActions } from "./tools";
 import type { Action } from "./types";
@@ -17,6 +18,7 @@ export const ACTIONS: Action[] = [
   ...generateActions,
   ...pictureJobActions,
   ...seamActions,
+  ...selectActions,
 ];
 
 export function actionByName(name: string): Action {

@@ -1,5 +1,6 @@
 import type { History } from "../history";
 import type { PictureJobServices } from "../pictureJobs";
+import type { SelectServices } from "../selection";
 import type { AppState, Patch } from "../state";
 
 /** What actions with side effects reach: pixels through history, the server through services. */
@@ -18,7 +19,7 @@ export interface Services {
 
 export interface Context {
   history: History;
-  services: Services & PictureJobServices;
+  services: Services & PictureJobServices & SelectServices;
 }
 
 export type Result = Patch | null | Promise<Patch | null>;

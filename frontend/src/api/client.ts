@@ -11,6 +11,9 @@ export type JobCreate = Schemas["FillJob"];
 export type UpscaleJobCreate = Schemas["UpscaleJob"];
 export type FacesJobCreate = Schemas["FacesJob"];
 export type FacesFound = Schemas["FacesPublic"];
+export type SelectCreate = Schemas["SelectCreate"];
+export type SelectFound = Schemas["SelectPublic"];
+export type SelectModels = Schemas["SelectModelsPublic"];
 export type SeamsJobCreate = Schemas["SeamsJob"];
 export type JobAccepted = Schemas["JobAccepted"];
 export type JobPublic = Schemas["JobPublic"];
@@ -123,6 +126,15 @@ export class Api {
   /** The faces the server's detector finds in an uploaded picture (an empty list when there is none). */
   async findFaces(image: string): Promise<FacesFound> {
     return unwrap(await this.client.POST("/api/v1/faces", { body: { image } }));
+  }
+
+  /** An object's mask from a box and clicks on an uploaded picture (the mask is a stored grey PNG). */
+  async select(body: SelectCreate): Promise<SelectFound> {
+    return unwrap(await this.client.POST("/api/v1/select", { body }));
+  }
+
+  async selectModels(): Promise<SelectModels> {
+    return unwrap(await this.client.GET("/api/v1/select/models"));
   }
 
   async engines(): Promise<EnginePublic[]> {

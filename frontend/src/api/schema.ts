@@ -157,6 +157,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/select": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Select
+         * @description The mask of the object a box and clicks point at, the picture's size. Runs off the event loop; with a
+         *     segment-anything model, the first call for a picture computes its embedding (seconds on a CPU) and later
+         *     clicks on it only run the decoder.
+         */
+        post: operations["select_api_v1_select_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/select/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Select Models
+         * @description The selectors this server offers: `grabcut` (no weights) and the catalog's segment-anything models.
+         */
+        get: operations["select_models_api_v1_select_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1082,6 +1124,91 @@ export interface components {
              */
             target?: number;
         };
+        /**
+         * SelectCreate
+         * @description Select an object of a stored picture from a box and/or clicks.
+         */
+        SelectCreate: {
+            /** @description A box around the object, in picture pixels. */
+            box?: components["schemas"]["BBox"] | null;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Model
+             * @description `grabcut` (built in, no weights; the default) or a segment-anything model of the catalog.
+             */
+            model?: string | null;
+            /**
+             * Points
+             * @description Clicks, in order.
+             */
+            points?: components["schemas"]["SelectPoint"][];
+            /**
+             * Previous
+             * @description Id of a mask (the picture's size, 255 = selected) that the clicks refine.
+             */
+            previous?: string | null;
+        };
+        /** SelectModelsPublic */
+        SelectModelsPublic: {
+            /**
+             * Default
+             * @description The selector used when a request names none.
+             */
+            default: string;
+            /**
+             * Models
+             * @description Names `POST /select` takes as `model`.
+             */
+            models: string[];
+        };
+        /** SelectPoint */
+        SelectPoint: {
+            /**
+             * Positive
+             * @description true adds what is under the point; false takes it away.
+             * @default true
+             */
+            positive?: boolean;
+            /**
+             * X
+             * @description Column in picture pixels (0 <= x < width).
+             */
+            x: number;
+            /**
+             * Y
+             * @description Row in picture pixels (0 <= y < height).
+             */
+            y: number;
+        };
+        /** SelectPublic */
+        SelectPublic: {
+            /**
+             * Area
+             * @description Selected pixels.
+             */
+            area: number;
+            /** @description The selection's bounds; null when nothing was selected. */
+            bbox: components["schemas"]["BBox"] | null;
+            /**
+             * Mask
+             * @description Id of the mask: a grey PNG of the picture's size, 255 = selected.
+             */
+            mask: string;
+            /**
+             * Model
+             * @description The selector that ran.
+             */
+            model: string;
+            /**
+             * Score
+             * @description The model's own estimate of the mask's quality (SAM's predicted IoU); null for GrabCut.
+             */
+            score: number | null;
+        };
         ServerEvent: components["schemas"]["JobQueuedEvent"] | components["schemas"]["JobStartedEvent"] | components["schemas"]["JobProgressEvent"] | components["schemas"]["JobSucceededEvent"] | components["schemas"]["JobFailedEvent"] | components["schemas"]["JobCanceledEvent"] | components["schemas"]["QueueStatusEvent"] | components["schemas"]["SocketErrorEvent"];
         /**
          * SocketErrorEvent
@@ -1643,6 +1770,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    select_api_v1_select_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelectCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelectPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    select_models_api_v1_select_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelectModelsPublic"];
                 };
             };
         };

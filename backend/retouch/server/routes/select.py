@@ -15,11 +15,18 @@ from retouch.imaging.select import SelectPoint as Point
 from retouch.recipe import BBox
 from retouch.server.deps import StoreDep
 from retouch.server.errors import ApiError
-from retouch.server.schemas import ErrorPublic, SelectCreate, SelectPublic
+from retouch.server.schemas import ErrorPublic, SelectCreate, SelectModelsPublic, SelectPublic
 from retouch.server.selection import SelectorCache
 from retouch.server.store import ImageGone, StorageFull
 
 router = APIRouter(prefix="/select", tags=["select"])
+
+
+@router.get("/models", response_model=SelectModelsPublic)
+async def select_models(request: Request) -> SelectModelsPublic:
+    """The selectors this server offers: `grabcut` (no weights) and the catalog's segment-anything models."""
+    selectors: SelectorCache = request.app.state.selectors
+    return SelectModelsPublic(models=selectors.names(), default="grabcut")
 
 
 @router.post("", response_model=SelectPublic, responses={422: {"model": ErrorPublic}})
