@@ -166,7 +166,22 @@ def _keep_connected(found: np.ndarray, prompt: Prompt, region: Box, scale: float
     if prompt.box is not None or not keep[1:].any():
         keep |= areas >= 0.1 * areas.max()
     keep[0] = False
-    return keep[labels]
+    return fill_small_holes(keep[labels])
+
+
+def fill_small_holes(found: np.ndarray, share: float = 0.01) -> np.ndarray:
+    """`found` with its holes smaller than `share` of its area filled: a highlight or a speck of another
+    colour inside an object is part of it (a larger hole, a ring's middle, stays)."""
+    outside = (~found).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(outside, connectivity=4)
+    if count <= 2:
+        return found
+    h, w = found.shape
+    x, y, bw, bh = (stats[:, i] for i in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    touches_edge = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    small = (stats[:, cv2.CC_STAT_AREA] < share * np.count_nonzero(found)) & ~touches_edge
+    small[0] = False
+    return found | small[labels]
 
 
 def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
