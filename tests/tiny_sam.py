@@ -44,3 +44,47 @@ def save_tiny_sam(folder: Path, seed: int = 0) -> Path:
     images = SamImageProcessor(size={"longest_edge": SIDE}, pad_size={"height": SIDE, "width": SIDE})
     SamProcessor(images).save_pretrained(folder)
     return folder
+
+
+def save_tiny_sam2(folder: Path, seed: int = 0) -> Path:
+    """A tiny SAM 2 (Hiera backbone, 256 px input), saved like `save_tiny_sam`."""
+    import torch
+    from transformers import (
+        Sam2Config,
+        Sam2HieraDetConfig,
+        Sam2ImageProcessor,
+        Sam2MaskDecoderConfig,
+        Sam2Model,
+        Sam2Processor,
+        Sam2PromptEncoderConfig,
+        Sam2VisionConfig,
+    )
+
+    backbone = Sam2HieraDetConfig(
+        hidden_size=16,
+        num_attention_heads=1,
+        image_size=[SIDE, SIDE],
+        blocks_per_stage=[1, 1, 2, 1],
+        embed_dim_per_stage=[16, 32, 64, 128],
+        num_attention_heads_per_stage=[1, 1, 1, 1],
+        window_size_per_stage=[4, 4, 4, 4],
+        global_attention_blocks=[3],  # not a stage's first block (those pool, and a global one has no window)
+        window_positional_embedding_background_size=[4, 4],
+    )
+    side = SIDE // 4
+    vision = Sam2VisionConfig(
+        backbone_config=backbone,
+        backbone_channel_list=[128, 64, 32, 16],
+        fpn_hidden_size=32,
+        backbone_feature_sizes=[[side, side], [side // 2, side // 2], [side // 4, side // 4]],
+    )
+    prompts = Sam2PromptEncoderConfig(hidden_size=32, image_size=SIDE, patch_size=16)
+    decoder = Sam2MaskDecoderConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_dim=64, iou_head_hidden_dim=32
+    )
+    torch.manual_seed(seed)
+    model = Sam2Model(Sam2Config(vision_config=vision, prompt_encoder_config=prompts, mask_decoder_config=decoder))
+    model.eval().save_pretrained(folder, safe_serialization=True)
+    images = Sam2ImageProcessor(size={"height": SIDE, "width": SIDE}, mask_size={"height": side, "width": side})
+    Sam2Processor(images).save_pretrained(folder)
+    return folder

@@ -146,8 +146,8 @@ class SpandrelEntry(BaseModel):
 
 
 SAM: Literal["sam"] = "sam"
-#: the `model_type` of the transformers configs a `sam` entry loads (SAM ViT-B/L/H and SlimSAM share it)
-SAM_MODEL_TYPES = ("sam",)
+#: the `model_type` of the transformers configs a `sam` entry loads (SAM ViT-B/L/H and SlimSAM: `sam`; SAM 2)
+SAM_MODEL_TYPES = ("sam", "sam2")
 
 
 class SamEntry(BaseModel):
@@ -157,7 +157,9 @@ class SamEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN, description="Name selections use.")
-    family: Literal["sam"] = Field(description="`sam`: a segment-anything model (transformers `SamModel`).")
+    family: Literal["sam"] = Field(
+        description="`sam`: a segment-anything model (transformers `SamModel`, `Sam2Model`)."
+    )
     source: str = Field(min_length=1, description="The transformers folder, or a hub id (owner/name).")
     description: str = Field("", max_length=300)
 

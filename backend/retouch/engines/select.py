@@ -15,6 +15,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,24 @@ def picture_key(picture: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where a picture lies in a model's input: `scale` (x, y) from picture to input pixels, `used` (height,
+    width) the part of the input square it fills (SAM pads the rest; SAM 2 stretches it over all), `side`
+    (height, width) the whole input."""
+
+    scale: tuple[float, float]
+    used: tuple[int, int]
+    side: tuple[int, int]
+
+
+#: the transformers classes of each `model_type` a `sam` catalog entry may hold
+_CLASSES = {"sam": ("SamModel", "SamProcessor"), "sam2": ("Sam2Model", "Sam2Processor")}
+
+
 class SamSelector(Selector):
-    """A segment-anything model from a transformers folder (or a hub id), loaded on first use on `device`."""
+    """A segment-anything model (SAM, SlimSAM or SAM 2 in transformers' format) from a folder or a hub id,
+    loaded on first use on `device`."""
 
     needs_weights = True
 
@@ -73,34 +90,49 @@ class SamSelector(Selector):
         self.device = device
         self.capacity = embeddings
         self.embeddings_computed = 0  # how many times the image encoder ran (the costly step)
-        self._cache: OrderedDict[str, tuple[Any, tuple[int, int]]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[Any, _Frame]] = OrderedDict()
         self._lock = threading.Lock()
         self._model: Any = None
         self._processor: Any = None
 
     def load(self) -> None:
-        if self._model is not None:
-            return
-        local = Path(self.source)
-        if local.is_absolute() and not (local / "config.json").is_file():
-            raise EngineError(f"segmentation model {self.name!r}: {local} has no config.json")
-        from transformers import SamModel, SamProcessor
+        with self._lock:
+            if self._model is not None:
+                return
+            local = Path(self.source)
+            if local.is_absolute() and not (local / "config.json").is_file():
+                raise EngineError(f"segmentation model {self.name!r}: {local} has no config.json")
+            import transformers
 
-        try:  # a folder never reaches the network; a hub id comes from the cache, or is downloaded when online
-            self._processor = SamProcessor.from_pretrained(self.source)
-            model = SamModel.from_pretrained(self.source, use_safetensors=True)
-        except (OSError, ValueError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise EngineError(f"segmentation model {self.name!r} cannot load from {self.source}: {first}") from None
-        self._model = model.to(self.device).eval()
+            try:  # a folder never reaches the network; a hub id comes from the cache, or is downloaded when online
+                kind = transformers.AutoConfig.from_pretrained(self.source).model_type
+                if kind not in _CLASSES:
+                    raise ValueError(f"a {kind!r} model, not one of {', '.join(_CLASSES)}")
+                model_class, processor_class = (getattr(transformers, n) for n in _CLASSES[kind])
+                self._processor = processor_class.from_pretrained(self.source)
+                model = model_class.from_pretrained(self.source, use_safetensors=True)
+            except (OSError, ValueError) as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise EngineError(f"segmentation model {self.name!r} cannot load from {self.source}: {first}") from None
+            self._model = model.to(self.device).eval()
 
     def size_bytes(self) -> int:
         if self._model is None:
             return 0
         return sum(p.numel() * p.element_size() for p in self._model.parameters())
 
-    def _embedding(self, picture: np.ndarray, key: str) -> tuple[Any, tuple[int, int]]:
-        """The image encoder's output for `picture` and the size SAM resized it to, from the cache or computed."""
+    def _frame(self, inputs: Any, width: int, height: int) -> _Frame:
+        images = self._processor.image_processor
+        if "reshaped_input_sizes" in inputs:  # SAM: the longer side resized to the input's, the rest padded
+            used_h, used_w = (int(v) for v in inputs["reshaped_input_sizes"][0])
+            side = (int(images.pad_size["height"]), int(images.pad_size["width"]))
+            return _Frame((used_w / width, used_h / height), (used_h, used_w), side)
+        side = (int(images.size["height"]), int(images.size["width"]))  # SAM 2: stretched to the square
+        return _Frame((side[1] / width, side[0] / height), side, side)
+
+    def _embedding(self, picture: np.ndarray, key: str) -> tuple[Any, _Frame]:
+        """The image encoder's output for `picture` and where the picture lies in the model's input, from the
+        cache or computed."""
         import torch
 
         with self._lock:
@@ -110,23 +142,24 @@ class SamSelector(Selector):
             inputs = self._processor(images=np.array(picture[..., :3]), return_tensors="pt")
             with torch.inference_mode():
                 embedding = self._model.get_image_embeddings(inputs["pixel_values"].to(self.device))
-            resized = tuple(int(v) for v in inputs["reshaped_input_sizes"][0])
             self.embeddings_computed += 1
-            self._cache[key] = (embedding, (resized[0], resized[1]))
+            self._cache[key] = (embedding, self._frame(inputs, picture.shape[1], picture.shape[0]))
             while len(self._cache) > self.capacity:
                 self._cache.popitem(last=False)
             return self._cache[key]
 
-    def _mask_input(self, previous: np.ndarray, resized: tuple[int, int], side: int) -> Any:
-        """A previous selection as the decoder's mask prompt: logits (+-10) over SAM's padded square, at the
+    def _mask_input(self, previous: np.ndarray, frame: _Frame) -> Any:
+        """A previous selection as the decoder's mask prompt: logits (+-10) over the model's input, at the
         decoder's low resolution (4 x the embedding's side)."""
         import cv2
         import torch
 
-        frame = np.zeros((side, side), np.float32)
-        frame[: resized[0], : resized[1]] = cv2.resize(previous, resized[::-1], interpolation=cv2.INTER_AREA) / 255
-        low = 4 * self._model.config.prompt_encoder_config.image_embedding_size
-        logits = (cv2.resize(frame, (low, low), interpolation=cv2.INTER_AREA) * 2 - 1) * 10
+        used_h, used_w = frame.used
+        whole = np.zeros(frame.side, np.float32)
+        whole[:used_h, :used_w] = cv2.resize(previous, (used_w, used_h), interpolation=cv2.INTER_AREA) / 255
+        prompts = self._model.config.prompt_encoder_config
+        low = 4 * (prompts.image_size // prompts.patch_size)
+        logits = (cv2.resize(whole, (low, low), interpolation=cv2.INTER_AREA) * 2 - 1) * 10
         return torch.from_numpy(logits)[None, None].to(self.device)
 
     def select(self, picture: np.ndarray, prompt: Prompt, *, key: str | None = None) -> Selection:
@@ -134,32 +167,34 @@ class SamSelector(Selector):
 
         height, width = picture.shape[:2]
         prompt.check(width, height)
+        if prompt.box is None and not prompt.points:
+            raise InputError("points: a segmentation model needs a box or a point besides the previous mask")
         self.load()
-        embedding, (resized_h, resized_w) = self._embedding(picture, key or picture_key(picture))
-        k = resized_w / width  # the picture's pixels to SAM's input pixels
+        embedding, frame = self._embedding(picture, key or picture_key(picture))
+        kx, ky = frame.scale
         arguments: dict[str, Any] = {"image_embeddings": embedding, "multimask_output": not prompt.points}
         if prompt.points:
-            points = [[[p.x * k, p.y * k] for p in prompt.points]]
+            points = [[[p.x * kx, p.y * ky] for p in prompt.points]]
             arguments["input_points"] = torch.tensor([points], dtype=torch.float32, device=self.device)
             labels = [[1 if p.positive else 0 for p in prompt.points]]
             arguments["input_labels"] = torch.tensor([labels], dtype=torch.long, device=self.device)
         if prompt.box is not None:
             x, y, w, h = prompt.box
-            arguments["input_boxes"] = torch.tensor([[[x * k, y * k, (x + w) * k, (y + h) * k]]], device=self.device)
-        if prompt.box is None and not prompt.points:
-            raise InputError("points: a segmentation model needs a box or a point besides the previous mask")
-        side = self._processor.image_processor.pad_size["height"]
+            arguments["input_boxes"] = torch.tensor(
+                [[[x * kx, y * ky, (x + w) * kx, (y + h) * ky]]], device=self.device
+            )
         if prompt.previous is not None:
-            arguments["input_masks"] = self._mask_input(prompt.previous, (resized_h, resized_w), side)
+            arguments["input_masks"] = self._mask_input(prompt.previous, frame)
         with torch.inference_mode():
             output = self._model(**arguments)
-        logits = output.pred_masks[0, 0].float().cpu().numpy()  # (masks, h, w) over SAM's padded square
+        logits = output.pred_masks[0, 0].float().cpu().numpy()  # (masks, h, w) over the model's input
         scores = output.iou_scores[0, 0].float().cpu().numpy()
         best = int(np.argmax(scores))
-        low = logits.shape[-1] / side  # the low-resolution logits' pixels per input pixel
-        cropped = logits[best, : max(1, round(resized_h * low)), : max(1, round(resized_w * low))]
+        low_h, low_w = logits.shape[-2] / frame.side[0], logits.shape[-1] / frame.side[1]
+        cropped = logits[best, : max(1, round(frame.used[0] * low_h)), : max(1, round(frame.used[1] * low_w))]
         probability = 1.0 / (1.0 + np.exp(-np.clip(cropped, -30, 30)))
-        mask = refine_to(picture, probability.astype(np.float32), cropped.shape[1] / width)
+        scale = min(cropped.shape[1] / width, cropped.shape[0] / height)
+        mask = refine_to(picture, probability.astype(np.float32), scale)  # (SAM 2's square is stretched back)
         if prompt.previous is not None and prompt.points and not any(p.positive for p in prompt.points):
             mask = np.where(prompt.previous >= 128, mask, 0).astype(np.uint8)  # taking away never adds
         return Selection(mask, float(scores[best]))
