@@ -11,7 +11,10 @@ model, 256 px input; `vit-b`: SAM ViT-B's own configuration at 1024 px, about 94
 `embed` is the first click on a picture (processor + image encoder + decoder + mask at full size), `click` a
 later click (decoder + full-size mask from the cached embedding); `bare` runs the processor and
 `get_image_embeddings` / the decoder forward alone, without the mask brought to the picture's size.
-Median of `--repeat` runs after a warm-up.
+With random weights the decoder's logits hover about 0, so its mask's edge runs everywhere and bringing it to
+full size (the guided filter works along the edge) costs far more than for a trained model's one object: the
+`256-px mask to full size` rows time that step on the scene's true object instead. Median of `--repeat` runs
+after a warm-up.
 
     python benchmarks/select_speed.py                   # GrabCut and the tiny SAM at 1024² and 4096²
     python benchmarks/select_speed.py --sam vit-b --sizes 1024
@@ -37,7 +40,7 @@ sys.path[:0] = [str(ROOT / "backend"), str(ROOT)]
 
 from benchmarks.report import print_measures  # noqa: E402
 from retouch.engines.select import SamSelector  # noqa: E402 - after the path
-from retouch.imaging.select import Prompt, SelectPoint, grabcut_select, iou  # noqa: E402
+from retouch.imaging.select import Prompt, SelectPoint, grabcut_select, iou, refine_to  # noqa: E402
 from tests.select_scenes import cat_on  # noqa: E402
 
 
@@ -84,6 +87,13 @@ def grabcut_case(side: int, repeat: int) -> list[tuple[str, str, str]]:
     rows.append((f"{name} retouch", f"{ours * 1000:.0f} ms", f"IoU {iou(found['retouch'], truth):.3f}"))
     rows.append((f"{name} bare cv2.grabCut", f"{theirs * 1000:.0f} ms", f"IoU {iou(found['bare'], truth):.3f}"))
     rows.append((f"{name} ratio", f"{ours / theirs:.2f}", "retouch / bare"))
+    # bringing a 256-px mask (SAM's low-resolution size) of the object to full size, edge on the picture's edges
+    coarse = cv2.resize(truth, (256, round(256 * picture.shape[0] / picture.shape[1])), interpolation=cv2.INTER_AREA)
+    scale = 256 / picture.shape[1]
+    refine = median_time(lambda: refine_to(picture, coarse.astype(np.float32) / 255, scale), repeat)
+    stretch = median_time(lambda: cv2.resize(coarse, picture.shape[1::-1], interpolation=cv2.INTER_LINEAR), repeat)
+    rows.append((f"{name} 256-px mask to full size, refined", f"{refine * 1000:.0f} ms", "refine_to"))
+    rows.append((f"{name} 256-px mask stretched", f"{stretch * 1000:.0f} ms", "cv2.resize alone"))
     return rows
 
 

@@ -184,46 +184,69 @@ def fill_small_holes(found: np.ndarray, share: float = 0.01) -> np.ndarray:
     return found | small[labels]
 
 
-def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> np.ndarray:
+def guided_filter(
+    guide: np.ndarray, source: np.ndarray, radius: int, eps: float, where: np.ndarray | None = None
+) -> np.ndarray:
     """He et al.'s guided filter with a colour guide: `source` (HxW float32) smoothed so that its edges follow
-    those of `guide` (HxWx3 float32 in [0, 1]). Box means of side 2 radius + 1; `eps` is the edge threshold."""
+    those of `guide` (HxWx3 float32 in [0, 1]). Box means of side 2 radius + 1; `eps` is the edge threshold.
+    With `where` (HxW bool), only those pixels are filtered (the rest keep `source`): the per-pixel 3x3
+    solves then run only within `radius` of them, so a thin band costs little."""
     size = (2 * radius + 1, 2 * radius + 1)
+    where = np.ones(source.shape, bool) if where is None else where
+    need = grow(where.astype(np.uint8), radius) > 0  # the coefficients `where`'s box means reach
 
     def mean(values: np.ndarray) -> np.ndarray:
         return cv2.boxFilter(values, cv2.CV_32F, size, borderType=cv2.BORDER_REFLECT)
 
-    mean_i = [mean(guide[..., c]) for c in range(3)]
+    channels = [np.ascontiguousarray(guide[..., c]) for c in range(3)]
+    mean_i = [mean(channel) for channel in channels]
     mean_p = mean(source)
-    cov_ip = np.stack([mean(guide[..., c] * source) - mean_i[c] * mean_p for c in range(3)], axis=-1)
-    sigma = np.empty(source.shape + (3, 3), np.float32)
-    for a in range(3):
-        for b in range(a, 3):
-            value = mean(guide[..., a] * guide[..., b]) - mean_i[a] * mean_i[b]
-            sigma[..., a, b] = sigma[..., b, a] = value
-    sigma += np.eye(3, dtype=np.float32) * np.float32(eps)
-    a_coef = np.linalg.solve(sigma, cov_ip[..., None])[..., 0]
-    b_coef = mean_p - sum(a_coef[..., c] * mean_i[c] for c in range(3))
-    mean_a = np.stack([mean(a_coef[..., c]) for c in range(3)], axis=-1)
-    return np.einsum("hwc,hwc->hw", mean_a, guide) + mean(b_coef)
+    i = [m[need] for m in mean_i]
+    p = mean_p[need]
+    cov = [mean(channels[c] * source)[need] - i[c] * p for c in range(3)]
+    sigma = {}
+    for j in range(3):
+        for k in range(j, 3):
+            sigma[j, k] = mean(channels[j] * channels[k])[need] - i[j] * i[k] + (np.float32(eps) if j == k else 0)
+    s00, s01, s02, s11, s12, s22 = (sigma[key] for key in ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)))
+    # the symmetric 3x3 inverse by cofactors, element-wise
+    c00, c01, c02 = s11 * s22 - s12 * s12, s02 * s12 - s01 * s22, s01 * s12 - s02 * s11
+    c11, c12, c22 = s00 * s22 - s02 * s02, s01 * s02 - s00 * s12, s00 * s11 - s01 * s01
+    det = s00 * c00 + s01 * c01 + s02 * c02
+    a_coef = [
+        (c00 * cov[0] + c01 * cov[1] + c02 * cov[2]) / det,
+        (c01 * cov[0] + c11 * cov[1] + c12 * cov[2]) / det,
+        (c02 * cov[0] + c12 * cov[1] + c22 * cov[2]) / det,
+    ]
+    b_coef = p - a_coef[0] * i[0] - a_coef[1] * i[1] - a_coef[2] * i[2]
+    out = source.copy()
+    total = np.zeros(int(np.count_nonzero(where)), np.float32)
+    for values, channel in [*zip(a_coef, channels, strict=True), (b_coef, None)]:
+        spread = np.zeros(source.shape, np.float32)
+        spread[need] = values
+        averaged = mean(spread)[where]
+        total += averaged * channel[where] if channel is not None else averaged
+    out[where] = total
+    return out
 
 
 def refine_to(picture: np.ndarray, coarse: np.ndarray, scale: float) -> np.ndarray:
     """A mask found on a copy `scale` times the size of `picture` (float in [0, 1], the copy's size), at the
-    picture's full resolution with its edge on the picture's edges: upsampled, then guided-filtered where it is
-    neither clearly in nor clearly out (a band as wide as a few working pixels), and cut at one half."""
+    picture's full resolution with its edge on the picture's edges: upsampled, then guided-filtered within a
+    few working pixels of its edge (2 / scale px), and cut at one half."""
     h, w = picture.shape[:2]
     soft = cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    hard = (soft >= 0.5).astype(np.uint8)
+    if scale >= 1 or hard.all() or not hard.any():
+        return hard * np.uint8(255)
     radius = max(2, int(np.ceil(2 / scale)))
-    band = grow(((soft > 0.02) & (soft < 0.98)).astype(np.uint8), radius) > 0
-    if not band.any():
-        return np.where(soft >= 0.5, 255, 0).astype(np.uint8)
+    band = (grow(hard, radius) > 0) & (grow(1 - hard, radius) > 0)  # within `radius` of the edge
     x, y, bw, bh = cv2.boundingRect(band.astype(np.uint8))
     pad = 2 * radius
     x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
     guide = picture[y0:y1, x0:x1, :3].astype(np.float32) / np.float32(255)
-    filtered = guided_filter(guide, soft[y0:y1, x0:x1], radius, 1e-3)
     window = band[y0:y1, x0:x1]
-    soft[y0:y1, x0:x1][window] = filtered[window]
+    soft[y0:y1, x0:x1] = guided_filter(guide, soft[y0:y1, x0:x1], radius, 1e-3, where=window)
     return np.where(soft >= 0.5, 255, 0).astype(np.uint8)
 
 
