@@ -16,8 +16,15 @@ full size (the guided filter works along the edge) costs far more than for a tra
 `256-px mask to full size` rows time that step on the scene's true object instead. Median of `--repeat` runs
 after a warm-up.
 
+Canvas (`--canvas`): `retouch serve` and headless Chromium; the scene opened, the Select tool, one click on the
+object. **click to outline** is the page's own time from the click to the proposal in the state (GrabCut on the
+server, the mask fetched and outlined); **bare POST /select** is the same request from Python (httpx) on the same
+upload, without the browser. Then the view is zoomed for 120 frames with the outline shown: the 95th
+percentile frame interval (60 fps = 16.7 ms).
+
     python benchmarks/select_speed.py                   # GrabCut and the tiny SAM at 1024² and 4096²
     python benchmarks/select_speed.py --sam vit-b --sizes 1024
+    python benchmarks/select_speed.py --sam none --canvas   # GrabCut and the canvas only
 """
 
 from __future__ import annotations
@@ -156,16 +163,101 @@ def sam_case(selector: SamSelector, kind: str, side: int, repeat: int) -> list[t
     return rows
 
 
+# the page's own time from the click to the proposal in the state (awaited in the page, frame by frame)
+UNTIL_PROPOSED = """
+async () => {
+  while (window.retouch.state().select.proposal === null) await new Promise((resolve) => requestAnimationFrame(resolve));
+  return performance.now() - window.__clicked;
+}
+"""
+
+FRAMES_SCRIPT = """
+async (count) => {
+  const canvas = document.querySelector("[data-testid=canvas]");
+  const rect = canvas.getBoundingClientRect();
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  const intervals = [];
+  let last = await frame();
+  for (let i = 0; i < count; i++) {
+    canvas.dispatchEvent(new WheelEvent("wheel", { clientX: rect.left + rect.width / 2, clientY: rect.top + rect.height / 2,
+      deltaY: i % 40 < 20 ? 8 : -8, bubbles: true, cancelable: true }));
+    const t = await frame();
+    intervals.push(t - last);
+    last = t;
+  }
+  return intervals;
+}
+"""
+
+
+def canvas_rows(sides: list[int], repeat: int) -> list[tuple[str, str, str]]:
+    import httpx
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    from tests.frontend.conftest import CHROMIUM, CHROMIUM_ARGS, Serve
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        server = Serve(Path(tmp) / "data").start()
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for side in sides:
+                picture, _, _ = scene(side)
+                path = Path(tmp) / f"scene-{side}.png"
+                Image.fromarray(picture).save(path)
+                click = (side * 0.25, side * 0.28)  # inside the object
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(server.url + "/")
+                page.get_by_test_id("upload-input").set_input_files(str(path))
+                page.get_by_test_id("picture-size").filter(has_text=f"{side}×").wait_for(timeout=300_000)
+                page.evaluate("window.retouch.uploaded()")
+                page.keyboard.press("s")
+                times = []
+                for _ in range(repeat):
+                    page.keyboard.press("Escape")
+                    v = page.evaluate("window.retouch.state().viewport")
+                    box = page.get_by_test_id("canvas").bounding_box()
+                    at = (box["x"] + v["x"] + click[0] * v["zoom"], box["y"] + v["y"] + click[1] * v["zoom"])
+                    page.evaluate(
+                        "window.__clicked = null; addEventListener('pointerup', () => { window.__clicked ??= performance.now(); }, { once: true })"
+                    )
+                    page.mouse.click(*at)
+                    times.append(page.evaluate(UNTIL_PROPOSED))
+                intervals = page.evaluate(FRAMES_SCRIPT, 120)
+                page.close()
+                with httpx.Client(base_url=server.url, timeout=300) as http:
+                    image = http.post("/api/v1/images", files={"file": ("s.png", path.read_bytes())}).json()["id"]
+                    body = {"image": image, "points": [{"x": click[0], "y": click[1]}]}
+
+                    def bare(body: dict = body, http: httpx.Client = http) -> None:
+                        http.post("/api/v1/select", json=body).raise_for_status()
+
+                    bare_s = median_time(bare, repeat)
+                name = f"canvas {picture.shape[1]}x{picture.shape[0]}"
+                rows.append((f"{name} click to outline", f"{statistics.median(times):.0f} ms", "GrabCut, in the page"))
+                rows.append((f"{name} bare POST /select", f"{bare_s * 1000:.0f} ms", "httpx, same request"))
+                p95 = float(np.percentile(intervals, 95))
+                rows.append((f"{name} frames, outline shown, p95", f"{p95:.1f} ms", "goal <= 16.7 ms (60 fps)"))
+        finally:
+            browser.close()
+            server.stop()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1024, 4096])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sam", choices=["tiny", "vit-b", "none"], default="tiny")
+    parser.add_argument("--canvas", action="store_true", help="also click to outline in Chromium")
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     rows = grabcut_rows(args.sizes, args.repeat)
     if args.sam != "none":
         rows += sam_rows(args.sam, args.sizes, args.repeat)
+    if args.canvas:
+        rows += canvas_rows(args.sizes, args.repeat)
     print_measures(rows, last="note")
 
 

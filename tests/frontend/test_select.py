@@ -23,6 +23,11 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
+def until(page, condition: str) -> None:
+    """Wait in the page, frame by frame, until `condition` (a JavaScript expression) holds."""
+    page.evaluate(f"async () => {{ while (!({condition})) await new Promise((r) => requestAnimationFrame(r)); }}")
+
+
 def proposed_area(page) -> int:
     note = page.get_by_test_id("select-note")
     note.filter(has_text=re.compile(r"px selected")).wait_for()
@@ -51,13 +56,13 @@ def test_select_by_box_and_click_add_to_mask_undo_and_remove(canvas, page, tmp_p
     shot(page, "2-click-proposal")
     version = page.evaluate("window.retouch.state().mask.version")
     page.keyboard.press("Enter")
-    page.wait_for_function(f"window.retouch.state().mask.version > {version}")
+    until(page, f"window.retouch.state().mask.version > {version}")
     tinted = canvas.pixel(centre)
     assert tinted[0] > before[0] + 20 or abs(tinted - before).sum() > 60  # the mask's red tint over it
     assert page.evaluate("window.retouch.state().select.proposal") is None
     shot(page, "3-added-to-mask")
     page.keyboard.press("Control+z")
-    page.wait_for_function("!window.retouch.state().history.canUndo")
+    until(page, "!window.retouch.state().history.canUndo")
     assert abs(canvas.pixel(centre) - before).sum() <= 6
 
     # Remove object: select, add to the mask, box it and fill; the staged result replaces the object
