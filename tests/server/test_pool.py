@@ -8,7 +8,7 @@ import numpy as np
 from retouch.devices import Device
 from retouch.engines import ENGINES, Engine, Hooks
 from retouch.recipe import FillParams
-from retouch.server.pool import ModelCache
+from retouch.server.pool_base import ModelCache
 from tests.server.conftest import live_server
 
 EVENTS: list[tuple[str, str, str]] = []  # (what, engine, device)

@@ -20,11 +20,11 @@ from retouch import __version__
 from retouch.devices import Device, discover_devices
 from retouch.engines import EngineFactory
 from retouch.registry import build_registry
-from retouch.server.deps import Pool
 from retouch.server.errors import install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
 from retouch.server.pool import DevicePool
+from retouch.server.pool_base import Pool
 from retouch.server.queue import SqliteJobQueue
 from retouch.server.routes import faces, images, jobs, meta, ws
 from retouch.server.routes.ws import SocketLimits
@@ -105,7 +105,7 @@ def create_app(
         table = engines if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
         pool: Pool
         if settings.ray:
-            from retouch.server.cluster import RayPool  # Ray only with --ray
+            from retouch.server.cluster.pool import RayPool  # the bridge process only with --ray
 
             pool = RayPool(
                 queue,

@@ -8,15 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from retouch.engines import EngineFactory
-from retouch.server.cluster import RayPool
 from retouch.server.events import EventHub
-from retouch.server.pool import DevicePool
+from retouch.server.pool_base import Pool
 from retouch.server.queue import JobQueue
 from retouch.server.settings import Settings
 from retouch.server.store import ImageStore
-
-#: The device pool: this machine's devices, or a Ray cluster's (`--ray`); the routes use what both offer.
-Pool = DevicePool | RayPool
 
 
 def _settings(request: Request) -> Settings:

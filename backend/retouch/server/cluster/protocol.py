@@ -149,3 +149,4 @@ class Finished:
     canceled: bool = False
     loaded: list[str] = field(default_factory=list)  # the worker's model cache after the job
     used: int = 0  # its bytes
+    log: str | None = None  # a bug's traceback, under the error id `error` names, for the coordinator's log

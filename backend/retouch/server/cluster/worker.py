@@ -1,6 +1,7 @@
 """A worker of the Ray pool: one actor per GPU (or a few per CPU-only node), each with its own model cache.
 
-It does what a local worker thread does (`retouch.server.pool.Worker`), on another machine: decode the job's
+It does what a local worker thread does (`retouch.server.pool.Worker`), on another machine, with the same
+rules (`retouch.server.pool_base`): decode the job's
 picture, run its workflow with the engines of its cache, and stream back `Begun`, `Progress` (with previews
 made here) and one `Finished` carrying the result, encoded here. It records nothing: the coordinator's queue
 does. A cancel (`cancel`, served by a second thread of the actor) is seen by the job's next step.
@@ -21,15 +22,11 @@ import numpy as np
 
 from retouch.devices import Device, discover_devices
 from retouch.engines import Engine, EngineFactory, Hooks
-from retouch.errors import Cancelled, InputError, RetouchError
+from retouch.errors import Cancelled
 from retouch.imaging.io import load_picture, mask_of
 from retouch.server.cluster.protocol import Begun, Finished, Outcome, Progress, WorkerInfo
-from retouch.server.pool import (
-    ModelCache,
-    Previews,  # the local workers' previews, the same
-    workflow_params,
-)
-from retouch.server.schemas import JOB_ADAPTER, ErrorPublic
+from retouch.server.pool_base import ModelCache, Previews, job_error, workflow_params
+from retouch.server.schemas import JOB_ADAPTER
 from retouch.workflows import WORKFLOWS, Source, detectors_of
 
 log = logging.getLogger(__name__)
@@ -61,7 +58,7 @@ def _device(gpu_ids: list[str], index: int) -> tuple[Device, str]:
     return Device("cpu", "CPU", int(memory)), name
 
 
-class RemoteWorker:
+class WorkerActor:
     """The actor's class; the bridge makes it a Ray actor (`num_gpus=1`, or `num_cpus=1` on a CPU-only node)."""
 
     def __init__(
@@ -121,10 +118,7 @@ class RemoteWorker:
         thread.join()
 
     def _engine(self, name: str) -> Engine:
-        factory = self.engines.get(name)
-        if factory is None:
-            raise InputError(f"engine {name!r} is not available on worker {self.info.device}")
-        return self.cache.get(name, factory)
+        return self.cache.engine(name, self.engines, f"worker {self.info.device}")
 
     def _work(
         self, job_id: str, request: str, picture_png: bytes, mask_png: bytes | None, put: Callable[[Item], None]
@@ -153,13 +147,9 @@ class RemoteWorker:
             finished = Finished(job_id, outcome=outcome)
         except Cancelled:
             finished = Finished(job_id, canceled=True)
-        except RetouchError as exc:
-            finished = Finished(job_id, error=ErrorPublic(code=exc.code, message=exc.message))
-        except Exception as exc:  # a bug or a library failure: the job fails, the worker lives on
-            log.exception("job %s failed", job_id)
-            finished = Finished(
-                job_id, error=ErrorPublic(code="internal_error", message=f"{type(exc).__name__}: {exc}")
-            )
+        except Exception as exc:  # a bad input, a bug or a library failure: the job fails, the worker lives on
+            trace: list[str] = []  # a bug's traceback goes to the coordinator's log, where the client looks
+            finished = Finished(job_id, error=job_error(exc, "failed", trace.append), log=trace[0] if trace else None)
         finally:
             with self._lock:
                 self._cancelled.discard(job_id)

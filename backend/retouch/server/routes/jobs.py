@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from retouch.errors import InputError
 from retouch.server.deps import EnginesDep, PoolDep, QueueDep, StoreDep
 from retouch.server.errors import ApiError
-from retouch.server.pool import workflow_params
+from retouch.server.pool_base import workflow_params
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, JobAccepted, JobCreate, JobPublic, JobsPublic, JobStatus
 from retouch.workflows import WORKFLOWS
 
