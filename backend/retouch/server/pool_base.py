@@ -183,7 +183,7 @@ def stored_inputs(store: ImageStore, request: Job) -> tuple[StoredImage, StoredI
     image = store.get(request.image)
     if image is None:
         raise InputError(f"image {request.image!r} no longer exists")
-    mask_id = getattr(request, "mask", None)
+    mask_id = request.mask_id()
     if mask_id is None:
         return image, None
     mask = store.get(mask_id)

@@ -41,6 +41,14 @@ def detectors_of(engines: Engines | EngineSource) -> Mapping[str, DetectorFactor
     return getattr(engines, "detectors", None)
 
 
+@dataclass(frozen=True)
+class MaskInput:
+    """A kind whose jobs name a mask: whether they must, and what it is (its description in the API)."""
+
+    required: bool
+    description: str
+
+
 @dataclass
 class WorkflowResult:
     pixels: np.ndarray  # the whole picture after the workflow (upscale: at its new size)
@@ -55,11 +63,27 @@ class WorkflowResult:
 
 
 class Workflow(Protocol):
-    """One job kind: its parameters, a cheap check and the run. Modules in this package implement it."""
+    """One job kind: its parameters, a cheap check and the run. Modules in this package implement it, and
+    `WORKFLOWS` lists them; the server derives a kind's request (`kind`, `image`, `priority`, the mask if it
+    takes one, and `Params`' fields) and the API's unions from there."""
 
-    kind: str
-    Params: type[BaseModel]
-    takes_mask: bool  # whether jobs of this kind name a mask
+    # read-only members (module constants): a module's `Params = FillParams` satisfies `type[BaseModel]`
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def summary(self) -> str:
+        """What a job of this kind does, one sentence (its request's description in the API)."""
+        ...
+
+    @property
+    def Params(self) -> type[BaseModel]: ...  # noqa: N802 - the modules' name for their parameters' model
+
+    @property
+    def mask_input(self) -> MaskInput | None:
+        """Whether jobs of this kind name a mask, and what it is."""
+        ...
 
     def engine_names(self, params: Any) -> list[str]:
         """The engines a run loads, first the main one (placement prefers a worker holding it)."""

@@ -28,10 +28,11 @@ from retouch.imaging.region import Box, crop
 from retouch.pipeline import fill, resolve_seed, with_engine_defaults
 from retouch.recipe import MAX_SIDE, SCHEDULERS, SEED_MAX, FillParams, Scale, Scheduler, Strict
 from retouch.registry import get_engine
-from retouch.workflows.base import Engines, EngineSource, WorkflowResult, detectors_of
+from retouch.workflows.base import Engines, EngineSource, MaskInput, WorkflowResult, detectors_of
 
 kind = "faces"
-takes_mask = False
+summary = "Fix the faces of a picture: each found (or given) face restored and/or redrawn at the model's size."
+mask_input: MaskInput | None = None
 MIN_FACE = 8  # a box smaller than this on either side is not a face anyone can fix
 MAX_FACES = 64
 DEFAULT_NATIVE = 512  # for a model that names no native size
