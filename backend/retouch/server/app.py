@@ -18,8 +18,7 @@ from pydantic import TypeAdapter
 
 from retouch import __version__
 from retouch.devices import Device, discover_devices
-from retouch.engines import EngineFactory
-from retouch.registry import build_registry
+from retouch.registry import Registry, build_registry
 from retouch.server.errors import install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
@@ -77,7 +76,7 @@ def _openapi_with_events(app: FastAPI) -> dict[str, Any]:
 def create_app(
     settings: Settings | None = None,
     *,
-    engines: dict[str, EngineFactory] | None = None,
+    engines: Registry | None = None,
     devices: list[Device] | None = None,
 ) -> FastAPI:
     settings = settings or Settings()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from retouch.engines import EngineFactory
+from retouch.registry import Registry
 from retouch.server.events import EventHub
 from retouch.server.pool_base import Pool
 from retouch.server.queue import JobQueue
@@ -35,7 +34,7 @@ def _pool(request: Request) -> Pool:
     return request.app.state.pool
 
 
-def _engines(request: Request) -> Mapping[str, EngineFactory]:
+def _engines(request: Request) -> Registry:
     return request.app.state.engines
 
 
@@ -44,7 +43,7 @@ StoreDep = Annotated[ImageStore, Depends(_store)]
 QueueDep = Annotated[JobQueue, Depends(_queue)]
 HubDep = Annotated[EventHub, Depends(_hub)]
 PoolDep = Annotated[Pool, Depends(_pool)]
-EnginesDep = Annotated[Mapping[str, EngineFactory], Depends(_engines)]
+EnginesDep = Annotated[Registry, Depends(_engines)]
 
 
 def _authorized(request: Request) -> bool:

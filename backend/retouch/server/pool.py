@@ -11,14 +11,14 @@ import logging
 import queue as stdqueue
 import threading
 import time
-from collections.abc import Mapping
 
 import numpy as np
 
 from retouch.devices import Device
-from retouch.engines import Engine, EngineFactory, Hooks
+from retouch.engines import Engine, Hooks
 from retouch.errors import Cancelled
 from retouch.imaging.io import Picture
+from retouch.registry import Registry
 from retouch.server.pool_base import (
     Dispatcher,
     ModelCache,
@@ -32,7 +32,7 @@ from retouch.server.pool_base import (
 from retouch.server.queue import Claimed, JobQueue
 from retouch.server.schemas import ClusterPublic, ErrorPublic
 from retouch.server.store import ImageStore, StorageFull
-from retouch.workflows import WORKFLOWS, Source, WorkflowResult, detectors_of
+from retouch.workflows import WORKFLOWS, Source, WorkflowResult
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class Worker:
         image, stored_mask = stored_inputs(pool.store, request)
         picture = pool.store.picture(image)
         mask = pool.store.mask(stored_mask) if stored_mask is not None else None  # sizes were checked at submission
-        engines = Source(self.engine, detectors_of(pool.engines))
+        engines = Source(self.engine, pool.engines.detectors)
         return workflow.run(picture, mask, workflow_params(request), engines, hooks)
 
 
@@ -122,7 +122,7 @@ class DevicePool:
         self,
         queue: JobQueue,
         store: ImageStore,
-        engines: Mapping[str, EngineFactory],
+        engines: Registry,
         devices: list[Device],
         *,
         workers_per_device: int = 1,

@@ -8,7 +8,7 @@ API's request and answer unions and the canvas's types from this table.
 from __future__ import annotations
 
 from retouch.workflows import faces, fill, seams, upscale
-from retouch.workflows.base import EngineSource, MaskInput, Source, Workflow, WorkflowResult, detectors_of
+from retouch.workflows.base import EngineSource, MaskInput, Source, Workflow, WorkflowResult
 
 
 def _register(*modules: Workflow) -> dict[str, Workflow]:
@@ -21,13 +21,4 @@ WORKFLOWS: dict[str, Workflow] = _register(fill, upscale, faces, seams)
 #: The kind of a job that names none (the API's first kind, kept for old clients).
 DEFAULT_KIND = fill.kind
 
-__all__ = [
-    "DEFAULT_KIND",
-    "WORKFLOWS",
-    "EngineSource",
-    "MaskInput",
-    "Source",
-    "Workflow",
-    "WorkflowResult",
-    "detectors_of",
-]
+__all__ = ["DEFAULT_KIND", "WORKFLOWS", "EngineSource", "MaskInput", "Source", "Workflow", "WorkflowResult"]

@@ -21,13 +21,11 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 
 from retouch.devices import Device
-from retouch.engines import EngineFactory
 from retouch.imaging.io import Picture
 from retouch.registry import Registry
 from retouch.server.cluster.protocol import (
@@ -54,7 +52,6 @@ from retouch.server.queue import (
 from retouch.server.schemas import ClusterPublic, ErrorPublic, NodePublic, RemoteWorkerPublic
 from retouch.server.settings import is_loopback
 from retouch.server.store import ImageStore
-from retouch.workflows import detectors_of
 
 log = logging.getLogger("retouch.cluster")
 
@@ -125,7 +122,7 @@ class RayPool:
         self,
         queue: JobQueue,
         store: ImageStore,
-        engines: Mapping[str, EngineFactory],
+        engines: Registry,
         *,
         address: str,
         cpu_workers: int = 1,
@@ -142,9 +139,8 @@ class RayPool:
         self.max_pixels = max_pixels
         self.timeout = timeout
         self.heartbeat_timeout = max(10.0, refresh * 10)
-        detectors = detectors_of(engines)  # the workers find the catalog's face detectors beside its engines
-        table = Registry(engines, detectors) if detectors is not None else dict(engines)
-        self._configure = Configure(table, cpu_workers, memory_budget, preview_every, max_pixels, refresh)
+        # the workers get the registry whole: the catalog's face detectors travel with its engines
+        self._configure = Configure(engines, cpu_workers, memory_budget, preview_every, max_pixels, refresh)
         self.workers: dict[str, RemoteWorker] = {}
         self.nodes: Nodes = Nodes([])
         self.ray_version: str | None = None

@@ -15,19 +15,20 @@ import os
 import queue as stdqueue
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import numpy as np
 
 from retouch.devices import Device, discover_devices
-from retouch.engines import Engine, EngineFactory, Hooks
+from retouch.engines import Engine, Hooks
 from retouch.errors import Cancelled
 from retouch.imaging.io import load_picture, mask_of
+from retouch.registry import Registry
 from retouch.server.cluster.protocol import Begun, Finished, Outcome, Progress, WorkerInfo
 from retouch.server.pool_base import ModelCache, Previews, job_error, workflow_params
 from retouch.server.schemas import JOB_ADAPTER
-from retouch.workflows import WORKFLOWS, Source, detectors_of
+from retouch.workflows import WORKFLOWS, Source
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class WorkerActor:
 
     def __init__(
         self,
-        engines: Mapping[str, EngineFactory],
+        engines: Registry,
         *,
         index: int,
         memory_budget: int | None,
@@ -141,7 +142,7 @@ class WorkerActor:
             mask = None
             if mask_png is not None:
                 mask = mask_of(load_picture(mask_png, max_pixels=self.max_pixels, what="mask"))
-            engines = Source(self._engine, detectors_of(self.engines))
+            engines = Source(self._engine, self.engines.detectors)
             result = workflow.run(picture, mask, workflow_params(job), engines, hooks)
             outcome = Outcome(result.pixels, result.png(), result.seed, result.report, result.exif, result.icc_profile)
             finished = Finished(job_id, outcome=outcome)
