@@ -1,8 +1,9 @@
-"""The device pool: one or more worker threads per device, each with its own model cache.
+"""The device pool on this machine: one or more worker threads per device, each with its own model cache.
 
-A dispatcher thread hands the next queued job to a free worker, preferring one that already has the
-job's engine loaded, else the least loaded one. Workers run the job's workflow (`retouch.workflows`) and
-record each change through the queue, which announces it; loading and filling never happen on the event loop.
+One of the two `Pool`s (`pool_base.py`, with the rules both follow). A dispatcher thread hands the next queued
+job to a free worker, preferring one that already has the job's engine loaded, else the least loaded one.
+Workers run the job's workflow (`retouch.workflows`) and record each change through the queue, which announces
+it; loading and filling never happen on the event loop.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Worker:
                 pool.queue.release(job.id)  # a graceful stop: queued again, the attempt not spent
             else:
                 pool.queue.mark_canceled(job.id)
-        except Exception as exc:  # noqa: BLE001 - a bad input, a bug or a library failure: the job fails, the worker lives on
+        except Exception as exc:  # noqa: BLE001 - bad input, a bug, a library failure: the job fails, the worker lives
             if isinstance(exc, StorageFull):
                 pool.storage_trouble(exc)
             error = job_error(exc, f"job {job.id} failed")
