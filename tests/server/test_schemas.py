@@ -42,7 +42,8 @@ def test_every_registered_workflow_is_a_kind_of_the_api_and_a_fill_is_the_defaul
     assert all(JOB_KINDS[kind].__name__ == f"{kind.capitalize()}Job" for kind in WORKFLOWS)
     assert JOB_ADAPTER.validate_python({"image": ID, "mask": ID}).kind == "fill"
     assert JOB_ADAPTER.validate_python({"kind": "upscale", "image": ID}).mask_id() is None
-    with pytest.raises(ValidationError, match="kind must be one of fill, upscale, faces, seams"):
-        JOB_ADAPTER.validate_python({"kind": "tint", "image": ID})
+    for kind in ("tint", {"a": 1}, ["fill"]):  # an object or a list is refused as a bad kind too, not a crash
+        with pytest.raises(ValidationError, match="kind must be one of fill, upscale, faces, seams"):
+            JOB_ADAPTER.validate_python({"kind": kind, "image": ID})
     assert all(kind in JobPublic.model_fields["kind"].description for kind in WORKFLOWS)
     TypeAdapter(JobPublic)  # the answer's schema builds
