@@ -18,15 +18,12 @@ from pydantic import TypeAdapter
 
 from retouch import __version__
 from retouch.devices import Device, discover_devices
-from retouch.engines import EngineFactory
-from retouch.engines.select import SELECTORS
-from retouch.registry import build_registry
-from retouch.server.cluster import RayPool
-from retouch.server.deps import Pool
+from retouch.registry import Registry, build_registry
 from retouch.server.errors import install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
 from retouch.server.pool import DevicePool
+from retouch.server.pool_base import Pool
 from retouch.server.queue import SqliteJobQueue
 from retouch.server.routes import faces, images, jobs, meta, select, ws
 from retouch.server.routes.ws import SocketLimits
@@ -80,7 +77,7 @@ def _openapi_with_events(app: FastAPI) -> dict[str, Any]:
 def create_app(
     settings: Settings | None = None,
     *,
-    engines: dict[str, EngineFactory] | None = None,
+    engines: Registry | None = None,
     devices: list[Device] | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
@@ -107,7 +104,10 @@ def create_app(
         store.sweep_retention()
         table = engines if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
         pool: Pool
+        selector_device = "cpu"  # object selection runs in the server's process: on its first device, or the CPU
         if settings.ray:
+            from retouch.server.cluster.pool import RayPool  # the bridge process only with --ray
+
             pool = RayPool(
                 queue,
                 store,
@@ -123,6 +123,7 @@ def create_app(
             found = devices or discover_devices()
             if settings.devices:
                 found = [d for d in found if d.name in settings.devices] or found
+            selector_device = found[0].name
             pool = DevicePool(
                 queue,
                 store,
@@ -136,10 +137,7 @@ def create_app(
         app.state.settings, app.state.store, app.state.queue = settings, store, queue
         app.state.hub, app.state.pool, app.state.engines = hub, pool, table
         app.state.sockets = SocketLimits(settings)
-        selectors = getattr(table, "selectors", None)
-        # object selection runs in the server's process, on its first device (the CPU under --ray)
-        device = "cpu" if isinstance(pool, RayPool) else pool.devices[0].name
-        app.state.selectors = SelectorCache(selectors if selectors is not None else SELECTORS, device)
+        app.state.selectors = SelectorCache(table.selectors, selector_device)
         pool.start()
         housekeeping = asyncio.create_task(_housekeeping(store, pool), name="retouch-housekeeping")
         try:

@@ -9,7 +9,6 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from retouch import __version__
-from retouch.server.cluster import RayPool
 from retouch.server.deps import AuthorizedDep, EnginesDep, PoolDep, QueueDep, StoreDep
 from retouch.server.schemas import EnginePublic, HealthPublic, StoragePublic
 
@@ -43,5 +42,5 @@ async def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: Au
         devices=[asdict(device) for device in pool.devices],
         queue={"pending": counts["queued"], "running": pool.running()},
         storage=StoragePublic(**asdict(usage)),
-        cluster=pool.cluster() if isinstance(pool, RayPool) else None,
+        cluster=pool.cluster(),
     )

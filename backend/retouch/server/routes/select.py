@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 
 from retouch.errors import InputError, RetouchError
@@ -13,28 +13,25 @@ from retouch.imaging.io import Picture, encode_mask_png
 from retouch.imaging.select import Prompt
 from retouch.imaging.select import SelectPoint as Point
 from retouch.recipe import BBox
-from retouch.server.deps import StoreDep
+from retouch.server.deps import SelectorsDep, StoreDep
 from retouch.server.errors import ApiError
 from retouch.server.schemas import ErrorPublic, SelectCreate, SelectModelsPublic, SelectPublic
-from retouch.server.selection import SelectorCache
 from retouch.server.store import ImageGone, StorageFull
 
 router = APIRouter(prefix="/select", tags=["select"])
 
 
 @router.get("/models", response_model=SelectModelsPublic)
-async def select_models(request: Request) -> SelectModelsPublic:
+async def select_models(selectors: SelectorsDep) -> SelectModelsPublic:
     """The selectors this server offers: `grabcut` (no weights) and the catalog's segment-anything models."""
-    selectors: SelectorCache = request.app.state.selectors
     return SelectModelsPublic(models=selectors.names(), default="grabcut")
 
 
 @router.post("", response_model=SelectPublic, responses={422: {"model": ErrorPublic}})
-async def select(body: Annotated[SelectCreate, Body()], store: StoreDep, request: Request) -> SelectPublic:
+async def select(body: Annotated[SelectCreate, Body()], store: StoreDep, selectors: SelectorsDep) -> SelectPublic:
     """The mask of the object a box and clicks point at, the picture's size. Runs off the event loop; with a
     segment-anything model, the first call for a picture computes its embedding (seconds on a CPU) and later
     clicks on it only run the decoder."""
-    selectors: SelectorCache = request.app.state.selectors
     image = store.get(body.image)
     if image is None:
         raise ApiError(422, "invalid_input", f"image: no image with id {body.image!r} (upload it to /api/v1/images)")
