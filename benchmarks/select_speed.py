@@ -251,9 +251,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sam", choices=["tiny", "vit-b", "none"], default="tiny")
     parser.add_argument("--canvas", action="store_true", help="also click to outline in Chromium")
+    parser.add_argument("--no-grabcut", action="store_true", help="leave the GrabCut rows out")
     args = parser.parse_args()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
-    rows = grabcut_rows(args.sizes, args.repeat)
+    rows = [] if args.no_grabcut else grabcut_rows(args.sizes, args.repeat)
     if args.sam != "none":
         rows += sam_rows(args.sam, args.sizes, args.repeat)
     if args.canvas:

@@ -19,6 +19,8 @@ from retouch.imaging.mask import bounds, grow
 
 Box = tuple[int, int, int, int]  # x, y, width, height in the picture's pixels
 
+#: `refine_to` leaves a mask as it is when the band along its edge covers more than this share of the picture
+MAX_BAND_SHARE = 0.25
 #: a click alone seeds "probably the object" this far around it (a fraction of the picture's shorter side)
 CLICK_REACH = 0.1
 
@@ -241,6 +243,10 @@ def refine_to(picture: np.ndarray, coarse: np.ndarray, scale: float) -> np.ndarr
         return hard * np.uint8(255)
     radius = max(2, int(np.ceil(2 / scale)))
     band = (grow(hard, radius) > 0) & (grow(1 - hard, radius) > 0)  # within `radius` of the edge
+    if np.count_nonzero(band) > MAX_BAND_SHARE * band.size:
+        # an edge running all over the picture (an unsure mask, a model with random weights) is no object's
+        # outline to snap: refining it would cost a guided filter of the whole picture for nothing
+        return hard * np.uint8(255)
     x, y, bw, bh = cv2.boundingRect(band.astype(np.uint8))
     pad = 2 * radius
     x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(w, x + bw + pad), min(h, y + bh + pad)
