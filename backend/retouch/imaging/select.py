@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from retouch.errors import InputError
-from retouch.imaging.mask import bounds, grow
+from retouch.imaging.mask import bounds
 
 Box = tuple[int, int, int, int]  # x, y, width, height in the picture's pixels
 
@@ -186,6 +186,13 @@ def fill_small_holes(found: np.ndarray, share: float = 0.01) -> np.ndarray:
     return found | small[labels]
 
 
+def within(mask: np.ndarray, radius: float) -> np.ndarray:
+    """The pixels at most `radius` px (Euclidean) from a set pixel of `mask` (uint8, nonzero = set): a dilation
+    by a disc, through the distance transform, so its cost does not grow with the radius."""
+    distance = cv2.distanceTransform((mask == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return distance <= radius
+
+
 def guided_filter(
     guide: np.ndarray, source: np.ndarray, radius: int, eps: float, where: np.ndarray | None = None
 ) -> np.ndarray:
@@ -195,7 +202,7 @@ def guided_filter(
     solves then run only within `radius` of them, so a thin band costs little."""
     size = (2 * radius + 1, 2 * radius + 1)
     where = np.ones(source.shape, bool) if where is None else where
-    need = grow(where.astype(np.uint8), radius) > 0  # the coefficients `where`'s box means reach
+    need = within(where.astype(np.uint8), radius)  # the coefficients `where`'s box means reach
 
     def mean(values: np.ndarray) -> np.ndarray:
         return cv2.boxFilter(values, cv2.CV_32F, size, borderType=cv2.BORDER_REFLECT)
@@ -242,7 +249,7 @@ def refine_to(picture: np.ndarray, coarse: np.ndarray, scale: float) -> np.ndarr
     if scale >= 1 or hard.all() or not hard.any():
         return hard * np.uint8(255)
     radius = max(2, int(np.ceil(2 / scale)))
-    band = (grow(hard, radius) > 0) & (grow(1 - hard, radius) > 0)  # within `radius` of the edge
+    band = within(hard, radius) & within(1 - hard, radius)  # within `radius` of the edge, on either side
     if np.count_nonzero(band) > MAX_BAND_SHARE * band.size:
         # an edge running all over the picture (an unsure mask, a model with random weights) is no object's
         # outline to snap: refining it would cost a guided filter of the whole picture for nothing
