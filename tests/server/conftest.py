@@ -26,9 +26,16 @@ from PIL import Image
 from retouch.engines import ENGINES
 from retouch.server.app import create_app
 from retouch.server.settings import Settings
-from tests.server.engines import BrokenEngine, GatedEngine, InvertEngine, SlowEngine
+from tests.server.engines import BrokenEngine, BuggyEngine, GatedEngine, InvertEngine, SlowEngine
 
-TEST_ENGINES = {**ENGINES, "slow": SlowEngine, "gated": GatedEngine, "invert": InvertEngine, "broken": BrokenEngine}
+TEST_ENGINES = {
+    **ENGINES,
+    "slow": SlowEngine,
+    "gated": GatedEngine,
+    "invert": InvertEngine,
+    "broken": BrokenEngine,
+    "buggy": BuggyEngine,
+}
 
 
 ROOT = Path(__file__).resolve().parents[2]

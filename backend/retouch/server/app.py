@@ -15,13 +15,15 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import TypeAdapter
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from retouch import __version__
 from retouch.devices import Device, discover_devices
 from retouch.engines import EngineFactory
 from retouch.registry import build_registry
 from retouch.server.deps import Pool
-from retouch.server.errors import install_error_handlers
+from retouch.server.errors import Unhandled, install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
 from retouch.server.pool import DevicePool
@@ -58,6 +60,16 @@ async def _housekeeping(store: ImageStore, pool: Pool) -> None:
                 await asyncio.to_thread(store.sweep_retention)
             except Exception:  # a full disk, say: the next round tries again
                 log.exception("the retention sweep failed")
+
+
+class CanvasMount(Mount):
+    """The canvas's files at `/`, never under the API: a GET on a route that only takes POST is a 405 naming
+    what it allows (a mount at `/` would otherwise take it and answer 404 for a file it lacks)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("path", "").startswith(f"{API_PREFIX}/"):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def _openapi_with_events(app: FastAPI) -> dict[str, Any]:
@@ -158,12 +170,13 @@ def create_app(
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ws.router, prefix=API_PREFIX)
+    app.add_middleware(Unhandled)  # innermost: a bug is a 500 answer, and the connection lives on
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(Guard, settings=settings)  # outermost: nothing is read before it
     app.openapi = lambda: _openapi_with_events(app)  # type: ignore[method-assign]
 
     if (STATIC_DIR / "index.html").exists():
-        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="canvas")
+        app.router.routes.append(CanvasMount("/", StaticFiles(directory=STATIC_DIR, html=True), name="canvas"))
     else:
 
         @app.get("/", include_in_schema=False)

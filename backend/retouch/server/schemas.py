@@ -87,7 +87,7 @@ JOB_KINDS: dict[str, type[_JobFields]] = {"fill": FillJob, "upscale": UpscaleJob
 
 def _kind_of(value: Any) -> str | None:
     kind = value.get("kind", "fill") if isinstance(value, dict) else getattr(value, "kind", None)
-    return kind if kind in JOB_KINDS else None
+    return kind if isinstance(kind, str) and kind in JOB_KINDS else None  # an object or a list names no kind
 
 
 JobCreate = Annotated[

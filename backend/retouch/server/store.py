@@ -393,6 +393,8 @@ class ImageStore:
         self.incoming.mkdir(parents=True, exist_ok=True)
         self._deleted = threading.Lock()
         self.writes = 0  # pictures stored since start (housekeeping looks whether work happened)
+        #: why the last write was refused for lack of space, until a picture is stored again (health says it)
+        self.refused: str | None = None
         self._count_old_files()
         self._bytes = self.usage().picture_bytes
 
@@ -463,9 +465,15 @@ class ImageStore:
                     temporary.unlink(missing_ok=True)
         except OSError as exc:
             if is_disk_full(exc):
-                raise storage_full(self._folder) from exc
+                raise self.full() from exc
             raise
         return Written(image, path.stat().st_size, picture)
+
+    def full(self) -> StorageFull:
+        """The error for a write the disk had no room for, remembered until a picture is stored again."""
+        error = storage_full(self._folder)
+        self.refused = f"a picture was refused for lack of space at {now()[11:19]} UTC: {error.message}"
+        return error
 
     def record(self, written: Written) -> None:
         image = written.image
@@ -485,6 +493,7 @@ class ImageStore:
         pictures deleted if that passes the retention limit)."""
         self._cache.put(written.image.id, written.picture)
         self.writes += 1
+        self.refused = None
         with self._deleted:
             self._bytes += written.size
             over = self.keep_bytes and self._bytes > self.keep_bytes

@@ -36,6 +36,7 @@ async def find_faces(
 
     def find() -> FacesPublic:
         detector = get_detector(body.detector, detectors)
+        store.path(image)  # a file gone from disk is 410, as for GET, even while its pixels are cached
         found = detect_faces(store.picture(image).pixels, body, detector)
         faces = [FacePublic(**face.as_dict()) for face in found.faces]
         return FacesPublic(faces=faces, smallest_face=found.smallest_face, detector=detector.name)

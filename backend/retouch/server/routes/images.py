@@ -19,7 +19,7 @@ from retouch.imaging.io import encode_png
 from retouch.server.deps import SettingsDep, StoreDep
 from retouch.server.errors import ApiError
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, ImagePublic
-from retouch.server.store import ImageStore, is_disk_full, storage_full
+from retouch.server.store import ImageStore, is_disk_full
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks  # a TypedDict for type checkers only
@@ -135,7 +135,7 @@ async def _receive(request: Request, store: ImageStore, limit: int) -> tuple[Fil
     except OSError as exc:
         target.unlink(missing_ok=True)
         if is_disk_full(exc):
-            raise storage_full(target.parent) from None
+            raise store.full() from None
         raise
     except BaseException:
         target.unlink(missing_ok=True)
@@ -149,7 +149,13 @@ async def _receive(request: Request, store: ImageStore, limit: int) -> tuple[Fil
     "",
     status_code=201,
     response_model=ImagePublic,
-    responses={413: {"model": ErrorPublic}, 422: {"model": ErrorPublic}, 507: {"model": ErrorPublic}},
+    responses={
+        400: {"model": ErrorPublic, "description": "The multipart body is malformed."},
+        413: {"model": ErrorPublic},
+        415: {"model": ErrorPublic, "description": "The body is not multipart/form-data."},
+        422: {"model": ErrorPublic},
+        507: {"model": ErrorPublic},
+    },
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_image(request: Request, store: StoreDep, settings: SettingsDep) -> ImagePublic:

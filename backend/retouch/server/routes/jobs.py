@@ -64,6 +64,9 @@ async def create_job(
             raise _invalid(f"mask: no image with id {mask_id!r}")
 
     def check() -> None:
+        for stored in (image, mask_image):  # a file gone from disk is 410 here, as for GET, not a job that
+            if stored is not None:  # runs from the memory cache
+                store.path(stored)
         picture = store.picture(image)
         try:
             mask = store.mask(mask_image) if mask_image is not None else None

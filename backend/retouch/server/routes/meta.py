@@ -31,6 +31,8 @@ async def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: Au
     problems = []
     if usage.free_bytes < min(LOW_DISK, usage.disk_bytes // 20):
         problems.append(f"the disk is almost full: {usage.free_bytes / 1e6:.1f} MB free")
+    if store.refused:
+        problems.append(store.refused)
     problems += pool.problems()
     status: Literal["ok", "degraded"] = "degraded" if problems else "ok"
     if not authorized:
