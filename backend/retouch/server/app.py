@@ -26,6 +26,7 @@ from retouch.server.deps import Pool
 from retouch.server.errors import Unhandled, install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
+from retouch.server.migrations import open_database
 from retouch.server.pool import DevicePool
 from retouch.server.queue import SqliteJobQueue
 from retouch.server.routes import faces, images, jobs, meta, ws
@@ -33,7 +34,7 @@ from retouch.server.routes.ws import SocketLimits
 from retouch.server.runtime import release_memory
 from retouch.server.schemas import ServerEvent, Subscribe
 from retouch.server.settings import Settings
-from retouch.server.store import DB_NAME, IMAGES, Database, ImageStore
+from retouch.server.store import IMAGES, ImageStore
 
 log = logging.getLogger("retouch.server")
 
@@ -96,7 +97,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.data_dir / DB_NAME)
+        db = open_database(settings.data_dir, busy_timeout=settings.db_busy_timeout)
         store = ImageStore(
             db,
             settings.data_dir / IMAGES,

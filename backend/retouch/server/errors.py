@@ -34,8 +34,10 @@ _CODES = {
 }
 
 
-#: statuses of the errors the store raises on purpose (`StorageFull`, `ImageGone`)
-_STATUS_OF_CODE = {"insufficient_storage": 507, "gone": 410}
+#: statuses of the errors the store raises on purpose (`StorageFull`, `ImageGone`, `DatabaseBusy`)
+_STATUS_OF_CODE = {"insufficient_storage": 507, "gone": 410, "database_busy": 503}
+#: seconds a client is asked to wait before trying a busy database again
+RETRY_AFTER = 2
 
 
 class ApiError(Exception):
@@ -93,7 +95,8 @@ def install_error_handlers(app: FastAPI) -> None:
         status = _STATUS_OF_CODE.get(exc.code)
         if status is None:
             return error_response(500, "internal_error", internal_error(f"unhandled error on {request.url.path}"))
-        return error_response(status, exc.code, exc.message)
+        headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
+        return error_response(status, exc.code, exc.message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

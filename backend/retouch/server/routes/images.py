@@ -17,9 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from retouch.imaging.io import encode_png
 from retouch.server.deps import SettingsDep, StoreDep
+from retouch.server.disk import is_disk_full
 from retouch.server.errors import ApiError
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, ImagePublic
-from retouch.server.store import ImageStore, is_disk_full
+from retouch.server.store import ImageStore
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks  # a TypedDict for type checkers only
@@ -192,7 +193,7 @@ def _image_or_error(store: ImageStore, image_id: str):
         422: {"model": ErrorPublic},
     },
 )
-async def get_image(
+def get_image(
     image_id: ImageId,
     store: StoreDep,
     max_side: Annotated[
@@ -204,8 +205,7 @@ async def get_image(
     410 if it was deleted (by request or by the retention policy) or its file is gone."""
     image = _image_or_error(store, image_id)
     if max_side is not None:
-        picture = await run_in_threadpool(store.picture, image)
-        png = await run_in_threadpool(thumbnail_png, picture.pixels, max_side)
+        png = thumbnail_png(store.picture(image).pixels, max_side)
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
     return FileResponse(
         store.path(image), media_type="image/png", filename=f"{image_id}.png", content_disposition_type="inline"
@@ -226,12 +226,12 @@ def thumbnail_png(pixels: np.ndarray, max_side: int) -> bytes:
     status_code=204,
     responses={404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}, 410: {"model": ErrorPublic}},
 )
-async def delete_image(image_id: ImageId, store: StoreDep) -> Response:
+def delete_image(image_id: ImageId, store: StoreDep) -> Response:
     """Delete a picture (an upload or a result). 409 while a queued or running job needs it; asking for it
     afterwards answers 410."""
     image = _image_or_error(store, image_id)
     if image.deleted_at:
         raise ApiError(410, "gone", f"image {image_id!r} was already deleted")
-    if not await run_in_threadpool(store.delete, image_id):
+    if not store.delete(image_id):
         raise ApiError(409, "conflict", f"image {image_id!r} is used by a queued or running job; cancel it first")
     return Response(status_code=204)

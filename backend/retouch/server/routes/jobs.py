@@ -1,5 +1,8 @@
 """Jobs: validate, enqueue, return 202. Nothing here runs a workflow.
 
+The routes are plain functions, which FastAPI runs in its thread pool: they read and write SQLite (and a job's
+check decodes its picture), and a database another process holds makes a write wait, never the event loop.
+
 A job is checked once, here, by the code the command line uses (its workflow's `check`: `plan()` and the
 engine's own `check` for a fill), so a job that would fail on its input is a 422 now, never a failure later.
 """
@@ -9,7 +12,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
-from starlette.concurrency import run_in_threadpool
 
 from retouch.errors import InputError
 from retouch.server.deps import EnginesDep, PoolDep, QueueDep, StoreDep
@@ -42,7 +44,7 @@ def _invalid(message: str) -> ApiError:
 
 
 @router.post("", status_code=202, response_model=JobAccepted, responses=_ERRORS)
-async def create_job(
+def create_job(
     job: Annotated[JobCreate, Body()],
     store: StoreDep,
     queue: QueueDep,
@@ -75,7 +77,7 @@ async def create_job(
         workflow.check(picture, mask, params, engines)
 
     try:
-        await run_in_threadpool(check)
+        check()
     except InputError as exc:
         raise _invalid(exc.message) from None
     public = queue.submit(job, workflow.label(params), session)
@@ -84,7 +86,7 @@ async def create_job(
 
 
 @router.get("", response_model=JobsPublic)
-async def list_jobs(
+def list_jobs(
     queue: QueueDep,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this state.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -96,7 +98,7 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobPublic, responses=_ERRORS)
-async def get_job(job_id: JobId, queue: QueueDep) -> JobPublic:
+def get_job(job_id: JobId, queue: QueueDep) -> JobPublic:
     job = queue.get(job_id)
     if job is None:
         raise ApiError(404, "not_found", f"no job with id {job_id!r}")
@@ -104,7 +106,7 @@ async def get_job(job_id: JobId, queue: QueueDep) -> JobPublic:
 
 
 @router.delete("/{job_id}", response_model=JobPublic, responses=_ERRORS)
-async def cancel_job(job_id: JobId, queue: QueueDep, pool: PoolDep, response: Response) -> JobPublic:
+def cancel_job(job_id: JobId, queue: QueueDep, pool: PoolDep, response: Response) -> JobPublic:
     """Cancel a job: a queued one at once (200), a running one within a step (202, then `job.canceled`)."""
     before = queue.cancel(job_id)
     if before is None:

@@ -6,7 +6,6 @@ from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
 from retouch import __version__
 from retouch.server.cluster import RayPool
@@ -25,9 +24,10 @@ async def list_engines(engines: EnginesDep) -> list[dict]:
 
 
 @router.get("/health", response_model=HealthPublic, response_model_exclude_none=True)
-async def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: AuthorizedDep) -> HealthPublic:
-    """Whether the server works; with the token also its devices, queue and disk use."""
-    usage = await run_in_threadpool(store.usage)
+def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: AuthorizedDep) -> HealthPublic:
+    """Whether the server works; with the token also its devices, queue and disk use. (A plain function: FastAPI
+    runs it in its thread pool, off the event loop, as it reads SQLite and the disk.)"""
+    usage = store.usage()
     problems = []
     if usage.free_bytes < min(LOW_DISK, usage.disk_bytes // 20):
         problems.append(f"the disk is almost full: {usage.free_bytes / 1e6:.1f} MB free")

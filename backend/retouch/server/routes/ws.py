@@ -10,6 +10,7 @@ from collections import Counter
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from retouch.recipe import describe_errors
 from retouch.server.events import Subscriber
@@ -143,10 +144,10 @@ async def _serve(websocket: WebSocket, limits: SocketLimits) -> None:
                 await websocket.close(code=POLICY_VIOLATION, reason=reason)
                 break
             subscriber.job_ids.update(message.job_ids)
-            jobs = queue.get_many(message.job_ids)
+            jobs = await run_in_threadpool(queue.get_many, message.job_ids)  # SQLite, off the event loop
             if message.all and subscriber.session:
                 subscriber.all_of_session = True
-                jobs += queue.session_jobs(subscriber.session)
+                jobs += await run_in_threadpool(queue.session_jobs, subscriber.session)
             for job in jobs:
                 for event in current_state(job):
                     subscriber.offer(event)
