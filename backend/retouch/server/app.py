@@ -23,7 +23,7 @@ from retouch.devices import Device, discover_devices
 from retouch.engines import EngineFactory
 from retouch.registry import build_registry
 from retouch.server.deps import Pool
-from retouch.server.errors import Unhandled, install_error_handlers
+from retouch.server.errors import DATABASE_BUSY, Unhandled, install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
 from retouch.server.migrations import open_database
@@ -166,7 +166,9 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
-    api = APIRouter(prefix=API_PREFIX)  # the token, Host and Origin are checked by `Guard`, before any route
+    api = APIRouter(
+        prefix=API_PREFIX, responses=DATABASE_BUSY
+    )  # the token, Host and Origin are checked by `Guard`, before any route
     for module in (images, jobs, faces, meta):
         api.include_router(module.router)
     app.include_router(api)

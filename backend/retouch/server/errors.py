@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retouch.errors import InputError, RetouchError
 from retouch.recipe import describe_errors
+from retouch.server.schemas import ErrorPublic
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,20 @@ _CODES = {
 _STATUS_OF_CODE = {"insufficient_storage": 507, "gone": 410, "database_busy": 503}
 #: seconds a client is asked to wait before trying a busy database again
 RETRY_AFTER = 2
+
+
+#: what every JSON body route may answer besides its own: an unreadable body
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorPublic, "description": "The body could not be read (not UTF-8 JSON)."}
+}
+#: what every route that reads or writes the database may answer
+DATABASE_BUSY: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorPublic,
+        "description": "Another process holds the database (`database_busy`); nothing was written. Try again "
+        "after `Retry-After` seconds.",
+    }
+}
 
 
 class ApiError(Exception):
@@ -108,6 +124,8 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and message == "Not Found":
             message = f"nothing at {request.url.path}"
+        if exc.status_code == 400 and message == "There was an error parsing the body":  # FastAPI's words
+            message = "the request body could not be read; send JSON in UTF-8"
         headers = exc.headers
         if exc.status_code == 405:
             allowed = _methods_at(request)

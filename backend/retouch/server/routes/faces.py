@@ -11,7 +11,7 @@ from retouch.errors import RetouchError
 from retouch.registry import face_detectors
 from retouch.server.deps import EnginesDep, SettingsDep, StoreDep
 from retouch.server.disk import StorageFull
-from retouch.server.errors import ApiError
+from retouch.server.errors import BAD_BODY, ApiError
 from retouch.server.schemas import ErrorPublic, FacePublic, FacesFind, FacesPublic
 from retouch.server.store import ImageGone
 from retouch.workflows import detectors_of
@@ -19,7 +19,11 @@ from retouch.workflows import detectors_of
 router = APIRouter(prefix="/faces", tags=["faces"])
 
 
-@router.post("", response_model=FacesPublic, responses={422: {"model": ErrorPublic}})
+@router.post(
+    "",
+    response_model=FacesPublic,
+    responses={**BAD_BODY, 410: {"model": ErrorPublic}, 422: {"model": ErrorPublic}, 507: {"model": ErrorPublic}},
+)
 def find_faces(
     body: Annotated[FacesFind, Body()], store: StoreDep, engines: EnginesDep, settings: SettingsDep
 ) -> FacesPublic:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response
 
 from retouch.errors import InputError
 from retouch.server.deps import EnginesDep, PoolDep, QueueDep, StoreDep
-from retouch.server.errors import ApiError
+from retouch.server.errors import BAD_BODY, ApiError
 from retouch.server.pool import workflow_params
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, JobAccepted, JobCreate, JobPublic, JobsPublic, JobStatus
 from retouch.workflows import WORKFLOWS
@@ -43,7 +43,12 @@ def _invalid(message: str) -> ApiError:
     return ApiError(422, "invalid_input", message)
 
 
-@router.post("", status_code=202, response_model=JobAccepted, responses=_ERRORS)
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobAccepted,
+    responses={**BAD_BODY, **_ERRORS, 410: {"model": ErrorPublic, "description": "A picture's file is gone."}},
+)
 def create_job(
     job: Annotated[JobCreate, Body()],
     store: StoreDep,
