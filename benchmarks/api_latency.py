@@ -326,10 +326,51 @@ async def _watch_clock_job(base: str, steps: int) -> dict[int, float]:
                 return received
 
 
-def events_under_load(code: Path, clients: int, trips: int, size: int, steps: int = 200) -> dict[str, float]:
-    """Event latency (worker step -> websocket client) of one job while `clients` clients do telea round trips
-    at `size`², on the server code of checkout `code`. The load runs in a child process, so the watcher's own
-    loop is not the one under load."""
+async def _probe_loop(base: str, seconds: float) -> list[float]:
+    """Round trips of `GET /engines` (no database: only the event loop's own delay), every 20 ms."""
+    times = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            start = time.monotonic()
+            (await http.get("/api/v1/engines")).raise_for_status()
+            times.append(time.monotonic() - start)
+            await asyncio.sleep(0.02)
+    return times
+
+
+async def _watch(base: str, steps: int, probe_seconds: float) -> tuple[dict[int, float], list[float]]:
+    return await asyncio.gather(_watch_clock_job(base, steps), _probe_loop(base, probe_seconds))
+
+
+HOLD_LOOP = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+while True:
+    connection.execute("BEGIN EXCLUSIVE")
+    time.sleep(1.0)
+    connection.execute("COMMIT")
+    time.sleep(2.0)
+"""
+
+
+def _percentiles(values: list[float]) -> tuple[float, float, float]:
+    """(p50, p99, max) in ms."""
+    values = sorted(values)
+    return (
+        values[len(values) // 2] * 1000,
+        values[min(len(values) - 1, int(len(values) * 0.99))] * 1000,
+        values[-1] * 1000,
+    )
+
+
+def events_under_load(
+    code: Path, clients: int, trips: int, size: int, *, held: bool, steps: int = 200, probe_seconds: float = 12
+) -> dict[str, float]:
+    """While `clients` clients do telea round trips at `size`² on the server code of checkout `code`: the event
+    latency (worker step -> websocket client) of one job, and the round trip of `GET /engines`, which reads no
+    database (the event loop's own delay). `held`: another process holds the database 1 s in every 3 s (a
+    backup tool). The load runs in a child process, so the watcher's loop is not the one under load."""
     import multiprocessing
 
     image, mask = picture(size)
@@ -344,6 +385,7 @@ def events_under_load(code: Path, clients: int, trips: int, size: int, steps: in
             {"RETOUCH_BENCH_CLOCK": str(clock_file)},
         )
         base = f"http://127.0.0.1:{port}"
+        holder = None
         try:
             asyncio.run(round_trips(base, _png(image), _png(mask), "telea", 1))  # warm up
             receiver, sender = multiprocessing.Pipe(duplex=False)
@@ -351,21 +393,27 @@ def events_under_load(code: Path, clients: int, trips: int, size: int, steps: in
                 target=_load_process, args=(base, _png(image), _png(mask), clients, trips, sender)
             )
             loader.start()
+            if held:
+                holder = subprocess.Popen([sys.executable, "-c", HOLD_LOOP, str(Path(tmp) / "data" / "retouch.db")])
             time.sleep(2.0)  # every client connected and busy
-            received = asyncio.run(_watch_clock_job(base, steps))
+            received, probes = asyncio.run(_watch(base, steps, probe_seconds))
+            if holder is not None:
+                holder.kill()
+                holder.wait()
             times, failed, wall = receiver.recv()
             loader.join(60)
             emitted = [float(line) for line in clock_file.read_text().split()]
         finally:
+            if holder is not None and holder.poll() is None:
+                holder.kill()
             process.send_signal(signal.SIGTERM)
             process.wait(30)
-    latencies = sorted(received[step] - emitted[step - 1] for step in received)
+    events = _percentiles([received[step] - emitted[step - 1] for step in received])
     times.sort()
     return {
-        "events": len(latencies),
-        "p50": latencies[len(latencies) // 2] * 1000,
-        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-        "max": latencies[-1] * 1000,
+        "events": len(received),
+        "event": events,
+        "loop": _percentiles(probes),
         "trip_p50": times[len(times) // 2] * 1000 if times else float("nan"),
         "failed": failed,
         "rate": (clients - failed) * trips / wall,
@@ -377,21 +425,25 @@ def events_under_load_mode(args: argparse.Namespace) -> None:
     runs = [("before", Path(args.before))] if args.before else []
     runs.append(("this checkout", ROOT))
     print(
-        f"Event latency, worker step -> websocket client, of one job (200 steps, priority 100) while {clients} "
-        f"clients each do {args.trips} telea round trips at {args.size}² (own connection and websocket each); "
-        "server with 2 workers"
+        f"While {clients} clients each do {args.trips} telea round trips at {args.size}² (own connection and "
+        "websocket each; server with 2 workers):\n  event = worker step -> websocket client, one job of 200 steps "
+        "at priority 100;\n  loop = round trip of GET /engines (reads no database: the event loop's own delay), "
+        "every 20 ms for 12 s;\n  database `held`: another process holds it 1 s in every 3 s (BEGIN EXCLUSIVE)"
     )
     print(
-        f"{'server code':>40} {'events':>7} {'p50':>9} {'p99':>9} {'max':>9} {'round trip p50':>15} "
-        f"{'throughput':>11} {'failed':>7}"
+        f"{'server code':>34} {'database':>8} {'event p50':>10} {'p99':>8} {'max':>8} {'loop p50':>9} {'p99':>8} "
+        f"{'max':>8} {'trip p50':>9} {'trips/s':>8} {'failed':>6}"
     )
-    for label, code in runs:
-        figures = events_under_load(code, clients, args.trips, args.size)
-        name = f"{label} ({code})"
-        print(
-            f"{name[-40:]:>40} {figures['events']:>7} {figures['p50']:>7.1f}ms {figures['p99']:>7.1f}ms "
-            f"{figures['max']:>7.1f}ms {figures['trip_p50']:>13.0f}ms {figures['rate']:>9.1f}/s {figures['failed']:>7}"
-        )
+    for held in (False, True):
+        for label, code in runs:
+            figures = events_under_load(code, clients, args.trips, args.size, held=held)
+            name = f"{label} ({code})"
+            event, loop = figures["event"], figures["loop"]
+            print(
+                f"{name[-34:]:>34} {'held' if held else 'free':>8} {event[0]:>8.1f}ms {event[1]:>6.0f}ms "
+                f"{event[2]:>6.0f}ms {loop[0]:>7.1f}ms {loop[1]:>6.0f}ms {loop[2]:>6.0f}ms "
+                f"{figures['trip_p50']:>7.0f}ms {figures['rate']:>8.1f} {figures['failed']:>6}"
+            )
 
 
 def main() -> None:

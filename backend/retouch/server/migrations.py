@@ -11,7 +11,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from retouch.server.database import BUSY_TIMEOUT, DB_NAME, DamagedStore, Database, Migration, check_sequence
+from retouch.server.database import (
+    BUSY_TIMEOUT,
+    DB_NAME,
+    DamagedStore,
+    Database,
+    Migration,
+    StoreUnavailable,
+    check_sequence,
+    folder_problem,
+)
 from retouch.server.queue import JOB_MIGRATIONS
 from retouch.server.store import IMAGE_MIGRATIONS, IMAGES
 
@@ -50,6 +59,8 @@ def open_database(data: Path, *, busy_timeout: float = BUSY_TIMEOUT) -> Database
     if (not path.exists() or (path.is_file() and path.stat().st_size == 0)) and _pictures_in(data):
         state = "is missing" if not path.exists() else "is empty (0 bytes)"
         raise DamagedStore(f"{path} {state} but {data / IMAGES} holds pictures: the database was lost; {hint}")
+    if (data / IMAGES).is_dir() and (problem := folder_problem(data / IMAGES)) is not None:
+        raise StoreUnavailable(problem)  # the pictures' folder alone may be read-only or someone else's
     db = Database(path, MIGRATIONS, busy_timeout=busy_timeout, unversioned=unversioned, damage_hint=hint)
     if not db.query("SELECT 1 FROM images LIMIT 1") and _pictures_in(data):
         db.close()

@@ -70,19 +70,16 @@ def create_job(
         if mask_image is None:
             raise _invalid(f"mask: no image with id {mask_id!r}")
 
-    def check() -> None:
-        for stored in (image, mask_image):  # a file gone from disk is 410 here, as for GET, not a job that
-            if stored is not None:  # runs from the memory cache
-                store.path(stored)
-        picture = store.picture(image)
-        try:
-            mask = store.mask(mask_image) if mask_image is not None else None
-        except InputError as exc:
-            raise InputError(f"mask: {exc.message}") from None
-        workflow.check(picture, mask, params, engines)
-
+    for stored in (image, mask_image):  # a file gone from disk is 410 here, as for GET, though a decoded
+        if stored is not None:  # copy may still be in memory
+            store.path(stored)
+    picture = store.picture(image)
     try:
-        check()
+        mask = store.mask(mask_image) if mask_image is not None else None
+    except InputError as exc:
+        raise _invalid(f"mask: {exc.message}") from None
+    try:
+        workflow.check(picture, mask, params, engines)
     except InputError as exc:
         raise _invalid(exc.message) from None
     public = queue.submit(job, workflow.label(params), session)
