@@ -133,8 +133,10 @@ def test_a_read_only_data_folder_is_said_as_such_not_as_a_damaged_database(tmp_p
         server.upload(np.zeros((16, 16, 3), np.uint8))
     with read_only(data) as words:
         line = _refused_at_start(data)
+        rebuild = run_cli("rebuild-index", "--data-dir", data, cwd=ROOT)  # nor can it be rebuilt there
     assert words in line and str(data) in line
     assert "damaged" not in line and "rebuild-index" not in line
+    assert rebuild.returncode == 2 and words in rebuild.stderr and len(rebuild.stderr.strip().splitlines()) == 1
 
 
 def test_a_full_disk_at_start_and_after_a_refused_upload_is_said(small_disk):  # noqa: F811

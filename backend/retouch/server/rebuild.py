@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from retouch.server.database import DB_NAME, DamagedStore, migrate
+from retouch.server.database import DB_NAME, DamagedStore, StoreUnavailable, folder_problem, migrate
 from retouch.server.migrations import MIGRATIONS
 from retouch.server.store import IMAGES
 
@@ -21,6 +21,8 @@ def rebuild_index(data: Path) -> tuple[Path | None, int, int]:
     """Make a fresh database from the picture files in `data`, after copying the old database (and its WAL)
     aside. Jobs are kept when the old database can still be read. Returns (the copy, pictures, jobs)."""
     path = data / DB_NAME
+    if (problem := folder_problem(data)) is not None:  # read-only, not ours, full: said before anything is moved
+        raise StoreUnavailable(problem)
     backup = None
     if path.exists():
         if not path.is_file():
