@@ -3,7 +3,7 @@
 // stage the result like any other). The picture is the one already uploaded in the background.
 
 import { historyFlags } from "./actions/mask";
-import { describeError } from "./api/client";
+import { describeError, type JobCreate } from "./api/client";
 import { fitRect, scaleRect } from "./geometry";
 import { buildFacesJob, buildUpscaleJob, newJob, withNewJob } from "./jobs";
 import { readRecipe } from "./png";
@@ -54,7 +54,7 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
   const sending = new Set<JobKind>();
 
   /** Send a whole-picture job and follow it in the queue, its progress shown over the whole picture. */
-  async function start(state: AppState, kind: JobKind, engineLabel: string, body: Parameters<typeof api.createJob>[0]): Promise<void> {
+  async function start(state: AppState, kind: JobKind, engineLabel: string, body: JobCreate): Promise<void> {
     const bounds = layers.pictureBounds();
     const accepted = await api.createJob(body);
     const job = {

@@ -2,7 +2,7 @@
 
 import type { Services } from "./actions";
 import { historyFlags } from "./actions/mask";
-import { Api, describeError } from "./api/client";
+import { Api, describeError, type SeamsJobCreate } from "./api/client";
 import type { JobSocket } from "./api/socket";
 import type { Encoder, Source } from "./encoder";
 import { contains, defaultBox, fitRect, inflate, intersect, type Rect } from "./geometry";
@@ -350,8 +350,8 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
     const box = intersect(region.painted ? region.rect : inflate(region.rect, band + 1), bounds);
     if (!box) return withError(state, "The region to repair lies outside the picture now.");
     const [image, mask] = await Promise.all([uploads.picture.current(state), uploadRegion(region, bounds, state.picture.name)]);
-    const body = {
-      kind: "seams" as const,
+    const body: SeamsJobCreate = {
+      kind: "seams",
       image,
       mask,
       engine,
@@ -361,7 +361,7 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
       painted: Boolean(region.painted),
       seed: state.settings.seedMode === "fixed" ? state.settings.seed : -1,
     };
-    const accepted = await api.createSeamsJob(body);
+    const accepted = await api.createJob(body);
     const source = { x: box.x - bounds.x, y: box.y - bounds.y, width: box.width, height: box.height };
     // the repair keeps the region: accepted, it can be repaired again
     const job = { ...newJob(accepted.id, `seams · ${engine}`, box, accepted.position ?? null, source), filled: region };

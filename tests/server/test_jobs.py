@@ -12,7 +12,7 @@ from PIL import Image
 from retouch.imaging.io import read_recipe
 from retouch.server.migrations import open_database
 from retouch.server.queue import SqliteJobQueue
-from retouch.server.schemas import ErrorPublic, FillJob
+from retouch.server.schemas import JOB_KINDS, ErrorPublic
 
 
 def test_a_job_without_kind_is_a_fill_and_reports_its_kind(server, uploaded):
@@ -94,7 +94,7 @@ def test_each_state_change_is_announced_exactly_once(tmp_path):
             events.append((event.type, getattr(event, "job_id", None)))
 
     queue = SqliteJobQueue(open_database(tmp_path), publish)
-    job = FillJob(image="i" * 22, mask="m" * 22, engine="telea")
+    job = JOB_KINDS["fill"](image="i" * 22, mask="m" * 22, engine="telea")
 
     done = queue.submit(job, "telea", "session-1").id
     assert queue.start(done, "cpu")

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     # a damaged, read-only, full or locked data folder stops here, with one line (exit code 2)
     open_database(settings.data_dir, busy_timeout=settings.db_busy_timeout).close()
     if settings.ray:
-        from retouch.server.cluster import probe
+        from retouch.server.cluster.pool import probe
 
         problem = probe(settings.ray)
         if problem is not None:

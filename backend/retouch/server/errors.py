@@ -6,7 +6,6 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +16,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retouch.errors import InputError, RetouchError
 from retouch.recipe import describe_errors
-from retouch.server.schemas import ErrorPublic
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +38,6 @@ _CODES = {
 _STATUS_OF_CODE = {"insufficient_storage": 507, "gone": 410, "database_busy": 503}
 #: seconds a client is asked to wait before trying a busy database again
 RETRY_AFTER = 2
-
-
-#: what every JSON body route may answer besides its own: an unreadable body
-BAD_BODY: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorPublic, "description": "The body could not be read (not UTF-8 JSON)."}
-}
-#: what every route that reads or writes the database may answer
-DATABASE_BUSY: dict[int | str, dict[str, Any]] = {
-    503: {
-        "model": ErrorPublic,
-        "description": "Another process holds the database (`database_busy`); nothing was written. Try again "
-        "after `Retry-After` seconds.",
-    }
-}
 
 
 class ApiError(Exception):
@@ -82,6 +66,11 @@ def internal_error(what: str) -> str:
     text, no paths, just where to look."""
     incident = secrets.token_hex(4)
     log.exception("%s (error id %s)", what, incident)
+    return incident_message(incident)
+
+
+def incident_message(incident: str) -> str:
+    """What a client is told of a bug: where to look, never the exception's text."""
     return f"internal error, see the server log (error id {incident})"
 
 

@@ -8,13 +8,11 @@ from fastapi import APIRouter, Body
 
 from retouch.detect.faces import detect_faces, get_detector
 from retouch.errors import RetouchError
-from retouch.registry import face_detectors
-from retouch.server.deps import EnginesDep, SettingsDep, StoreDep
+from retouch.server.deps import EnginesDep, StoreDep
 from retouch.server.disk import StorageFull
-from retouch.server.errors import BAD_BODY, ApiError
-from retouch.server.schemas import ErrorPublic, FacePublic, FacesFind, FacesPublic
+from retouch.server.errors import ApiError
+from retouch.server.schemas import BAD_BODY, ErrorPublic, FacePublic, FacesFind, FacesPublic
 from retouch.server.store import ImageGone
-from retouch.workflows import detectors_of
 
 router = APIRouter(prefix="/faces", tags=["faces"])
 
@@ -24,22 +22,15 @@ router = APIRouter(prefix="/faces", tags=["faces"])
     response_model=FacesPublic,
     responses={**BAD_BODY, 410: {"model": ErrorPublic}, 422: {"model": ErrorPublic}, 507: {"model": ErrorPublic}},
 )
-def find_faces(
-    body: Annotated[FacesFind, Body()], store: StoreDep, engines: EnginesDep, settings: SettingsDep
-) -> FacesPublic:
+def find_faces(body: Annotated[FacesFind, Body()], store: StoreDep, engines: EnginesDep) -> FacesPublic:
     """The faces in a picture as boxes with scores. Quick (the search copy is at most `search_pixels`, about a
     quarter of a second for 1024x1024 on two cores) and, as every route that reads SQLite, a plain function
     that FastAPI runs in its thread pool, off the event loop; a picture without faces answers an empty list."""
     image = store.get(body.image)
     if image is None:
         raise ApiError(422, "invalid_input", f"image: no image with id {body.image!r} (upload it to /api/v1/images)")
-
-    # the detectors the server's registry carries, which its faces jobs use too
-    registered = detectors_of(engines)
-    detectors = dict(registered) if registered is not None else face_detectors(settings.catalog)
-
     try:
-        detector = get_detector(body.detector, detectors)
+        detector = get_detector(body.detector, engines.detectors)  # the registry's, which faces jobs use too
         store.path(image)  # a file gone from disk is 410, as for GET, even while its pixels are cached
         found = detect_faces(store.picture(image).pixels, body, detector)
     except (ImageGone, StorageFull):

@@ -15,9 +15,18 @@ from fastapi import APIRouter, Body, Header, Path, Query, Response
 
 from retouch.errors import InputError
 from retouch.server.deps import EnginesDep, PoolDep, QueueDep, StoreDep
-from retouch.server.errors import BAD_BODY, ApiError
-from retouch.server.pool import workflow_params
-from retouch.server.schemas import ID_PATTERN, ErrorPublic, JobAccepted, JobCreate, JobPublic, JobsPublic, JobStatus
+from retouch.server.errors import ApiError
+from retouch.server.pool_base import workflow_params
+from retouch.server.schemas import (
+    BAD_BODY,
+    ID_PATTERN,
+    ErrorPublic,
+    JobAccepted,
+    JobCreate,
+    JobPublic,
+    JobsPublic,
+    JobStatus,
+)
 from retouch.workflows import WORKFLOWS
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -63,7 +72,7 @@ def create_job(
     image = store.get(job.image)
     if image is None:
         raise _invalid(f"image: no image with id {job.image!r} (upload it to /api/v1/images first)")
-    mask_id = getattr(job, "mask", None)
+    mask_id = job.mask_id()
     mask_image = None
     if mask_id is not None:
         mask_image = store.get(mask_id)

@@ -8,7 +8,6 @@ from typing import Literal
 from fastapi import APIRouter
 
 from retouch import __version__
-from retouch.server.cluster import RayPool
 from retouch.server.deps import AuthorizedDep, EnginesDep, PoolDep, QueueDep, StoreDep
 from retouch.server.schemas import EnginePublic, HealthPublic, StoragePublic
 
@@ -45,5 +44,5 @@ def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: Authoriz
         devices=[asdict(device) for device in pool.devices],
         queue={"pending": counts["queued"], "running": pool.running()},
         storage=StoragePublic(**asdict(usage)),
-        cluster=pool.cluster() if isinstance(pool, RayPool) else None,
+        cluster=pool.cluster(),
     )
