@@ -24,8 +24,9 @@ router = APIRouter(prefix="/faces", tags=["faces"])
 )
 def find_faces(body: Annotated[FacesFind, Body()], store: StoreDep, engines: EnginesDep) -> FacesPublic:
     """The faces in a picture as boxes with scores. Quick (the search copy is at most `search_pixels`, about a
-    quarter of a second for 1024x1024 on two cores) and, as every route that reads SQLite, a plain function
-    that FastAPI runs in its thread pool, off the event loop; a picture without faces answers an empty list."""
+    quarter of a second for 1024x1024 on two cores) and run off the event loop; a picture without faces
+    answers an empty list."""
+    # a plain function, as every route that reads SQLite: FastAPI runs it in its thread pool
     image = store.get(body.image)
     if image is None:
         raise ApiError(422, "invalid_input", f"image: no image with id {body.image!r} (upload it to /api/v1/images)")

@@ -24,8 +24,8 @@ async def list_engines(engines: EnginesDep) -> list[dict]:
 
 @router.get("/health", response_model=HealthPublic, response_model_exclude_none=True)
 def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: AuthorizedDep) -> HealthPublic:
-    """Whether the server works; with the token also its devices, queue and disk use. (A plain function: FastAPI
-    runs it in its thread pool, off the event loop, as it reads SQLite and the disk.)"""
+    """Whether the server works; with the token also its devices, queue and disk use."""
+    # a plain function: FastAPI runs it in its thread pool, off the event loop, as it reads SQLite and the disk
     usage = store.usage()
     problems = []
     if usage.free_bytes < min(LOW_DISK, usage.disk_bytes // 20):
