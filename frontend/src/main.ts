@@ -1,6 +1,6 @@
 // Wires the parts together: state, actions and keys, renderer, tools, server connection, storage, DOM.
 
-import { actionByName, type Context } from "./actions";
+import { actionByName, historyFlags, runAction, type ActionName, type Context } from "./actions";
 import { bindKeyboard, inTextField } from "./actions/keyboard";
 import { Api, describeError } from "./api/client";
 import { JobSocket } from "./api/socket";
@@ -18,7 +18,8 @@ import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
 import { makePictureJobs } from "./pictureJobs";
 import type { FilledRegion } from "./seams";
-import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache, type Deps } from "./services";
+import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache } from "./services";
+import type { Deps } from "./services/types";
 import { loadPersisted, savePersisted } from "./settings";
 import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type ToolName } from "./state";
 import { BboxTool } from "./tools/bbox";
@@ -98,7 +99,7 @@ const socket = new JobSocket(
     if (job?.status === "succeeded" && before !== "succeeded") void loadGallery(deps);
     // an upscale's picture replaces the open one as it arrives
     if (job?.kind === "upscale" && job.status === "succeeded" && before !== "succeeded") {
-      void services.finishUpscale(store.state, job.id).then((patch) => store.apply(patch));
+      void services.finishUpscale(store.state, job.id).then((patch) => store.apply(patch && { ...patch, history: historyFlags(history) }));
     }
   },
   (connection) => {
@@ -144,11 +145,11 @@ async function loadEngines(): Promise<void> {
 }
 
 // --- actions -----------------------------------------------------------------------------------------
-function dispatch(name: string): void {
+function dispatch(name: ActionName): void {
   const action = actionByName(name);
   const state = store.state;
   if (action.enabled && !action.enabled(state)) return;
-  const result = action.perform(state, context);
+  const result = runAction(action, state, context);
   if (result instanceof Promise) {
     result.then((patch) => store.apply(patch)).catch((error: unknown) => store.apply(withError(store.state, describeError(error))));
   } else {
@@ -167,7 +168,7 @@ const ui = new Ui(store, deps, {
   dismissError: (id) => store.apply({ errors: store.state.errors.filter((e) => e.id !== id) }),
   holdBefore,
 });
-for (const [id, action] of [["#layer-paint-clear", "paint.clear"], ["#layer-mask-clear", "mask.clear"]]) {
+for (const [id, action] of [["#layer-paint-clear", "paint.clear"], ["#layer-mask-clear", "mask.clear"]] as const) {
   document.querySelector(id)?.addEventListener("click", () => dispatch(action));
 }
 

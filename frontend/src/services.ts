@@ -1,35 +1,17 @@
 // Side effects behind the actions: talking to the server, merging results, opening and saving files.
 
-import type { Services } from "./actions";
-import { historyFlags } from "./actions/mask";
-import { Api, describeError } from "./api/client";
-import type { JobSocket } from "./api/socket";
+import { describeError } from "./api/client";
 import type { Encoder, Source } from "./encoder";
 import { contains, defaultBox, fitRect, inflate, intersect, type Rect } from "./geometry";
-import { changedBounds, cropRgba, packRegion, type History } from "./history";
+import { changedBounds, cropRgba, packRegion } from "./history";
 import { buildJob, newJob, withNewJob } from "./jobs";
 import type { Layers } from "./layers";
-import { NO_META, readMeta, type PictureMeta } from "./metadata";
+import { NO_META, readMeta } from "./metadata";
 import { a1111Parameters, readRecipe } from "./png";
-import type { FrameScheduler } from "./render/scheduler";
 import { recallSettings } from "./recipe";
 import { regionMask, regionOf, seamEngines, type FilledRegion } from "./seams";
-import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type StagedResult, type Store } from "./state";
-
-export interface Deps {
-  store: Store;
-  api: Api;
-  socket: JobSocket;
-  layers: Layers;
-  history: History;
-  scheduler: FrameScheduler;
-  encoder: Encoder;
-  /** EXIF and ICC of the picture as opened; written into downloads. */
-  meta: { current: PictureMeta };
-  openDialog: () => void;
-  /** Asks the user to confirm something that loses work (the page's `confirm`). */
-  confirm: (question: string) => boolean;
-}
+import type { Deps, Services } from "./services/types";
+import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type StagedResult } from "./state";
 
 /** What the paint layer adds to the picture a job sees (and a download holds). */
 export function pictureSources(state: AppState, layers: Layers): Source[] {
@@ -448,8 +430,6 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
         activeJob: null,
         maskAside: box,
         before: false,
-        dirty: true,
-        history: historyFlags({ history }),
       };
     },
 

@@ -3,7 +3,8 @@
 // from the state (never rebuilt under the pointer), so a click always lands on what was pressed.
 
 import type { AppState, Store } from "./state";
-import type { Deps } from "./services";
+import type { ActionName } from "./actions";
+import type { Deps } from "./services/types";
 import { BoxStatusPanel } from "./panels/boxStatus";
 import type { Panel } from "./panels/dom";
 import { ErrorsPanel } from "./panels/errors";
@@ -21,7 +22,7 @@ import { Toolbar } from "./panels/toolbar";
 import { UpscalePanel } from "./panels/upscale";
 
 export interface UiHandlers {
-  dispatch: (action: string) => void;
+  dispatch: (action: ActionName) => void;
   cancel: (jobId: string) => void;
   dismissError: (id: number) => void;
   holdBefore: (down: boolean) => void;

@@ -1,12 +1,12 @@
 import { fitRect, scaleRect } from "../geometry";
 import type { Changed } from "../history";
 import type { AppState, Patch } from "../state";
-import { historyFlags } from "./mask";
 import type { Action, Context } from "./types";
 
 function changedPatch(state: AppState, changed: Changed | null, ctx: Context): Patch | null {
   if (!changed) return null;
-  const patch: Patch = { history: historyFlags(ctx), dirty: true };
+  // what can be undone now is set by the dispatcher (undo: "replays")
+  const patch: Patch = { dirty: true };
   if (changed === "mask") patch.mask = { ...state.mask, version: state.mask.version + 1 };
   if (changed === "paint") patch.paint = { ...state.paint, version: state.paint.version + 1 };
   // the box was set through the history's port already

@@ -3,7 +3,8 @@
 
 import { describeError } from "../api/client";
 import type { Rect } from "../geometry";
-import { mayReplace, openPicture, type Deps } from "../services";
+import { mayReplace, openPicture } from "../services";
+import type { Deps } from "../services/types";
 import { readRecipe } from "../png";
 import { withError, type AppState, type GalleryItem, type StagedResult } from "../state";
 import { $, changed, element, type Panel } from "./dom";

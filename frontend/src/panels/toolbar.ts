@@ -1,6 +1,6 @@
 // The toolbar: tools, brush size and hardness, paint colour and opacity, mask and history buttons.
 
-import { ACTIONS } from "../actions";
+import { ACTIONS, isActionName, type ActionName } from "../actions";
 import { describeKeys } from "../actions/keys";
 import type { AppState, Store } from "../state";
 import { $, changed, type Panel } from "./dom";
@@ -17,9 +17,10 @@ const HINTS: Record<string, string> = {
 };
 
 export class Toolbar implements Panel {
-  constructor(store: Store, dispatch: (name: string) => void) {
+  constructor(store: Store, dispatch: (name: ActionName) => void) {
     for (const el of document.querySelectorAll<HTMLElement>("[data-action]")) {
-      const name = el.dataset.action!;
+      const name = el.dataset.action ?? "";
+      if (!isActionName(name)) throw new Error(`${el.id || el.textContent}: no action named ${name}`);
       const action = ACTIONS.find((a) => a.name === name);
       if (action && !el.title) el.title = action.keys.length ? `${action.label} (${describeKeys(action.keys, mac)})` : action.label;
       el.addEventListener("click", () => {
