@@ -16,7 +16,7 @@ import { InteractiveScene } from "./render/interactiveScene";
 import { redraw } from "./render/rules";
 import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
-import { makePictureJobs } from "./pictureJobs";
+import { makePictureJobs } from "./services/pictureJobs";
 import type { FilledRegion } from "./seams";
 import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache } from "./services";
 import type { Deps } from "./services/types";

@@ -2,14 +2,14 @@
 // undoably, with the mask, paint and box scaled along) and fixing faces (find them, send the user's boxes,
 // stage the result like any other). The picture is the one already uploaded in the background.
 
-import { describeError } from "./api/client";
-import { fitRect, scaleRect } from "./geometry";
-import { buildFacesJob, buildUpscaleJob, newJob, withNewJob } from "./jobs";
-import { readRecipe } from "./png";
-import type { PictureUploads } from "./services";
-import type { Deps, PictureJobServices } from "./services/types";
-import { facesBlocker } from "./blockers";
-import { currentEngine, faceEngines, withError, type AppState, type FaceBox, type JobKind } from "./state";
+import { describeError } from "../api/client";
+import { fitRect, scaleRect } from "../geometry";
+import { buildFacesJob, buildUpscaleJob, newJob, withNewJob } from "../jobs";
+import { readRecipe } from "../png";
+import type { PictureUploads } from "./index";
+import type { Deps, PictureJobServices } from "./types";
+import { facesBlocker } from "../blockers";
+import { currentEngine, faceEngines, withError, type AppState, type FaceBox, type JobKind } from "../state";
 
 export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJobServices {
   const { store, api, socket, layers, history, encoder } = deps;

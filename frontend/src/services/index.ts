@@ -1,17 +1,17 @@
 // Side effects behind the actions: talking to the server, merging results, opening and saving files.
 
-import { describeError } from "./api/client";
-import type { Encoder, Source } from "./encoder";
-import { contains, defaultBox, fitRect, inflate, intersect, type Rect } from "./geometry";
-import { changedBounds, cropRgba, packRegion } from "./history";
-import { buildJob, newJob, withNewJob } from "./jobs";
-import type { Layers } from "./layers";
-import { NO_META, readMeta } from "./metadata";
-import { a1111Parameters, readRecipe } from "./png";
-import { recallSettings } from "./recipe";
-import { regionMask, regionOf, seamEngines, type FilledRegion } from "./seams";
-import type { Deps, Services } from "./services/types";
-import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type StagedResult } from "./state";
+import { describeError } from "../api/client";
+import type { Encoder, Source } from "../encoder";
+import { contains, defaultBox, fitRect, inflate, intersect, type Rect } from "../geometry";
+import { changedBounds, cropRgba, packRegion } from "../history";
+import { buildJob, newJob, withNewJob } from "../jobs";
+import type { Layers } from "../layers";
+import { NO_META, readMeta } from "../metadata";
+import { a1111Parameters, readRecipe } from "../png";
+import { recallSettings } from "../recipe";
+import { regionMask, regionOf, seamEngines, type FilledRegion } from "../seams";
+import type { Deps, Services } from "./types";
+import { currentEngine, currentStaged, engineGrid, withError, type AppState, type Patch, type StagedResult } from "../state";
 
 /** What the paint layer adds to the picture a job sees (and a download holds). */
 export function pictureSources(state: AppState, layers: Layers): Source[] {
