@@ -6,7 +6,7 @@ import { describeError } from "../api/client";
 import { fitRect, scaleRect } from "../geometry";
 import { buildFacesJob, buildUpscaleJob, newJob, withNewJob } from "../jobs";
 import { readRecipe } from "../png";
-import type { PictureUploads } from "./index";
+import type { PictureUploads } from "./uploads";
 import type { Deps, PictureJobServices } from "./types";
 import { facesBlocker } from "../blockers";
 import { currentEngine, faceEngines, withError, type AppState, type FaceBox, type JobKind } from "../state";
