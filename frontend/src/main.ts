@@ -10,6 +10,7 @@ import { History } from "./history";
 import { applyEvent, isFinished } from "./jobs";
 import { Layers, MASK_TINT } from "./layers";
 import { NO_META } from "./metadata";
+import { ask } from "./panels/ask";
 import { loadGallery, rememberPicture } from "./panels/gallery";
 import { decode, DocumentStore } from "./persist";
 import { InteractiveScene } from "./render/interactiveScene";
@@ -126,6 +127,8 @@ const deps: Deps = {
   meta,
   openDialog: () => uploadInput.click(),
   confirm: (question) => window.confirm(question),
+  ask,
+  opened: { current: null },
 };
 const results = new ResultCache(deps);
 const uploads = { picture: pictureUploads(deps), mask: maskUploads(deps) };
@@ -134,6 +137,7 @@ const context: Context = { history, services };
 const documents = new DocumentStore(layers, history, encoder, meta, (message) => store.apply(withError(store.state, message)));
 
 async function loadEngines(): Promise<void> {
+  void loadLimits();
   try {
     const engines = await api.engines();
     const s = store.state;
@@ -141,6 +145,16 @@ async function loadEngines(): Promise<void> {
     store.apply({ engines, settings });
   } catch (error) {
     store.apply(withError(store.state, `Could not load the engines: ${describeError(error)}`));
+  }
+}
+
+/** The server's limits on pictures and uploads, checked when a picture is opened. */
+async function loadLimits(): Promise<void> {
+  try {
+    const health = await api.health();
+    store.apply({ limits: health.limits ?? null });
+  } catch {
+    // not known: a picture over them is refused by the server when it is sent, which the upload says
   }
 }
 

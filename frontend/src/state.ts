@@ -1,7 +1,7 @@
 // The document and the app around it, as plain data. Pixels live in `Layers` (canvases); the state only
 // names their bounds and a version that changes whenever their pixels do, so renderers know to redraw.
 
-import type { EnginePublic, JobStatus as ServerJobStatus } from "./api/client";
+import type { EnginePublic, JobStatus as ServerJobStatus, LimitsPublic } from "./api/client";
 import type { Rect, Viewport } from "./geometry";
 import type { FilledRegion } from "./seams";
 
@@ -202,6 +202,8 @@ export interface AppState {
   brush: { size: number; hardness: number };
   settings: GenerationSettings;
   engines: EngineInfo[];
+  /** What the server accepts (`GET /health`): a picture over them is refused or scaled down when opened. */
+  limits: LimitsPublic | null;
   jobs: Record<string, JobView>;
   jobOrder: string[];
   /** Job whose progress and preview show inside the box. */
@@ -242,6 +244,7 @@ export function initialState(): AppState {
     brush: { size: 48, hardness: 0.8 },
     settings: { ...DEFAULT_SETTINGS },
     engines: [],
+    limits: null,
     jobs: {},
     jobOrder: [],
     activeJob: null,

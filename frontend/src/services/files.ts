@@ -1,8 +1,9 @@
 // Files: opening a picture as the document, downloading it with its recipe.
 
-import { describeError } from "../api/client";
+import { describeError, type LimitsPublic } from "../api/client";
 import { defaultBox, fitRect } from "../geometry";
 import { readMeta } from "../metadata";
+import { fitPixels, pictureSize, type PictureSize } from "../pictureSize";
 import { a1111Parameters } from "../png";
 import { recallSettings } from "../recipe";
 import { engineGrid, withError, type AppState, type Patch } from "../state";
@@ -19,22 +20,78 @@ export function mayReplace(deps: Deps, what: string): boolean {
   );
 }
 
-/** Open a picture file: decode it here (exact pixels, no colour conversion) and make it the document. */
+const megapixels = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MP`;
+
+/** The size to open `size` at: itself within the server's pixel limit; over it, the user chooses to scale it
+ * down (the largest size within the limit) or not to open it (null). */
+async function sizeWithinLimits(deps: Deps, name: string, size: PictureSize): Promise<PictureSize | null> {
+  const limits = deps.store.state.limits;
+  const pixels = size.width * size.height;
+  if (!limits || pixels <= limits.max_pixels) return size;
+  const fitted = fitPixels(size, limits.max_pixels);
+  const question =
+    `${name} is ${size.width}×${size.height} (${megapixels(pixels)}); this server takes pictures up to ` +
+    `${megapixels(limits.max_pixels)} (${limits.max_pixels} pixels). Open it scaled down to ${fitted.width}×${fitted.height}?`;
+  const answer = await deps.ask(question, [{ value: "scale", label: `Open at ${fitted.width}×${fitted.height}` }]);
+  if (answer === "scale") return fitted;
+  const { store } = deps;
+  store.apply(
+    withError(store.state, `${name} was not opened: it has ${pixels} pixels, over this server's limit of ${limits.max_pixels} (${megapixels(limits.max_pixels)}).`),
+  );
+  return null;
+}
+
+/** Formats whose pixels the server decodes exactly as the browser does (8-bit PNG): such a file is uploaded as
+ * it is. Others (JPEG decoders may differ in the last bit, 16-bit PNGs round differently) are encoded here. */
+async function uploadsAsItIs(file: Blob, size: PictureSize, limits: LimitsPublic | null): Promise<boolean> {
+  if (limits && file.size > limits.max_upload_bytes) return false;
+  const head = new Uint8Array(await file.slice(0, 33).arrayBuffer());
+  const png = head[0] === 0x89 && head[1] === 0x50 && head[2] === 0x4e && head[3] === 0x47;
+  return png && head[24] <= 8 && pictureSize(head)?.width === size.width;
+}
+
+/** Open a picture file: decode it here (exact pixels, no colour conversion) and make it the document. A
+ * picture over the server's pixel limit is refused or, if the user says so, scaled down. */
 export async function openPicture(deps: Deps, file: Blob, name: string, ask = true): Promise<boolean> {
   const { store, layers, history } = deps;
   if (ask && !mayReplace(deps, name)) return false;
+  // the size the file declares, read before decoding it (JPEG's frame header may follow a large EXIF block)
+  const declared = pictureSize(new Uint8Array(await file.slice(0, 256 * 1024).arrayBuffer()));
+  const wanted = declared ? await sizeWithinLimits(deps, name, declared) : null;
+  if (declared && !wanted) return false;
+  const scaled = declared !== null && wanted !== null && wanted.width * wanted.height < declared.width * declared.height;
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(file, { colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image" });
+    const options: ImageBitmapOptions = { colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image" };
+    bitmap = await createImageBitmap(file, scaled ? { ...options, resizeWidth: wanted.width, resizeHeight: wanted.height, resizeQuality: "high" } : options);
   } catch {
     store.apply(withError(store.state, `Could not open ${name}: this browser cannot read it as a picture.`));
     return false;
   }
+  if (!declared) {
+    // a format whose size is read only by decoding it: checked now
+    const size = await sizeWithinLimits(deps, name, { width: bitmap.width, height: bitmap.height });
+    if (!size) {
+      bitmap.close();
+      return false;
+    }
+    if (size.width !== bitmap.width) {
+      const smaller = await createImageBitmap(bitmap, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: "high" });
+      bitmap.close();
+      bitmap = smaller;
+    }
+  }
   const meta = await readMeta(file);
+  // (a picture turned by its EXIF orientation is sent as decoded here: the server turns it too, but
+  // keeping to one rule is simpler than proving both turn it alike)
+  const upright = declared !== null && bitmap.width === declared.width && bitmap.height === declared.height;
+  const asItIs = !scaled && upright && (await uploadsAsItIs(file, declared, store.state.limits));
   layers.load(bitmap);
   bitmap.close();
   history.clear();
   deps.meta.current = { ...meta, texts: {} };
+  const version = (store.state.picture?.version ?? 0) + 1;
+  deps.opened.current = asItIs ? { file, pictureVersion: version } : null;
   const s = store.state;
   const bounds = layers.pictureBounds();
   const title = name.replace(/\.[^.]+$/, "") || "picture";
@@ -48,7 +105,7 @@ export async function openPicture(deps: Deps, file: Blob, name: string, ask = tr
     }
   }
   store.apply({
-    picture: { bounds, name: title, version: (s.picture?.version ?? 0) + 1 },
+    picture: { bounds, name: title, version },
     mask: { ...s.mask, version: s.mask.version + 1 },
     paint: { ...s.paint, version: s.paint.version + 1 },
     bbox: defaultBox(bounds, engineGrid(s)),

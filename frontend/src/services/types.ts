@@ -23,6 +23,17 @@ export interface Deps {
   openDialog: () => void;
   /** Asks the user to confirm something that loses work (the page's `confirm`). */
   confirm: (question: string) => boolean;
+  /** Asks a question with named answers in the page (a dialog); null when dismissed. */
+  ask: <T extends string>(question: string, choices: { value: T; label: string }[]) => Promise<T | null>;
+  /** The file the open picture came from, while its pixels are still those of the file: the background
+   * upload sends it as it is (no decoding and encoding again). */
+  opened: { current: OpenedFile | null };
+}
+
+export interface OpenedFile {
+  file: Blob;
+  /** The picture's version it holds (`AppState.picture.version`). */
+  pictureVersion: number;
 }
 
 /** What actions with side effects reach: pixels through history, the server through services. */

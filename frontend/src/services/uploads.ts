@@ -4,7 +4,8 @@
 import type { Source } from "../encoder";
 import type { Rect } from "../geometry";
 import type { Layers } from "../layers";
-import type { AppState } from "../state";
+import { describeError } from "../api/client";
+import { withError, type AppState } from "../state";
 import type { Deps } from "./types";
 
 /** What the paint layer adds to the picture a job sees (and a download holds). */
@@ -16,40 +17,61 @@ export function pictureSources(state: AppState, layers: Layers): Source[] {
 }
 
 /**
- * Something the server needs for the next job, uploaded in the background as soon as it changes (after a
- * short pause), so that Invoke finds it there: the picture (with its paint) and the mask inside the box.
- * Keyed by what changes its pixels; asking for the current one starts it at once if it is not on its way.
+ * Something the server needs for the next job, uploaded in the background as soon as it changes, so that
+ * Invoke finds it there: the picture (with its paint) and the mask inside the box. Keyed by what changes its
+ * pixels. Coalesced: never two in flight from the background; changes meanwhile are sent once it is done
+ * (the latest content only). Asking for the current one starts it at once if it is not on its way.
+ * A background upload that fails says so, naming what it was for, while that is still what is open.
  */
 export class BackgroundUpload<T> {
   private key = "";
   private upload: Promise<T> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private busy = false;
 
   constructor(
     private readonly deps: Deps,
     /** What identifies the content ("" = nothing to upload). */
     private readonly keyOf: (state: AppState) => string,
     private readonly make: (state: AppState) => Promise<T>,
-    private readonly pause = 400,
+    /** What it is, for a message: `the mask of "beach"`. */
+    private readonly what: (state: AppState) => string,
+    /** How long to wait after a change before sending (a burst of changes is sent once). */
+    private readonly pause = 0,
   ) {}
 
-  /** Call on every state change: changed content is uploaded again after a short pause. */
+  /** Call on every state change: changed content is uploaded again (after `pause`, one at a time). */
   changed(state: AppState): void {
     const key = this.keyOf(state);
+    if (!key || key === this.key || this.timer) return; // a timer set takes the latest state when it fires
+    this.timer = setTimeout(() => this.fire(), this.pause);
+  }
+
+  private fire(): void {
+    this.timer = null;
+    if (this.busy) return; // sent again when the one in flight is done
+    const { store } = this.deps;
+    const state = store.state;
+    const key = this.keyOf(state);
     if (!key || key === this.key) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.current(this.deps.store.state).catch(() => undefined);
-    }, this.pause);
+    this.busy = true;
+    this.current(state)
+      .catch((error: unknown) => {
+        // said where it happened: only while what failed is what is open (not over another picture later)
+        if (this.keyOf(store.state) === key) {
+          store.apply(withError(store.state, `Could not send ${this.what(state)} to the server: ${describeError(error)}`));
+        }
+      })
+      .finally(() => {
+        this.busy = false;
+        this.changed(store.state);
+      });
   }
 
   /** The upload of the content as it is now, started if needed. */
   current(state: AppState): Promise<T> {
     const key = this.keyOf(state);
     if (this.upload && key === this.key) return this.upload;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     this.key = key;
     const upload = this.make(state);
     upload.catch(() => {
@@ -71,12 +93,19 @@ export function pictureUploads(deps: Deps): PictureUploads {
   return new BackgroundUpload(
     deps,
     (s) => (s.picture ? `${s.picture.version}:${boxKey(s.picture.bounds)}:${s.paint.version}:${s.paint.visible}` : ""),
-    (s) =>
-      encoder
-        // with the photo's EXIF and ICC, so results made from it carry them too
-        .encode(pictureSources(s, layers), layers.pictureBounds(), 4, { exif: deps.meta.current.exif, icc: deps.meta.current.icc })
-        .then((png) => api.uploadImage(new Blob([png.bytes], { type: "image/png" }), `${s.picture?.name ?? "picture"}.png`))
-        .then((image) => image.id),
+    async (s) => {
+      const name = `${s.picture?.name ?? "picture"}.png`;
+      const opened = deps.opened.current;
+      // the file as it was opened, while the picture is still its pixels and nothing is painted over it
+      if (opened && opened.pictureVersion === s.picture?.version && (!layers.paint || !s.paint.visible)) {
+        return (await api.uploadImage(opened.file, name)).id;
+      }
+      // with the photo's EXIF and ICC, so results made from it carry them too
+      const { exif, icc } = deps.meta.current;
+      const png = await encoder.encode(pictureSources(s, layers), layers.pictureBounds(), 4, { exif, icc });
+      return (await api.uploadImage(new Blob([png.bytes], { type: "image/png" }), name)).id;
+    },
+    (s) => `the picture "${s.picture?.name ?? ""}"`,
   );
 }
 
@@ -91,8 +120,9 @@ export function maskUploads(deps: Deps): MaskUploads {
       const image = await api.uploadImage(new Blob([mask.bytes], { type: "image/png" }), `${s.picture?.name ?? "picture"}-mask.png`);
       return image.id;
     },
-    // strokes come in bursts: wait for a pause, the server stores each mask it is sent
-    700,
+    (s) => `the mask of "${s.picture?.name ?? ""}"`,
+    // strokes come in bursts: sent a moment after one ends, and while painting goes on, one at a time
+    250,
   );
 }
 

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 
 from retouch import __version__
 from retouch.server.cluster import RayPool
-from retouch.server.deps import AuthorizedDep, EnginesDep, PoolDep, QueueDep, StoreDep
-from retouch.server.schemas import EnginePublic, HealthPublic, StoragePublic
+from retouch.server.deps import AuthorizedDep, EnginesDep, PoolDep, QueueDep, SettingsDep, StoreDep
+from retouch.server.schemas import EnginePublic, HealthPublic, LimitsPublic, StoragePublic
 
 router = APIRouter(tags=["meta"])
 
@@ -25,8 +25,11 @@ async def list_engines(engines: EnginesDep) -> list[dict]:
 
 
 @router.get("/health", response_model=HealthPublic, response_model_exclude_none=True)
-async def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: AuthorizedDep) -> HealthPublic:
-    """Whether the server works; with the token also its devices, queue and disk use."""
+async def health(
+    pool: PoolDep, queue: QueueDep, store: StoreDep, settings: SettingsDep, authorized: AuthorizedDep
+) -> HealthPublic:
+    """Whether the server works; with the token also its devices, queue, disk use and limits (the canvas
+    checks a picture against them when it is opened)."""
     usage = await run_in_threadpool(store.usage)
     problems = []
     if usage.free_bytes < min(LOW_DISK, usage.disk_bytes // 20):
@@ -43,5 +46,6 @@ async def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: Au
         devices=[asdict(device) for device in pool.devices],
         queue={"pending": counts["queued"], "running": pool.running()},
         storage=StoragePublic(**asdict(usage)),
+        limits=LimitsPublic(max_pixels=settings.max_pixels, max_upload_bytes=settings.max_upload_bytes),
         cluster=pool.cluster() if isinstance(pool, RayPool) else None,
     )
