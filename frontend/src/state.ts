@@ -131,6 +131,8 @@ export interface GalleryItem {
 export interface RecallOffer {
   name: string;
   settings: Partial<GenerationSettings>;
+  /** The box it was made in, in the picture's pixels (a recall puts the box there). */
+  box?: Rect;
 }
 
 /** A face box on the canvas (document coordinates), to fix or leave as it is. */

@@ -309,16 +309,27 @@ def test_download_keeps_exif_icc_and_the_recipe_which_can_be_recalled(canvas: Ca
     for unused in ("steps", "guidance", "strength", "prompt", "infill"):
         assert unused not in recipe, f"{unused} did nothing for telea but is in the recipe"
 
-    # opening it again offers its settings
+    # dropped over the open picture it asks: recall its settings (the picture stays), or open it
     canvas.set_field("engine-select", "patchmatch")
     canvas.set_field("feather", "9")
-    page.once("dialog", lambda d: d.accept())
     page.get_by_test_id("upload-input").set_input_files(str(saved))
+    question = page.get_by_test_id("ask")
+    question.wait_for()
+    assert "telea" in question.inner_text() and "Open as picture" in question.inner_text()
+    page.get_by_test_id("ask-choice").filter(has_text="Recall settings").click()
+    question.wait_for(state="detached")
+    assert page.get_by_test_id("engine-select").input_value() == "telea"
+    assert page.get_by_test_id("feather").input_value() == "3"
+    assert page.evaluate("window.retouch.state().history.canUndo"), "recalling replaced the picture"
+    # opened as a picture, it offers its settings
+    canvas.set_field("feather", "9")
+    page.get_by_test_id("upload-input").set_input_files(str(saved))
+    page.get_by_test_id("ask-choice").filter(has_text="Open as picture").click()
+    page.once("dialog", lambda d: d.accept())  # the accepted fill is not downloaded since: asked first
     recall = page.get_by_test_id("recall")
     recall.wait_for()
     assert "telea" in recall.inner_text()
     page.get_by_test_id("recall-apply").click()
-    assert page.get_by_test_id("engine-select").input_value() == "telea"
     assert page.get_by_test_id("feather").input_value() == "3"
     assert recall.is_hidden()
 

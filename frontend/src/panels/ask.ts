@@ -41,6 +41,9 @@ export function ask<T extends string>(question: string, choices: Choice<T>[]): P
       dialog.remove();
       resolve(answer);
     });
+    // the field that had the focus gets it not back: what the answer changes shows there (a focused field
+    // is not rewritten under the user's typing)
+    if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
     document.body.append(dialog);
     dialog.showModal();
   });

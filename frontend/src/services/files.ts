@@ -5,10 +5,24 @@ import { defaultBox, fitRect } from "../geometry";
 import { readMeta } from "../metadata";
 import { fitPixels, pictureSize, type PictureSize } from "../pictureSize";
 import { a1111Parameters } from "../png";
-import { recallSettings } from "../recipe";
+import { recallBox, recallPatch, recallSettings, recipeForDownload } from "../recipe";
 import { engineGrid, withError, type AppState, type Patch } from "../state";
 import type { Deps, Services } from "./types";
 import { pictureSources } from "./uploads";
+
+/** What a Retouch PNG's recipe offers for recall (its settings and box), or null. */
+function recallOffer(texts: Record<string, string>, name: string): AppState["recall"] {
+  if (!texts.retouch) return null;
+  try {
+    const recipe = JSON.parse(texts.retouch) as Record<string, unknown>;
+    const settings = recallSettings(recipe);
+    if (!Object.keys(settings).length) return null;
+    const box = recallBox(recipe);
+    return box ? { name, settings, box } : { name, settings };
+  } catch {
+    return null; // not a recipe after all: nothing to offer
+  }
+}
 
 /** Whether opening another picture would lose work that is not downloaded; asks the user if so. */
 export function mayReplace(deps: Deps, what: string): boolean {
@@ -54,6 +68,23 @@ async function uploadsAsItIs(file: Blob, size: PictureSize, limits: LimitsPublic
  * picture over the server's pixel limit is refused or, if the user says so, scaled down. */
 export async function openPicture(deps: Deps, file: Blob, name: string, ask = true): Promise<boolean> {
   const { store, layers, history } = deps;
+  const meta = await readMeta(file);
+  const title = name.replace(/\.[^.]+$/, "") || "picture";
+  const recall = recallOffer(meta.texts, title);
+  const open = store.state.picture;
+  if (recall && open) {
+    // a Retouch PNG over an open picture: dropped for its settings, or to work on?
+    const engine = recall.settings.engine ? ` with ${recall.settings.engine}` : "";
+    const answer = await deps.ask(
+      `${name} was made${engine} in Retouch. Recall its settings${recall.box ? " and box" : ""} into "${open.name}", or open it as a picture (in place of "${open.name}")?`,
+      [
+        { value: "recall", label: "Recall settings" },
+        { value: "open", label: "Open as picture" },
+      ],
+    );
+    if (answer === "recall") store.apply(recallPatch(store.state, recall));
+    if (answer !== "open") return false;
+  }
   if (ask && !mayReplace(deps, name)) return false;
   // the size the file declares, read before decoding it (JPEG's frame header may follow a large EXIF block)
   const declared = pictureSize(new Uint8Array(await file.slice(0, 256 * 1024).arrayBuffer()));
@@ -81,7 +112,6 @@ export async function openPicture(deps: Deps, file: Blob, name: string, ask = tr
       bitmap = smaller;
     }
   }
-  const meta = await readMeta(file);
   // (a picture turned by its EXIF orientation is sent as decoded here: the server turns it too, but
   // keeping to one rule is simpler than proving both turn it alike)
   const upright = declared !== null && bitmap.width === declared.width && bitmap.height === declared.height;
@@ -94,16 +124,6 @@ export async function openPicture(deps: Deps, file: Blob, name: string, ask = tr
   deps.opened.current = asItIs ? { file, pictureVersion: version } : null;
   const s = store.state;
   const bounds = layers.pictureBounds();
-  const title = name.replace(/\.[^.]+$/, "") || "picture";
-  let recall: AppState["recall"] = null;
-  if (meta.texts.retouch) {
-    try {
-      const settings = recallSettings(JSON.parse(meta.texts.retouch) as Record<string, unknown>);
-      if (Object.keys(settings).length) recall = { name: title, settings };
-    } catch {
-      recall = null; // not a recipe after all: nothing to offer
-    }
-  }
   store.apply({
     picture: { bounds, name: title, version },
     mask: { ...s.mask, version: s.mask.version + 1 },
@@ -141,7 +161,9 @@ export function makeFileServices(deps: Deps): Pick<Services, "download" | "openD
       if (!state.picture) return withError(state, "Open a picture first.");
       try {
         const texts: Record<string, string> = {};
-        const recipes = history.recipes() as Record<string, unknown>[];
+        // the boxes in the downloaded picture's pixels (it may have grown left or up since)
+        const origin = layers.pictureBounds();
+        const recipes = (history.recipes() as Record<string, unknown>[]).map((r) => recipeForDownload(r, origin));
         if (recipes.length) {
           const last = recipes[recipes.length - 1];
           texts.retouch = JSON.stringify({ ...last, canvas_history: recipes });

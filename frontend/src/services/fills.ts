@@ -4,9 +4,10 @@
 import { describeError } from "../api/client";
 import type { Encoder } from "../encoder";
 import { contains, inflate, intersect, type Rect } from "../geometry";
-import { changedBounds, cropRgba } from "../history";
+import { cropRgba } from "../history";
 import { buildJob, newJob, withNewJob } from "../jobs";
 import type { Layers } from "../layers";
+import { withCanvasBox } from "../recipe";
 import { regionMask, regionOf, seamEngines, type FilledRegion } from "../seams";
 import { currentEngine, currentStaged, withError, type AppState, type Patch } from "../state";
 import type { ResultCache } from "./results";
@@ -20,10 +21,6 @@ function fillRegion(encoder: Encoder, layers: Layers, box: Rect, inside: boolean
   const bounds = layers.pictureBounds();
   const area = inside ? (intersect(inflate(box, grow), bounds) ?? box) : box;
   return encoder.region({ canvas: layers.mask, bounds }, { canvas: layers.picture, bounds }, area, box, grow);
-}
-
-function sameBounds(a: Rect, b: Rect): boolean {
-  return contains(a, b) && contains(b, a);
 }
 
 export function makeFillServices(deps: Deps, results: ResultCache, uploads: { picture: PictureUploads; mask: MaskUploads }): Pick<Services, "invoke" | "repairSeams" | "accept" | "cancel"> {
@@ -170,29 +167,34 @@ export function makeFillServices(deps: Deps, results: ResultCache, uploads: { pi
       const item = now.staging.items.find((i) => i.jobId === staged.jobId);
       const job = now.jobs[staged.jobId];
       // the server's recipe names only what applied to the result (`pipeline.applied`)
-      const recipe = item?.recipe;
+      const recipe = withCanvasBox(item?.recipe, staged.box);
       const box = staged.box;
       const bounds = layers.pictureBounds();
-      let rect = box;
-      let rgba = layers.readPicture(box);
       // the result carries the paint that was under it: the paint layer is cleared there
       const paintRect = layers.paint ? intersect(box, bounds) : null;
-      const paint = paintRect ? { rect: paintRect, rgba: layers.readPaint(paintRect) } : undefined;
+      // what undo keeps, worked out in the worker from snapshots taken now (a 4096² box is 64 MB to read
+      // and compare: on this thread that froze the page)
+      const inside = contains(bounds, box);
+      const undo = await encoder.acceptUndo(
+        { canvas: layers.picture, bounds },
+        layers.paint ? { canvas: layers.paint, bounds } : null,
+        box,
+        bitmap,
+        inside,
+      );
+      const after = store.state;
+      // nothing else may have changed the picture or the staging meanwhile
+      if (!after.picture || after.picture.version !== now.picture.version || currentStaged(after)?.jobId !== staged.jobId) return null;
+      const rect = { x: box.x + undo.rect.x, y: box.y + undo.rect.y, width: undo.rect.width, height: undo.rect.height };
+      // the paint as it was inside the picture (the snapshot covers the whole box)
+      const paint = paintRect && undo.paint ? { rect: paintRect, rgba: paintRect.width === box.width && paintRect.height === box.height ? undo.paint : cropRgba(undo.paint, box.width, { ...paintRect, x: paintRect.x - box.x, y: paintRect.y - box.y }) } : undefined;
       if (paintRect) layers.clearPaint(paintRect);
       layers.merge(box, bitmap);
-      if (sameBounds(bounds, layers.pictureBounds())) {
-        // undo keeps only the pixels the result changed (inside the feathered mask), not the whole box
-        const changed = changedBounds(rgba, layers.readPicture(box), box.width, box.height);
-        if (changed) {
-          rgba = cropRgba(rgba, box.width, changed);
-          rect = { x: box.x + changed.x, y: box.y + changed.y, width: changed.width, height: changed.height };
-        }
-      }
-      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba, recipe, paint, filled: job?.filled });
+      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba: undo.before, recipe, paint, filled: job?.filled });
       return {
-        picture: { ...now.picture, bounds: layers.pictureBounds(), version: now.picture.version + 1 },
-        mask: { ...now.mask, version: now.mask.version + 1 },
-        paint: paint ? { ...now.paint, version: now.paint.version + 1 } : now.paint,
+        picture: { ...after.picture, bounds: layers.pictureBounds(), version: after.picture.version + 1 },
+        mask: { ...after.mask, version: after.mask.version + 1 },
+        paint: paint ? { ...after.paint, version: after.paint.version + 1 } : after.paint,
         staging: { items: [], index: 0 },
         activeJob: null,
         maskAside: box,
