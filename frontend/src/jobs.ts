@@ -164,8 +164,9 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
       const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
       // an upscale replaces the picture when it arrives (services.finishUpscale): it is not judged in the box
       if (job.kind !== "upscale" && !state.staging.items.some((s) => s.jobId === id)) {
-        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source, report: event.result.report ?? null }];
-        patch.staging = { items, index: items.length - 1 };
+        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source, report: event.result.report ?? null, ready: false }];
+        // the result on show moves to it once it is decoded (ResultCache), so the count and the picture change together
+        patch.staging = { items, index: state.staging.items.length ? state.staging.index : 0 };
       }
       return patch;
     }

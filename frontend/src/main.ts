@@ -180,7 +180,6 @@ const ui = new Ui(store, deps, {
   dispatch,
   cancel: (jobId) => void services.cancel(store.state, jobId).then((patch) => store.apply(patch)),
   dismissError: (id) => store.apply({ errors: store.state.errors.filter((e) => e.id !== id) }),
-  holdBefore,
 });
 for (const [id, action] of [["#layer-paint-clear", "paint.clear"], ["#layer-mask-clear", "mask.clear"]] as const) {
   document.querySelector(id)?.addEventListener("click", () => dispatch(action));

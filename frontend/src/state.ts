@@ -115,6 +115,8 @@ export interface StagedResult {
   source: Rect;
   /** The job's report (a fill's box and seam score, a repair's scores before and after). */
   report?: Record<string, unknown> | null;
+  /** Fetched and decoded: it can be drawn. The count and the result on show change together. */
+  ready?: boolean;
 }
 
 /** A past result on the server, as the gallery lists it. */

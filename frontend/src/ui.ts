@@ -25,7 +25,6 @@ export interface UiHandlers {
   dispatch: (action: ActionName) => void;
   cancel: (jobId: string) => void;
   dismissError: (id: number) => void;
-  holdBefore: (down: boolean) => void;
 }
 
 export class Ui {
@@ -38,7 +37,7 @@ export class Ui {
       new LayersPanel(store, handlers.dispatch),
       new QueuePanel(handlers.cancel),
       new GalleryPanel(deps),
-      new StagingPanel(handlers.holdBefore),
+      new StagingPanel(() => handlers.dispatch("view.before")),
       new BoxStatusPanel(),
       new RecallPanel(store),
       new ErrorsPanel(handlers.dismissError),

@@ -83,6 +83,10 @@ def test_undo_after_accept_restores_the_picture(canvas: Canvas, tmp_path):
     assert np.array_equal(canvas.download(tmp_path)[..., :3], original)
     page.keyboard.press("Control+Shift+z")  # redo
     assert np.array_equal(canvas.download(tmp_path), accepted)
+    # redone, the accepted fill shows as accepting left it: the mask does not come back over it
+    assert page.evaluate("window.retouch.state().maskAside") is not None
+    centre = canvas.pixel((256, 192))
+    assert abs(int(centre[0]) - int(accepted[192, 256, 0])) <= 3, f"the mask covers the redone fill: {centre}"
 
 
 def test_outpainting_past_the_edge(canvas: Canvas, tmp_path):
@@ -201,6 +205,12 @@ def test_settings_and_hotkeys(canvas: Canvas, tmp_path):
     page.get_by_test_id("infill-color").wait_for()  # the colour picker shows for solid infill
     canvas.set_field("scale-mode", "manual")
     canvas.set_field("scale-width", "640")
+    # a number out of range says what is allowed, and the last good one stays
+    canvas.set_field("scale-width", "99999")
+    refused = page.get_by_test_id("error").filter(has_text="99999")
+    refused.wait_for()
+    assert "from 8 to 8192" in refused.inner_text() and "Kept 640" in refused.inner_text(), refused.inner_text()
+    assert page.get_by_test_id("scale-width").input_value() == "640"
     page.reload()
     assert page.get_by_test_id("infill-select").input_value() == "solid"
     assert page.get_by_test_id("scale-mode").input_value() == "manual"

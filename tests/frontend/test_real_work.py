@@ -171,12 +171,15 @@ def test_before_after_and_the_mask_steps_aside(canvas: Canvas, tmp_path):
     page.keyboard.up("Backslash")
     assert near(before, original[192, 256], 40) and before[0] > before[1] + 60, f"no before: {before}"
     assert near(canvas.pixel(centre), staged, 2), "after did not come back"
+    # a click switches to before and back; the label says what is on show
     button = page.get_by_test_id("before-after")
-    button.hover()
-    page.mouse.down()
-    assert button.inner_text() == "Before"
-    page.mouse.up()
-    assert button.inner_text() == "After"
+    assert button.inner_text() == "Showing: result"
+    button.click()
+    assert button.inner_text() == "Showing: before"
+    assert near(canvas.pixel(centre), before, 2), "the click did not show before"
+    button.click()
+    assert button.inner_text() == "Showing: result"
+    assert near(canvas.pixel(centre), staged, 2), "the second click did not show the result again"
 
     page.keyboard.press("Enter")
     page.get_by_test_id("staging-accept").wait_for(state="hidden")

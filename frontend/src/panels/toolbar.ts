@@ -2,8 +2,8 @@
 
 import { ACTIONS, isActionName, type ActionName } from "../actions";
 import { describeKeys } from "../actions/keys";
-import type { AppState, Store } from "../state";
-import { $, changed, type Panel } from "./dom";
+import { withError, type AppState, type Store } from "../state";
+import { $, changed, outOfRange, type Panel } from "./dom";
 
 const mac = /Mac|iPhone|iPad/.test(navigator.platform);
 
@@ -35,6 +35,7 @@ export class Toolbar implements Panel {
       if (Number.isFinite(value) && value >= 1 && value <= 1024) {
         store.apply({ brush: { ...store.state.brush, size: value } });
       } else {
+        store.apply(withError(store.state, outOfRange(size, store.state.brush.size)));
         size.value = String(store.state.brush.size);
       }
     });

@@ -190,7 +190,7 @@ export function makeFillServices(deps: Deps, results: ResultCache, uploads: { pi
       const paint = paintRect && undo.paint ? { rect: paintRect, rgba: paintRect.width === box.width && paintRect.height === box.height ? undo.paint : cropRgba(undo.paint, box.width, { ...paintRect, x: paintRect.x - box.x, y: paintRect.y - box.y }) } : undefined;
       if (paintRect) layers.clearPaint(paintRect);
       layers.merge(box, bitmap);
-      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba: undo.before, recipe, paint, filled: job?.filled });
+      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba: undo.before, recipe, paint, filled: job?.filled, box });
       return {
         picture: { ...after.picture, bounds: layers.pictureBounds(), version: after.picture.version + 1 },
         mask: { ...after.mask, version: after.mask.version + 1 },

@@ -65,9 +65,11 @@ export class ResultCache {
         return null;
       }
       this.bitmaps.set(key, bitmap);
-      store.apply({
-        staging: { ...s.staging, items: s.staging.items.map((i) => (i.jobId === item.jobId ? { ...i, recipe } : i)) },
-      });
+      const items = s.staging.items.map((i) => (i.jobId === item.jobId ? { ...i, recipe, ready: true } : i));
+      // the newest result shows as it is ready (the staging bar counts what can be shown)
+      const position = items.findIndex((i) => i.jobId === item.jobId);
+      const newest = position === items.length - 1 && item.ready === false;
+      store.apply({ staging: { items, index: newest ? position : s.staging.index } });
       scheduler.invalidateAll();
       return bitmap;
     } catch (error) {
