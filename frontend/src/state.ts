@@ -81,6 +81,8 @@ export interface JobView {
   stage?: string | null;
   /** The picture's version the job was made from (an upscale replaces only that picture). */
   pictureVersion?: number;
+  /** The document it was sent from: its result is staged only there. */
+  document?: string;
   status: JobStatus;
   engine: string;
   box: Rect;
@@ -127,6 +129,17 @@ export interface GalleryItem {
   finishedAt: string | null;
   /** The picture it was made from, when this browser made it. */
   picture: string | null;
+}
+
+/** A document kept in this browser, as the recent list shows it. */
+export interface RecentDocument {
+  id: string;
+  name: string;
+  width: number;
+  height: number;
+  /** Bytes it takes in storage (its layers as PNG and its undo history). */
+  bytes: number;
+  savedAt: number;
 }
 
 /** Settings a Retouch PNG carries, offered for recall when it is opened. */
@@ -177,7 +190,10 @@ export interface ErrorNote {
 }
 
 export interface AppState {
-  picture: { bounds: Rect; name: string; version: number } | null;
+  /** `id`: the document's (its place among the recent documents in this browser). */
+  picture: { bounds: Rect; name: string; version: number; id?: string } | null;
+  /** Documents kept in this browser besides the open one, newest first (IndexedDB, within a size budget). */
+  recent: RecentDocument[];
   mask: { visible: boolean; version: number };
   /** The colour paint layer over the picture (sent with a job as part of the picture). */
   /** `picking`: the next click on the picture takes its colour (the eyedropper), then painting goes on. */
@@ -229,6 +245,7 @@ export type Patch = Partial<AppState>;
 export function initialState(): AppState {
   return {
     picture: null,
+    recent: [],
     mask: { visible: true, version: 0 },
     paint: { visible: true, version: 0, color: "#3a7bd5", opacity: 1, picking: false },
     pictureVisible: true,

@@ -15,6 +15,7 @@ import { GenerationPanel } from "./panels/generation";
 import { LayersPanel } from "./panels/layers";
 import { QueuePanel } from "./panels/queue";
 import { RecallPanel } from "./panels/recall";
+import { RecentPanel } from "./panels/recent";
 import { SeamsPanel } from "./panels/seams";
 import { StagingPanel } from "./panels/staging";
 import { StatusBar } from "./panels/statusbar";
@@ -24,6 +25,7 @@ import { UpscalePanel } from "./panels/upscale";
 export interface UiHandlers {
   dispatch: (action: ActionName) => void;
   cancel: (jobId: string) => void;
+  switchDocument: (id: string) => void;
   dismissError: (id: number) => void;
 }
 
@@ -36,6 +38,7 @@ export class Ui {
       new GenerationPanel(store),
       new LayersPanel(store, handlers.dispatch),
       new QueuePanel(handlers.cancel),
+      new RecentPanel(handlers.switchDocument),
       new GalleryPanel(deps),
       new StagingPanel(() => handlers.dispatch("view.before")),
       new BoxStatusPanel(),

@@ -84,25 +84,27 @@ def test_reload_restores_the_document_and_the_gallery_lists_results(canvas: Canv
     assert np.array_equal(canvas.download(tmp_path), accepted)
 
 
-def test_replacing_a_changed_picture_asks_first(canvas: Canvas, tmp_path):
+def test_a_second_picture_keeps_the_first_in_recent_documents_with_its_undo(canvas: Canvas, tmp_path):
     page = canvas.page
+    asked: list[str] = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
     paint_mask(canvas)
-    other = save_png(test_picture(200, 100), tmp_path / "other.png")
-    questions: list[str] = []
-
-    def answer(dialog, accept: bool) -> None:
-        questions.append(dialog.message)
-        dialog.accept() if accept else dialog.dismiss()
-
-    page.once("dialog", lambda d: answer(d, False))
-    page.get_by_test_id("upload-input").set_input_files(str(other))
-    page.wait_for_function("document.querySelector('[data-testid=upload-input]').value === ''")
-    assert questions and "photo" in questions[0]
-    assert page.get_by_test_id("picture-size").inner_text().startswith("512×384"), "replaced without asking"
-    page.once("dialog", lambda d: answer(d, True))
-    page.get_by_test_id("upload-input").set_input_files(str(other))
+    masked = canvas.pixel((256, 192))
+    page.get_by_test_id("upload-input").set_input_files(str(save_png(test_picture(200, 100), tmp_path / "other.png")))
     page.get_by_test_id("picture-size").filter(has_text="200×100").wait_for()
+    assert not asked, f"opening another picture asked: {asked}"
+    assert not page.evaluate("window.retouch.state().history.canUndo")
+
+    # the first picture is among the recent documents; switching back brings its mask and its undo
+    page.get_by_test_id("recent-item").filter(has_text="photo").click()
+    page.get_by_test_id("picture-size").filter(has_text="512×384").wait_for()
+    assert near(canvas.pixel((256, 192)), masked, 3), "the mask did not come back"
+    assert page.get_by_test_id("recent-item").filter(has_text="other").count() == 1
+    canvas.focus()
+    page.keyboard.press("Control+z")  # the stroke, undone
+    assert page.evaluate("window.retouch.state().history.canRedo")
+    assert not near(canvas.pixel((256, 192)), masked, 3), "undo of the first picture's stroke did nothing"
 
 
 # --- 2. an invoke sends the mask inside the box, once ------------------------------------------------------

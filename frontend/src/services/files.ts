@@ -24,16 +24,6 @@ function recallOffer(texts: Record<string, string>, name: string): AppState["rec
   }
 }
 
-/** Whether opening another picture would lose work that is not downloaded; asks the user if so. */
-export function mayReplace(deps: Deps, what: string): boolean {
-  const s = deps.store.state;
-  if (!s.picture || (!s.dirty && s.staging.items.length === 0)) return true;
-  return deps.confirm(
-    `Open ${what}? "${s.picture.name}" has changes that are not downloaded; they will be replaced. ` +
-      "(Finished results stay in the gallery.)",
-  );
-}
-
 const megapixels = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MP`;
 
 /** The size to open `size` at: itself within the server's pixel limit; over it, the user chooses to scale it
@@ -64,9 +54,11 @@ async function uploadsAsItIs(file: Blob, size: PictureSize, limits: LimitsPublic
   return png && head[24] <= 8 && pictureSize(head)?.width === size.width;
 }
 
-/** Open a picture file: decode it here (exact pixels, no colour conversion) and make it the document. A
- * picture over the server's pixel limit is refused or, if the user says so, scaled down. */
-export async function openPicture(deps: Deps, file: Blob, name: string, ask = true): Promise<boolean> {
+/** Open a picture file: decode it here (exact pixels, no colour conversion) and make it a new document; the
+ * one open before stays among the recent documents, as it was. A picture over the server's pixel limit is
+ * refused or, if the user says so, scaled down. A Retouch PNG over an open picture asks first: recall its
+ * settings, or open it as a picture. */
+export async function openPicture(deps: Deps, file: Blob, name: string): Promise<boolean> {
   const { store, layers, history } = deps;
   const meta = await readMeta(file);
   const title = name.replace(/\.[^.]+$/, "") || "picture";
@@ -85,7 +77,6 @@ export async function openPicture(deps: Deps, file: Blob, name: string, ask = tr
     if (answer === "recall") store.apply(recallPatch(store.state, recall));
     if (answer !== "open") return false;
   }
-  if (ask && !mayReplace(deps, name)) return false;
   // the size the file declares, read before decoding it (JPEG's frame header may follow a large EXIF block)
   const declared = pictureSize(new Uint8Array(await file.slice(0, 256 * 1024).arrayBuffer()));
   const wanted = declared ? await sizeWithinLimits(deps, name, declared) : null;
@@ -116,6 +107,15 @@ export async function openPicture(deps: Deps, file: Blob, name: string, ask = tr
   // keeping to one rule is simpler than proving both turn it alike)
   const upright = declared !== null && bitmap.width === declared.width && bitmap.height === declared.height;
   const asItIs = !scaled && upright && (await uploadsAsItIs(file, declared, store.state.limits));
+  // the open document is kept as it is (written in full) before the new one takes its place
+  let id: string;
+  try {
+    id = await deps.keepDocument();
+  } catch (error) {
+    bitmap.close();
+    store.apply(withError(store.state, `${name} was not opened: the open document could not be kept: ${describeError(error)}`));
+    return false;
+  }
   layers.load(bitmap);
   bitmap.close();
   history.clear();
@@ -125,7 +125,7 @@ export async function openPicture(deps: Deps, file: Blob, name: string, ask = tr
   const s = store.state;
   const bounds = layers.pictureBounds();
   store.apply({
-    picture: { bounds, name: title, version },
+    picture: { bounds, name: title, version, id },
     mask: { ...s.mask, version: s.mask.version + 1 },
     paint: { ...s.paint, version: s.paint.version + 1 },
     bbox: defaultBox(bounds, engineGrid(s)),

@@ -13,6 +13,6 @@ export function makeServices(deps: Deps, results: ResultCache, uploads: { pictur
   return { ...makeFillServices(deps, results, uploads), ...makeFileServices(deps), ...makePixelServices(deps) };
 }
 
-export { mayReplace, openPicture } from "./files";
+export { openPicture } from "./files";
 export { ResultCache } from "./results";
 export { maskUploads, pictureSources, pictureUploads } from "./uploads";

@@ -21,8 +21,9 @@ export interface Deps {
   /** EXIF and ICC of the picture as opened; written into downloads. */
   meta: { current: PictureMeta };
   openDialog: () => void;
-  /** Asks the user to confirm something that loses work (the page's `confirm`). */
-  confirm: (question: string) => boolean;
+  /** Before another picture takes the page: the open document is written in full (it stays among the
+   * recent documents, with its undo); resolves with the id the new document is kept under. */
+  keepDocument: () => Promise<string>;
   /** Asks a question with named answers in the page (a dialog); null when dismissed. */
   ask: <T extends string>(question: string, choices: { value: T; label: string }[]) => Promise<T | null>;
   /** The file the open picture came from, while its pixels are still those of the file: the background
