@@ -1,15 +1,12 @@
-"""The canvas's documents against a real server: a picture over the server's limits is refused (or opened
-scaled down) when it is opened; what is uploaded in the background; recipes readers find."""
+"""Opening pictures against a real server: one over the server's pixel limit is refused (or opened scaled
+down) when it is opened, before anything is sent; a background upload the server refuses says so."""
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from tests.frontend.conftest import Canvas, save_png, test_picture
 
@@ -33,7 +30,9 @@ def test_a_picture_over_the_pixel_limit_is_refused_or_scaled_down_when_opened(ca
     page = canvas.page
     # a background upload the server refuses says so, naming what it was for, and Invoke stays usable
     refusal = '{"code": "too_large", "message": "upload is over the limit of 10 bytes"}'
-    page.route("**/api/v1/images", lambda route: route.fulfill(status=413, body=refusal, content_type="application/json"))
+    page.route(
+        "**/api/v1/images", lambda route: route.fulfill(status=413, body=refusal, content_type="application/json")
+    )
     canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
     failed = page.get_by_test_id("error").filter(has_text='Could not send the picture "photo"')
     failed.wait_for()
