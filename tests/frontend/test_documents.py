@@ -30,13 +30,21 @@ def test_a_picture_over_the_pixel_limit_is_refused_or_scaled_down_when_opened(ca
     page = canvas.page
     # a background upload the server refuses says so, naming what it was for, and Invoke stays usable
     refusal = '{"code": "too_large", "message": "upload is over the limit of 10 bytes"}'
-    page.route(
-        "**/api/v1/images", lambda route: route.fulfill(status=413, body=refusal, content_type="application/json")
-    )
+    tries: list[str] = []
+
+    def refuse(route) -> None:
+        tries.append(route.request.url)
+        route.fulfill(status=413, body=refusal, content_type="application/json")
+
+    page.route("**/api/v1/images", refuse)
     canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
     failed = page.get_by_test_id("error").filter(has_text='Could not send the picture "photo"')
     failed.wait_for()
     assert "over the limit of 10 bytes" in failed.inner_text()
+    page.keyboard.press("m")  # state changes (the mask hidden, shown) do not send it again and again
+    page.keyboard.press("m")
+    page.evaluate("() => fetch('/api/v1/health')")
+    assert len(tries) == 1, f"the refused picture was sent {len(tries)} times"
     page.unroute("**/api/v1/images")
     assert page.get_by_test_id("invoke").is_enabled()
 

@@ -28,6 +28,9 @@ export class BackgroundUpload<T> {
   private upload: Promise<T> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private busy = false;
+  /** Content whose background upload failed: not tried again from the background until it changes (an
+   * invoke asks for it again, and says why if it fails again). */
+  private failed = "";
 
   constructor(
     private readonly deps: Deps,
@@ -43,7 +46,7 @@ export class BackgroundUpload<T> {
   /** Call on every state change: changed content is uploaded again (after `pause`, one at a time). */
   changed(state: AppState): void {
     const key = this.keyOf(state);
-    if (!key || key === this.key || this.timer) return; // a timer set takes the latest state when it fires
+    if (!key || key === this.key || key === this.failed || this.timer) return; // a timer set takes the latest state when it fires
     this.timer = setTimeout(() => this.fire(), this.pause);
   }
 
@@ -53,10 +56,11 @@ export class BackgroundUpload<T> {
     const { store } = this.deps;
     const state = store.state;
     const key = this.keyOf(state);
-    if (!key || key === this.key) return;
+    if (!key || key === this.key || key === this.failed) return;
     this.busy = true;
     this.current(state)
       .catch((error: unknown) => {
+        this.failed = key;
         // said where it happened: only while what failed is what is open (not over another picture later)
         if (this.keyOf(store.state) === key) {
           store.apply(withError(store.state, `Could not send ${this.what(state)} to the server: ${describeError(error)}`));
