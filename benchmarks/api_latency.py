@@ -240,6 +240,7 @@ def event_latency(steps: int = 200) -> list[float]:
     import uvicorn
 
     from retouch.engines import ENGINES
+    from retouch.registry import Registry
     from retouch.server.app import create_app
     from retouch.server.settings import Settings
 
@@ -247,7 +248,7 @@ def event_latency(steps: int = 200) -> list[float]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with TemporaryDirectory() as tmp:
-        app = create_app(Settings(port=port, data_dir=Path(tmp)), engines={**ENGINES, "clock": ClockEngine})
+        app = create_app(Settings(port=port, data_dir=Path(tmp)), engines=Registry({**ENGINES, "clock": ClockEngine}))
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
         )

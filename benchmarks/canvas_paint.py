@@ -132,6 +132,27 @@ MAIN_THREAD_ENCODE = """
 }
 """
 
+# the old accept's main-thread work for a whole box: read the box before, merge through a scratch canvas
+# (draw, read, put), read it after, find what changed
+MAIN_THREAD_ACCEPT = """
+(side) => {
+  const make = () => { const c = document.createElement("canvas"); c.width = c.height = side; return c; };
+  const picture = make(), result = make();
+  picture.getContext("2d").fillStyle = "#8a6"; picture.getContext("2d").fillRect(0, 0, side, side);
+  result.getContext("2d").fillStyle = "#666"; result.getContext("2d").fillRect(0, 0, side, side);
+  const ctx = picture.getContext("2d");
+  const started = performance.now();
+  const before = ctx.getImageData(0, 0, side, side).data;
+  const scratch = make().getContext("2d", { willReadFrequently: true });
+  scratch.drawImage(result, 0, 0);
+  ctx.putImageData(scratch.getImageData(0, 0, side, side), 0, 0);
+  const after = ctx.getImageData(0, 0, side, side).data;
+  let changed = 0;
+  for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) changed++;
+  return performance.now() - started + changed * 0;
+}
+"""
+
 WORK_RECORDER = """
 () => {
   window.__work = [];
@@ -332,6 +353,7 @@ def main() -> int:
                 download_s = time.perf_counter() - started
                 download_frames = page.evaluate("(() => { window.__stop = true; return window.__frames; })()")
                 reference_ms = page.evaluate(MAIN_THREAD_ENCODE, args.side)
+                accept_reference_ms = page.evaluate(MAIN_THREAD_ACCEPT, args.side)
 
                 # 7. reload: the document (picture, mask, paint, history) comes back from IndexedDB
                 page.evaluate("window.retouch.saved()")
@@ -393,6 +415,11 @@ def main() -> int:
         ("Invoke: longest frame, click to 1 s after queued (ms)", f"{max(invoke_frames):.0f}", "<= 100"),
         ("Accept (whole 4096² box): click to merged (s)", f"{accept_s:.2f}", ""),
         ("Accept: longest frame, click to 1 s after (ms)", f"{max(accept_frames):.0f}", "<= 100"),
+        (
+            "reference: old accept's main-thread reads and merge (ms)",
+            f"{accept_reference_ms:.0f}",
+            "one frame, measured",
+        ),
         ("Download: click to file (s)", f"{download_s:.2f}", ""),
         ("Download: longest frame (ms)", f"{max(download_frames):.0f}", "<= 100"),
         ("reference: old main-thread read + PNG filter (ms)", f"{reference_ms:.0f}", "one frame, measured"),

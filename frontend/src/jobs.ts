@@ -1,7 +1,7 @@
 // Jobs as the page sees them: the request an invoke sends, and how server events change the state.
 // Pure functions; the generation service does the I/O around them.
 
-import type { FacesJobCreate, JobCreate, UpscaleJobCreate } from "./api/client";
+import type { FacesJobCreate, FillJobCreate, UpscaleJobCreate } from "./api/client";
 import type { JobEvent } from "./api/socket";
 import type { Rect } from "./geometry";
 import {
@@ -19,8 +19,8 @@ import {
 /** The job for the current settings. `emptyPixels`: the box holds empty pixels (it reaches past the
  * picture), the only case where the infill method does anything. */
 export function buildJob(settings: GenerationSettings, engine: EngineInfo | undefined, image: string, mask: string | undefined,
-  emptyPixels = true): JobCreate {
-  const body: JobCreate = {
+  emptyPixels = true): FillJobCreate {
+  const body: FillJobCreate = {
     image,
     ...(mask ? { mask } : {}),
     engine: settings.engine,

@@ -11,7 +11,7 @@ from PIL import Image
 
 from retouch.imaging.io import read_recipe
 from retouch.server.queue import SqliteJobQueue
-from retouch.server.schemas import ErrorPublic, FillJob
+from retouch.server.schemas import JOB_KINDS, ErrorPublic
 from retouch.server.store import Database
 
 
@@ -94,7 +94,7 @@ def test_each_state_change_is_announced_exactly_once(tmp_path):
             events.append((event.type, getattr(event, "job_id", None)))
 
     queue = SqliteJobQueue(Database(tmp_path / "retouch.db"), publish)
-    job = FillJob(image="i" * 22, mask="m" * 22, engine="telea")
+    job = JOB_KINDS["fill"](image="i" * 22, mask="m" * 22, engine="telea")
 
     done = queue.submit(job, "telea", "session-1").id
     assert queue.start(done, "cpu")

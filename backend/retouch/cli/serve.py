@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(describe_validation_error(exc)) from None
     Database(settings.data_dir / DB_NAME).close()  # a damaged database stops here, with one line
     if settings.ray:
-        from retouch.server.cluster import probe
+        from retouch.server.cluster.pool import probe
 
         problem = probe(settings.ray)
         if problem is not None:

@@ -18,13 +18,12 @@ from pydantic import TypeAdapter
 
 from retouch import __version__
 from retouch.devices import Device, discover_devices
-from retouch.engines import EngineFactory
-from retouch.registry import build_registry
-from retouch.server.deps import Pool
+from retouch.registry import Registry, build_registry
 from retouch.server.errors import install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
 from retouch.server.pool import DevicePool
+from retouch.server.pool_base import Pool
 from retouch.server.queue import SqliteJobQueue
 from retouch.server.routes import faces, images, jobs, meta, ws
 from retouch.server.routes.ws import SocketLimits
@@ -77,7 +76,7 @@ def _openapi_with_events(app: FastAPI) -> dict[str, Any]:
 def create_app(
     settings: Settings | None = None,
     *,
-    engines: dict[str, EngineFactory] | None = None,
+    engines: Registry | None = None,
     devices: list[Device] | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
@@ -105,7 +104,7 @@ def create_app(
         table = engines if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
         pool: Pool
         if settings.ray:
-            from retouch.server.cluster import RayPool  # Ray only with --ray
+            from retouch.server.cluster.pool import RayPool  # the bridge process only with --ray
 
             pool = RayPool(
                 queue,

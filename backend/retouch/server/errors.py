@@ -63,6 +63,11 @@ def internal_error(what: str) -> str:
     text, no paths, just where to look."""
     incident = secrets.token_hex(4)
     log.exception("%s (error id %s)", what, incident)
+    return incident_message(incident)
+
+
+def incident_message(incident: str) -> str:
+    """What a client is told of a bug: where to look, never the exception's text."""
     return f"internal error, see the server log (error id {incident})"
 
 

@@ -1,7 +1,7 @@
 // Fills and seam repairs: sending the job (the picture and mask already uploaded in the background),
 // accepting a staged result into the picture, cancelling.
 
-import { describeError } from "../api/client";
+import { describeError, type SeamsJobCreate } from "../api/client";
 import type { Encoder } from "../encoder";
 import { contains, inflate, intersect, type Rect } from "../geometry";
 import { cropRgba } from "../history";
@@ -96,8 +96,8 @@ export function makeFillServices(deps: Deps, results: ResultCache, uploads: { pi
     const box = intersect(region.painted ? region.rect : inflate(region.rect, band + 1), bounds);
     if (!box) return withError(state, "The region to repair lies outside the picture now.");
     const [image, mask] = await Promise.all([uploads.picture.current(state), uploadRegion(region, bounds, state.picture.name)]);
-    const body = {
-      kind: "seams" as const,
+    const body: SeamsJobCreate = {
+      kind: "seams",
       image,
       mask,
       engine,
@@ -107,7 +107,7 @@ export function makeFillServices(deps: Deps, results: ResultCache, uploads: { pi
       painted: Boolean(region.painted),
       seed: state.settings.seedMode === "fixed" ? state.settings.seed : -1,
     };
-    const accepted = await api.createSeamsJob(body);
+    const accepted = await api.createJob(body);
     const source = { x: box.x - bounds.x, y: box.y - bounds.y, width: box.width, height: box.height };
     // the repair keeps the region: accepted, it can be repaired again
     const job = { ...newJob(accepted.id, `seams · ${engine}`, box, accepted.position ?? null, source), filled: region };

@@ -2,14 +2,14 @@
 // undoably, with the mask, paint and box scaled along) and fixing faces (find them, send the user's boxes,
 // stage the result like any other). The picture is the one already uploaded in the background.
 
-import { describeError } from "../api/client";
+import { describeError, type JobCreate } from "../api/client";
+import { facesBlocker } from "../blockers";
 import { fitRect, scaleRect } from "../geometry";
 import { buildFacesJob, buildUpscaleJob, newJob, withNewJob } from "../jobs";
 import { readRecipe } from "../png";
-import type { PictureUploads } from "./uploads";
-import type { Deps, PictureJobServices } from "./types";
-import { facesBlocker } from "../blockers";
 import { currentEngine, faceEngines, withError, type AppState, type FaceBox, type JobKind } from "../state";
+import type { Deps, PictureJobServices } from "./types";
+import type { PictureUploads } from "./uploads";
 
 export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJobServices {
   const { store, api, socket, layers, history, encoder } = deps;
@@ -29,7 +29,7 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
   const sending = new Set<JobKind>();
 
   /** Send a whole-picture job and follow it in the queue, its progress shown over the whole picture. */
-  async function start(state: AppState, kind: JobKind, engineLabel: string, body: Parameters<typeof api.createJob>[0]): Promise<void> {
+  async function start(state: AppState, kind: JobKind, engineLabel: string, body: JobCreate): Promise<void> {
     const bounds = layers.pictureBounds();
     const accepted = await api.createJob(body);
     const job = {

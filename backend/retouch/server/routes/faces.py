@@ -9,20 +9,16 @@ from starlette.concurrency import run_in_threadpool
 
 from retouch.detect.faces import detect_faces, get_detector
 from retouch.errors import RetouchError
-from retouch.registry import face_detectors
-from retouch.server.deps import EnginesDep, SettingsDep, StoreDep
+from retouch.server.deps import EnginesDep, StoreDep
 from retouch.server.errors import ApiError
 from retouch.server.schemas import ErrorPublic, FacePublic, FacesFind, FacesPublic
 from retouch.server.store import ImageGone, StorageFull
-from retouch.workflows import detectors_of
 
 router = APIRouter(prefix="/faces", tags=["faces"])
 
 
 @router.post("", response_model=FacesPublic, responses={422: {"model": ErrorPublic}})
-async def find_faces(
-    body: Annotated[FacesFind, Body()], store: StoreDep, engines: EnginesDep, settings: SettingsDep
-) -> FacesPublic:
+async def find_faces(body: Annotated[FacesFind, Body()], store: StoreDep, engines: EnginesDep) -> FacesPublic:
     """The faces in a picture as boxes with scores. Quick (the search copy is at most `search_pixels`, about a
     quarter of a second for 1024x1024 on two cores) and run off the event loop; a picture without faces
     answers an empty list."""
@@ -30,12 +26,8 @@ async def find_faces(
     if image is None:
         raise ApiError(422, "invalid_input", f"image: no image with id {body.image!r} (upload it to /api/v1/images)")
 
-    # the detectors the server's registry carries, which its faces jobs use too
-    registered = detectors_of(engines)
-    detectors = dict(registered) if registered is not None else face_detectors(settings.catalog)
-
     def find() -> FacesPublic:
-        detector = get_detector(body.detector, detectors)
+        detector = get_detector(body.detector, engines.detectors)  # the registry's, which faces jobs use too
         found = detect_faces(store.picture(image).pixels, body, detector)
         faces = [FacePublic(**face.as_dict()) for face in found.faces]
         return FacesPublic(faces=faces, smallest_face=found.smallest_face, detector=detector.name)

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from retouch.errors import InputError
 from retouch.server.deps import EnginesDep, PoolDep, QueueDep, StoreDep
 from retouch.server.errors import ApiError
-from retouch.server.pool import workflow_params
+from retouch.server.pool_base import workflow_params
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, JobAccepted, JobCreate, JobPublic, JobsPublic, JobStatus
 from retouch.workflows import WORKFLOWS
 
@@ -56,7 +56,7 @@ async def create_job(
     image = store.get(job.image)
     if image is None:
         raise _invalid(f"image: no image with id {job.image!r} (upload it to /api/v1/images first)")
-    mask_id = getattr(job, "mask", None)
+    mask_id = job.mask_id()
     mask_image = None
     if mask_id is not None:
         mask_image = store.get(mask_id)

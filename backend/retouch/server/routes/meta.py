@@ -9,7 +9,6 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from retouch import __version__
-from retouch.server.cluster import RayPool
 from retouch.server.deps import AuthorizedDep, EnginesDep, PoolDep, QueueDep, SettingsDep, StoreDep
 from retouch.server.schemas import EnginePublic, HealthPublic, LimitsPublic, StoragePublic
 
@@ -47,5 +46,5 @@ async def health(
         queue={"pending": counts["queued"], "running": pool.running()},
         storage=StoragePublic(**asdict(usage)),
         limits=LimitsPublic(max_pixels=settings.max_pixels, max_upload_bytes=settings.max_upload_bytes),
-        cluster=pool.cluster() if isinstance(pool, RayPool) else None,
+        cluster=pool.cluster(),
     )
