@@ -150,6 +150,8 @@ const documents = new DocumentStore(
       store.apply(withError(store.state, `"${gone.name}" was dropped from the recent documents: kept documents may take ${budget} in this browser, the oldest go first.`));
     }
   },
+  RECENT_BUDGET,
+  deps.opened,
 );
 
 async function loadEngines(): Promise<void> {

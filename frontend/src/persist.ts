@@ -96,6 +96,9 @@ export class DocumentStore {
     /** The recent documents changed (the open one first); `dropped` names those the budget let go. */
     private readonly onRecent: (recent: RecentDocument[], dropped: RecentDocument[]) => void = () => undefined,
     private readonly budget = RECENT_BUDGET,
+    /** The file the picture was opened from, while its pixels are still the file's (kept as it is: no
+     * 4096² encode when a picture is opened). */
+    private readonly opened: { current: { file: Blob; pictureVersion: number } | null } = { current: null },
   ) {}
 
   get current(): string {
@@ -216,7 +219,11 @@ export class DocumentStore {
       this.sizes[part] = bytes;
     };
     const blobPut = (part: string, blob: Blob | null) => put(part, blob, blob?.size ?? 0);
-    if (before?.picture !== now.picture) blobPut("picture", await encode(this.layers.picture));
+    if (before?.picture !== now.picture) {
+      const opened = this.opened.current;
+      const asOpened = opened && opened.pictureVersion === picture.version ? opened.file : null;
+      blobPut("picture", asOpened ?? (await encode(this.layers.picture)));
+    }
     // the mask as grey: a quarter of the bytes to filter and compress
     if (before?.mask !== now.mask) blobPut("mask", await encode(this.layers.mask, 1));
     if (before?.paint !== now.paint) blobPut("paint", await encode(this.layers.paint));
