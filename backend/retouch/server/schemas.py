@@ -252,6 +252,13 @@ class StoragePublic(BaseModel):
     disk_bytes: int = Field(description="Size of that disk.")
 
 
+class LimitsPublic(BaseModel):
+    """What the server accepts, so that a client can refuse (or scale down) a picture before sending it."""
+
+    max_pixels: int = Field(description="Largest picture (and result) accepted, in pixels (width x height).")
+    max_upload_bytes: int = Field(description="Largest upload accepted, in bytes.")
+
+
 class HealthPublic(BaseModel):
     """Without the token (on a server that has one) only `status` is answered."""
 
@@ -261,6 +268,7 @@ class HealthPublic(BaseModel):
     devices: list[dict[str, Any]] | None = None
     queue: dict[str, int] | None = None
     storage: StoragePublic | None = None
+    limits: LimitsPublic | None = None
     cluster: ClusterPublic | None = Field(None, description="With `--ray`: the cluster's nodes and workers.")
 
 

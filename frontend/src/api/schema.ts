@@ -55,7 +55,8 @@ export interface paths {
         };
         /**
          * Health
-         * @description Whether the server works; with the token also its devices, queue and disk use.
+         * @description Whether the server works; with the token also its devices, queue, disk use and limits (the canvas
+         *     checks a picture against them when it is opened).
          */
         get: operations["health_api_v1_health_get"];
         put?: never;
@@ -676,6 +677,7 @@ export interface components {
             devices?: {
                 [key: string]: unknown;
             }[] | null;
+            limits?: components["schemas"]["LimitsPublic"] | null;
             /**
              * Problems
              * @description What is wrong while degraded.
@@ -909,6 +911,22 @@ export interface components {
             count: number;
             /** Data */
             data: components["schemas"]["JobPublic"][];
+        };
+        /**
+         * LimitsPublic
+         * @description What the server accepts, so that a client can refuse (or scale down) a picture before sending it.
+         */
+        LimitsPublic: {
+            /**
+             * Max Pixels
+             * @description Largest picture (and result) accepted, in pixels (width x height).
+             */
+            max_pixels: number;
+            /**
+             * Max Upload Bytes
+             * @description Largest upload accepted, in bytes.
+             */
+            max_upload_bytes: number;
         };
         /** NodePublic */
         NodePublic: {

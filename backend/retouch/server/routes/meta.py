@@ -8,8 +8,8 @@ from typing import Literal
 from fastapi import APIRouter
 
 from retouch import __version__
-from retouch.server.deps import AuthorizedDep, EnginesDep, PoolDep, QueueDep, StoreDep
-from retouch.server.schemas import EnginePublic, HealthPublic, StoragePublic
+from retouch.server.deps import AuthorizedDep, EnginesDep, PoolDep, QueueDep, SettingsDep, StoreDep
+from retouch.server.schemas import EnginePublic, HealthPublic, LimitsPublic, StoragePublic
 
 router = APIRouter(tags=["meta"])
 
@@ -23,8 +23,11 @@ async def list_engines(engines: EnginesDep) -> list[dict]:
 
 
 @router.get("/health", response_model=HealthPublic, response_model_exclude_none=True)
-def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: AuthorizedDep) -> HealthPublic:
-    """Whether the server works; with the token also its devices, queue and disk use."""
+def health(
+    pool: PoolDep, queue: QueueDep, store: StoreDep, settings: SettingsDep, authorized: AuthorizedDep
+) -> HealthPublic:
+    """Whether the server works; with the token also its devices, queue, disk use and limits (the canvas
+    checks a picture against them when it is opened)."""
     # a plain function: FastAPI runs it in its thread pool, off the event loop, as it reads SQLite and the disk
     usage = store.usage()
     problems = []
@@ -44,5 +47,6 @@ def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: Authoriz
         devices=[asdict(device) for device in pool.devices],
         queue={"pending": counts["queued"], "running": pool.running()},
         storage=StoragePublic(**asdict(usage)),
+        limits=LimitsPublic(max_pixels=settings.max_pixels, max_upload_bytes=settings.max_upload_bytes),
         cluster=pool.cluster(),
     )
