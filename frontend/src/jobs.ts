@@ -99,7 +99,7 @@ export function withEngine(settings: GenerationSettings, engine: EngineInfo | un
  * applied before any event about it can arrive. */
 export function withNewJob(state: AppState, job: JobView): Patch {
   return {
-    jobs: { ...state.jobs, [job.id]: job },
+    jobs: { ...state.jobs, [job.id]: { ...job, document: state.picture?.id } },
     jobOrder: [job.id, ...state.jobOrder.filter((id) => id !== job.id)],
     activeJob: job.id,
   };
@@ -163,9 +163,12 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
       const seed = event.seed ?? null;
       const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
       // an upscale replaces the picture when it arrives (services.finishUpscale): it is not judged in the box
-      if (job.kind !== "upscale" && !state.staging.items.some((s) => s.jobId === id)) {
-        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source, report: event.result.report ?? null }];
-        patch.staging = { items, index: items.length - 1 };
+      // a result is judged over the document it was made for; sent from another one, it waits in the gallery
+      const here = !job.document || job.document === state.picture?.id;
+      if (job.kind !== "upscale" && here && !state.staging.items.some((s) => s.jobId === id)) {
+        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source, report: event.result.report ?? null, ready: false }];
+        // the result on show moves to it once it is decoded (ResultCache), so the count and the picture change together
+        patch.staging = { items, index: state.staging.items.length ? state.staging.index : 0 };
       }
       return patch;
     }

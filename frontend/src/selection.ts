@@ -3,18 +3,6 @@
 // Pure functions on typed arrays, so Vitest checks them without a browser.
 
 import type { Rect } from "./geometry";
-import type { AppState, Patch } from "./state";
-
-/** What the Select tool's actions reach (carried out in selectJobs.ts). */
-export interface SelectServices {
-  /** Ask for a proposal from the clicks and box in `state.select` (the server, or the wand here). */
-  propose(state: AppState): Promise<Patch | null>;
-  /** Add the proposal to the mask (or take it away): one undo step. */
-  applySelection(state: AppState, subtract: boolean): Patch | null;
-  dropSelection(state: AppState): Patch;
-  /** Add the proposal to the mask, put the box around it and invoke the fill. */
-  removeObject(state: AppState): Promise<Patch | null>;
-}
 
 /** The proposed selection: `alpha` (255 = selected) over `rect` (document coordinates). */
 export interface ProposalPixels {

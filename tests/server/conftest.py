@@ -27,9 +27,16 @@ from retouch.engines import ENGINES
 from retouch.registry import Registry
 from retouch.server.app import create_app
 from retouch.server.settings import Settings
-from tests.server.engines import BrokenEngine, GatedEngine, InvertEngine, SlowEngine
+from tests.server.engines import BrokenEngine, BuggyEngine, GatedEngine, InvertEngine, SlowEngine
 
-TEST_ENGINES = {**ENGINES, "slow": SlowEngine, "gated": GatedEngine, "invert": InvertEngine, "broken": BrokenEngine}
+TEST_ENGINES = {
+    **ENGINES,
+    "slow": SlowEngine,
+    "gated": GatedEngine,
+    "invert": InvertEngine,
+    "broken": BrokenEngine,
+    "buggy": BuggyEngine,
+}
 
 
 ROOT = Path(__file__).resolve().parents[2]

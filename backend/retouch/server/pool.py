@@ -20,6 +20,8 @@ from retouch.engines import Engine, Hooks
 from retouch.errors import Cancelled
 from retouch.imaging.io import Picture
 from retouch.registry import Registry
+from retouch.server.database import DatabaseBusy
+from retouch.server.disk import StorageFull
 from retouch.server.pool_base import (
     Dispatcher,
     ModelCache,
@@ -32,7 +34,7 @@ from retouch.server.pool_base import (
 )
 from retouch.server.queue import Claimed, JobQueue
 from retouch.server.schemas import ClusterPublic, ErrorPublic
-from retouch.server.store import ImageStore, StorageFull
+from retouch.server.store import ImageStore
 from retouch.workflows import WORKFLOWS, Source, WorkflowResult
 
 log = logging.getLogger(__name__)
@@ -77,6 +79,8 @@ class Worker:
                 pool.queue.progress(job.id, step, total, stage or None, previews.url(preview))
             except StorageFull as exc:  # progress is not worth failing a job over; its result may still fit
                 pool.storage_trouble(exc)
+            except DatabaseBusy:  # another process holds the database a moment: the next step records again
+                pass
 
         hooks = Hooks(on_step=on_step, is_cancelled=lambda: pool.is_cancelled(job.id))
         error: ErrorPublic | None = None
@@ -178,8 +182,9 @@ class DevicePool:
         """Record a job's failure; if the disk is too full to, keep it and try again at every dispatch."""
         try:
             self.queue.fail(job_id, error)
-        except StorageFull as exc:
-            self.storage_trouble(exc)
+        except (StorageFull, DatabaseBusy) as exc:
+            if isinstance(exc, StorageFull):
+                self.storage_trouble(exc)
             with self._cancel_lock:
                 self._unsettled[job_id] = error
 
@@ -189,7 +194,7 @@ class DevicePool:
         for job_id, error in waiting:
             try:
                 self.queue.fail(job_id, error)
-            except StorageFull:
+            except (StorageFull, DatabaseBusy):
                 return
             with self._cancel_lock:
                 self._unsettled.pop(job_id, None)

@@ -33,6 +33,20 @@ class ErrorPublic(BaseModel):
     message: str = Field(description="What was wrong, naming the field and value.")
 
 
+#: what every JSON body route may answer besides its own: an unreadable body
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorPublic, "description": "The body could not be read (not UTF-8 JSON)."}
+}
+#: what every route that reads or writes the database may answer
+DATABASE_BUSY: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorPublic,
+        "description": "Another process holds the database (`database_busy`); nothing was written. Try again "
+        "after `Retry-After` seconds.",
+    }
+}
+
+
 class ImagePublic(BaseModel):
     id: str
     width: int
@@ -276,6 +290,13 @@ class StoragePublic(BaseModel):
     disk_bytes: int = Field(description="Size of that disk.")
 
 
+class LimitsPublic(BaseModel):
+    """What the server accepts, so that a client can refuse (or scale down) a picture before sending it."""
+
+    max_pixels: int = Field(description="Largest picture (and result) accepted, in pixels (width x height).")
+    max_upload_bytes: int = Field(description="Largest upload accepted, in bytes.")
+
+
 class HealthPublic(BaseModel):
     """Without the token (on a server that has one) only `status` is answered."""
 
@@ -285,6 +306,7 @@ class HealthPublic(BaseModel):
     devices: list[dict[str, Any]] | None = None
     queue: dict[str, int] | None = None
     storage: StoragePublic | None = None
+    limits: LimitsPublic | None = None
     cluster: ClusterPublic | None = Field(None, description="With `--ray`: the cluster's nodes and workers.")
 
 

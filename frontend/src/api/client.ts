@@ -22,6 +22,8 @@ export type JobAccepted = Schemas["JobAccepted"];
 export type JobPublic = Schemas["JobPublic"];
 export type JobsPublic = Schemas["JobsPublic"];
 export type EnginePublic = Schemas["EnginePublic"];
+export type HealthPublic = Schemas["HealthPublic"];
+export type LimitsPublic = Schemas["LimitsPublic"];
 export type ErrorPublic = Schemas["ErrorPublic"];
 export type JobStatus = Schemas["JobStatus"];
 export type ServerEvent = Schemas["ServerEvent"];
@@ -138,5 +140,10 @@ export class Api {
 
   async engines(): Promise<EnginePublic[]> {
     return unwrap(await this.client.GET("/api/v1/engines"));
+  }
+
+  /** Whether the server works, and (with the token) its limits on pictures and uploads. */
+  async health(): Promise<HealthPublic> {
+    return unwrap(await this.client.GET("/api/v1/health"));
   }
 }

@@ -55,7 +55,8 @@ export interface paths {
         };
         /**
          * Health
-         * @description Whether the server works; with the token also its devices, queue and disk use.
+         * @description Whether the server works; with the token also its devices, queue, disk use and limits (the canvas
+         *     checks a picture against them when it is opened).
          */
         get: operations["health_api_v1_health_get"];
         put?: never;
@@ -168,7 +169,7 @@ export interface paths {
         put?: never;
         /**
          * Select
-         * @description The mask of the object a box and clicks point at, the picture's size. Runs off the event loop; with a
+         * @description The mask of the object a box and clicks point at, the picture's size, stored as a grey PNG. With a
          *     segment-anything model, the first call for a picture computes its embedding (seconds on a CPU) and later
          *     clicks on it only run the decoder.
          */
@@ -718,6 +719,7 @@ export interface components {
             devices?: {
                 [key: string]: unknown;
             }[] | null;
+            limits?: components["schemas"]["LimitsPublic"] | null;
             /**
              * Problems
              * @description What is wrong while degraded.
@@ -951,6 +953,22 @@ export interface components {
             count: number;
             /** Data */
             data: components["schemas"]["JobPublic"][];
+        };
+        /**
+         * LimitsPublic
+         * @description What the server accepts, so that a client can refuse (or scale down) a picture before sending it.
+         */
+        LimitsPublic: {
+            /**
+             * Max Pixels
+             * @description Largest picture (and result) accepted, in pixels (width x height).
+             */
+            max_pixels: number;
+            /**
+             * Max Upload Bytes
+             * @description Largest upload accepted, in bytes.
+             */
+            max_upload_bytes: number;
         };
         /** NodePublic */
         NodePublic: {
@@ -1364,6 +1382,15 @@ export interface operations {
                     "application/json": components["schemas"]["EnginePublic"][];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     find_faces_api_v1_faces_post: {
@@ -1388,8 +1415,44 @@ export interface operations {
                     "application/json": components["schemas"]["FacesPublic"];
                 };
             };
+            /** @description The body could not be read (not UTF-8 JSON). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Insufficient Storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1415,6 +1478,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
@@ -1447,6 +1519,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImagePublic"];
                 };
             };
+            /** @description The multipart body is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -1456,8 +1537,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description The body is not multipart/form-data. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1527,6 +1626,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     delete_image_api_v1_images__image_id__delete: {
@@ -1584,6 +1692,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     list_jobs_api_v1_jobs_get: {
@@ -1618,6 +1735,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     create_job_api_v1_jobs_post: {
@@ -1645,6 +1771,15 @@ export interface operations {
                     "application/json": components["schemas"]["JobAccepted"];
                 };
             };
+            /** @description The body could not be read (not UTF-8 JSON). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1663,8 +1798,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description A picture's file is gone. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1722,6 +1875,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     cancel_job_api_v1_jobs__job_id__delete: {
@@ -1772,6 +1934,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     select_api_v1_select_post: {
@@ -1796,8 +1967,44 @@ export interface operations {
                     "application/json": components["schemas"]["SelectPublic"];
                 };
             };
+            /** @description The body could not be read (not UTF-8 JSON). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Insufficient Storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1823,6 +2030,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SelectModelsPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };

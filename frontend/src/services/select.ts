@@ -2,13 +2,13 @@
 // background) or from the magic wand here; adding it to the mask or taking it away (one undo step); and
 // "Remove object" (add it, box it, invoke the fill).
 
-import { historyFlags } from "./actions/mask";
-import { describeError, type SelectCreate } from "./api/client";
-import { clamp, intersect, type Rect } from "./geometry";
-import { packRegion } from "./history";
-import { alphaBounds, combine, countSet, magicWand, outlineImage, type Proposal, type ProposalPixels, type SelectServices } from "./selection";
-import type { Deps, PictureUploads } from "./services";
-import { engineGrid, withError, type AppState, type Patch } from "./state";
+import { describeError, type SelectCreate } from "../api/client";
+import { clamp, intersect, type Rect } from "../geometry";
+import { packRegion } from "../history";
+import { alphaBounds, combine, countSet, magicWand, outlineImage, type Proposal, type ProposalPixels } from "../selection";
+import { engineGrid, withError, type AppState, type Patch } from "../state";
+import type { Deps, SelectServices } from "./types";
+import type { PictureUploads } from "./uploads";
 
 /** Room around a removed object that the fill sees, as a share of the object's longer side (at least 32 px). */
 const REMOVE_CONTEXT = 0.25;
@@ -101,9 +101,7 @@ export function makeSelectServices(
     proposal.outline = null;
     return {
       mask: { ...state.mask, version: state.mask.version + 1 },
-      history: historyFlags({ history }),
       maskAside: null,
-      dirty: true,
       select: { ...state.select, clicks: [], box: null, proposal: null },
     };
   }
@@ -150,7 +148,7 @@ export function makeSelectServices(
       const x = clamp(Math.round(bounds.x + bounds.width / 2 - width / 2), picture.x, picture.x + picture.width - width);
       const y = clamp(Math.round(bounds.y + bounds.height / 2 - height / 2), picture.y, picture.y + picture.height - height);
       history.push({ kind: "box", label: "Box around the selection", box: store.state.bbox });
-      store.apply({ bbox: { x, y, width, height }, history: historyFlags({ history }) });
+      store.apply({ bbox: { x, y, width, height } });
       return invoke(store.state);
     },
   };
