@@ -11,7 +11,7 @@ runs exactly as fast with random weights as with trained ones):
 | flux | FLUX.1 Fill: 12 B transformer, VAE 16-ch, CLIP-L, T5-XXL (black-forest-labs/FLUX.1-Fill-dev) | fill 1024², 50 steps | the diffusers pipeline |
 | lama | big-lama (spandrel `LaMa(in_nc=4)`, 51 M) | fill 1024², 2048² | the spandrel descriptor |
 | esrgan | RealESRGAN_x4plus (spandrel RRDBNet: 64 features, 23 blocks) | upscale 1024² -> 4096² | the spandrel descriptor, untiled |
-| sam | segment-anything ViT-B image encoder (facebook/sam-vit-base) | (Retouch has no segmentation) | `SamModel.get_image_embeddings` |
+| sam | segment-anything ViT-B (facebook/sam-vit-base) | a first click: the selector (encoder, decoder, refine) | processor, `get_image_embeddings`, decoder |
 
 "Retouch" is the job's workflow as the server's worker runs it (`workflows.WORKFLOWS[kind].run`: mask, region,
 infill, scale, the engine with its progress hooks and previews, composite, recipe) on an engine set up by
@@ -323,9 +323,10 @@ def measure(row: Row, clock: Clock, retouch: Callable[[], Any] | None, bare: Cal
         if retouch is not None:
             result = once("retouch")
             row.first = row.times["retouch"][-1]
-            start = time.perf_counter()
-            result.png()
-            row.png = time.perf_counter() - start
+            if hasattr(result, "png"):  # a job's result (a selection is a mask, sent as it is)
+                start = time.perf_counter()
+                result.png()
+                row.png = time.perf_counter() - start
         once("bare")
         if rounds:  # the warm-ups are left out of the medians (with no rounds, they are the figures)
             row.times["retouch"].clear()
@@ -566,48 +567,76 @@ def upscale_calls(engine: Any, case: Case, plan: Plan) -> tuple[str, str, Callab
     return name, f"{side}² -> {side * 4}²", through_retouch, bare
 
 
-SAM_CASES = [
-    Case("sdpa", dtype="float32", extra={"attention": "sdpa"}),
+SAM_CASES = [  # the first row through Retouch's selector (its precision: float32); the others bare only
+    Case("first click through the selector", dtype="float32", extra={"attention": "sdpa"}),
     Case("sdpa", dtype="float16", extra={"attention": "sdpa"}),
     Case("eager attention", dtype="float16", extra={"attention": "eager"}),
 ]
 
 
-def sam_rows(plan: Plan, clock: Clock) -> Iterator[Row]:
-    """The segment-anything image embedding: bare only (Retouch has no segmentation to run it through)."""
+def sam_folder(plan: Plan) -> Path:
+    """A segment-anything model as a `sam` catalog entry holds it (transformers folder and processor)."""
     import torch
-    from transformers import SamConfig, SamModel, SamVisionConfig
+    from transformers import SamConfig, SamImageProcessor, SamModel, SamProcessor, SamVisionConfig
 
-    vision = dict(SAM_VIT_B)
+    from tests.tiny_sam import save_tiny_sam
+
+    folder = plan.work / "sam"
     if plan.quick:
-        vision.update(
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            mlp_dim=64,
-            output_channels=32,
-            image_size=64,
-            patch_size=8,
-            window_size=4,
-            global_attn_indexes=(1,),
-        )
-    side = vision["image_size"]
-    for case in SAM_CASES:
-        dtype = torch.float32 if plan.quick else getattr(torch, case.dtype)  # half precision is for the GPU
-        torch.manual_seed(0)
-        config = SamConfig(vision_config=SamVisionConfig(**vision).to_dict())
-        config._attn_implementation = case.extra["attention"]
-        model = SamModel(config).to(plan.device, dtype).eval()
-        pixels = torch.rand(1, 3, side, side, device=plan.device, dtype=dtype)
+        return save_tiny_sam(folder)
+    torch.manual_seed(0)
+    with torch.device("cuda" if plan.device.startswith("cuda") else "cpu"):
+        model = SamModel(SamConfig(vision_config=SamVisionConfig(**SAM_VIT_B).to_dict()))
+    model.eval().save_pretrained(folder, safe_serialization=True)
+    SamProcessor(SamImageProcessor()).save_pretrained(folder)
+    return folder
 
-        def bare(model=model, pixels=pixels) -> Any:
+
+def sam_rows(plan: Plan, clock: Clock) -> Iterator[Row]:
+    """The segment-anything image encoder and decoder: a first click through Retouch's selector (processor,
+    encoder, decoder, the mask refined to the picture's size) next to the bare transformers calls; then the
+    bare calls in half precision, which the `sam` catalog entry has no setting for yet."""
+    import itertools
+
+    import torch
+    from transformers import SamModel
+
+    from retouch.engines.select import SamSelector
+    from retouch.imaging.select import Prompt, SelectPoint
+
+    folder = sam_folder(plan)
+    selector = SamSelector("sam", folder, plan.device)
+    selector.load()
+    processor = selector._processor
+    side = processor.image_processor.pad_size["height"]
+    pixels, _ = job_picture(side)
+    point = (side * 0.25, side * 0.28)
+    click = Prompt(points=(SelectPoint(*point),))
+    keys = itertools.count()
+    name = f"SAM ViT-B{' (tiny)' if plan.quick else ''}"
+    for index, case in enumerate(SAM_CASES):
+        dtype = torch.float32 if plan.quick or index == 0 else getattr(torch, case.dtype)
+        if index == 0:
+            model = selector._model
+        else:
+            model = SamModel.from_pretrained(folder, attn_implementation=case.extra["attention"])
+            model = model.to(plan.device, dtype).eval()
+
+        def bare(model=model, dtype=dtype) -> Any:
             with torch.inference_mode():
-                return model.get_image_embeddings(pixels)
+                inputs = processor(images=pixels, input_points=[[list(point)]], return_tensors="pt")
+                embedding = model.get_image_embeddings(inputs["pixel_values"].to(plan.device, dtype))
+                points = inputs["input_points"].to(plan.device, dtype)
+                return model(image_embeddings=embedding, input_points=points, multimask_output=False)
+
+        def through_retouch() -> Any:  # a new picture name each time: the image encoder runs
+            return selector.select(pixels, click, key=f"new-{next(keys)}")
 
         options = f"{str(dtype).removeprefix('torch.')}, {case.options}"
-        row = Row(f"SAM ViT-B image encoder{' (tiny)' if plan.quick else ''}", f"{side}²", options)
-        row.note = "bare only: Retouch has no segmentation"
-        yield measure(row, clock, None, bare, plan.rounds)
+        row = Row(name, f"{side}²", options)
+        if index:
+            row.note = "bare only: the sam catalog entry has no precision setting yet"
+        yield measure(row, clock, through_retouch if index == 0 else None, bare, plan.rounds)
 
 
 def free(device: str) -> None:

@@ -7,14 +7,15 @@ what a server started with the same catalog and plugins offers. Building it read
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 
-from retouch.catalog import SpandrelEntry, default_catalog_path, load_catalog
+from retouch.catalog import SamEntry, SpandrelEntry, default_catalog_path, load_catalog
 from retouch.detect.faces import DETECTORS, DetectorFactory
 from retouch.engines import ENGINES, Engine, EngineFactory
 from retouch.engines.diffusion import DiffusionEngine
+from retouch.engines.select import SELECTORS, SamSelector, SelectorFactory
 from retouch.engines.spandrel import spandrel_engine
 from retouch.errors import InputError
 
@@ -33,13 +34,36 @@ def load_plugin(spec: str) -> type[Engine]:
     return engine
 
 
-class Registry(dict[str, EngineFactory]):
-    """Engines by name, with the face detectors of the same catalog beside them (`detectors`), so that a job
-    finds the detector the server's catalog registered wherever it runs (a worker thread, a Ray node)."""
+class Registry(Mapping[str, EngineFactory]):
+    """What a job can ask for by name: engines (the registry is their table: `registry[name]()`) and their peers
+    the face detectors (`detectors`) and object selectors (`selectors`: `grabcut` and one per `sam` model), built
+    together from one catalog. It travels whole wherever a job runs (a worker thread, a Ray node), so every job
+    finds what the server's catalog registered; nothing reads the catalog file again."""
 
-    def __init__(self, engines: Mapping[str, EngineFactory], detectors: Mapping[str, DetectorFactory]) -> None:
-        super().__init__(engines)
-        self.detectors = dict(detectors)
+    def __init__(
+        self,
+        engines: Mapping[str, EngineFactory],
+        detectors: Mapping[str, DetectorFactory] = DETECTORS,
+        selectors: Mapping[str, SelectorFactory] = SELECTORS,
+    ) -> None:
+        self.engines: dict[str, EngineFactory] = dict(engines)
+        self.detectors: dict[str, DetectorFactory] = dict(detectors)
+        self.selectors: dict[str, SelectorFactory] = dict(selectors)
+
+    def __getitem__(self, name: str) -> EngineFactory:
+        return self.engines[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.engines)
+
+    def __len__(self) -> int:
+        return len(self.engines)
+
+    def __repr__(self) -> str:
+        return (
+            f"Registry(engines={sorted(self.engines)}, detectors={sorted(self.detectors)}, "
+            f"selectors={sorted(self.selectors)})"
+        )
 
 
 def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = ()) -> Registry:
@@ -49,10 +73,16 @@ def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = (
     A name used twice is an error naming both, so no engine silently hides another.
     """
     table: dict[str, EngineFactory] = dict(ENGINES)
+    selectors: dict[str, SelectorFactory] = dict(SELECTORS)
     path = Path(catalog) if catalog is not None else default_catalog_path()
     if path is not None:
         base = path.parent.resolve()
         for entry in load_catalog(path).models:
+            if isinstance(entry, SamEntry):
+                if entry.name in selectors:
+                    raise InputError(f"catalog {str(path)!r}: model {entry.name!r} has the name of a built-in selector")
+                selectors[entry.name] = partial(SamSelector, entry.name, entry.location(base))
+                continue
             if entry.name in table:
                 raise InputError(f"catalog {str(path)!r}: model {entry.name!r} has the name of a built-in engine")
             if isinstance(entry, SpandrelEntry):
@@ -72,7 +102,7 @@ def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = (
         if engine.name in table and table[engine.name] is not engine:
             raise InputError(f"engine plugin {spec!r} is named {engine.name!r}, like an engine already there")
         table[engine.name] = engine
-    return Registry(table, face_detectors(path) if path is not None else DETECTORS)
+    return Registry(table, face_detectors(path) if path is not None else DETECTORS, selectors)
 
 
 def get_engine(name: str, engines: Engines | None = None) -> Engine:

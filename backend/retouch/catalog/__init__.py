@@ -16,6 +16,9 @@ The catalog is a YAML file (`$RETOUCH_CATALOG`, else `catalog.yaml` in the user'
         source: /data/big-lama.safetensors
         architecture: LaMa
         purpose: inpainting           # or upscaling (with its scale), face-restoration (with its native_size)
+      - name: sam-vit-base
+        family: sam                   # segment-anything, for object selection: a transformers folder or hub id
+        source: facebook/sam-vit-base
 
 Nothing here imports torch or diffusers, so listing the catalog (the server's engine list, `retouch models`)
 stays cheap. Diffusion models load only from safetensors; spandrel models also from `.pth`/`.ckpt`/`.pt` state
@@ -25,11 +28,14 @@ dicts, read with `torch.load(weights_only=True)` so a pickle carrying code is re
 from retouch.catalog.detect import detect_family, safetensors_header
 from retouch.catalog.entries import (
     PICKLE_SUFFIXES,
+    SAM,
     SPANDREL,
     AnyEntry,
     CatalogEntry,
     DetectorEntry,
+    Entry,
     ResolvedSource,
+    SamEntry,
     SourceKind,
     SpandrelEntry,
     entry_summary,
@@ -53,14 +59,17 @@ __all__ = [
     "ENV_CATALOG",
     "FAMILIES",
     "PICKLE_SUFFIXES",
+    "SAM",
     "SD2_CONFIGS",
     "SPANDREL",
     "AnyEntry",
     "Catalog",
     "CatalogEntry",
     "DetectorEntry",
+    "Entry",
     "Family",
     "FamilyInfo",
+    "SamEntry",
     "SpandrelEntry",
     "entry_summary",
     "ResolvedSource",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -166,19 +166,59 @@ class SpandrelEntry(BaseModel):
         return path if path.is_absolute() else base / path
 
 
+SAM: Literal["sam"] = "sam"
+#: the `model_type` of the transformers configs a `sam` entry loads (SAM ViT-B/L/H and SlimSAM: `sam`; SAM 2)
+SAM_MODEL_TYPES = ("sam", "sam2")
+
+
+class SamEntry(BaseModel):
+    """A segment-anything model for object selection: a transformers folder (config.json, safetensors weights,
+    the processor's config) or a hub id of one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN, description="Name selections use.")
+    family: Literal["sam"] = Field(
+        description="`sam`: a segment-anything model (transformers `SamModel`, `Sam2Model`)."
+    )
+    source: str = Field(min_length=1, description="The transformers folder, or a hub id (owner/name).")
+    description: str = Field("", max_length=300)
+
+    label: ClassVar[str] = "Segment Anything (object selection)"
+
+    def location(self, base: Path) -> str:
+        """The folder's absolute path, or the hub id."""
+        return resolve_source(self.source, base).location
+
+
 def _entry_kind(value: Any) -> str:
     family = value.get("family") if isinstance(value, dict) else getattr(value, "family", None)
-    return "Spandrel" if family == SPANDREL else "Diffusion"  # a wrong family is named by CatalogEntry's check
+    # a wrong family is named by CatalogEntry's check
+    return {SPANDREL: "Spandrel", SAM: "Sam"}.get(family, "Diffusion") if isinstance(family, str) else "Diffusion"
 
 
-#: Any catalog entry: a diffusion model (by its family) or a spandrel model.
+#: Any catalog entry: a diffusion model (by its family), a spandrel model or a segment-anything model.
 AnyEntry = Annotated[
-    Annotated[CatalogEntry, Tag("Diffusion")] | Annotated[SpandrelEntry, Tag("Spandrel")], Discriminator(_entry_kind)
+    Annotated[CatalogEntry, Tag("Diffusion")]
+    | Annotated[SpandrelEntry, Tag("Spandrel")]
+    | Annotated[SamEntry, Tag("Sam")],
+    Discriminator(_entry_kind),
 ]
+Entry = CatalogEntry | SpandrelEntry | SamEntry
 
 
-def entry_summary(entry: CatalogEntry | SpandrelEntry) -> dict[str, Any]:
+def entry_summary(entry: Entry) -> dict[str, Any]:
     """What `retouch models` shows of an entry: its kind and purpose, without loading anything."""
+    if isinstance(entry, SamEntry):
+        return {
+            "family": entry.family,
+            "architecture": "SamModel",
+            "purpose": "selection",
+            "scale": 1,
+            "native_size": 1024,
+            "label": entry.label,
+            "licence": None,
+        }
     if isinstance(entry, SpandrelEntry):
         return {
             "family": entry.family,
@@ -239,8 +279,25 @@ def hub_cached(repo_id: str) -> bool:
     return isinstance(found, str)
 
 
-def presence(entry: CatalogEntry | SpandrelEntry, base: Path) -> tuple[bool, str]:
+def hub_cached_file(repo_id: str, filename: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - huggingface_hub comes with diffusers and transformers
+        return False
+    return isinstance(try_to_load_from_cache(repo_id, filename), str)
+
+
+def presence(entry: Entry, base: Path) -> tuple[bool, str]:
     """(present, why) without loading anything: does the entry's source exist here?"""
+    if isinstance(entry, SamEntry):
+        source = resolve_source(entry.source, base)
+        if source.kind == "hub":
+            if hub_cached_file(source.location, "config.json"):
+                return True, f"hub id {source.location}, in the local cache"
+            return False, f"hub id {source.location}, not in the local cache (downloaded on first use when online)"
+        if (Path(source.location) / "config.json").is_file():
+            return True, source.location
+        return False, f"folder {source.location} has no config.json (not a transformers folder)"
     if isinstance(entry, SpandrelEntry):
         path = entry.path(base)
         return (True, str(path)) if path.is_file() else (False, f"file {path} does not exist")

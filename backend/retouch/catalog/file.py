@@ -7,6 +7,7 @@ folder (e.g. `~/.config/retouch/`). `models/catalog.example.yaml` in the reposit
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,10 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from retouch.catalog.detect import detect_family, is_diffusion_checkpoint
 from retouch.catalog.entries import (
     PICKLE_SUFFIXES,
+    SAM,
+    SAM_MODEL_TYPES,
     SPANDREL,
     AnyEntry,
     CatalogEntry,
     DetectorEntry,
+    Entry,
+    SamEntry,
     SpandrelEntry,
     resolve_source,
 )
@@ -40,7 +45,7 @@ class Catalog(BaseModel):
     models: list[AnyEntry] = Field(default_factory=list)
     detectors: list[DetectorEntry] = Field(default_factory=list, description="Face detectors from files.")
 
-    def get(self, name: str) -> CatalogEntry | SpandrelEntry | None:
+    def get(self, name: str) -> Entry | None:
         return next((m for m in self.models if m.name == name), None)
 
 
@@ -101,11 +106,11 @@ def add_model(
     source: str,
     name: str,
     *,
-    family: Family | Literal["spandrel"] | None = None,
+    family: Family | Literal["spandrel", "sam"] | None = None,
     config: str | None = None,
     description: str = "",
     reserved: Iterable[str] = (),
-) -> CatalogEntry | SpandrelEntry:
+) -> Entry:
     """Register a model (detecting what it is from local files), write the catalog and return the entry."""
     catalog = load_catalog(catalog_path) if catalog_path.is_file() else Catalog()
     if catalog.get(name):
@@ -113,13 +118,51 @@ def add_model(
     if name in set(reserved):
         raise InputError(f"{name!r} is the name of a built-in engine; choose another name")
     base = catalog_path.parent
-    if family == SPANDREL or _is_spandrel_file(source, base, family):
-        entry: CatalogEntry | SpandrelEntry = _spandrel_entry(source, name, base, description)
+    if family == SAM or family is None and _transformers_model_type(source, base) is not None:
+        entry: Entry = _sam_entry(source, name, base, description)
+    elif family == SPANDREL or _is_spandrel_file(source, base, family):
+        entry = _spandrel_entry(source, name, base, description)
     else:
         entry = _diffusion_entry(source, name, base, family, config, description)
     catalog.models.append(entry)
     save_catalog(catalog, catalog_path)
     return entry
+
+
+def _transformers_model_type(source: str, base: Path) -> str | None:
+    """The `model_type` of a local transformers folder (its config.json), or None when it is not one."""
+    resolved = resolve_source(source, base)
+    config = Path(resolved.location) / "config.json"
+    if resolved.kind != "folder" or not config.is_file():
+        return None
+    try:
+        value = json.loads(config.read_text(encoding="utf-8")).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _sam_entry(source: str, name: str, base: Path, description: str) -> SamEntry:
+    """A segment-anything folder (checked: its config says `sam` and its weights are safetensors) or hub id."""
+    resolved = resolve_source(source, base)
+    if resolved.kind == "folder":
+        folder = Path(resolved.location)
+        if not (folder / "config.json").is_file():
+            raise InputError(f"{source!r} is not a transformers folder (no config.json)")
+        model_type = _transformers_model_type(source, base)
+        if model_type not in SAM_MODEL_TYPES:
+            raise InputError(
+                f"{source!r} holds a {model_type!r} model; family sam takes {', '.join(SAM_MODEL_TYPES)} models"
+            )
+        if not any(folder.glob("*.safetensors")):
+            raise InputError(f"{source!r} has no .safetensors weights (Retouch loads no pickles)")
+        source = _relative_if_inside(folder, base)
+    elif resolved.kind != "hub":
+        raise InputError(f"{source!r}: a segment-anything model is a transformers folder or a hub id")
+    try:
+        return SamEntry(name=name, family=SAM, source=source, description=description)
+    except ValidationError as exc:
+        raise InputError(describe_validation_error(exc)) from None
 
 
 def _is_spandrel_file(source: str, base: Path, family: str | None) -> bool:

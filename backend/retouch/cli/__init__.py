@@ -6,11 +6,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from retouch.cli import demo, engines, faces, inpaint, rebuild_index, seams, serve, upscale
+from retouch.cli import demo, engines, faces, inpaint, rebuild_index, seams, select, serve, upscale
 from retouch.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, Parser
 from retouch.errors import InputError, RetouchError
 
-COMMANDS = (inpaint, upscale, faces, seams, serve, rebuild_index, engines, demo)
+COMMANDS = (inpaint, upscale, faces, seams, select, serve, rebuild_index, engines, demo)
 
 
 def build_parser() -> Parser:

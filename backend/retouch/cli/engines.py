@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from retouch.catalog import FAMILIES, SPANDREL
+from retouch.catalog import FAMILIES, SAM, SPANDREL
 from retouch.cli.common import CATALOG_HELP, Parser, add_engine_options, registry
 from retouch.errors import InputError
 
@@ -26,14 +26,15 @@ def add(sub: argparse._SubParsersAction) -> None:
     models_sub = models.add_subparsers(dest="models_command", parser_class=Parser)
     add_model = models_sub.add_parser(
         "add",
-        help="register a diffusers folder, .safetensors file or hub id, or a model spandrel loads "
-        "(LaMa, MAT, upscalers, face restorers: .safetensors, or a .pth/.ckpt/.pt state dict)",
+        help="register a diffusers folder, .safetensors file or hub id, a model spandrel loads "
+        "(LaMa, MAT, upscalers, face restorers: .safetensors, or a .pth/.ckpt/.pt state dict), "
+        "or a segment-anything transformers folder (family sam)",
     )
     add_model.add_argument("source", help="diffusers folder, .safetensors/.pth file, or hub id (owner/name)")
     add_model.add_argument("--name", required=True, help="the engine name jobs will use")
     add_model.add_argument(
         "--family",
-        choices=[*FAMILIES, SPANDREL],
+        choices=[*FAMILIES, SPANDREL, SAM],
         default=None,
         help="model family (detected from local files; needed for hub ids)",
     )
@@ -111,7 +112,7 @@ def list_models(args: argparse.Namespace) -> int:
 
 
 def add_to_catalog(args: argparse.Namespace) -> int:
-    from retouch.catalog import SpandrelEntry, add_model
+    from retouch.catalog import CatalogEntry, SpandrelEntry, add_model
     from retouch.engines import ENGINES
 
     path = _catalog(args.catalog)
@@ -122,7 +123,7 @@ def add_to_catalog(args: argparse.Namespace) -> int:
     entry = add_model(
         path, source, args.name, family=args.family, config=args.config, description=args.description, reserved=ENGINES
     )
-    label = entry.label if isinstance(entry, SpandrelEntry) else FAMILIES[entry.family].label
+    label = FAMILIES[entry.family].label if isinstance(entry, CatalogEntry) else entry.label
     print(f"added {entry.name} ({entry.family}, {label}) to {path}")
     if isinstance(entry, SpandrelEntry) and entry.licence:
         print(f"note: {entry.architecture}: {entry.licence}")

@@ -199,6 +199,13 @@ def encode_png(
     return write_png(pixels, texts, exif=exif, icc_profile=icc_profile)
 
 
+def encode_mask_png(mask: np.ndarray) -> bytes:
+    """A mask (HxW uint8, 255 = selected) as a one-channel grey PNG."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(mask), "L").save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
 def read_recipe(png: bytes | Path) -> dict | None:
     """The recipe a Retouch PNG carries, or None."""
     data = png.read_bytes() if isinstance(png, Path) else png

@@ -3,9 +3,10 @@ import { historyActions } from "./history";
 import { maskActions } from "./mask";
 import { pictureJobActions } from "./pictureJobs";
 import { seamActions } from "./seams";
+import { selectActions } from "./select";
 import { stagingActions } from "./staging";
 import { toolActions } from "./tools";
-import type { Action } from "./types";
+import type { Action, ActionName } from "./types";
 import { viewActions } from "./view";
 
 export const ACTIONS: Action[] = [
@@ -17,12 +18,14 @@ export const ACTIONS: Action[] = [
   ...generateActions,
   ...pictureJobActions,
   ...seamActions,
+  ...selectActions,
 ];
 
-export function actionByName(name: string): Action {
+export function actionByName(name: ActionName): Action {
   const action = ACTIONS.find((a) => a.name === name);
   if (!action) throw new Error(`no action named ${name}`);
   return action;
 }
 
-export type { Action, Context, Services } from "./types";
+export { historyFlags, runAction } from "./run";
+export { ACTION_NAMES, isActionName, type Action, type ActionName, type Context } from "./types";

@@ -4,6 +4,7 @@
 import { ACTIONS } from "./index";
 import { findAction, normalise } from "./keys";
 import type { Store } from "../state";
+import type { ActionName } from "./types";
 
 /** Fields where typed keys belong to the field (text, numbers, the prompt). */
 export function inTextField(target: EventTarget | null): boolean {
@@ -14,7 +15,7 @@ export function inTextField(target: EventTarget | null): boolean {
 }
 
 export interface KeyboardHooks {
-  dispatch(name: string): void;
+  dispatch(name: ActionName): void;
   /** Space held: pan until released. */
   holdPan(down: boolean): void;
   /** `\` held: show the picture without the staged result. */
@@ -35,12 +36,12 @@ export function bindKeyboard(store: Store, hooks: KeyboardHooks): void {
       return;
     }
     const combo = normalise(event);
-    const action = findAction(ACTIONS, combo);
+    // of the actions on this key (Enter accepts a result or adds a selection), the first that applies now
+    const action = findAction(ACTIONS, combo, store.state);
     if (!action) return;
     if (typing && !action.inTextFields) return;
     // a focused button presses itself with Enter and Space
     if (event.target instanceof HTMLButtonElement && (combo === "enter" || combo === "space")) return;
-    if (action.enabled && !action.enabled(store.state)) return;
     // also keeps a focused dropdown from changing with the arrows: they step through staged results
     event.preventDefault();
     hooks.dispatch(action.name);

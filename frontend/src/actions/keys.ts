@@ -1,5 +1,6 @@
 // Hotkeys: a keyboard event becomes a normalised string ("mod+shift+z") matched against actions' keys.
 
+import type { AppState } from "../state";
 import type { Action } from "./types";
 
 export interface KeyLike {
@@ -38,8 +39,11 @@ export function normalise(event: KeyLike): string {
   return parts.join("+");
 }
 
-export function findAction(actions: Action[], combo: string): Action | undefined {
-  return actions.find((a) => a.keys.includes(combo));
+/** The action on `combo`; with `state`, the first of those on it that is enabled now. */
+export function findAction(actions: Action[], combo: string, state?: AppState): Action | undefined {
+  const on = actions.filter((a) => a.keys.includes(combo));
+  if (!state) return on[0];
+  return on.find((a) => !a.enabled || a.enabled(state));
 }
 
 /** "mod+shift+z" as people read it on this platform. */

@@ -7,15 +7,23 @@ import type { components, paths } from "./schema";
 
 type Schemas = components["schemas"];
 export type ImagePublic = Schemas["ImagePublic"];
-export type JobCreate = Schemas["FillJob"];
+/** A job request of any kind (`POST /api/v1/jobs`): the server builds this union from its table of workflows,
+ * so a new kind arrives here with the regenerated schema. */
+export type JobCreate = paths["/api/v1/jobs"]["post"]["requestBody"]["content"]["application/json"];
+export type FillJobCreate = Schemas["FillJob"];
 export type UpscaleJobCreate = Schemas["UpscaleJob"];
 export type FacesJobCreate = Schemas["FacesJob"];
-export type FacesFound = Schemas["FacesPublic"];
+export type SelectCreate = Schemas["SelectCreate"];
+export type SelectFound = Schemas["SelectPublic"];
+export type SelectModels = Schemas["SelectModelsPublic"];
 export type SeamsJobCreate = Schemas["SeamsJob"];
+export type FacesFound = Schemas["FacesPublic"];
 export type JobAccepted = Schemas["JobAccepted"];
 export type JobPublic = Schemas["JobPublic"];
 export type JobsPublic = Schemas["JobsPublic"];
 export type EnginePublic = Schemas["EnginePublic"];
+export type HealthPublic = Schemas["HealthPublic"];
+export type LimitsPublic = Schemas["LimitsPublic"];
 export type ErrorPublic = Schemas["ErrorPublic"];
 export type JobStatus = Schemas["JobStatus"];
 export type ServerEvent = Schemas["ServerEvent"];
@@ -99,12 +107,8 @@ export class Api {
     return unwrap(result);
   }
 
-  async createJob(body: JobCreate | UpscaleJobCreate | FacesJobCreate): Promise<JobAccepted> {
-    return unwrap(await this.client.POST("/api/v1/jobs", { body }));
-  }
-
-  /** A seam repair (`kind: "seams"`): the same endpoint as a fill. */
-  async createSeamsJob(body: SeamsJobCreate): Promise<JobAccepted> {
+  /** Queue a job of any kind; its `kind` tells them apart (a fill when left out). */
+  async createJob(body: JobCreate): Promise<JobAccepted> {
     return unwrap(await this.client.POST("/api/v1/jobs", { body }));
   }
 
@@ -125,7 +129,21 @@ export class Api {
     return unwrap(await this.client.POST("/api/v1/faces", { body: { image } }));
   }
 
+  /** An object's mask from a box and clicks on an uploaded picture (the mask is a stored grey PNG). */
+  async select(body: SelectCreate): Promise<SelectFound> {
+    return unwrap(await this.client.POST("/api/v1/select", { body }));
+  }
+
+  async selectModels(): Promise<SelectModels> {
+    return unwrap(await this.client.GET("/api/v1/select/models"));
+  }
+
   async engines(): Promise<EnginePublic[]> {
     return unwrap(await this.client.GET("/api/v1/engines"));
+  }
+
+  /** Whether the server works, and (with the token) its limits on pictures and uploads. */
+  async health(): Promise<HealthPublic> {
+    return unwrap(await this.client.GET("/api/v1/health"));
   }
 }

@@ -55,7 +55,8 @@ export interface paths {
         };
         /**
          * Health
-         * @description Whether the server works; with the token also its devices, queue and disk use.
+         * @description Whether the server works; with the token also its devices, queue, disk use and limits (the canvas
+         *     checks a picture against them when it is opened).
          */
         get: operations["health_api_v1_health_get"];
         put?: never;
@@ -152,6 +153,48 @@ export interface paths {
          * @description Cancel a job: a queued one at once (200), a running one within a step (202, then `job.canceled`).
          */
         delete: operations["cancel_job_api_v1_jobs__job_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/select": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Select
+         * @description The mask of the object a box and clicks point at, the picture's size, stored as a grey PNG. With a
+         *     segment-anything model, the first call for a picture computes its embedding (seconds on a CPU) and later
+         *     clicks on it only run the decoder.
+         */
+        post: operations["select_api_v1_select_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/select/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Select Models
+         * @description The selectors this server offers: `grabcut` (no weights) and the catalog's segment-anything models.
+         */
+        get: operations["select_models_api_v1_select_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -676,6 +719,7 @@ export interface components {
             devices?: {
                 [key: string]: unknown;
             }[] | null;
+            limits?: components["schemas"]["LimitsPublic"] | null;
             /**
              * Problems
              * @description What is wrong while degraded.
@@ -915,6 +959,22 @@ export interface components {
             /** Data */
             data: components["schemas"]["JobPublic"][];
         };
+        /**
+         * LimitsPublic
+         * @description What the server accepts, so that a client can refuse (or scale down) a picture before sending it.
+         */
+        LimitsPublic: {
+            /**
+             * Max Pixels
+             * @description Largest picture (and result) accepted, in pixels (width x height).
+             */
+            max_pixels: number;
+            /**
+             * Max Upload Bytes
+             * @description Largest upload accepted, in bytes.
+             */
+            max_upload_bytes: number;
+        };
         /** NodePublic */
         NodePublic: {
             /** Address */
@@ -1087,6 +1147,91 @@ export interface components {
              */
             target?: number;
         };
+        /**
+         * SelectCreate
+         * @description Select an object of a stored picture from a box and/or clicks.
+         */
+        SelectCreate: {
+            /** @description A box around the object, in picture pixels. */
+            box?: components["schemas"]["BBox"] | null;
+            /**
+             * Image
+             * @description Id of the uploaded picture.
+             */
+            image: string;
+            /**
+             * Model
+             * @description `grabcut` (built in, no weights; the default) or a segment-anything model of the catalog.
+             */
+            model?: string | null;
+            /**
+             * Points
+             * @description Clicks, in order.
+             */
+            points?: components["schemas"]["SelectPoint"][];
+            /**
+             * Previous
+             * @description Id of a mask (the picture's size, 255 = selected) that the clicks refine.
+             */
+            previous?: string | null;
+        };
+        /** SelectModelsPublic */
+        SelectModelsPublic: {
+            /**
+             * Default
+             * @description The selector used when a request names none.
+             */
+            default: string;
+            /**
+             * Models
+             * @description Names `POST /select` takes as `model`.
+             */
+            models: string[];
+        };
+        /** SelectPoint */
+        SelectPoint: {
+            /**
+             * Positive
+             * @description true adds what is under the point; false takes it away.
+             * @default true
+             */
+            positive?: boolean;
+            /**
+             * X
+             * @description Column in picture pixels (0 <= x < width).
+             */
+            x: number;
+            /**
+             * Y
+             * @description Row in picture pixels (0 <= y < height).
+             */
+            y: number;
+        };
+        /** SelectPublic */
+        SelectPublic: {
+            /**
+             * Area
+             * @description Selected pixels.
+             */
+            area: number;
+            /** @description The selection's bounds; null when nothing was selected. */
+            bbox: components["schemas"]["BBox"] | null;
+            /**
+             * Mask
+             * @description Id of the mask: a grey PNG of the picture's size, 255 = selected.
+             */
+            mask: string;
+            /**
+             * Model
+             * @description The selector that ran.
+             */
+            model: string;
+            /**
+             * Score
+             * @description The model's own estimate of the mask's quality (SAM's predicted IoU); null for GrabCut.
+             */
+            score: number | null;
+        };
         ServerEvent: components["schemas"]["JobQueuedEvent"] | components["schemas"]["JobStartedEvent"] | components["schemas"]["JobProgressEvent"] | components["schemas"]["JobSucceededEvent"] | components["schemas"]["JobFailedEvent"] | components["schemas"]["JobCanceledEvent"] | components["schemas"]["QueueStatusEvent"] | components["schemas"]["SocketErrorEvent"];
         /**
          * SocketErrorEvent
@@ -1242,6 +1387,15 @@ export interface operations {
                     "application/json": components["schemas"]["EnginePublic"][];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     find_faces_api_v1_faces_post: {
@@ -1266,8 +1420,44 @@ export interface operations {
                     "application/json": components["schemas"]["FacesPublic"];
                 };
             };
+            /** @description The body could not be read (not UTF-8 JSON). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Insufficient Storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1293,6 +1483,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
@@ -1325,6 +1524,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImagePublic"];
                 };
             };
+            /** @description The multipart body is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -1334,8 +1542,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description The body is not multipart/form-data. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1405,6 +1631,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     delete_image_api_v1_images__image_id__delete: {
@@ -1462,6 +1697,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     list_jobs_api_v1_jobs_get: {
@@ -1496,6 +1740,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     create_job_api_v1_jobs_post: {
@@ -1523,6 +1776,15 @@ export interface operations {
                     "application/json": components["schemas"]["JobAccepted"];
                 };
             };
+            /** @description The body could not be read (not UTF-8 JSON). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1541,8 +1803,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description A picture's file is gone. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1600,6 +1880,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     cancel_job_api_v1_jobs__job_id__delete: {
@@ -1643,6 +1932,113 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    select_api_v1_select_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SelectCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelectPublic"];
+                };
+            };
+            /** @description The body could not be read (not UTF-8 JSON). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Insufficient Storage */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    select_models_api_v1_select_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SelectModelsPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,7 +1,7 @@
 // The interactive canvas, redrawn on every pointer move: bounding box and its handles, the brush
 // outline under the pointer. Cheap by design: a few lines, never an image.
 
-import { isOutpainting, rectToScreen } from "../geometry";
+import { isOutpainting, rectToScreen, toScreen, type Rect } from "../geometry";
 import type { FilledRegion } from "../seams";
 import type { AppState } from "../state";
 import { SeamOutline } from "./seamOutline";
@@ -16,6 +16,8 @@ export class InteractiveScene {
     private readonly canvas: HTMLCanvasElement,
     /** The region whose boundary the highlight shows (null: none, or the highlight is off). */
     private readonly seamRegion: (state: AppState) => FilledRegion | null = () => null,
+    /** The proposed selection's outline image and where it lies (document coordinates), or null. */
+    private readonly selection: () => { image: CanvasImageSource; rect: Rect } | null = () => null,
   ) {
     this.ctx = canvas.getContext("2d")!;
   }
@@ -64,6 +66,8 @@ export class InteractiveScene {
       }
     }
 
+    this.drawSelection(state);
+
     // brush outline
     if ((state.tool === "brush" || state.tool === "eraser") && state.pointer) {
       const r = Math.max(1, (state.brush.size / 2) * v.zoom);
@@ -83,6 +87,57 @@ export class InteractiveScene {
         ctx.stroke();
         ctx.setLineDash([]);
       }
+    }
+  }
+
+  /** The Select tool's proposal (its outline, tinted inside), its box, its clicks and its area. */
+  private drawSelection(state: AppState): void {
+    const ctx = this.ctx;
+    const v = state.viewport;
+    const select = state.select;
+    const shown = select.proposal ? this.selection() : null;
+    if (shown) {
+      const r = rectToScreen(v, shown.rect);
+      ctx.imageSmoothingEnabled = v.zoom < 1;
+      ctx.drawImage(shown.image, r.x, r.y, r.width, r.height);
+      ctx.imageSmoothingEnabled = true;
+    }
+    if (state.tool !== "select" && !select.proposal) return;
+    const box = select.dragging ?? select.box;
+    if (box) {
+      const r = rectToScreen(v, box);
+      ctx.strokeStyle = "rgba(0,0,0,0.6)";
+      ctx.lineWidth = 3;
+      ctx.strokeRect(r.x, r.y, r.width, r.height);
+      ctx.strokeStyle = "#ffe628";
+      ctx.lineWidth = 1.25;
+      ctx.setLineDash([4, 3]);
+      ctx.strokeRect(r.x, r.y, r.width, r.height);
+      ctx.setLineDash([]);
+    }
+    for (const click of select.clicks) {
+      const p = toScreen(v, click);
+      ctx.beginPath();
+      ctx.arc(p.x, p.y, 5, 0, Math.PI * 2);
+      ctx.fillStyle = click.positive ? "#3ddc84" : "#ff4d6d";
+      ctx.fill();
+      ctx.strokeStyle = "#101214";
+      ctx.lineWidth = 1.5;
+      ctx.stroke();
+    }
+    const proposal = select.proposal;
+    if (proposal || select.busy) {
+      const r = rectToScreen(v, proposal?.bounds ?? box ?? { x: 0, y: 0, width: 0, height: 0 });
+      const label = proposal
+        ? `${proposal.area.toLocaleString("en")} px${proposal.score !== null ? ` · score ${proposal.score.toFixed(2)}` : ""} · Enter adds, Shift+Enter subtracts, Esc drops`
+        : "selecting…";
+      ctx.font = "12px system-ui, sans-serif";
+      const width = ctx.measureText(label).width;
+      const y = r.y + r.height + 6;
+      ctx.fillStyle = "rgba(20,22,26,0.85)";
+      ctx.fillRect(r.x, y, width + 10, 18);
+      ctx.fillStyle = "#ffe628";
+      ctx.fillText(label, r.x + 5, y + 13);
     }
   }
 }

@@ -32,7 +32,8 @@ export function redraw(state: AppState, previous: AppState, scheduler: FrameSche
     // the boundary highlight: switched, or another result accepted or undone
     state.seamOutline !== previous.seamOutline ||
     (state.seamOutline && (state.history !== previous.history || state.jobs !== previous.jobs)) ||
-    state.paint.color !== previous.paint.color
+    state.paint.color !== previous.paint.color ||
+    state.select !== previous.select
   ) {
     scheduler.invalidateOverlay();
   }

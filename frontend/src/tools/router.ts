@@ -46,6 +46,7 @@ export class PointerRouter {
       altKey: event.altKey,
       pointerType: event.pointerType,
       pressure: event.pressure,
+      button: event.button,
     };
   }
 
@@ -64,7 +65,8 @@ export class PointerRouter {
   private down(event: PointerEvent): void {
     if (this.gesture) return;
     this.element.focus({ preventScroll: true });
-    const tool = event.button === 1 ? this.tools.pan : event.button === 0 ? this.tools[this.store.state.tool] : null;
+    const current = this.tools[this.store.state.tool];
+    const tool = event.button === 1 ? this.tools.pan : event.button === 0 || (event.button === 2 && current.secondaryButton) ? current : null;
     if (!tool) return;
     event.preventDefault();
     try {

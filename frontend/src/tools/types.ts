@@ -21,12 +21,16 @@ export interface PointerInfo {
   pointerType: string;
   /** 0..1 for a pen; 0.5 for a mouse button held. */
   pressure: number;
+  /** The button pressed (0 main, 2 secondary; see `Tool.secondaryButton`). */
+  button: number;
 }
 
 /** A tool is a small state machine driven by pointer events: idle -> pointing/painting -> idle. */
 export interface Tool {
   readonly name: string;
   readonly phase: string;
+  /** The secondary (right) button reaches this tool too (Select: it takes away). */
+  readonly secondaryButton?: boolean;
   cursor(p: PointerInfo | null): string;
   down(p: PointerInfo): void;
   move(p: PointerInfo): void;
