@@ -23,7 +23,7 @@ from retouch.devices import Device, discover_devices
 from retouch.registry import Registry, build_registry
 from retouch.server.errors import Unhandled, install_error_handlers
 from retouch.server.events import EventHub
-from retouch.server.guard import API_PREFIX, BodyLimit, Guard
+from retouch.server.guard import BodyLimit, Guard
 from retouch.server.migrations import open_database
 from retouch.server.pool import DevicePool
 from retouch.server.pool_base import Pool
@@ -31,7 +31,7 @@ from retouch.server.queue import SqliteJobQueue
 from retouch.server.routes import faces, images, jobs, meta, select, ws
 from retouch.server.routes.ws import SocketLimits
 from retouch.server.runtime import release_memory
-from retouch.server.schemas import DATABASE_BUSY, ServerEvent, Subscribe
+from retouch.server.schemas import API_PREFIX, DATABASE_BUSY, ServerEvent, Subscribe
 from retouch.server.selection import SelectorCache
 from retouch.server.settings import Settings
 from retouch.server.store import IMAGES, ImageStore

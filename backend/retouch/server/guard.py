@@ -14,9 +14,9 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retouch.server.errors import BodyTooLarge, error_body
+from retouch.server.schemas import API_PREFIX
 from retouch.server.settings import Settings, is_loopback
 
-API_PREFIX = "/api/v1"
 HEALTH_PATH = f"{API_PREFIX}/health"
 UPLOAD_PATH = f"{API_PREFIX}/images"
 JSON_BODY_LIMIT = 1 << 20  # jobs are small; only uploads may be large

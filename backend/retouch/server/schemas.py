@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapt
 
 from retouch.detect.faces import DetectParams
 from retouch.recipe import BBox, Strict
-from retouch.server.guard import API_PREFIX
 from retouch.workflows import DEFAULT_KIND, WORKFLOWS, Workflow
 
+#: where the API lives (the guard, the app and result URLs read it from here)
+API_PREFIX = "/api/v1"
 ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="An id the server gave out.")]
 
