@@ -105,7 +105,9 @@ class DiffusionEngine(Engine):
 
         self.device = device
         self.dtype_name = self._dtype_for(device)
-        pipe.to(dtype=getattr(torch, self.dtype_name))
+        dtype = getattr(torch, self.dtype_name)
+        if pipe.dtype != dtype:  # (a loaded pipeline already is: casting again only logs diffusers' warnings)
+            pipe.to(dtype=dtype)
         pipe.set_progress_bar_config(disable=True)
         self._base_scheduler_config = pipe.scheduler.config
         self._schedulers.clear()
