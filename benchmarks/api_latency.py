@@ -257,6 +257,7 @@ def in_process_server(data_dir: Path, workers: int):
 
     import uvicorn
 
+    from retouch.registry import Registry
     from retouch.server.app import create_app
     from retouch.server.settings import Settings
 
@@ -264,12 +265,15 @@ def in_process_server(data_dir: Path, workers: int):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = Settings(port=port, data_dir=data_dir, workers_per_device=workers)
-    app = create_app(settings, engines={**ENGINES, "noop": NoopEngine})
+    app = create_app(settings, engines=Registry({**ENGINES, "noop": NoopEngine}))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
     )
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
     while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the in-process server did not start (see above)")
         time.sleep(0.01)
     return f"http://127.0.0.1:{port}", server
 
