@@ -161,9 +161,12 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
     case "job.succeeded": {
       const image = event.result.image;
       const seed = event.seed ?? null;
-      const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
-      // an upscale replaces the picture when it arrives (services.finishUpscale): it is not judged in the box
-      if (job.kind !== "upscale" && !state.staging.items.some((s) => s.jobId === id)) {
+      const report = event.result.report ?? null;
+      const outcome = seamOutcome(report);
+      const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1, ...(outcome ? { outcome } : {}) });
+      // an upscale replaces the picture when it arrives (services.finishUpscale): it is not judged in the box;
+      // a seam repair that changed nothing has nothing to judge (the seams panel says why)
+      if (job.kind !== "upscale" && !outcome?.unchanged && !state.staging.items.some((s) => s.jobId === id)) {
         const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source, report: event.result.report ?? null }];
         patch.staging = { items, index: items.length - 1 };
       }
@@ -176,6 +179,12 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
     case "job.canceled":
       return set({ status: "canceled", preview: null, position: null });
   }
+}
+
+/** A seam repair's outcome from its report (`outcome`, and `changed` false when no pass was kept). */
+export function seamOutcome(report: Record<string, unknown> | null | undefined): { text: string; unchanged: boolean } | null {
+  if (!report || typeof report.outcome !== "string") return null;
+  return { text: report.outcome, unchanged: report.changed === false };
 }
 
 /** The size an engine will work at for a box (the server's `working_size`, mirrored to show it). */

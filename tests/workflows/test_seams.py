@@ -46,8 +46,19 @@ class DriftEngine(Engine):
         return tinted_paste(image, mask)
 
 
+class NoiseEngine(Engine):
+    """Gives back the region as noise: a refill that can only make a seam worse."""
+
+    name = "noise"
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        out = image.copy()
+        out[mask > 0] = np.random.default_rng(seed).integers(0, 256, (int((mask > 0).sum()), 3), dtype=np.uint8)
+        return out
+
+
 def engines(name: str) -> Engine:
-    return DriftEngine() if name == "drift" else get_engine(name)
+    return {"drift": DriftEngine, "noise": NoiseEngine}.get(name, lambda: get_engine(name))()
 
 
 def farther_than(mask: np.ndarray, band: int) -> np.ndarray:
@@ -269,3 +280,22 @@ def test_the_default_repair_brings_a_paste_back_to_the_photo_s_own_seam_score(un
     if SHOTS:
         SHOTS.mkdir(parents=True, exist_ok=True)
         Image.fromarray(np.hstack([seamed, result.pixels])).save(SHOTS / f"repair-{name}-{paste}.png")
+
+
+def test_the_report_says_why_nothing_changed():
+    picture = photo("rocket")
+    mask = ellipse_mask(picture.shape)
+    met = run(Picture(picture), mask, SeamParams(target=5, seed=1), engines, Hooks())
+    natural = met.report["seam_before"]
+    assert met.report["changed"] is False
+    assert met.report["outcome"] == f"no pass needed: seam {natural:.2f} is under the target 5"
+    # a painted stroke refilled with noise: the pass makes the seam worse
+    stroke = stroke_over_edge(mask)
+    dropped = run(
+        Picture(picture), stroke, SeamParams(engine="noise", painted=True, target=0.5, seed=1), engines, Hooks()
+    )
+    [record] = dropped.report["passes"]
+    assert dropped.report["changed"] is False and not record["kept"]
+    before = dropped.report["seam_before"]
+    assert dropped.report["outcome"] == f"pass dropped: it made the seam worse ({before:.2f} → {record['score']:.2f})"
+    np.testing.assert_array_equal(dropped.pixels, picture)

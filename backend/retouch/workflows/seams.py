@@ -145,7 +145,7 @@ def repair(
     steps = ["stroke"] if painted else ["tone", "structure"]
     records: list[dict[str, Any]] = []
     total = params.passes * len(steps)
-    for round_index in range(params.passes):
+    for _ in range(params.passes):
         kept_any = False
         for step in steps:
             if score.score <= params.target:
@@ -210,8 +210,10 @@ def outcome(before: float, records: list[dict[str, Any]], target: float) -> str:
             return f"no pass needed: seam {before:.2f} is under the target {target:g}"
         return f"no pass changed anything: seam {before:.2f}"
     if not kept:
-        worst = records[0]["score"]
-        return f"pass dropped: it made the seam worse ({before:.2f} → {worst:.2f})"
+        after = records[0]["score"]
+        if f"{after:.2f}" == f"{before:.2f}":
+            return f"pass dropped: it did not lower the seam ({before:.3f} → {after:.3f})"
+        return f"pass dropped: it made the seam worse ({before:.2f} → {after:.2f})"
     steps = ", ".join(dict.fromkeys(r["step"] for r in kept))
     return f"{len(kept)} of {len(records)} passes kept ({steps}): seam {before:.2f} → {kept[-1]['score']:.2f}"
 
