@@ -159,6 +159,9 @@ def fill(
     produced = scl.resize(produced, size)
     if params.color_match:
         produced = comp.match_colours(produced, rgb, region_mask)
+    if params.tone_match:  # the fill pasted hard over the picture, its tone matched at the edge
+        hard = np.where(region_mask[..., None] > 0, produced, rgb)
+        produced = np.where(region_mask[..., None] > 0, seams.tone_match(hard, region_mask), produced)
 
     out = pixels.copy()
     x, y, w, h = box

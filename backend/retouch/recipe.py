@@ -128,6 +128,12 @@ class FillParams(Strict):
         "original outside the mask when pasting the result back; 0 = a hard edge.",
     )
     color_match: bool = Field(False, description="Match the filled area's colours to its surroundings.")
+    tone_match: bool = Field(
+        False,
+        description="Match the fill's tone to the picture at its edge: a smooth correction over the whole fill (a "
+        "membrane in the gradient domain) that meets the surroundings' tone at the edge, so the fill keeps its own "
+        "colours and detail inside (A1111-style colour correction without flattening the fill).",
+    )
     seam_pass: bool = Field(
         False,
         description="After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -15,7 +16,7 @@ from retouch.errors import InputError
 from retouch.imaging.composite import composite
 from retouch.imaging.io import Picture, read_recipe
 from retouch.imaging.seams import seam_score
-from retouch.recipe import FillParams
+from retouch.recipe import FillParams, Infill
 from retouch.registry import get_engine
 from retouch.workflows import WORKFLOWS
 from retouch.workflows import fill as fill_workflow
@@ -299,3 +300,45 @@ def test_the_report_says_why_nothing_changed():
     before = dropped.report["seam_before"]
     assert dropped.report["outcome"] == f"pass dropped: it made the seam worse ({before:.2f} → {record['score']:.2f})"
     np.testing.assert_array_equal(dropped.pixels, picture)
+
+
+def test_an_outpainting_edge_is_repaired_the_same_way():
+    """The edge where the old picture ended: a fill over the transparent right quarter, with its seam pass.
+    The pass matches the new part's tone to the old picture and blends the edge; the old picture beyond the
+    band keeps its pixels."""
+    picture = photo("coffee", 0.3)
+    rgba = np.dstack([picture, np.full(picture.shape[:2], 255, np.uint8)])
+    rgba[:, -picture.shape[1] // 4 :, 3] = 0  # the canvas grown to the right: no picture there yet
+    params = fill_workflow.Params(engine="drift", feather=0, seed=1, infill=Infill(method="tile"))
+    plain = fill_workflow.run(Picture(rgba), None, params, engines, Hooks())
+    repaired = fill_workflow.run(Picture(rgba), None, params.model_copy(update={"seam_pass": True}), engines, Hooks())
+
+    region = (rgba[..., 3] == 0).astype(np.uint8) * 255
+    assert repaired.report["seam_before_passes"] == plain.report["seam"] > 1.5
+    assert repaired.report["seam"] < plain.report["seam"] - 0.5
+    assert repaired.recipe["seam_passes"]["passes"][0] == {
+        **repaired.recipe["seam_passes"]["passes"][0],
+        "step": "tone",
+    }
+    old = (region == 0) & farther_than(region, 8)
+    np.testing.assert_array_equal(repaired.pixels[old], plain.pixels[old])
+    np.testing.assert_array_equal(repaired.pixels[old], rgba[old])
+
+
+def test_a_fill_s_tone_match_meets_the_picture_at_the_edge_and_keeps_the_fill_s_own_detail():
+    picture = photo("chelsea")
+    mask = ellipse_mask(picture.shape)
+    params = fill_workflow.Params(engine="drift", feather=0, seed=1)  # the fill comes back tinted
+    plain = fill_workflow.run(Picture(picture), mask, params, engines, Hooks())
+    matched = fill_workflow.run(
+        Picture(picture), mask, params.model_copy(update={"tone_match": True}), engines, Hooks()
+    )
+    natural = seam_score(picture, mask).score
+    assert plain.report["seam"] > natural + 0.5
+    assert matched.report["seam"] < natural + 0.3 and matched.recipe["tone_match"] is True
+    np.testing.assert_array_equal(matched.pixels[mask == 0], plain.pixels[mask == 0])
+    # what the match added is smooth: the fill's own detail is the same up to rounding
+    added = matched.pixels.astype(np.float32) - plain.pixels.astype(np.float32)
+    fine = added - cv2.GaussianBlur(added, (0, 0), 2)
+    core = ndimage.binary_erosion(mask > 0, iterations=6)
+    assert np.abs(fine)[core].mean() < 0.6
