@@ -659,6 +659,12 @@ export interface components {
              * @default 1
              */
             strength?: number;
+            /**
+             * Tone Match
+             * @description Match the fill's tone to the picture at its edge: a smooth correction over the whole fill (a membrane in the gradient domain) that meets the surroundings' tone at the edge, so the fill keeps its own colours and detail inside (A1111-style colour correction without flattening the fill).
+             * @default false
+             */
+            tone_match?: boolean;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1078,7 +1084,7 @@ export interface components {
             /**
              * Target
              * @description Stop once the seam score is at or below this (1 = as natural as around).
-             * @default 1.1
+             * @default 0.9
              */
             target?: number;
         };
