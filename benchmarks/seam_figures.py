@@ -57,11 +57,12 @@ def main() -> None:
     print("| --- | --- | " + " | ".join(["---:"] * (2 * len(names) + 3)) + " |")
     for name, scale in SEAM_PHOTOS.items():
         picture = photo(name, scale)
-        for boundary, mask in (("ellipse", ellipse_mask(picture.shape)), ("outpainting edge", edge_mask(picture.shape))):
+        for boundary, mask in (
+            ("ellipse", ellipse_mask(picture.shape)),
+            ("outpainting edge", edge_mask(picture.shape)),
+        ):
             seamed = {k: make(picture, mask) for k, make in PASTES.items()}
-            repaired = [
-                repair(s, mask, SeamParams(seed=1), 1, get_engine, Hooks())[0] for s in seamed.values()
-            ]
+            repaired = [repair(s, mask, SeamParams(seed=1), 1, get_engine, Hooks())[0] for s in seamed.values()]
             cells = [
                 seam_score(picture, mask).score,
                 *(seam_score(s, mask).score for s in seamed.values()),

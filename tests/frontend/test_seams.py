@@ -206,6 +206,7 @@ def test_a_repair_that_changes_nothing_stages_nothing_and_says_why(canvas: Canva
     assert invalid.inner_text() == (
         'Band: "2.5" is not allowed; it takes a whole number from 1 to 256 (the repair keeps 8).'
     )
+    shot(page, "seam-setting-invalid.png")
     canvas.set_field("seam-band", "8")
     canvas.set_field("seam-target", "10")
     assert invalid.is_hidden()

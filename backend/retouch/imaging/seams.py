@@ -267,8 +267,12 @@ def seam_score(
     usable = enough["far_in"] & enough["far_out"] & (sides[0][0] | sides[1][0])
     if usable.any():
         step_across = np.abs(means["far_in"] - means["far_out"]).sum(axis=1)[usable].mean()
-        beside = sum(np.abs(means[f] - means[r]).sum(axis=1) * ok for ok, f, r in sides)
-        step_beside = (beside / sum(ok.astype(np.float64) for ok, _, _ in sides).clip(1))[usable].mean()
+        beside = np.zeros(count)
+        counted = np.zeros(count)
+        for ok, far, ref in sides:
+            beside += np.abs(means[far] - means[ref]).sum(axis=1) * ok
+            counted += ok
+        step_beside = (beside / np.maximum(counted, 1))[usable].mean()
         step = float((step_across + NOISE_FLOOR) / (step_beside + NOISE_FLOOR))
     else:  # a boundary too short or ragged for rings on both sides: judge by the gradient alone
         step = gradient
@@ -569,8 +573,8 @@ def tone_match(picture: np.ndarray, mask: np.ndarray, depth: int = BAND) -> np.n
     # the boundary's offsets, averaged in each coarse cell they fall in: the membrane's fixed values
     cell = ((points[:, 1].astype(np.int64) - y0) // factor) * cw + (points[:, 0].astype(np.int64) - x0) // factor
     hits = np.bincount(cell, minlength=ch * cw).reshape(ch, cw)
-    fixed = np.stack([np.bincount(cell, offset[:, c], minlength=ch * cw) for c in range(3)], axis=-1)
-    fixed = fixed.reshape(ch, cw, 3) / np.maximum(hits, 1)[..., None]
+    sums = np.stack([np.bincount(cell, offset[:, c], minlength=ch * cw) for c in range(3)], axis=-1)
+    fixed = sums.reshape(ch, cw, 3) / np.maximum(hits, 1)[..., None]
     centres = inside[np.minimum(np.arange(ch) * factor + factor // 2, inside.shape[0] - 1)][
         :, np.minimum(np.arange(cw) * factor + factor // 2, inside.shape[1] - 1)
     ]
