@@ -5,12 +5,14 @@ blobby region with the same bounding box, in skimage's astronaut scaled to fit),
 gradient magnitude over the boundary's bounding box: the cheapest "measure the gradients around it" an
 area-based score would start from (the goal is 20 ms at 1024²).
 
-Repair: one `poisson_blend` pass over an 8 px band next to the raw `cv2.seamlessClone(picture, picture,
-band, centre, NORMAL_CLONE)` call on the same band (what OpenCV's Poisson solver costs on that region; with
-the picture as its own source it keeps the seam, so its score is shown too), and a telea pass through
-`retouch.pipeline.fill` next to the raw `cv2.inpaint` on the same band. The seam is a drifted paste (shifted and brightened).
+Repair: each step of the `seams` repair over an 8 px band on a drifted paste (shifted and brightened) at
+1024² and 4096², next to the raw `cv2.seamlessClone(picture, picture, mask, centre, NORMAL_CLONE)` in the same
+run: over the band for the band blend (`poisson_blend`) and the structure step (PatchMatch where lines jump,
+then the band), over the region and its band for `tone_match`, the tone step and the whole default repair
+(what OpenCV's Poisson solver costs on that area; with the picture as its own source it keeps the seam, so
+its score is shown too). Up to 512², a telea pass through `retouch.pipeline.fill` next to the raw `cv2.inpaint`.
 
-    python benchmarks/seam_speed.py                 # about a minute on 2 cores
+    python benchmarks/seam_speed.py                 # about 25 minutes on 2 busy cores (4096²)
     python benchmarks/seam_speed.py --repeat 5
 """
 
@@ -141,7 +143,7 @@ def tone_step(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def structure_step(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The step as the repair runs it after a tone step: PatchMatch where the structure breaks, then the band."""
+    """The structure step on its own: PatchMatch where the structure breaks, then the band."""
     params = SeamParams(band=BAND, seed=1)
     out = seams_workflow._step("structure", rgb, mask, params, 1, None, Hooks())
     return rgb if out is None else out
