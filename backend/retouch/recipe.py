@@ -136,8 +136,9 @@ class FillParams(Strict):
     )
     seam_pass: bool = Field(
         False,
-        description="After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) "
-        "blend over 8 px either side of it, up to 3 passes while its seam score improves (see the `seams` kind).",
+        description="After a fill job, repair the seam along the fill's boundary as the `seams` kind does with its "
+        "defaults: the fill's tone matched over its whole region and 8 px either side of its edge blended, then "
+        "broken structure re-synthesised, up to 3 rounds while its seam score improves.",
     )
     seed: int = Field(-1, ge=-1, le=SEED_MAX, description="Random seed; -1 picks one (the one used is reported).")
     prompt: str = Field("", max_length=4000, description="What to paint (engines that take a prompt).")

@@ -271,13 +271,16 @@ def test_the_default_repair_brings_a_paste_back_to_the_photo_s_own_seam_score(un
     params = SeamParams(seed=4)
     result = run(Picture(seamed), mask, params, engines, Hooks())
 
-    natural = seam_score(picture, mask).score
+    natural = seam_score(picture, mask)
     after = result.report["seam"]
-    assert 0.6 * natural <= after <= 1.25 * natural, (name, paste, natural, result.report)
+    assert 0.6 * natural.score <= after <= 1.25 * natural.score, (name, paste, natural, result.report)
+    # no blur: the band keeps texture like the picture beyond it (the score's detail term, natural 0.9-1.2)
+    assert seam_score(result.pixels, mask).detail <= max(1.25, 1.25 * natural.detail), (name, paste)
     assert result.report["seam_before"] > after
     outside = (mask == 0) & farther_than(mask, params.band)
     np.testing.assert_array_equal(result.pixels[outside], seamed[outside])
-    assert run(Picture(seamed), mask.copy(), params, engines, Hooks()).png() == result.png()
+    if paste == "structure":  # the one that runs PatchMatch most: same seed, same bytes
+        assert run(Picture(seamed), mask.copy(), params, engines, Hooks()).png() == result.png()
     if SHOTS:
         SHOTS.mkdir(parents=True, exist_ok=True)
         Image.fromarray(np.hstack([seamed, result.pixels])).save(SHOTS / f"repair-{name}-{paste}.png")

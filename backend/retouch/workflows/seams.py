@@ -1,11 +1,14 @@
-"""`seams`: find how visible the boundary of an earlier fill is, repair the band around it, repeat.
+"""`seams`: find how visible the boundary of an earlier fill is, repair it, repeat.
 
-Each pass repairs the band (pixels within `band` px of the boundary) and scores the boundary again
-(`retouch.imaging.seams`); passes go on while the score is above the target and the last pass lowered it.
-A pass that does not lower the score is dropped. Engines: `poisson` (a gradient-domain blend over the
-band, no weights, the default) or any fill engine (telea and navier-stokes for narrow bands, a diffusion
-model at low strength), which refills the band through `retouch.pipeline.fill` and is faded in towards
-the band's edges. Only the band changes: every pixel farther from the boundary keeps its exact value.
+Each round runs two steps along the fill's edge, each scored (`retouch.imaging.seams`, with references
+beyond the band) and kept only if it lowers the score: the fill's tone matched to its surroundings over the
+whole region, with the band (pixels within `band` px of the boundary) blended; then the band re-synthesised
+where the picture's structure breaks (PatchMatch for the default `poisson`, else the chosen fill engine:
+telea and navier-stokes for narrow bands, a diffusion model at low strength, through
+`retouch.pipeline.fill`, faded in towards the band's edges). Rounds go on while the score is above the target
+and a step of the last round was kept. Only the region and the band outside it change: every pixel outside
+the region farther from the boundary than the band keeps its exact value. A painted seam changes only the
+stroke.
 """
 
 from __future__ import annotations
@@ -49,7 +52,13 @@ class SeamParams(Strict):
     band: int = Field(
         8, ge=1, le=256, description="Pixels on each side of the boundary that a pass may change (not painted)."
     )
-    passes: int = Field(3, ge=1, le=20, description="Most passes; they stop early once the target is met.")
+    passes: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Most rounds (each: the fill's tone, then its broken structure; a painted seam: one pass); "
+        "they stop once the target is met or a round keeps nothing.",
+    )
     target: float = Field(
         0.9, ge=0.5, le=10, description="Stop once the seam score is at or below this (1 = as natural as around)."
     )

@@ -637,7 +637,7 @@ export interface components {
             scheduler?: string | null;
             /**
              * Seam Pass
-             * @description After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) blend over 8 px either side of it, up to 3 passes while its seam score improves (see the `seams` kind).
+             * @description After a fill job, repair the seam along the fill's boundary as the `seams` kind does with its defaults: the fill's tone matched over its whole region and 8 px either side of its edge blended, then broken structure re-synthesised, up to 3 rounds while its seam score improves.
              * @default false
              */
             seam_pass?: boolean;
@@ -1053,7 +1053,7 @@ export interface components {
             painted?: boolean;
             /**
              * Passes
-             * @description Most passes; they stop early once the target is met.
+             * @description Most rounds (each: the fill's tone, then its broken structure; a painted seam: one pass); they stop once the target is met or a round keeps nothing.
              * @default 3
              */
             passes?: number;
