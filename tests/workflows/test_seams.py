@@ -279,7 +279,7 @@ def test_the_default_repair_brings_a_paste_back_to_the_photo_s_own_seam_score(un
     assert result.report["seam_before"] > after
     outside = (mask == 0) & farther_than(mask, params.band)
     np.testing.assert_array_equal(result.pixels[outside], seamed[outside])
-    if paste == "structure":  # the one that runs PatchMatch most: same seed, same bytes
+    if paste == "structure":  # the paste made for the PatchMatch step: same seed, same bytes
         assert run(Picture(seamed), mask.copy(), params, engines, Hooks()).png() == result.png()
     if SHOTS:
         SHOTS.mkdir(parents=True, exist_ok=True)
