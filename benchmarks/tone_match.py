@@ -4,7 +4,7 @@ Fills of an ellipse (`tests.support.ellipse_mask`) in four of scikit-image's pho
 200 px), by a tiny random SD 1.5 inpainting model and a tiny random FLUX.1 Fill (built here, native size 64,
 4 steps: their colours are arbitrary, the worst drift a model can have) and by a pasted tint (the region's own
 content shifted by (30, 12, -24), what a fill that came out in the wrong tone looks like), each with the
-default feather (4 px).
+default feather (4 px); the tint also with none.
 
 Columns: the seam score (far references, band 8; the same boundary in the untouched photo for scale), how far
 the fill's mean colour moved (sum over R, G, B of 8-bit levels), and how much of the fill's own variation
@@ -75,7 +75,7 @@ def detail(rgb: np.ndarray, where: np.ndarray) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        engines = {**tiny_engines(Path(tmp)), "pasted tint": Tint()}
+        engines = {**tiny_engines(Path(tmp)), "pasted tint": Tint(), "pasted tint, feather 0": Tint()}
         print(f"tiny models built and loaded in {time.perf_counter() - started:.0f} s")
         print(
             "\n| fill | photo | natural | seam off | seam on | mean colour moved | colour spread kept | detail kept |"
@@ -87,7 +87,7 @@ def main() -> None:
                 mask = ellipse_mask(picture.shape)
                 inside = mask > 0
                 core = cv2.erode(mask, np.ones((9, 9), np.uint8)) > 0  # away from the feather
-                params = FillParams(engine=name, steps=4, seed=3) if engine.needs_weights else FillParams(engine=name)
+                params = FillParams(engine=engine.name, steps=4, seed=3, feather=0 if "feather 0" in name else 4)
                 off = fill(picture, mask, params, engine=engine).pixels
                 on = fill(picture, mask, params.model_copy(update={"tone_match": True}), engine=engine).pixels
                 moved = np.abs(on[inside].astype(np.float32).mean(0) - off[inside].astype(np.float32).mean(0)).sum()

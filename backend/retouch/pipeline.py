@@ -159,12 +159,11 @@ def fill(
     produced = scl.resize(produced, size)
     if params.color_match:
         produced = comp.match_colours(produced, rgb, region_mask)
-    if params.tone_match:  # the fill pasted hard over the picture, its tone matched at the edge
-        hard = np.where(region_mask[..., None] > 0, produced, rgb)
-        produced = np.where(region_mask[..., None] > 0, seams.tone_match(hard, region_mask), produced)
 
     out = pixels.copy()
     x, y, w, h = box
+    if params.tone_match:  # the fill's tone met to the picture's at its edge; its own colours kept inside
+        produced = seams.tone_match_fill(rgb, produced, region_mask, params.feather)
     out[y : y + h, x : x + w] = comp.composite(region, produced, region_mask, params.feather)
 
     recipe = applied(params.model_dump(mode="json"), engine, empty_pixels=bool(empty.any()))

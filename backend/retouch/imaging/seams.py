@@ -656,3 +656,31 @@ def broken_structure(
     seeds = np.zeros(mask.shape, np.uint8)
     seeds[points[broken, 1].astype(np.int32), points[broken, 0].astype(np.int32)] = 255
     return np.where((grow(seeds, band) > 0) & (band_mask(mask, band) > 0), 255, 0).astype(np.uint8)
+
+
+def tone_match_fill(original: np.ndarray, produced: np.ndarray, mask: np.ndarray, feather: int) -> np.ndarray:
+    """`produced` (a fill of `mask` over `original`, both RGB) with its tone met to `original` at the mask's edge,
+    before it is composited with `feather`: the correction `tone_match` finds for the fill pasted hard, carried
+    on from the mask's edge over the `feather` px the composite blends (as far as the fill there differs from
+    the picture), so the blend meets corrected colours."""
+    inside = mask > 0
+    hard = np.where(inside[..., None], produced, original)
+    correction = tone_match(hard, mask).astype(np.int16) - hard.astype(np.int16)
+    reach = grow(mask, feather) > 0
+    if feather > 0 and (reach & ~inside).any():
+        # each pixel of the feather's reach takes the correction of the nearest pixel of the mask
+        _, labels = cv2.distanceTransformWithLabels(
+            (~inside).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5, labelType=cv2.DIST_LABEL_PIXEL
+        )
+        ys, xs = np.nonzero(inside)  # DIST_LABEL_PIXEL numbers the zero pixels in this order from 1
+        ring = reach & ~inside
+        nearest = labels[ring] - 1
+        carried = correction[ys[nearest], xs[nearest]].astype(np.float32)
+        # as far as the fill there differs from the picture: where the engine left the picture as it was
+        # (a paste), the feather blends the picture itself and needs no correction
+        differs = np.abs(produced[ring].astype(np.float32) - original[ring].astype(np.float32)).sum(axis=1)
+        share = np.clip(differs / np.maximum(np.abs(carried).sum(axis=1), 1.0), 0.0, 1.0)
+        correction[ring] = np.rint(carried * share[:, None]).astype(np.int16)
+    out = produced.astype(np.int16)
+    out[reach] += correction[reach]
+    return np.clip(out, 0, 255).astype(np.uint8)
