@@ -680,7 +680,7 @@ export interface components {
             scheduler?: string | null;
             /**
              * Seam Pass
-             * @description After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) blend over 8 px either side of it, up to 3 passes while its seam score improves (see the `seams` kind).
+             * @description After a fill job, repair the seam along the fill's boundary as the `seams` kind does with its defaults: the fill's tone matched over its whole region and 8 px either side of its edge blended, then broken structure re-synthesised, up to 3 rounds while its seam score improves.
              * @default false
              */
             seam_pass?: boolean;
@@ -702,6 +702,12 @@ export interface components {
              * @default 1
              */
             strength?: number;
+            /**
+             * Tone Match
+             * @description Match the fill's tone to the picture at its edge: a smooth correction over the whole fill (a membrane in the gradient domain) that meets the surroundings' tone at the edge, so the fill keeps its own colours and detail inside (A1111-style colour correction without flattening the fill).
+             * @default false
+             */
+            tone_match?: boolean;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1107,7 +1113,7 @@ export interface components {
             painted?: boolean;
             /**
              * Passes
-             * @description Most passes; they stop early once the target is met.
+             * @description Most rounds (each: the fill's tone, then its broken structure; a painted seam: one pass); they stop once the target is met or a round keeps nothing.
              * @default 3
              */
             passes?: number;
@@ -1138,7 +1144,7 @@ export interface components {
             /**
              * Target
              * @description Stop once the seam score is at or below this (1 = as natural as around).
-             * @default 1.1
+             * @default 0.9
              */
             target?: number;
         };

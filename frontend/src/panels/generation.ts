@@ -33,6 +33,7 @@ export class GenerationPanel implements Panel {
         const min = el.min === "" ? -Infinity : Number(el.min);
         const max = el.max === "" ? Infinity : Number(el.max);
         if (el.value === "" || !Number.isFinite(value) || value < min || value > max) return undefined;
+        if (el.step === "1" && !Number.isInteger(value)) return undefined;
         return value;
       }
       return el.value;
