@@ -100,7 +100,7 @@ def build(name: str, folder: Path, *, seed: int = 0) -> dict[str, Path]:
     return save(module, folder, name)
 
 
-class _RunsCode:
+class RunsCode:
     """Unpickling this runs `touch MARKER`: what a malicious checkpoint does."""
 
     def __init__(self, marker: Path) -> None:
@@ -112,5 +112,5 @@ class _RunsCode:
 
 def write_pickle_with_code(path: Path, marker: Path) -> Path:
     """A .pth whose state dict also carries an object that runs a shell command when unpickled."""
-    torch.save({"conv.weight": torch.zeros(4, 3, 3, 3), "payload": _RunsCode(marker)}, path)
+    torch.save({"conv.weight": torch.zeros(4, 3, 3, 3), "payload": RunsCode(marker)}, path)
     return path
