@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from retouch.engines.base import Hooks
 from retouch.catalog.spandrel import load_descriptor
+from retouch.engines.base import Hooks
 from retouch.engines.spandrel import check_usable, inspect_file, spandrel_engine
 from retouch.errors import EngineError, InputError
 from retouch.pipeline import fill

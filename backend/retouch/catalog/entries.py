@@ -3,6 +3,7 @@ file, a hub id), without loading anything."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,14 @@ class CatalogEntry(BaseModel):
     grid: int | None = Field(None, ge=8, le=128, description="Working sizes are multiples of this.")
     description: str = Field("", max_length=300)
     cpu_offload: bool = Field(False, description="Keep weights in CPU memory and move each part to the GPU in turn.")
+    sha256: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="The weights' sha256, recorded when installed; `retouch models verify`.",
+    )
+    downloaded: bool = Field(
+        False, description="Retouch downloaded it (`models install`); removing it deletes its files."
+    )
 
     @field_validator("source", "config")
     @classmethod
@@ -120,6 +129,14 @@ class SpandrelEntry(BaseModel):
     supports_bfloat16: bool = Field(False, description="Runs in bfloat16 on CUDA.")
     licence: str = Field("", max_length=300, description="Licence note for architectures under restrictive terms.")
     description: str = Field("", max_length=300)
+    sha256: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="The weights' sha256, recorded when installed; `retouch models verify`.",
+    )
+    downloaded: bool = Field(
+        False, description="Retouch downloaded it (`models install`); removing it deletes its files."
+    )
 
     @field_validator("source")
     @classmethod
@@ -206,6 +223,11 @@ def resolve_source(source: str, base: Path) -> ResolvedSource:
     if explicit or path.exists() or path.parent.exists() and path.parent != base or not looks_like_hub_id(source):
         return ResolvedSource("folder", str(path))
     return ResolvedSource("hub", source)
+
+
+def hub_offline() -> bool:
+    """`HF_HUB_OFFLINE` is set: nothing may be fetched from the hub."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def hub_cached(repo_id: str) -> bool:

@@ -110,7 +110,9 @@ class Manifest(BaseModel):
         known = [m.name for m in self.models]
         unknown = [n for n in names if n not in known]
         if unknown:
-            raise InputError(f"no model named {', '.join(map(repr, unknown))} in the manifest; known: {', '.join(known)}")
+            raise InputError(
+                f"no model named {', '.join(map(repr, unknown))} in the manifest; known: {', '.join(known)}"
+            )
         return [m for m in self.models if m.name in names]
 
 

@@ -133,4 +133,8 @@ def lama_state_dict(tensors: dict[str, Any]) -> dict[str, Any]:
     if found is None:
         return tensors
     prefix = found[: -len(anchor)]
-    return {"model.model." + k[len(prefix) + len("model.") :]: v for k, v in tensors.items() if k.startswith(prefix + "model.")}
+    return {
+        "model.model." + k[len(prefix) + len("model.") :]: v
+        for k, v in tensors.items()
+        if k.startswith(prefix + "model.")
+    }
