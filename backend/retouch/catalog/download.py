@@ -67,16 +67,34 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def file_sums(path: Path) -> tuple[str, str]:
-    """(sha256, md5) of a file."""
-    sha, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
-    buffer = bytearray(CHUNK)
-    view = memoryview(buffer)
-    with open(path, "rb", buffering=0) as handle:
-        while count := handle.readinto(buffer):
-            sha.update(view[:count])
-            md5.update(view[:count])
-    return sha.hexdigest(), md5.hexdigest()
+class Sums:
+    """sha256 (always: the catalog records it) and md5 (when a manifest gives only that), updated as the bytes
+    arrive, so a download is hashed once, while it is fetched."""
+
+    def __init__(self, md5: bool) -> None:
+        self.sha = hashlib.sha256()
+        self.md5 = hashlib.md5(usedforsecurity=False) if md5 else None
+
+    def feed(self, chunk: bytes) -> None:
+        self.sha.update(chunk)
+        if self.md5 is not None:
+            self.md5.update(chunk)
+
+    def feed_file(self, path: Path) -> None:
+        with open(path, "rb", buffering=0) as handle:
+            while chunk := handle.read(CHUNK):
+                self.feed(chunk)
+
+    def result(self) -> tuple[str, str]:
+        """(sha256, md5 or "")."""
+        return self.sha.hexdigest(), self.md5.hexdigest() if self.md5 is not None else ""
+
+
+def file_sums(path: Path, *, md5: bool = True) -> tuple[str, str]:
+    """(sha256, md5 or "") of a file."""
+    sums = Sums(md5)
+    sums.feed_file(path)
+    return sums.result()
 
 
 def check_free_space(folder: Path, needed: int, what: str) -> None:
@@ -111,7 +129,7 @@ def download(
     """Fetch `url` to `target`, resuming an earlier `.part`, and verify it; returns what was done."""
     with locked(target.with_name(f".{target.name}.lock")):
         if target.is_file():  # done before (or by another install that held the lock first)
-            found_sha, found_md5 = file_sums(target)
+            found_sha, found_md5 = file_sums(target, md5=bool(md5) and not sha256)
             _verify(what, found_sha, found_md5, sha256, md5, target, delete=False)
             return Downloaded(target, found_sha, found_md5, target.stat().st_size, 0, 0)
         part = part_path(target)
@@ -120,8 +138,11 @@ def download(
             part.unlink()
             kept = 0
         check_free_space(target.parent, (size - kept) if size is not None else 0, what)
-        transferred, kept = _fetch(url, part, kept, what, on_progress, is_cancelled)
-        found_sha, found_md5 = file_sums(part)
+        sums = Sums(md5=bool(md5) and not sha256)  # sha256 suffices when both are published
+        try:
+            transferred, kept = _fetch(url, part, kept, what, sums, on_progress, is_cancelled)
+        finally:
+            found_sha, found_md5 = sums.result()
         found_size = part.stat().st_size
         if size is not None and found_size != size and not (sha256 or md5):
             part.unlink()
@@ -135,7 +156,7 @@ def _verify(
     what: str, found_sha: str, found_md5: str, sha256: str | None, md5: str | None, path: Path, *, delete: bool
 ) -> None:
     for kind, expected, actual in (("sha256", sha256, found_sha), ("md5", md5, found_md5)):
-        if expected and expected.lower() != actual:
+        if expected and actual and expected.lower() != actual:
             if delete:
                 path.unlink(missing_ok=True)
             else:
@@ -151,6 +172,7 @@ def _fetch(
     part: Path,
     kept: int,
     what: str,
+    sums: Sums,
     on_progress: Progress | None,
     is_cancelled: Callable[[], bool] | None,
 ) -> tuple[int, int]:
@@ -170,26 +192,27 @@ def _fetch(
     with response:
         if kept and response.status != 206:  # the server ignored the range: start again
             kept = 0
+        if kept:
+            sums.feed_file(part)
         length = response.headers.get("Content-Length")
         total = kept + int(length) if length is not None else None
         done = kept
         transferred = 0
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
         last = 0.0
         with open(part, "ab" if kept else "wb", buffering=0) as out:
             while True:
                 if is_cancelled is not None and is_cancelled():
                     raise Cancelled(f"the download of {what} was cancelled; {done:,} bytes kept to resume")
                 try:
-                    count = response.readinto(buffer)
+                    chunk = response.read(CHUNK)
                 except (http.client.HTTPException, OSError) as exc:
                     raise DownloadError(_interrupted(what, done, exc)) from None
-                if not count:
+                if not chunk:
                     break
-                out.write(view[:count])
-                done += count
-                transferred += count
+                out.write(chunk)
+                sums.feed(chunk)
+                done += len(chunk)
+                transferred += len(chunk)
                 now = time.monotonic()
                 if on_progress is not None and now - last >= 0.1:
                     on_progress(done, total)
