@@ -10,18 +10,11 @@ import threading
 from pathlib import Path
 
 import numpy as np
-import pytest
-import yaml
 from PIL import Image
 
 from retouch.catalog import load_catalog
 from retouch.catalog.manifest import PURPOSES, STARTER_MANIFEST, load_manifest
-from tests.file_server import FileServer, serving
-from tests.tiny_spandrel import esrgan_x2, save_params_ema, save_torchscript_lama
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from tests.model_files import manifest_for, sha256
 
 
 def test_the_starter_manifest_is_well_formed():
@@ -63,67 +56,6 @@ def _block_cited(lines: list[str], start: int) -> bool:
     return False
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory) -> tuple[Path, dict[str, Path]]:
-    """The files a test manifest points at: a TorchScript LaMa, a Real-ESRGAN .pth, a params_ema .pth."""
-    import torch
-
-    root = tmp_path_factory.mktemp("served")
-    torch.manual_seed(1)
-    files = {
-        "lama": save_torchscript_lama(root / "big-lama.pt"),
-        "esrgan": save_params_ema(esrgan_x2(), root / "RealESRGAN_x2plus.pth"),
-    }
-    return root, files
-
-
-@pytest.fixture
-def server(served) -> FileServer:
-    with serving(served[0]) as state:
-        yield state
-
-
-def manifest_for(tmp_path: Path, server: FileServer, served_files: dict[str, Path], **changes) -> Path:
-    """A test manifest pointing at the local server, with the served files' true sums unless changed."""
-    entries = {
-        "lama": {
-            "name": "lama",
-            "purpose": "inpainting",
-            "family": "spandrel",
-            "licence": "Apache-2.0",
-            "size": served_files["lama"].stat().st_size,
-            "files": [{"url": f"{server.url}/big-lama.pt", "sha256": sha256(served_files["lama"])}],
-        },
-        "esrgan": {
-            "name": "up2",
-            "purpose": "upscaling",
-            "family": "spandrel",
-            "licence": "BSD-3-Clause",
-            "size": served_files["esrgan"].stat().st_size,
-            "files": [
-                {
-                    "url": f"{server.url}/RealESRGAN_x2plus.pth",
-                    "md5": hashlib.md5(served_files["esrgan"].read_bytes()).hexdigest(),
-                }
-            ],
-        },
-        "sam": {
-            "name": "sam-tiny",
-            "purpose": "segmentation",
-            "family": "sam",
-            "licence": "Apache-2.0",
-            "size": 1000,
-            "size_approximate": True,
-            "repo": "nobody/not-a-cached-sam",
-        },
-    }
-    for key, change in changes.items():
-        entries[key].update(change)
-    path = tmp_path / "manifest.yaml"
-    path.write_text(yaml.safe_dump({"models": list(entries.values())}))
-    return path
-
-
 def retouch(*args: str, tmp_path: Path, monkeypatch, capsys) -> tuple[int, str, str]:
     """`retouch ARGS` in this process with a catalog and models folder under tmp_path."""
     from retouch.cli import main
@@ -136,8 +68,8 @@ def retouch(*args: str, tmp_path: Path, monkeypatch, capsys) -> tuple[int, str, 
     return code, out, err
 
 
-def test_install_registers_the_torchscript_lama_and_fills_with_it(tmp_path, server, served, monkeypatch, capsys):
-    manifest = manifest_for(tmp_path, server, served[1])
+def test_install_registers_the_torchscript_lama_and_fills_with_it(tmp_path, file_server, served, monkeypatch, capsys):
+    manifest = manifest_for(tmp_path, file_server, served[1])
     monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest))
     code, out, err = retouch("models", "starter", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, err
@@ -161,7 +93,7 @@ def test_install_registers_the_torchscript_lama_and_fills_with_it(tmp_path, serv
     assert re.search(r"^lama\s+inpainting\s+\S+ MB\s+yes", out, re.M), out
     code, out, _ = retouch("models", "install", "lama", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
     assert (code, out.strip()) == (0, "lama is already installed")
-    assert server.sent("big-lama.pt") == served[1]["lama"].stat().st_size, "downloaded once"
+    assert file_server.sent("big-lama.pt") == served[1]["lama"].stat().st_size, "downloaded once"
 
     # a fill through the installed LaMa: the region changes, every pixel outside it stays as it was
     rng = np.random.default_rng(0)
@@ -195,11 +127,11 @@ def test_install_registers_the_torchscript_lama_and_fills_with_it(tmp_path, serv
     assert load_catalog(tmp_path / "catalog.yaml").get("lama") is None
 
 
-def test_an_interrupted_download_resumes_from_the_part_file(tmp_path, server, served, monkeypatch, capsys):
-    monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest_for(tmp_path, server, served[1])))
+def test_an_interrupted_download_resumes_from_the_part_file(tmp_path, file_server, served, monkeypatch, capsys):
+    monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest_for(tmp_path, file_server, served[1])))
     name = "RealESRGAN_x2plus.pth"
     size = served[1]["esrgan"].stat().st_size
-    server.cut_after[name] = size // 2  # the server drops the connection half way
+    file_server.cut_after[name] = size // 2  # the server drops the connection half way
     code, _, err = retouch("models", "install", "up2", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1 and "interrupted" in err and "resume" in err, err
     part = tmp_path / "models" / "up2" / f"{name}.part"
@@ -209,16 +141,16 @@ def test_an_interrupted_download_resumes_from_the_part_file(tmp_path, server, se
     code, out, err = retouch("models", "install", "up2", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, err
     assert f"resumed from {size // 2:,} bytes kept" in out
-    assert [(s.range, s.status) for s in server.log] == [(None, 200), (f"bytes={size // 2}-", 206)]
-    assert server.sent(name) == size, "every byte crossed the network once"
+    assert [(s.range, s.status) for s in file_server.log] == [(None, 200), (f"bytes={size // 2}-", 206)]
+    assert file_server.sent(name) == size, "every byte crossed the network once"
     assert sha256(tmp_path / "models" / "up2" / name) == sha256(served[1]["esrgan"])
     assert load_catalog(tmp_path / "catalog.yaml").get("up2") is not None
 
 
-def test_a_wrong_checksum_deletes_the_part_and_registers_nothing(tmp_path, server, served, monkeypatch, capsys):
+def test_a_wrong_checksum_deletes_the_part_and_registers_nothing(tmp_path, file_server, served, monkeypatch, capsys):
     wrong = "0" * 32
-    url = f"{server.url}/RealESRGAN_x2plus.pth"
-    manifest = manifest_for(tmp_path, server, served[1], esrgan={"files": [{"url": url, "md5": wrong}]})
+    url = f"{file_server.url}/RealESRGAN_x2plus.pth"
+    manifest = manifest_for(tmp_path, file_server, served[1], esrgan={"files": [{"url": url, "md5": wrong}]})
     monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest))
     code, _, err = retouch("models", "install", "up2", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
     assert code == 2
@@ -228,21 +160,21 @@ def test_a_wrong_checksum_deletes_the_part_and_registers_nothing(tmp_path, serve
     assert not (tmp_path / "catalog.yaml").exists()
 
 
-def test_no_disk_space_refuses_before_downloading(tmp_path, server, served, monkeypatch, capsys):
-    manifest = manifest_for(tmp_path, server, served[1], lama={"size": 10**18})
+def test_no_disk_space_refuses_before_downloading(tmp_path, file_server, served, monkeypatch, capsys):
+    manifest = manifest_for(tmp_path, file_server, served[1], lama={"size": 10**18})
     monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest))
     code, _, err = retouch("models", "install", "lama", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
     assert code == 2 and "not enough disk space for lama" in err and "1,000,000,000,000,000,000 bytes" in err
     assert "free" in err
-    assert server.log == [], "nothing was requested"
+    assert file_server.log == [], "nothing was requested"
 
 
-def test_two_installs_of_the_same_model_at_once_download_it_once(tmp_path, server, served, monkeypatch):
+def test_two_installs_of_the_same_model_at_once_download_it_once(tmp_path, file_server, served, monkeypatch):
     from retouch.catalog.install import install
 
     catalog = tmp_path / "catalog.yaml"
     monkeypatch.delenv("RETOUCH_MODELS_DIR", raising=False)
-    entry = load_manifest(manifest_for(tmp_path, server, served[1])).get("lama")
+    entry = load_manifest(manifest_for(tmp_path, file_server, served[1])).get("lama")
     assert entry is not None
     results: list[str] = []
     errors: list[BaseException] = []
@@ -260,14 +192,14 @@ def test_two_installs_of_the_same_model_at_once_download_it_once(tmp_path, serve
         thread.join()
     assert not errors, errors
     assert sorted(results) == ["already installed", "installed"]
-    assert server.sent("big-lama.pt") == served[1]["lama"].stat().st_size
+    assert file_server.sent("big-lama.pt") == served[1]["lama"].stat().st_size
     assert [m.name for m in load_catalog(catalog).models] == ["lama"]
 
 
 def test_download_only_fetches_without_registering_and_offline_hub_is_named(
-    tmp_path, server, served, monkeypatch, capsys
+    tmp_path, file_server, served, monkeypatch, capsys
 ):
-    monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest_for(tmp_path, server, served[1])))
+    monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest_for(tmp_path, file_server, served[1])))
     code, out, err = retouch(
         "models",
         "install",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -24,9 +25,10 @@ from retouch.server.deps import Pool
 from retouch.server.errors import install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
+from retouch.server.installs import Installer
 from retouch.server.pool import DevicePool
 from retouch.server.queue import SqliteJobQueue
-from retouch.server.routes import faces, images, jobs, meta, ws
+from retouch.server.routes import faces, images, jobs, meta, models, ws
 from retouch.server.routes.ws import SocketLimits
 from retouch.server.runtime import release_memory
 from retouch.server.schemas import ServerEvent, Subscribe
@@ -74,6 +76,20 @@ def _openapi_with_events(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def _installer(settings: Settings, hub: EventHub, table: dict[str, EngineFactory]) -> Installer:
+    """Installs of the manifest's models into the server's catalog; each finished one joins `table`."""
+    from retouch.catalog import user_catalog_path
+    from retouch.catalog.manifest import load_manifest
+    from retouch.engines import ENGINES
+
+    catalog = settings.catalog or user_catalog_path()
+
+    def refresh() -> None:  # the engines an install added join the table the routes and workers read
+        table.update(build_registry(catalog, settings.engine_plugins))
+
+    return Installer(load_manifest(), catalog, hub.publish, refresh, reserved=set(ENGINES))
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -102,7 +118,8 @@ def create_app(
         if requeued or failed:
             log.warning("recovered after a stop: %d job(s) queued again, %d failed", requeued, failed)
         store.sweep_retention()
-        table = engines if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
+        # a copy: installs add engines to the server's own table, never to a table the caller shares
+        table = copy.copy(engines) if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
         pool: Pool
         if settings.ray:
             from retouch.server.cluster import RayPool  # Ray only with --ray
@@ -135,12 +152,16 @@ def create_app(
         app.state.settings, app.state.store, app.state.queue = settings, store, queue
         app.state.hub, app.state.pool, app.state.engines = hub, pool, table
         app.state.sockets = SocketLimits(settings)
+        installer = _installer(settings, hub, table)
+        app.state.installer = installer
         pool.start()
+        installer.start()
         housekeeping = asyncio.create_task(_housekeeping(store, pool), name="retouch-housekeeping")
         try:
             yield
         finally:
             housekeeping.cancel()
+            await asyncio.to_thread(installer.stop)
             await asyncio.to_thread(pool.stop, settings.stop_grace)
             await hub.stop()
             db.close()
@@ -154,7 +175,7 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     api = APIRouter(prefix=API_PREFIX)  # the token, Host and Origin are checked by `Guard`, before any route
-    for module in (images, jobs, faces, meta):
+    for module in (images, jobs, faces, meta, models):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ws.router, prefix=API_PREFIX)
