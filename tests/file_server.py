@@ -26,6 +26,8 @@ class FileServer:
     log: list[Served] = field(default_factory=list)
     #: file name -> bytes after which the next response for it is cut (the connection dropped), once
     cut_after: dict[str, int] = field(default_factory=dict)
+    #: file name -> (bytes, gate): the next response for it pauses after that many bytes until the gate opens
+    hold: dict[str, tuple[int, threading.Event]] = field(default_factory=dict)
 
     def sent(self, name: str) -> int:
         return sum(s.sent for s in self.log if s.path == "/" + name)
@@ -67,8 +69,14 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.flush()
             limit = server.cut_after.pop(name, None)
             count = size - start if limit is None else max(0, limit - start)
+            held = server.hold.pop(name, None)
             with open(path, "rb") as handle:
-                sent = self.connection.sendfile(handle, start, count)
+                if held is not None and start < held[0] < start + count:
+                    sent = self.connection.sendfile(handle, start, held[0] - start)
+                    held[1].wait(60)
+                    sent += self.connection.sendfile(handle, held[0], start + count - held[0])
+                else:
+                    sent = self.connection.sendfile(handle, start, count)
             server.log.append(Served(self.path, given, status, sent))
             if limit is not None:  # the connection drops half way
                 self.close_connection = True

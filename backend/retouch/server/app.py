@@ -85,7 +85,7 @@ def _installer(settings: Settings, hub: EventHub, table: dict[str, EngineFactory
     catalog = settings.catalog or user_catalog_path()
 
     def refresh() -> None:  # the engines an install added join the table the routes and workers read
-        table.update(build_registry(catalog, settings.engine_plugins))
+        table.update(build_registry(catalog, settings.engine_plugins, missing_ok=True))
 
     return Installer(load_manifest(), catalog, hub.publish, refresh, reserved=set(ENGINES))
 
@@ -119,7 +119,11 @@ def create_app(
             log.warning("recovered after a stop: %d job(s) queued again, %d failed", requeued, failed)
         store.sweep_retention()
         # a copy: installs add engines to the server's own table, never to a table the caller shares
-        table = copy.copy(engines) if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
+        table = (
+            copy.copy(engines)
+            if engines is not None
+            else build_registry(settings.catalog, settings.engine_plugins, missing_ok=True)
+        )
         pool: Pool
         if settings.ray:
             from retouch.server.cluster import RayPool  # Ray only with --ray
