@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 
 import numpy as np
 import websockets
@@ -82,3 +83,42 @@ def test_install_through_the_api_then_fill_with_it(tmp_path, file_server, served
         removed = server.http.delete("/api/v1/models/lama")
         assert removed.status_code == 200 and [m["name"] for m in removed.json()["installed"]] == []
         assert "lama" not in {e["name"] for e in server.http.get("/api/v1/engines").json()}
+
+
+def test_an_install_cancelled_half_way_registers_nothing_and_the_next_one_resumes(
+    tmp_path, file_server, served, monkeypatch
+):
+    monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest_for(tmp_path, file_server, served[1])))
+    monkeypatch.delenv("RETOUCH_MODELS_DIR", raising=False)
+    name, size = "RealESRGAN_x2plus.pth", served[1]["esrgan"].stat().st_size
+    gate = threading.Event()
+    file_server.hold[name] = (size // 2, gate)  # the server sends half, then waits
+    catalog = tmp_path / "catalog.yaml"
+    with live_server(tmp_path / "data", catalog=catalog) as server:
+
+        def state() -> dict:
+            starter = server.http.get("/api/v1/models").json()["starter"]
+            return next(m for m in starter if m["name"] == "up2")["install"] or {}
+
+        assert server.http.post("/api/v1/models/installs", json={"name": "up2"}).status_code == 202
+        deadline = time.monotonic() + 30
+        while state().get("state") != "running":
+            assert time.monotonic() < deadline, state()
+            time.sleep(0.02)
+        cancelled = server.http.delete("/api/v1/models/installs/up2")
+        assert cancelled.status_code == 200
+        gate.set()
+        while state().get("state") != "canceled":
+            assert time.monotonic() < deadline, state()
+            time.sleep(0.02)
+        assert not catalog.exists(), "a cancelled install registers nothing"
+        assert "up2" not in {e["name"] for e in server.http.get("/api/v1/engines").json()}
+        again = server.http.delete("/api/v1/models/installs/up2")
+        assert again.status_code == 422 and "no install of 'up2'" in again.json()["message"]
+
+        assert server.http.post("/api/v1/models/installs", json={"name": "up2"}).status_code == 202
+        while state().get("state") != "succeeded":
+            assert time.monotonic() < deadline, state()
+            time.sleep(0.02)
+        assert file_server.sent(name) == size, "the second install resumed from what the first kept"
+        assert load_catalog(catalog).get("up2") is not None

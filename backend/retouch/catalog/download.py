@@ -184,6 +184,7 @@ def _fetch(
         response = urllib.request.urlopen(request, timeout=TIMEOUT)  # noqa: S310 - http(s) only (manifest check)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and kept:  # the .part already holds the whole file
+            sums.feed_file(part)
             return 0, kept
         raise DownloadError(f"{what}: {url} answered HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError) as exc:
