@@ -28,6 +28,8 @@ class FileServer:
     cut_after: dict[str, int] = field(default_factory=dict)
     #: file name -> (bytes, gate): the next response for it pauses after that many bytes until the gate opens
     hold: dict[str, tuple[int, threading.Event]] = field(default_factory=dict)
+    #: path prefix -> HTTP status every request under it gets (e.g. a hub API answering 401 for a gated model)
+    refuse: dict[str, int] = field(default_factory=dict)
 
     def sent(self, name: str) -> int:
         return sum(s.sent for s in self.log if s.path == "/" + name)
@@ -41,6 +43,11 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            refused = next((code for prefix, code in server.refuse.items() if self.path.startswith(prefix)), None)
+            if refused is not None:
+                self.send_error(refused)
+                server.log.append(Served(self.path, None, refused, 0))
+                return
             name = self.path.lstrip("/")
             path = server.root / name
             if "/" in name or not path.is_file():

@@ -10,10 +10,12 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import yaml
 from PIL import Image
 
 from retouch.catalog import load_catalog
 from retouch.catalog.manifest import PURPOSES, STARTER_MANIFEST, load_manifest
+from tests.file_server import FileServer, serving
 from tests.model_files import manifest_for, sha256
 
 
@@ -257,3 +259,57 @@ def test_scan_registers_another_tools_models_by_path_and_says_what_it_skipped(tm
     )
     assert code == 0 and "deleted" not in out
     assert (comfy / "upscale_models" / "RealESRGAN_x2plus.pth").is_file()
+
+
+def test_a_gated_hub_model_answering_401_says_how_to_accept_its_licence(tmp_path):
+    """The hub is this test's server (HF_ENDPOINT), refusing the repository as huggingface.co does a gated one."""
+    with serving(tmp_path) as hub:
+        hub.refuse["/api/"] = 401
+        _gated_install(tmp_path, hub)
+
+
+def _gated_install(tmp_path: Path, file_server: FileServer) -> None:
+    import os
+
+    from tests.support import run_cli
+
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(
+        yaml.safe_dump(
+            {
+                "models": [
+                    {
+                        "name": "flux-fill",
+                        "purpose": "inpainting",
+                        "family": "flux-fill",
+                        "licence": "FLUX.1 [dev] Non-Commercial License",
+                        "size": 1000,
+                        "size_approximate": True,
+                        "gated": True,
+                        "repo": "black-forest-labs/FLUX.1-Fill-dev",
+                    }
+                ]
+            }
+        )
+    )
+    env = {"HF_ENDPOINT": file_server.url, "HF_HOME": str(tmp_path / "hf"), "RETOUCH_CATALOG": str(tmp_path / "c.yaml")}
+    saved = {key: os.environ.get(key) for key in (*env, "HF_HUB_OFFLINE", "HF_TOKEN")}
+    os.environ.update(env)
+    for key in ("HF_HUB_OFFLINE", "HF_TOKEN"):
+        os.environ.pop(key, None)
+    try:
+        done = run_cli("models", "install", "flux-fill", "--manifest", manifest)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "retouch: error: flux-fill: black-forest-labs/FLUX.1-Fill-dev is gated (no HF_TOKEN is set): accept its licence "
+        "at https://huggingface.co/black-forest-labs/FLUX.1-Fill-dev while logged in, then set HF_TOKEN to a read "
+        "token from https://huggingface.co/settings/tokens"
+    ], done.stderr
+    assert any(s.path.startswith("/api/models/black-forest-labs/FLUX.1-Fill-dev") for s in file_server.log)
