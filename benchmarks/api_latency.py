@@ -1,8 +1,12 @@
 """Round trip through the real server next to the raw library call, plus queue throughput and event latency;
-or, with --clients, the server under load.
+or, with --clients, the server under load; or, with --events-under-load, event latency while 20 clients load it.
 
     python benchmarks/api_latency.py [--repeat 5]
     python benchmarks/api_latency.py --clients 20 [--trips 10] [--size 512]
+    python benchmarks/api_latency.py --events-under-load [--before OTHER_CHECKOUT] [--clients 20]
+
+`--before` runs the same measurement first on another checkout's server code (its `backend/`), e.g. main's
+before a change, so one run prints both.
 
 Round trip = upload picture and mask, create a `telea` job, wait for `job.succeeded` on the websocket,
 fetch the result PNG. The server runs as `retouch serve` in its own process, as users run it.
@@ -48,16 +52,20 @@ class NoopEngine(Engine):
 
 
 class ClockEngine(Engine):
-    """Reports `steps` steps, noting when each was reported, for event latency."""
+    """Reports `steps` steps, noting when each was reported (`time.monotonic`, one clock for every process on
+    the machine), for event latency; in a `retouch serve` process the times go to the file `$RETOUCH_BENCH_CLOCK`."""
 
     name = "clock"
     emitted: list[float] = []
 
     def fill(self, image, mask, params: FillParams, seed: int, hooks: Hooks):
+        ClockEngine.emitted = []
         for step in range(1, params.steps + 1):
             time.sleep(0.01)
-            ClockEngine.emitted.append(time.perf_counter())
+            ClockEngine.emitted.append(time.monotonic())
             hooks.step(step, params.steps)
+        if clock_file := os.environ.get("RETOUCH_BENCH_CLOCK"):
+            Path(clock_file).write_text("\n".join(map(repr, ClockEngine.emitted)))
         return image
 
 
@@ -184,8 +192,11 @@ def load_mode(args: argparse.Namespace) -> None:
     print("goal: memory after the load within 1.5x of idle")
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "backend")])}
+def start_server(
+    data_dir: Path, port: int, code: Path = ROOT, extra: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """`retouch serve` from the checkout `code` (its `backend/`), with this file's engines as plugins."""
+    env = {**os.environ, **(env or {}), "PYTHONPATH": os.pathsep.join([str(ROOT), str(code / "backend")])}
     process = subprocess.Popen(
         [
             sys.executable,
@@ -198,6 +209,7 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen:
             str(data_dir),
             "--engine-plugin",
             "benchmarks.api_latency:NoopEngine",
+            *extra,
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -240,6 +252,7 @@ def event_latency(steps: int = 200) -> list[float]:
     import uvicorn
 
     from retouch.engines import ENGINES
+    from retouch.registry import Registry
     from retouch.server.app import create_app
     from retouch.server.settings import Settings
 
@@ -247,7 +260,7 @@ def event_latency(steps: int = 200) -> list[float]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with TemporaryDirectory() as tmp:
-        app = create_app(Settings(port=port, data_dir=Path(tmp)), engines={**ENGINES, "clock": ClockEngine})
+        app = create_app(Settings(port=port, data_dir=Path(tmp)), engines=Registry({**ENGINES, "clock": ClockEngine}))
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
         )
@@ -276,15 +289,162 @@ def event_latency(steps: int = 200) -> list[float]:
                 while True:
                     event = json.loads(await ws.recv())
                     if event.get("type") == "job.progress":
-                        received[event["step"]] = time.perf_counter()
+                        received[event["step"]] = time.monotonic()
                     if event.get("type") == "job.succeeded":
                         break
-            return [received[s] - ClockEngine.emitted[s - 1] for s in sorted(received)]
+            return [received[s] - ClockEngine.emitted[s - 1] for s in sorted(received) if s > 0]
 
         latencies = asyncio.run(run())
         server.should_exit = True
         thread.join(10)
     return latencies
+
+
+def _load_process(base: str, image_png: bytes, mask_png: bytes, clients: int, trips: int, out) -> None:
+    times, failed, wall = asyncio.run(load(base, image_png, mask_png, clients, trips))
+    out.send((times, failed, wall))
+
+
+async def _watch_clock_job(base: str, steps: int) -> dict[int, float]:
+    """Queue a `clock` job at the front and note when each of its progress events arrives."""
+    image, mask = picture(64)
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=60) as http,
+        websockets.connect(base.replace("http", "ws") + "/api/v1/ws") as ws,
+    ):
+        image_id = (await http.post("/api/v1/images", files={"file": ("i.png", _png(image))})).json()["id"]
+        mask_id = (await http.post("/api/v1/images", files={"file": ("m.png", _png(mask))})).json()["id"]
+        job = {"image": image_id, "mask": mask_id, "engine": "clock", "steps": steps, "priority": 100}
+        response = await http.post("/api/v1/jobs", json=job)
+        response.raise_for_status()
+        await ws.send(json.dumps({"type": "subscribe", "job_ids": [response.json()["id"]]}))
+        received: dict[int, float] = {}
+        while True:
+            event = json.loads(await ws.recv())
+            if event.get("type") == "job.progress" and event["step"] > 0:
+                received[event["step"]] = time.monotonic()
+            if event.get("type") in ("job.succeeded", "job.failed"):
+                return received
+
+
+async def _probe_loop(base: str, seconds: float) -> list[float]:
+    """Round trips of `GET /engines` (no database: only the event loop's own delay), every 20 ms."""
+    times = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            start = time.monotonic()
+            (await http.get("/api/v1/engines")).raise_for_status()
+            times.append(time.monotonic() - start)
+            await asyncio.sleep(0.02)
+    return times
+
+
+async def _watch(base: str, steps: int, probe_seconds: float) -> tuple[dict[int, float], list[float]]:
+    return await asyncio.gather(_watch_clock_job(base, steps), _probe_loop(base, probe_seconds))
+
+
+HOLD_LOOP = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+while True:
+    connection.execute("BEGIN EXCLUSIVE")
+    time.sleep(1.0)
+    connection.execute("COMMIT")
+    time.sleep(2.0)
+"""
+
+
+def _percentiles(values: list[float]) -> tuple[float, float, float]:
+    """(p50, p99, max) in ms."""
+    values = sorted(values)
+    return (
+        values[len(values) // 2] * 1000,
+        values[min(len(values) - 1, int(len(values) * 0.99))] * 1000,
+        values[-1] * 1000,
+    )
+
+
+def events_under_load(
+    code: Path, clients: int, trips: int, size: int, *, held: bool, steps: int = 200, probe_seconds: float = 12
+) -> dict[str, float]:
+    """While `clients` clients do telea round trips at `size`² on the server code of checkout `code`: the event
+    latency (worker step -> websocket client) of one job, and the round trip of `GET /engines`, which reads no
+    database (the event loop's own delay). `held`: another process holds the database 1 s in every 3 s (a
+    backup tool). The load runs in a child process, so the watcher's loop is not the one under load."""
+    import multiprocessing
+
+    image, mask = picture(size)
+    with TemporaryDirectory() as tmp:
+        port = 18000 + (os.getpid() + len(str(code))) % 1000
+        clock_file = Path(tmp) / "clock.txt"
+        process = start_server(
+            Path(tmp) / "data",
+            port,
+            code,
+            ("--workers-per-device", "2", "--engine-plugin", "benchmarks.api_latency:ClockEngine"),
+            {"RETOUCH_BENCH_CLOCK": str(clock_file)},
+        )
+        base = f"http://127.0.0.1:{port}"
+        holder = None
+        try:
+            asyncio.run(round_trips(base, _png(image), _png(mask), "telea", 1))  # warm up
+            receiver, sender = multiprocessing.Pipe(duplex=False)
+            loader = multiprocessing.get_context("fork").Process(
+                target=_load_process, args=(base, _png(image), _png(mask), clients, trips, sender)
+            )
+            loader.start()
+            if held:
+                holder = subprocess.Popen([sys.executable, "-c", HOLD_LOOP, str(Path(tmp) / "data" / "retouch.db")])
+            time.sleep(2.0)  # every client connected and busy
+            received, probes = asyncio.run(_watch(base, steps, probe_seconds))
+            if holder is not None:
+                holder.kill()
+                holder.wait()
+            times, failed, wall = receiver.recv()
+            loader.join(60)
+            emitted = [float(line) for line in clock_file.read_text().split()]
+        finally:
+            if holder is not None and holder.poll() is None:
+                holder.kill()
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    events = _percentiles([received[step] - emitted[step - 1] for step in received])
+    times.sort()
+    return {
+        "events": len(received),
+        "event": events,
+        "loop": _percentiles(probes),
+        "trip_p50": times[len(times) // 2] * 1000 if times else float("nan"),
+        "failed": failed,
+        "rate": (clients - failed) * trips / wall,
+    }
+
+
+def events_under_load_mode(args: argparse.Namespace) -> None:
+    clients = args.clients or 20
+    runs = [("before", Path(args.before))] if args.before else []
+    runs.append(("this checkout", ROOT))
+    print(
+        f"While {clients} clients each do {args.trips} telea round trips at {args.size}² (own connection and "
+        "websocket each; server with 2 workers):\n  event = worker step -> websocket client, one job of 200 steps "
+        "at priority 100;\n  loop = round trip of GET /engines (reads no database: the event loop's own delay), "
+        "every 20 ms for 12 s;\n  database `held`: another process holds it 1 s in every 3 s (BEGIN EXCLUSIVE)"
+    )
+    print(
+        f"{'server code':>34} {'database':>8} {'event p50':>10} {'p99':>8} {'max':>8} {'loop p50':>9} {'p99':>8} "
+        f"{'max':>8} {'trip p50':>9} {'trips/s':>8} {'failed':>6}"
+    )
+    for held in (False, True):
+        for label, code in runs:
+            figures = events_under_load(code, clients, args.trips, args.size, held=held)
+            name = f"{label} ({code})"
+            event, loop = figures["event"], figures["loop"]
+            print(
+                f"{name[-34:]:>34} {'held' if held else 'free':>8} {event[0]:>8.1f}ms {event[1]:>6.0f}ms "
+                f"{event[2]:>6.0f}ms {loop[0]:>7.1f}ms {loop[1]:>6.0f}ms {loop[2]:>6.0f}ms "
+                f"{figures['trip_p50']:>7.0f}ms {figures['rate']:>8.1f} {figures['failed']:>6}"
+            )
 
 
 def main() -> None:
@@ -294,7 +454,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=0, help="load mode: this many clients at once")
     parser.add_argument("--trips", type=int, default=10, help="load mode: round trips per client")
     parser.add_argument("--size", type=int, default=512, help="load mode: picture side")
+    parser.add_argument(
+        "--events-under-load", action="store_true", help="event latency while --clients (20) clients load the server"
+    )
+    parser.add_argument(
+        "--before", default=None, help="with --events-under-load: also run this checkout's server first"
+    )
     args = parser.parse_args()
+    if args.events_under_load:
+        events_under_load_mode(args)
+        return
     if args.clients:
         load_mode(args)
         return

@@ -169,6 +169,11 @@ def _where(location: tuple) -> str:
     return ".".join(parts) or "input"
 
 
+def _shown(value: Any) -> str:
+    shown = "{...}" if isinstance(value, dict) else repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def describe_errors(errors: Sequence[Mapping[str, Any]]) -> str:
     """One line naming each bad field, its value and what is allowed."""
     # For a union (e.g. a box or "auto"), report the branch that matched the input's shape.
@@ -181,17 +186,13 @@ def describe_errors(errors: Sequence[Mapping[str, Any]]) -> str:
             message = "unknown field (check the spelling)"
         if item["type"] == "invalid_kind":  # a union on `kind` (job kinds) met an unknown one
             given = item.get("input")
-            shown = repr(given.get("kind")) if isinstance(given, dict) else "{...}"
+            shown = _shown(given.get("kind")) if isinstance(given, dict) else "{...}"
             parts.append(f"kind: {message.removeprefix('kind ')} (got {shown})")
             continue
         if item["type"] == "missing" or "input" not in item:
             parts.append(f"{where}: {message}")
             continue
-        value = item["input"]
-        shown = "{...}" if isinstance(value, dict) else repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        parts.append(f"{where}: {message} (got {shown})")
+        parts.append(f"{where}: {message} (got {_shown(item['input'])})")
     return "; ".join(dict.fromkeys(parts)) or "invalid input"
 
 

@@ -7,7 +7,7 @@ what a server started with the same catalog and plugins offers. Building it read
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -33,13 +33,29 @@ def load_plugin(spec: str) -> type[Engine]:
     return engine
 
 
-class Registry(dict[str, EngineFactory]):
-    """Engines by name, with the face detectors of the same catalog beside them (`detectors`), so that a job
-    finds the detector the server's catalog registered wherever it runs (a worker thread, a Ray node)."""
+class Registry(Mapping[str, EngineFactory]):
+    """What a job can ask for by name: engines (the registry is their table: `registry[name]()`) and their peers
+    the face detectors (`detectors`), built together from one catalog. It travels whole wherever a job runs (a
+    worker thread, a Ray node), so every job finds what the server's catalog registered; nothing reads the
+    catalog file again."""
 
-    def __init__(self, engines: Mapping[str, EngineFactory], detectors: Mapping[str, DetectorFactory]) -> None:
-        super().__init__(engines)
-        self.detectors = dict(detectors)
+    def __init__(
+        self, engines: Mapping[str, EngineFactory], detectors: Mapping[str, DetectorFactory] = DETECTORS
+    ) -> None:
+        self.engines: dict[str, EngineFactory] = dict(engines)
+        self.detectors: dict[str, DetectorFactory] = dict(detectors)
+
+    def __getitem__(self, name: str) -> EngineFactory:
+        return self.engines[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.engines)
+
+    def __len__(self) -> int:
+        return len(self.engines)
+
+    def __repr__(self) -> str:
+        return f"Registry(engines={sorted(self.engines)}, detectors={sorted(self.detectors)})"
 
 
 def build_registry(

@@ -42,12 +42,34 @@ export interface RegionRequest {
   picture: ImageBitmap;
 }
 
-export type WorkerRequest = EncodeRequest | MaskLayerRequest | RegionRequest;
+/** Accepting a result: the box before it (and the paint there), the result; what undo keeps comes back. */
+export interface AcceptRequest {
+  kind: "accept";
+  id: number;
+  width: number;
+  height: number;
+  before: ImageBitmap;
+  result: ImageBitmap;
+  paint: ImageBitmap | null;
+  /** Only the pixels the result changed are kept (the box lies inside the picture); else all of them. */
+  crop: boolean;
+}
+
+/** What undo keeps of an accepted result: the pixels it changed (`rect` inside the box) as they were, and
+ * the paint that was under the box. */
+export interface AcceptUndo {
+  rect: Rect;
+  before: Uint8ClampedArray<ArrayBuffer>;
+  paint: Uint8ClampedArray<ArrayBuffer> | null;
+}
+
+export type WorkerRequest = EncodeRequest | MaskLayerRequest | RegionRequest | AcceptRequest;
 
 export type EncodeReply =
   | { id: number; bytes: Uint8Array<ArrayBuffer>; empty: boolean }
   | { id: number; bitmap: ImageBitmap }
   | { id: number; region: FilledRegion | null }
+  | { id: number; undo: AcceptUndo }
   | { id: number; error: string };
 
 export interface Encoded {
@@ -63,10 +85,12 @@ export interface Source {
   opacity?: number;
 }
 
+type Reply = Encoded | ImageBitmap | FilledRegion | AcceptUndo | null;
+
 export class Encoder {
   private worker: Worker | null = null;
   private next = 1;
-  private waiting = new Map<number, { resolve: (e: Encoded | ImageBitmap | FilledRegion | null) => void; reject: (e: Error) => void }>();
+  private waiting = new Map<number, { resolve: (e: Reply) => void; reject: (e: Error) => void }>();
 
   private get thread(): Worker {
     if (!this.worker) {
@@ -79,6 +103,7 @@ export class Encoder {
         if ("error" in reply) waiter.reject(new Error(`Encoding failed: ${reply.error}`));
         else if ("bitmap" in reply) waiter.resolve(reply.bitmap);
         else if ("region" in reply) waiter.resolve(reply.region);
+        else if ("undo" in reply) waiter.resolve(reply.undo);
         else waiter.resolve({ bytes: reply.bytes, empty: reply.empty });
       };
     }
@@ -97,7 +122,7 @@ export class Encoder {
     const id = this.next++;
     const request: EncodeRequest = { kind: "encode", id, width: rect.width, height: rect.height, channels, layers, extras };
     return new Promise<Encoded>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (e: Encoded | ImageBitmap | FilledRegion | null) => void, reject });
+      this.waiting.set(id, { resolve: resolve as (e: Reply) => void, reject });
       this.thread.postMessage(request, layers.map((l) => l.bitmap));
     });
   }
@@ -112,8 +137,22 @@ export class Encoder {
     const id = this.next++;
     const request: RegionRequest = { kind: "region", id, area, painted, box, grow, mask: maskBitmap, picture: pictureBitmap };
     return new Promise<FilledRegion | null>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (e: Encoded | ImageBitmap | FilledRegion | null) => void, reject });
+      this.waiting.set(id, { resolve: resolve as (e: Reply) => void, reject });
       this.thread.postMessage(request, maskBitmap ? [maskBitmap, pictureBitmap] : [pictureBitmap]);
+    });
+  }
+
+  /** What undo keeps of a result accepted into `box`: the picture's pixels there (and the paint, when
+   * `paint` is given) are snapshotted now, on this thread, before the result is merged; reading them and
+   * finding what the result changed (a whole 4096² box is 64 MB to compare) happens in the worker. */
+  async acceptUndo(picture: Source, paint: Source | null, box: Rect, result: ImageBitmap, crop: boolean): Promise<AcceptUndo> {
+    const snapshot = (s: Source) => createImageBitmap(s.canvas, box.x - s.bounds.x, box.y - s.bounds.y, box.width, box.height);
+    const [before, paintBitmap, copy] = await Promise.all([snapshot(picture), paint ? snapshot(paint) : null, createImageBitmap(result)]);
+    const id = this.next++;
+    const request: AcceptRequest = { kind: "accept", id, width: box.width, height: box.height, before, result: copy, paint: paintBitmap, crop };
+    return new Promise<AcceptUndo>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (e: Reply) => void, reject });
+      this.thread.postMessage(request, paintBitmap ? [before, copy, paintBitmap] : [before, copy]);
     });
   }
 
@@ -122,7 +161,7 @@ export class Encoder {
     const id = this.next++;
     const request: MaskLayerRequest = { kind: "mask-layer", id, png, tint };
     return new Promise<ImageBitmap>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (e: Encoded | ImageBitmap | FilledRegion | null) => void, reject });
+      this.waiting.set(id, { resolve: resolve as (e: Reply) => void, reject });
       this.thread.postMessage(request);
     });
   }

@@ -76,6 +76,8 @@ export type Entry =
       paint?: PaintRegion;
       /** What the accepted result filled: "Repair seams" works on its edge. */
       filled?: FilledRegion;
+      /** The box of the accepted result: the mask overlay steps aside there again when it is redone. */
+      box?: Rect;
     }
   | {
       /** A change of the whole document's size and pixels (an upscale): picture, mask, paint and box as they were. */
@@ -262,6 +264,11 @@ export class History {
     // an entry may have grown (an undone upscale now holds the larger picture): stay within the budget
     this.trim();
     return changed;
+  }
+
+  /** The step that undo would take back next (the one just done or redone), or null. */
+  latest(): Entry | null {
+    return this.undoStack[this.undoStack.length - 1] ?? null;
   }
 
   /** The picture's bounds now (undo of an outpainting shrinks it back). */

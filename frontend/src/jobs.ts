@@ -1,7 +1,7 @@
 // Jobs as the page sees them: the request an invoke sends, and how server events change the state.
 // Pure functions; the generation service does the I/O around them.
 
-import type { FacesJobCreate, JobCreate, UpscaleJobCreate } from "./api/client";
+import type { FacesJobCreate, FillJobCreate, UpscaleJobCreate } from "./api/client";
 import type { JobEvent } from "./api/socket";
 import type { Rect } from "./geometry";
 import {
@@ -19,8 +19,8 @@ import {
 /** The job for the current settings. `emptyPixels`: the box holds empty pixels (it reaches past the
  * picture), the only case where the infill method does anything. */
 export function buildJob(settings: GenerationSettings, engine: EngineInfo | undefined, image: string, mask: string | undefined,
-  emptyPixels = true): JobCreate {
-  const body: JobCreate = {
+  emptyPixels = true): FillJobCreate {
+  const body: FillJobCreate = {
     image,
     ...(mask ? { mask } : {}),
     engine: settings.engine,
@@ -99,7 +99,7 @@ export function withEngine(settings: GenerationSettings, engine: EngineInfo | un
  * applied before any event about it can arrive. */
 export function withNewJob(state: AppState, job: JobView): Patch {
   return {
-    jobs: { ...state.jobs, [job.id]: job },
+    jobs: { ...state.jobs, [job.id]: { ...job, document: state.picture?.id } },
     jobOrder: [job.id, ...state.jobOrder.filter((id) => id !== job.id)],
     activeJob: job.id,
   };
@@ -164,9 +164,12 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
       const seed = event.seed ?? null;
       const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
       // an upscale replaces the picture when it arrives (services.finishUpscale): it is not judged in the box
-      if (job.kind !== "upscale" && !state.staging.items.some((s) => s.jobId === id)) {
-        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source, report: event.result.report ?? null }];
-        patch.staging = { items, index: items.length - 1 };
+      // a result is judged over the document it was made for; sent from another one, it waits in the gallery
+      const here = !job.document || job.document === state.picture?.id;
+      if (job.kind !== "upscale" && here && !state.staging.items.some((s) => s.jobId === id)) {
+        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source, report: event.result.report ?? null, ready: false }];
+        // the result on show moves to it once it is decoded (ResultCache), so the count and the picture change together
+        patch.staging = { items, index: state.staging.items.length ? state.staging.index : 0 };
       }
       return patch;
     }

@@ -316,10 +316,16 @@ export class Layers implements Surfaces {
   merge(box: Rect, result: CanvasImageSource): void {
     if (!contains(this.bounds, box)) this.resize(union(this.bounds, box));
     const l = this.local(box);
-    const [scratch, scratchCtx] = makeCanvas(box.width, box.height, true);
-    scratchCtx.drawImage(result, 0, 0, box.width, box.height);
-    this.pictureCtx.putImageData(scratchCtx.getImageData(0, 0, box.width, box.height), l.x, l.y);
-    scratch.width = 0;
+    // the box's pixels replaced, transparent ones too ("copy" inside a clip to the box): drawn, not read
+    // back and put (at 4096² that read took a frame of its own)
+    const ctx = this.pictureCtx;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(l.x, l.y, box.width, box.height);
+    ctx.clip();
+    ctx.globalCompositeOperation = "copy";
+    ctx.drawImage(result, l.x, l.y, box.width, box.height);
+    ctx.restore();
   }
 
 }

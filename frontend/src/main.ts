@@ -1,6 +1,6 @@
 // Wires the parts together: state, actions and keys, renderer, tools, server connection, storage, DOM.
 
-import { actionByName, type Context } from "./actions";
+import { actionByName, historyFlags, runAction, type ActionName, type Context } from "./actions";
 import { bindKeyboard, inTextField } from "./actions/keyboard";
 import { Api, describeError } from "./api/client";
 import { JobSocket } from "./api/socket";
@@ -10,16 +10,18 @@ import { History } from "./history";
 import { applyEvent, isFinished } from "./jobs";
 import { Layers, MASK_TINT } from "./layers";
 import { NO_META } from "./metadata";
+import { ask } from "./panels/ask";
 import { loadGallery, rememberPicture } from "./panels/gallery";
 import { ModelsPanel } from "./panels/models";
-import { decode, DocumentStore } from "./persist";
+import { decode, DocumentStore, RECENT_BUDGET, type SavedDocument } from "./persist";
 import { InteractiveScene } from "./render/interactiveScene";
 import { redraw } from "./render/rules";
 import { FrameScheduler } from "./render/scheduler";
 import { StaticScene, type Overlays } from "./render/staticScene";
-import { makePictureJobs } from "./pictureJobs";
+import { makePictureJobs } from "./services/pictureJobs";
 import type { FilledRegion } from "./seams";
-import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache, type Deps } from "./services";
+import { makeServices, maskUploads, openPicture, pictureUploads, ResultCache } from "./services";
+import type { Deps } from "./services/types";
 import { loadPersisted, savePersisted } from "./settings";
 import { boxJob, currentStaged, engineGrid, initialState, Store, withError, type AppState, type ToolName } from "./state";
 import { BboxTool } from "./tools/bbox";
@@ -100,7 +102,7 @@ const socket = new JobSocket(
     if (job?.status === "succeeded" && before !== "succeeded") void loadGallery(deps);
     // an upscale's picture replaces the open one as it arrives
     if (job?.kind === "upscale" && job.status === "succeeded" && before !== "succeeded") {
-      void services.finishUpscale(store.state, job.id).then((patch) => store.apply(patch));
+      void services.finishUpscale(store.state, job.id).then((patch) => store.apply(patch && { ...patch, history: historyFlags(history) }));
     }
   },
   (connection) => {
@@ -130,15 +132,36 @@ const deps: Deps = {
   encoder,
   meta,
   openDialog: () => uploadInput.click(),
-  confirm: (question) => window.confirm(question),
+  ask,
+  keepDocument: async () => {
+    await documents.keep(() => store.state);
+    return documents.current;
+  },
+  opened: { current: null },
 };
 const results = new ResultCache(deps);
 const uploads = { picture: pictureUploads(deps), mask: maskUploads(deps) };
 const services = { ...makeServices(deps, results, uploads), ...makePictureJobs(deps, uploads.picture) };
 const context: Context = { history, services };
-const documents = new DocumentStore(layers, history, encoder, meta, (message) => store.apply(withError(store.state, message)));
+const documents = new DocumentStore(
+  layers,
+  history,
+  encoder,
+  meta,
+  (message) => store.apply(withError(store.state, message)),
+  (recent, dropped) => {
+    store.apply({ recent });
+    for (const gone of dropped) {
+      const budget = `${Math.round(RECENT_BUDGET / 2 ** 20)} MB`;
+      store.apply(withError(store.state, `"${gone.name}" was dropped from the recent documents: kept documents may take ${budget} in this browser, the oldest go first.`));
+    }
+  },
+  RECENT_BUDGET,
+  deps.opened,
+);
 
 async function loadEngines(): Promise<void> {
+  void loadLimits();
   try {
     const engines = await api.engines();
     const s = store.state;
@@ -149,12 +172,22 @@ async function loadEngines(): Promise<void> {
   }
 }
 
+/** The server's limits on pictures and uploads, checked when a picture is opened. */
+async function loadLimits(): Promise<void> {
+  try {
+    const health = await api.health();
+    store.apply({ limits: health.limits ?? null });
+  } catch {
+    // not known: a picture over them is refused by the server when it is sent, which the upload says
+  }
+}
+
 // --- actions -----------------------------------------------------------------------------------------
-function dispatch(name: string): void {
+function dispatch(name: ActionName): void {
   const action = actionByName(name);
   const state = store.state;
   if (action.enabled && !action.enabled(state)) return;
-  const result = action.perform(state, context);
+  const result = runAction(action, state, context);
   if (result instanceof Promise) {
     result.then((patch) => store.apply(patch)).catch((error: unknown) => store.apply(withError(store.state, describeError(error))));
   } else {
@@ -170,10 +203,10 @@ function holdBefore(down: boolean): void {
 const ui = new Ui(store, deps, {
   dispatch,
   cancel: (jobId) => void services.cancel(store.state, jobId).then((patch) => store.apply(patch)),
+  switchDocument: (id) => void switchTo(id),
   dismissError: (id) => store.apply({ errors: store.state.errors.filter((e) => e.id !== id) }),
-  holdBefore,
 });
-for (const [id, action] of [["#layer-paint-clear", "paint.clear"], ["#layer-mask-clear", "mask.clear"]]) {
+for (const [id, action] of [["#layer-paint-clear", "paint.clear"], ["#layer-mask-clear", "mask.clear"]] as const) {
   document.querySelector(id)?.addEventListener("click", () => dispatch(action));
 }
 
@@ -301,7 +334,24 @@ store.subscribe((state, previous) => {
 /** The document from the last visit, as it was: layers, box, staged results, jobs, undo history. */
 async function restore(): Promise<void> {
   const saved = await documents.load();
-  if (!saved) return;
+  if (saved) await show(saved, "Could not restore the last document");
+  else void documents.recent().then((recent) => store.apply({ recent }));
+}
+
+/** Switch to a recent document: the open one is written first (it stays among the recent ones). */
+async function switchTo(id: string): Promise<void> {
+  if (id === documents.current) return;
+  await documents.flush(() => store.state);
+  const saved = await documents.load(id);
+  if (!saved) {
+    store.apply(withError(store.state, "That document is no longer kept in this browser."));
+    return;
+  }
+  await show(saved, "Could not open that document");
+}
+
+/** Put a saved document on the page: layers, undo history, box, staged results, jobs. */
+async function show(saved: SavedDocument, failure: string): Promise<void> {
   try {
     const [picture, mask, paint] = await Promise.all([
       decode(saved.picture),
@@ -314,9 +364,10 @@ async function restore(): Promise<void> {
     for (const bitmap of [picture, mask, paint]) bitmap?.close();
     if (saved.history) history.import(saved.history);
     meta.current = { exif: m.exif, icc: m.icc, texts: {} };
+    deps.opened.current = null;
     const s = store.state;
     store.apply({
-      picture: { bounds: m.bounds, name: m.name, version: 1 },
+      picture: { bounds: m.bounds, name: m.name, version: (s.picture?.version ?? 0) + 1, id: documents.current },
       mask: { visible: m.maskVisible, version: s.mask.version + 1 },
       paint: { ...m.paint, picking: false, version: s.paint.version + 1 },
       pictureVisible: m.pictureVisible,
@@ -329,13 +380,17 @@ async function restore(): Promise<void> {
       maskAside: m.maskAside,
       dirty: m.dirty,
       history: { canUndo: history.canUndo, canRedo: history.canRedo },
+      // what belongs to the picture that was open goes with it
+      faces: { ...s.faces, boxes: [], searched: null },
+      recall: null,
+      before: false,
     });
     documents.restored(store.state);
     // jobs still on their way: the server tells their state again
     const open = m.jobOrder.filter((id) => m.jobs[id] && !isFinished(m.jobs[id].status));
     if (open.length) socket.subscribe(open);
   } catch (error) {
-    store.apply(withError(store.state, `Could not restore the last document: ${describeError(error)}`));
+    store.apply(withError(store.state, `${failure}: ${describeError(error)}`));
   }
 }
 

@@ -1,13 +1,15 @@
-// The document survives reloads: picture, mask and paint (PNG, encoded off the main thread), box,
-// staged results, jobs and the undo history go into IndexedDB a moment after they change, and come back
-// when the page opens. Only what changed since the last save is written.
+// Documents survive reloads and each other: picture, mask and paint (PNG, encoded off the main thread),
+// box, staged results, jobs and the undo history go into IndexedDB a moment after they change, and come
+// back when the page opens. Only what changed since the last save is written. Opening another picture
+// keeps the open document among the recent ones, to switch back to as it was; past a size budget the
+// oldest are dropped, saying so.
 
 import type { Encoder } from "./encoder";
 import type { Rect } from "./geometry";
 import type { Entry, History } from "./history";
 import type { Layers } from "./layers";
 import type { PictureMeta } from "./metadata";
-import type { AppState, JobView, StagedResult } from "./state";
+import type { AppState, JobView, RecentDocument, StagedResult } from "./state";
 
 const DB_NAME = "retouch";
 const STORE = "document";
@@ -59,6 +61,13 @@ function done(tx: IDBTransaction): Promise<void> {
   });
 }
 
+/** Bytes of all kept documents together; past it the oldest go first (the open one never). */
+export const RECENT_BUDGET = 1024 * 1024 * 1024;
+const PARTS = ["meta", "picture", "mask", "paint", "history"] as const;
+/** The document saved before there were several: its parts under their plain names. */
+const FIRST = "";
+const key = (id: string, part: string) => (id === FIRST ? part : `${id}:${part}`);
+
 interface Versions {
   picture: string;
   mask: string;
@@ -73,6 +82,10 @@ export class DocumentStore {
   private running: Promise<void> | null = null;
   /** A change is waiting to be written (leaving now would lose it). */
   pending = false;
+  /** The open document's id (FIRST until the first one with an id is opened). */
+  private id = FIRST;
+  /** Bytes each part of the open document took when last written. */
+  private sizes: Record<string, number> = {};
 
   constructor(
     private readonly layers: Layers,
@@ -80,7 +93,17 @@ export class DocumentStore {
     private readonly encoder: Encoder,
     private readonly meta: { current: PictureMeta },
     private readonly onError: (message: string) => void,
+    /** The recent documents changed (the open one first); `dropped` names those the budget let go. */
+    private readonly onRecent: (recent: RecentDocument[], dropped: RecentDocument[]) => void = () => undefined,
+    private readonly budget = RECENT_BUDGET,
+    /** The file the picture was opened from, while its pixels are still the file's (kept as it is: no
+     * 4096² encode when a picture is opened). */
+    private readonly opened: { current: { file: Blob; pictureVersion: number } | null } = { current: null },
   ) {}
+
+  get current(): string {
+    return this.id;
+  }
 
   private database(): Promise<IDBDatabase> {
     this.db ??= openDb();
@@ -98,14 +121,34 @@ export class DocumentStore {
     };
   }
 
-  async load(): Promise<SavedDocument | null> {
+  /** The recent documents, newest first. */
+  async recent(): Promise<RecentDocument[]> {
     try {
       const db = await this.database();
+      const list = await request<unknown>(db.transaction(STORE, "readonly").objectStore(STORE).get("recent"));
+      return Array.isArray(list) ? (list as RecentDocument[]) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** The document last open (after a reload), or `id`'s. */
+  async load(id?: string): Promise<SavedDocument | null> {
+    try {
+      const db = await this.database();
+      if (id === undefined) {
+        const current = await request<unknown>(db.transaction(STORE, "readonly").objectStore(STORE).get("current"));
+        id = typeof current === "string" ? current : FIRST;
+      }
       const tx = db.transaction(STORE, "readonly");
       const store = tx.objectStore(STORE);
-      const read = (key: string): Promise<unknown> => request<unknown>(store.get(key));
-      const [meta, picture, mask, paint, history] = await Promise.all(["meta", "picture", "mask", "paint", "history"].map(read));
+      const read = (part: string): Promise<unknown> => request<unknown>(store.get(key(id!, part)));
+      const [meta, picture, mask, paint, history] = await Promise.all(PARTS.map(read));
       if (!meta || !picture || (meta as SavedMeta).format !== FORMAT) return null;
+      this.id = id;
+      // what each part takes (the history's, once it is back: see `restored`)
+      const size = (b: unknown) => (b instanceof Blob ? b.size : 0);
+      this.sizes = { picture: size(picture), mask: size(mask), paint: size(paint) };
       return {
         meta: meta as SavedMeta,
         picture: picture as Blob,
@@ -121,6 +164,17 @@ export class DocumentStore {
   /** After a restore: what is in storage now is what the page holds. */
   restored(state: AppState): void {
     this.saved = this.versions(state);
+    this.sizes.history = this.history.byteSize;
+    void this.recent().then((list) => this.onRecent(list, []));
+  }
+
+  /** Before another document takes the page: the open one written in full (it stays among the recent
+   * ones); then what is written is the new one's, under a new id. */
+  async keep(getState: () => AppState): Promise<void> {
+    await this.flush(getState);
+    this.id = crypto.randomUUID();
+    this.saved = null;
+    this.sizes = {};
   }
 
   /** Call on every state change; writes a moment later. */
@@ -152,17 +206,28 @@ export class DocumentStore {
 
   private async write(state: AppState): Promise<void> {
     const picture = state.picture!;
+    if (picture.id && picture.id !== this.id) return; // a document not (or no longer) this one's
     const now = this.versions(state);
     const before = this.saved;
     const bounds = this.layers.pictureBounds();
     const encode = async (canvas: HTMLCanvasElement | null, channels: 1 | 4 = 4) =>
       canvas ? new Blob([(await this.encoder.encode([{ canvas, bounds }], bounds, channels)).bytes], { type: "image/png" }) : null;
     const puts: [string, unknown][] = [];
-    if (before?.picture !== now.picture) puts.push(["picture", await encode(this.layers.picture)]);
+    const id = this.id;
+    const put = (part: string, value: unknown, bytes: number) => {
+      puts.push([part, value]);
+      this.sizes[part] = bytes;
+    };
+    const blobPut = (part: string, blob: Blob | null) => put(part, blob, blob?.size ?? 0);
+    if (before?.picture !== now.picture) {
+      const opened = this.opened.current;
+      const asOpened = opened && opened.pictureVersion === picture.version ? opened.file : null;
+      blobPut("picture", asOpened ?? (await encode(this.layers.picture)));
+    }
     // the mask as grey: a quarter of the bytes to filter and compress
-    if (before?.mask !== now.mask) puts.push(["mask", await encode(this.layers.mask, 1)]);
-    if (before?.paint !== now.paint) puts.push(["paint", await encode(this.layers.paint)]);
-    if (before?.history !== now.history) puts.push(["history", this.history.export()]);
+    if (before?.mask !== now.mask) blobPut("mask", await encode(this.layers.mask, 1));
+    if (before?.paint !== now.paint) blobPut("paint", await encode(this.layers.paint));
+    if (before?.history !== now.history) put("history", this.history.export(), this.history.byteSize);
     const meta: SavedMeta = {
       format: FORMAT,
       name: picture.name,
@@ -183,11 +248,33 @@ export class DocumentStore {
     };
     puts.push(["meta", meta]);
     const db = await this.database();
+    // this document first in the recent list; past the budget the oldest others go
+    const others = (await this.recent()).filter((d) => d.id !== id);
+    const entry: RecentDocument = {
+      id,
+      name: picture.name,
+      width: bounds.width,
+      height: bounds.height,
+      bytes: Object.values(this.sizes).reduce((a, b) => a + b, 0),
+      savedAt: Date.now(),
+    };
+    const dropped: RecentDocument[] = [];
+    let total = entry.bytes + others.reduce((n, d) => n + d.bytes, 0);
+    while (total > this.budget && others.length) {
+      const oldest = others.pop()!;
+      dropped.push(oldest);
+      total -= oldest.bytes;
+    }
+    const recent = [entry, ...others];
     const tx = db.transaction(STORE, "readwrite");
     const store = tx.objectStore(STORE);
-    for (const [key, value] of puts) store.put(value, key);
+    for (const [part, value] of puts) store.put(value, key(id, part));
+    for (const gone of dropped) for (const part of PARTS) store.delete(key(gone.id, part));
+    store.put(recent, "recent");
+    store.put(id, "current");
     await done(tx);
     this.saved = now;
+    this.onRecent(recent, dropped);
   }
 
   async clear(): Promise<void> {

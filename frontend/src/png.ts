@@ -127,22 +127,41 @@ export async function encodePng(pixels: Uint8Array | Uint8ClampedArray, width: n
     makeChunk("IEND", new Uint8Array(0))]);
 }
 
-/** `png` with an uncompressed iTXt chunk `keyword` = `text` before IEND (replacing one of that name). */
-export function withText(png: Uint8Array, keyword: string, text: string): Uint8Array<ArrayBuffer> {
+const isLatin1 = (text: string) => [...text].every((c) => c.charCodeAt(0) <= 0xff);
+
+/**
+ * `png` with a text chunk `keyword` = `text` before its image data (replacing one of that name), where
+ * readers that stop at the first IDAT (PIL's `Image.open(...).info` before loading, many PNG-info tools)
+ * find it. `latin1`: written as tEXt when the text is Latin-1 (as AUTOMATIC1111 writes `parameters`),
+ * else as uncompressed UTF-8 iTXt.
+ */
+export function withText(png: Uint8Array, keyword: string, text: string, latin1Text = false): Uint8Array<ArrayBuffer> {
   const all = chunks(png);
   const key = new TextEncoder().encode(keyword);
-  const body = new TextEncoder().encode(text);
-  const data = new Uint8Array(key.length + 5 + body.length);
-  data.set(key, 0);
-  // key \0, compression flag 0, method 0, empty language \0, empty translated keyword \0
-  data.set(body, key.length + 5);
-  const chunk = makeChunk("iTXt", data);
+  let chunk: Uint8Array<ArrayBuffer>;
+  if (latin1Text && isLatin1(text)) {
+    const data = new Uint8Array(key.length + 1 + text.length);
+    data.set(key, 0); // key \0 text, one byte a character
+    for (let i = 0; i < text.length; i++) data[key.length + 1 + i] = text.charCodeAt(i);
+    chunk = makeChunk("tEXt", data);
+  } else {
+    const body = new TextEncoder().encode(text);
+    const data = new Uint8Array(key.length + 5 + body.length);
+    data.set(key, 0);
+    // key \0, compression flag 0, method 0, empty language \0, empty translated keyword \0
+    data.set(body, key.length + 5);
+    chunk = makeChunk("iTXt", data);
+  }
 
   const parts: Uint8Array[] = [png.subarray(0, 8)];
+  let placed = false;
   for (const c of all) {
     const whole = png.subarray(c.start, c.start + 12 + c.data.length);
-    if (c.type === "iTXt" && latin1(c.data.subarray(0, c.data.indexOf(0))) === keyword) continue;
-    if (c.type === "IEND") parts.push(chunk);
+    if ((c.type === "iTXt" || c.type === "tEXt") && latin1(c.data.subarray(0, c.data.indexOf(0))) === keyword) continue;
+    if (!placed && (c.type === "IDAT" || c.type === "IEND")) {
+      parts.push(chunk);
+      placed = true;
+    }
     parts.push(whole);
   }
   return concat(parts);
@@ -151,7 +170,8 @@ export function withText(png: Uint8Array, keyword: string, text: string): Uint8A
 export interface PngExtras {
   exif?: Uint8Array | null;
   icc?: Uint8Array | null;
-  /** iTXt entries written before IEND, replacing ones of the same keyword. */
+  /** Text entries written before the image data, replacing ones of the same keyword (`parameters` as
+   * tEXt when it is Latin-1, the others as iTXt). */
   texts?: Record<string, string>;
 }
 
@@ -160,10 +180,10 @@ async function deflate(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayB
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** `png` with EXIF (eXIf) and the ICC profile (iCCP) after its header, and text chunks before IEND. */
+/** `png` with EXIF (eXIf) and the ICC profile (iCCP) after its header, and text chunks before its image data. */
 export async function withExtras(png: Uint8Array<ArrayBuffer>, extras: PngExtras): Promise<Uint8Array<ArrayBuffer>> {
   let out = png;
-  for (const [keyword, text] of Object.entries(extras.texts ?? {})) out = withText(out, keyword, text);
+  for (const [keyword, text] of Object.entries(extras.texts ?? {})) out = withText(out, keyword, text, keyword === "parameters");
   const early: Uint8Array[] = [];
   if (extras.icc?.length) {
     const name = new TextEncoder().encode("ICC Profile");

@@ -1,7 +1,7 @@
 // The document and the app around it, as plain data. Pixels live in `Layers` (canvases); the state only
 // names their bounds and a version that changes whenever their pixels do, so renderers know to redraw.
 
-import type { EnginePublic, JobStatus as ServerJobStatus } from "./api/client";
+import type { EnginePublic, JobStatus as ServerJobStatus, LimitsPublic } from "./api/client";
 import type { Rect, Viewport } from "./geometry";
 import type { FilledRegion } from "./seams";
 
@@ -81,6 +81,8 @@ export interface JobView {
   stage?: string | null;
   /** The picture's version the job was made from (an upscale replaces only that picture). */
   pictureVersion?: number;
+  /** The document it was sent from: its result is staged only there. */
+  document?: string;
   status: JobStatus;
   engine: string;
   box: Rect;
@@ -115,6 +117,8 @@ export interface StagedResult {
   source: Rect;
   /** The job's report (a fill's box and seam score, a repair's scores before and after). */
   report?: Record<string, unknown> | null;
+  /** Fetched and decoded: it can be drawn. The count and the result on show change together. */
+  ready?: boolean;
 }
 
 /** A past result on the server, as the gallery lists it. */
@@ -127,10 +131,23 @@ export interface GalleryItem {
   picture: string | null;
 }
 
+/** A document kept in this browser, as the recent list shows it. */
+export interface RecentDocument {
+  id: string;
+  name: string;
+  width: number;
+  height: number;
+  /** Bytes it takes in storage (its layers as PNG and its undo history). */
+  bytes: number;
+  savedAt: number;
+}
+
 /** Settings a Retouch PNG carries, offered for recall when it is opened. */
 export interface RecallOffer {
   name: string;
   settings: Partial<GenerationSettings>;
+  /** The box it was made in, in the picture's pixels (a recall puts the box there). */
+  box?: Rect;
 }
 
 /** A face box on the canvas (document coordinates), to fix or leave as it is. */
@@ -173,7 +190,10 @@ export interface ErrorNote {
 }
 
 export interface AppState {
-  picture: { bounds: Rect; name: string; version: number } | null;
+  /** `id`: the document's (its place among the recent documents in this browser). */
+  picture: { bounds: Rect; name: string; version: number; id?: string } | null;
+  /** Documents kept in this browser besides the open one, newest first (IndexedDB, within a size budget). */
+  recent: RecentDocument[];
   mask: { visible: boolean; version: number };
   /** The colour paint layer over the picture (sent with a job as part of the picture). */
   /** `picking`: the next click on the picture takes its colour (the eyedropper), then painting goes on. */
@@ -202,6 +222,8 @@ export interface AppState {
   brush: { size: number; hardness: number };
   settings: GenerationSettings;
   engines: EngineInfo[];
+  /** What the server accepts (`GET /health`): a picture over them is refused or scaled down when opened. */
+  limits: LimitsPublic | null;
   jobs: Record<string, JobView>;
   jobOrder: string[];
   /** Job whose progress and preview show inside the box. */
@@ -223,6 +245,7 @@ export type Patch = Partial<AppState>;
 export function initialState(): AppState {
   return {
     picture: null,
+    recent: [],
     mask: { visible: true, version: 0 },
     paint: { visible: true, version: 0, color: "#3a7bd5", opacity: 1, picking: false },
     pictureVisible: true,
@@ -242,6 +265,7 @@ export function initialState(): AppState {
     brush: { size: 48, hardness: 0.8 },
     settings: { ...DEFAULT_SETTINGS },
     engines: [],
+    limits: null,
     jobs: {},
     jobOrder: [],
     activeJob: null,

@@ -3,7 +3,8 @@
 // from the state (never rebuilt under the pointer), so a click always lands on what was pressed.
 
 import type { AppState, Store } from "./state";
-import type { Deps } from "./services";
+import type { ActionName } from "./actions";
+import type { Deps } from "./services/types";
 import { BoxStatusPanel } from "./panels/boxStatus";
 import type { Panel } from "./panels/dom";
 import { ErrorsPanel } from "./panels/errors";
@@ -14,6 +15,7 @@ import { GenerationPanel } from "./panels/generation";
 import { LayersPanel } from "./panels/layers";
 import { QueuePanel } from "./panels/queue";
 import { RecallPanel } from "./panels/recall";
+import { RecentPanel } from "./panels/recent";
 import { SeamsPanel } from "./panels/seams";
 import { StagingPanel } from "./panels/staging";
 import { StatusBar } from "./panels/statusbar";
@@ -21,10 +23,10 @@ import { Toolbar } from "./panels/toolbar";
 import { UpscalePanel } from "./panels/upscale";
 
 export interface UiHandlers {
-  dispatch: (action: string) => void;
+  dispatch: (action: ActionName) => void;
   cancel: (jobId: string) => void;
+  switchDocument: (id: string) => void;
   dismissError: (id: number) => void;
-  holdBefore: (down: boolean) => void;
 }
 
 export class Ui {
@@ -36,8 +38,9 @@ export class Ui {
       new GenerationPanel(store),
       new LayersPanel(store, handlers.dispatch),
       new QueuePanel(handlers.cancel),
+      new RecentPanel(handlers.switchDocument),
       new GalleryPanel(deps),
-      new StagingPanel(handlers.holdBefore),
+      new StagingPanel(() => handlers.dispatch("view.before")),
       new BoxStatusPanel(),
       new RecallPanel(store),
       new ErrorsPanel(handlers.dismissError),

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ACTIONS, actionByName, type Context } from "../src/actions";
+import { ACTIONS, actionByName, runAction, ACTION_NAMES, type Action, type ActionName, type Context } from "../src/actions";
 import { describeKeys, findAction, normalise } from "../src/actions/keys";
 import { resizeBrush } from "../src/actions/tools";
 import { History, StrokeRecorder } from "../src/history";
 import { initialState, type AppState, type Patch } from "../src/state";
 import { ArraySurfaces } from "./surfaces";
 
-function run(name: string, state: AppState, ctx?: Context): Patch | null {
+function run(name: ActionName, state: AppState, ctx?: Context): Patch | null {
   return actionByName(name).perform(state, ctx ?? ({} as Context)) as Patch | null;
 }
 
@@ -117,7 +117,7 @@ describe("history actions", () => {
     surfaces.paintRect({ x: 0, y: 0, width: 4, height: 4 });
     history.push(recorder.finish("Paint")!);
     const s = { ...initialState(), history: { canUndo: true, canRedo: false } };
-    const patch = run("history.undo", s, { history, services: {} as Context["services"] })!;
+    const patch = runAction(actionByName("history.undo"), s, { history, services: {} as Context["services"] }) as Patch;
     expect(patch.history).toEqual({ canUndo: false, canRedo: true });
     expect(patch.mask?.version).toBe(s.mask.version + 1);
     expect(surfaces.mask.every((v) => v === 0)).toBe(true);
@@ -125,6 +125,25 @@ describe("history actions", () => {
 });
 
 describe("undo contract", () => {
+  it("the undo decision drives history: records marks the document unsaved, none may not touch history", () => {
+    const surfaces = new ArraySurfaces(8, 8);
+    const history = new History(surfaces);
+    const ctx = { history, services: {} as Context["services"] };
+    const push: Action["perform"] = () => {
+      history.push({ kind: "invert-mask", label: "Invert mask" });
+      return {};
+    };
+    const recorded = runAction({ ...actionByName("mask.invert"), perform: push }, initialState(), ctx) as Patch;
+    expect(recorded).toEqual({ history: { canUndo: true, canRedo: false }, dirty: true });
+    expect(() => runAction({ ...actionByName("view.fit"), perform: push }, initialState(), ctx)).toThrow(/undo: "none"/);
+    // nothing recorded (e.g. nothing to accept): nothing about history changes
+    expect(runAction({ ...actionByName("staging.accept"), perform: () => null }, initialState(), ctx)).toBeNull();
+  });
+
+  it("every action's name is in the typed list, once", () => {
+    expect(ACTIONS.map((a) => a.name).sort()).toEqual([...ACTION_NAMES].sort());
+  });
+
   it("every action says how undo treats it; only pixel changes are recorded", () => {
     const recorded = ACTIONS.filter((a) => a.undo === "records").map((a) => a.name).sort();
     expect(recorded).toEqual(["mask.clear", "mask.invert", "paint.clear", "staging.accept"]);

@@ -3,7 +3,7 @@ import { scaleRect } from "../src/geometry";
 import { History } from "../src/history";
 import { applyEvent, buildFacesJob, newJob } from "../src/jobs";
 import { pack, packPlanes, unpackPlanes } from "../src/packbits";
-import { facesBlocker } from "../src/pictureJobs";
+import { facesBlocker } from "../src/blockers";
 import { DEFAULT_SETTINGS, initialState, Store, type AppState, type EngineInfo, type FaceBox } from "../src/state";
 import { faceAt, FacesTool, keepInside } from "../src/tools/faces";
 import type { PointerInfo, ToolContext } from "../src/tools/types";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { crc32, encodePng, readText, withText } from "../src/png";
+import { crc32, encodePng, readText, withExtras, withText } from "../src/png";
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
@@ -39,6 +39,21 @@ describe("png text", () => {
     expect(readText(twice).retouch).toBe(recipe);
     const keywords = new TextDecoder("latin1").decode(twice).split("iTXtretouch").length - 1;
     expect(keywords).toBe(1);
+  });
+
+  it("writes texts before the image data; parameters as tEXt when Latin-1 (as AUTOMATIC1111), else iTXt", async () => {
+    const png = await withExtras(new Uint8Array(tinyPng()), { texts: { retouch: '{"prompt": "café ☕"}', parameters: "a café, Steps: 30" } });
+    const text = new TextDecoder("latin1").decode(png);
+    const idat = text.indexOf("IDAT");
+    expect(text.indexOf("iTXtretouch")).toBeGreaterThan(0);
+    expect(text.indexOf("iTXtretouch")).toBeLessThan(idat);
+    expect(text.indexOf("tEXtparameters")).toBeGreaterThan(0);
+    expect(text.indexOf("tEXtparameters")).toBeLessThan(idat);
+    expect(readText(png)).toEqual({ retouch: '{"prompt": "café ☕"}', parameters: "a café, Steps: 30" });
+    // not Latin-1: UTF-8 in iTXt, replacing the tEXt one
+    const again = withText(png, "parameters", "tea ☕", true);
+    expect(new TextDecoder("latin1").decode(again).split("parameters").length - 1).toBe(1);
+    expect(readText(again).parameters).toBe("tea ☕");
   });
 
   it("refuses what is not a PNG", () => {

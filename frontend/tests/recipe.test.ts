@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { workingSize } from "../src/jobs";
 import { uprightExif } from "../src/metadata";
 import { a1111Parameters, readText, withExtras } from "../src/png";
-import { recallSettings } from "../src/recipe";
-import { DEFAULT_SETTINGS, type EngineInfo } from "../src/state";
+import { recallBox, recallPatch, recallSettings, recipeForDownload, withCanvasBox } from "../src/recipe";
+import { DEFAULT_SETTINGS, initialState, type EngineInfo } from "../src/state";
 
 const telea: EngineInfo = { name: "telea", description: "", needs_weights: false, takes_prompt: false, native_size: null, grid: 1, parameters: [] };
 const model: EngineInfo = { name: "sd", description: "", needs_weights: true, takes_prompt: true, native_size: 512, grid: 8, parameters: ["steps", "guidance", "strength"] };
@@ -42,7 +42,7 @@ describe("download metadata", () => {
         .map((c) => c.charCodeAt(0)),
     );
 
-  it("writes eXIf and iCCP after the header and the recipe chunks before the end", async () => {
+  it("writes eXIf and iCCP after the header and the recipe chunks before the image data", async () => {
     const exif = new Uint8Array([0x49, 0x49, 42, 0, 8, 0, 0, 0, 0, 0]);
     const out = await withExtras(png1x1(), { exif, icc: new Uint8Array([1, 2, 3]), texts: { parameters: "Model: telea" } });
     const types: string[] = [];
@@ -52,7 +52,8 @@ describe("download metadata", () => {
       types.push(String.fromCharCode(...out.subarray(at + 4, at + 8)));
       at += 12 + length;
     }
-    expect(types).toEqual(["IHDR", "iCCP", "eXIf", "IDAT", "iTXt", "IEND"]);
+    // before IDAT, where readers that stop there find them; Latin-1 parameters as tEXt, as AUTOMATIC1111
+    expect(types).toEqual(["IHDR", "iCCP", "eXIf", "tEXt", "IDAT", "IEND"]);
     expect(readText(out).parameters).toBe("Model: telea");
   });
 
@@ -65,5 +66,22 @@ describe("download metadata", () => {
     // little-endian TIFF, one IFD entry: Orientation (0x0112), SHORT, 1 value, 6 (rotated)
     const tiff = new Uint8Array([0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]);
     expect(uprightExif(tiff)[18]).toBe(1);
+  });
+});
+
+describe("the box in recipes", () => {
+  it("is written in the downloaded picture's pixels and recalled over the open picture", () => {
+    // an outpainting: the server's bbox is in the crop it was sent (0,0); the canvas knows where the box was
+    const recipe = withCanvasBox({ engine: "patchmatch", bbox: { x: 0, y: 0, width: 320, height: 240 } }, { x: 480, y: 40, width: 320, height: 240 })!;
+    // the picture grew 16 px to the left since: its top left corner is at -16,0 in the document
+    const written = recipeForDownload(recipe, { x: -16, y: 0 });
+    expect(written.bbox).toEqual({ x: 496, y: 40, width: 320, height: 240 });
+    expect(written).not.toHaveProperty("canvas_box");
+    const box = recallBox(written)!;
+    const state = { ...initialState(), picture: { bounds: { x: 0, y: 0, width: 900, height: 400 }, name: "p", version: 1 } };
+    const patch = recallPatch(state, { name: "p", settings: { engine: "patchmatch", seedMode: "fixed", seed: 7 }, box });
+    expect(patch.bbox).toEqual({ x: 496, y: 40, width: 320, height: 240 });
+    expect(patch.settings?.seedMode).toBe("fixed");
+    expect(recallBox({ bbox: "auto" })).toBeNull();
   });
 });

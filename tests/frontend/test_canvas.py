@@ -3,10 +3,12 @@ accept, undo, download; outpaint past the edge; cancel from the queue; read the 
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from retouch.imaging.io import read_recipe
 from tests.frontend.conftest import Canvas, capsule_distance, save_png, test_picture
@@ -81,6 +83,10 @@ def test_undo_after_accept_restores_the_picture(canvas: Canvas, tmp_path):
     assert np.array_equal(canvas.download(tmp_path)[..., :3], original)
     page.keyboard.press("Control+Shift+z")  # redo
     assert np.array_equal(canvas.download(tmp_path), accepted)
+    # redone, the accepted fill shows as accepting left it: the mask does not come back over it
+    assert page.evaluate("window.retouch.state().maskAside") is not None
+    centre = canvas.pixel((256, 192))
+    assert abs(int(centre[0]) - int(accepted[192, 256, 0])) <= 3, f"the mask covers the redone fill: {centre}"
 
 
 def test_outpainting_past_the_edge(canvas: Canvas, tmp_path):
@@ -108,6 +114,19 @@ def test_outpainting_past_the_edge(canvas: Canvas, tmp_path):
 
     assert result.shape[:2] == (240, 416)
     assert result.shape[2] == 4 and (result[:, 320:, 3] == 255).all(), "the area past the edge is not filled"
+    # the recipe sits before the image data, where readers that do not load the pixels find it, and names
+    # the box where it was in the picture (not at 0,0 of the crop that was sent)
+    with Image.open(tmp_path / "small-retouch.png") as image:
+        info = dict(image.info)  # read before loading
+    assert "Model: patchmatch" in info["parameters"]
+    assert json.loads(info["retouch"])["bbox"] == {"x": 96, "y": 0, "width": 320, "height": 240}
+    # a box drawn elsewhere; recalling the download's settings puts the box back where the fill was
+    canvas.stroke([canvas.screen_of((10, 10)), canvas.screen_of((60, 60))])
+    assert page.evaluate("window.retouch.state().bbox")["x"] < 20
+    page.get_by_test_id("upload-input").set_input_files(str(tmp_path / "small-retouch.png"))
+    page.get_by_test_id("ask-choice").filter(has_text="Recall settings").click()
+    page.get_by_test_id("ask").wait_for(state="detached")
+    assert page.evaluate("window.retouch.state().bbox") == {"x": 96, "y": 0, "width": 320, "height": 240}
     assert result[:, 320:, :3].std() > 5, "the outpainted area is flat, not continued from the picture"
     # the picture itself is unchanged, except the feather's blend band at the old edge
     assert np.array_equal(result[:, : 320 - 3, :3], original[:, : 320 - 3])
@@ -186,6 +205,12 @@ def test_settings_and_hotkeys(canvas: Canvas, tmp_path):
     page.get_by_test_id("infill-color").wait_for()  # the colour picker shows for solid infill
     canvas.set_field("scale-mode", "manual")
     canvas.set_field("scale-width", "640")
+    # a number out of range says what is allowed, and the last good one stays
+    canvas.set_field("scale-width", "99999")
+    refused = page.get_by_test_id("error").filter(has_text="99999")
+    refused.wait_for()
+    assert "from 8 to 8192" in refused.inner_text() and "Kept 640" in refused.inner_text(), refused.inner_text()
+    assert page.get_by_test_id("scale-width").input_value() == "640"
     page.reload()
     assert page.get_by_test_id("infill-select").input_value() == "solid"
     assert page.get_by_test_id("scale-mode").input_value() == "manual"

@@ -84,25 +84,27 @@ def test_reload_restores_the_document_and_the_gallery_lists_results(canvas: Canv
     assert np.array_equal(canvas.download(tmp_path), accepted)
 
 
-def test_replacing_a_changed_picture_asks_first(canvas: Canvas, tmp_path):
+def test_a_second_picture_keeps_the_first_in_recent_documents_with_its_undo(canvas: Canvas, tmp_path):
     page = canvas.page
+    asked: list[str] = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
     paint_mask(canvas)
-    other = save_png(test_picture(200, 100), tmp_path / "other.png")
-    questions: list[str] = []
-
-    def answer(dialog, accept: bool) -> None:
-        questions.append(dialog.message)
-        dialog.accept() if accept else dialog.dismiss()
-
-    page.once("dialog", lambda d: answer(d, False))
-    page.get_by_test_id("upload-input").set_input_files(str(other))
-    page.wait_for_function("document.querySelector('[data-testid=upload-input]').value === ''")
-    assert questions and "photo" in questions[0]
-    assert page.get_by_test_id("picture-size").inner_text().startswith("512×384"), "replaced without asking"
-    page.once("dialog", lambda d: answer(d, True))
-    page.get_by_test_id("upload-input").set_input_files(str(other))
+    masked = canvas.pixel((256, 192))
+    page.get_by_test_id("upload-input").set_input_files(str(save_png(test_picture(200, 100), tmp_path / "other.png")))
     page.get_by_test_id("picture-size").filter(has_text="200×100").wait_for()
+    assert not asked, f"opening another picture asked: {asked}"
+    assert not page.evaluate("window.retouch.state().history.canUndo")
+
+    # the first picture is among the recent documents; switching back brings its mask and its undo
+    page.get_by_test_id("recent-item").filter(has_text="photo").click()
+    page.get_by_test_id("picture-size").filter(has_text="512×384").wait_for()
+    assert near(canvas.pixel((256, 192)), masked, 3), "the mask did not come back"
+    assert page.get_by_test_id("recent-item").filter(has_text="other").count() == 1
+    canvas.focus()
+    page.keyboard.press("Control+z")  # the stroke, undone
+    assert page.evaluate("window.retouch.state().history.canRedo")
+    assert not near(canvas.pixel((256, 192)), masked, 3), "undo of the first picture's stroke did nothing"
 
 
 # --- 2. an invoke sends the mask inside the box, once ------------------------------------------------------
@@ -171,12 +173,15 @@ def test_before_after_and_the_mask_steps_aside(canvas: Canvas, tmp_path):
     page.keyboard.up("Backslash")
     assert near(before, original[192, 256], 40) and before[0] > before[1] + 60, f"no before: {before}"
     assert near(canvas.pixel(centre), staged, 2), "after did not come back"
+    # a click switches to before and back; the label says what is on show
     button = page.get_by_test_id("before-after")
-    button.hover()
-    page.mouse.down()
-    assert button.inner_text() == "Before"
-    page.mouse.up()
-    assert button.inner_text() == "After"
+    assert button.inner_text() == "Showing: result"
+    button.click()
+    assert button.inner_text() == "Showing: before"
+    assert near(canvas.pixel(centre), before, 2), "the click did not show before"
+    button.click()
+    assert button.inner_text() == "Showing: result"
+    assert near(canvas.pixel(centre), staged, 2), "the second click did not show the result again"
 
     page.keyboard.press("Enter")
     page.get_by_test_id("staging-accept").wait_for(state="hidden")
@@ -309,16 +314,27 @@ def test_download_keeps_exif_icc_and_the_recipe_which_can_be_recalled(canvas: Ca
     for unused in ("steps", "guidance", "strength", "prompt", "infill"):
         assert unused not in recipe, f"{unused} did nothing for telea but is in the recipe"
 
-    # opening it again offers its settings
+    # dropped over the open picture it asks: recall its settings (the picture stays), or open it
     canvas.set_field("engine-select", "patchmatch")
     canvas.set_field("feather", "9")
-    page.once("dialog", lambda d: d.accept())
     page.get_by_test_id("upload-input").set_input_files(str(saved))
+    question = page.get_by_test_id("ask")
+    question.wait_for()
+    assert "telea" in question.inner_text() and "Open as picture" in question.inner_text()
+    page.get_by_test_id("ask-choice").filter(has_text="Recall settings").click()
+    question.wait_for(state="detached")
+    assert page.get_by_test_id("engine-select").input_value() == "telea"
+    assert page.get_by_test_id("feather").input_value() == "3"
+    assert page.evaluate("window.retouch.state().history.canUndo"), "recalling replaced the picture"
+    # opened as a picture, it offers its settings
+    canvas.set_field("feather", "9")
+    page.get_by_test_id("upload-input").set_input_files(str(saved))
+    page.get_by_test_id("ask-choice").filter(has_text="Open as picture").click()
+    page.once("dialog", lambda d: d.accept())  # the accepted fill is not downloaded since: asked first
     recall = page.get_by_test_id("recall")
     recall.wait_for()
     assert "telea" in recall.inner_text()
     page.get_by_test_id("recall-apply").click()
-    assert page.get_by_test_id("engine-select").input_value() == "telea"
     assert page.get_by_test_id("feather").input_value() == "3"
     assert recall.is_hidden()
 

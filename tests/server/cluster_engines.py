@@ -40,6 +40,17 @@ class HeldEngine(Engine):
         return out
 
 
+class FaultyEngine(Engine):
+    """A bug in an engine: its fill raises an exception whose text must not reach a client."""
+
+    name = "faulty"
+    description = "test engine: its fill raises a bug"
+    SECRET = "/srv/models/secret-path.bin"
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        raise KeyError(self.SECRET)
+
+
 class _Model(Engine):
     """A model of a known size that fills the hole with its own colour, so a result shows which model ran."""
 

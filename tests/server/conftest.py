@@ -24,11 +24,19 @@ import websockets
 from PIL import Image
 
 from retouch.engines import ENGINES
+from retouch.registry import Registry
 from retouch.server.app import create_app
 from retouch.server.settings import Settings
-from tests.server.engines import BrokenEngine, GatedEngine, InvertEngine, SlowEngine
+from tests.server.engines import BrokenEngine, BuggyEngine, GatedEngine, InvertEngine, SlowEngine
 
-TEST_ENGINES = {**ENGINES, "slow": SlowEngine, "gated": GatedEngine, "invert": InvertEngine, "broken": BrokenEngine}
+TEST_ENGINES = {
+    **ENGINES,
+    "slow": SlowEngine,
+    "gated": GatedEngine,
+    "invert": InvertEngine,
+    "broken": BrokenEngine,
+    "buggy": BuggyEngine,
+}
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,9 +138,8 @@ class LiveServer:
 def live_server(data_dir: Path, engines=None, devices=None, **settings) -> Iterator[LiveServer]:
     port = free_port()
     settings.setdefault("stop_grace", 0)  # a test leaving a job running need not wait for it at the end
-    app = create_app(
-        Settings(port=port, data_dir=data_dir, **settings), engines=engines or TEST_ENGINES, devices=devices
-    )
+    table = engines if isinstance(engines, Registry) else Registry(engines or TEST_ENGINES)  # built-in detectors
+    app = create_app(Settings(port=port, data_dir=data_dir, **settings), engines=table, devices=devices)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
     )

@@ -72,3 +72,13 @@ class BrokenEngine(Engine):
 
     def load(self, device: str) -> None:
         raise RuntimeError("weights file models/broken.safetensors is truncated")
+
+
+class BuggyEngine(Engine):
+    """A plugin with a bug in its `check`: a job naming it is the one way a route meets a plain exception."""
+
+    name = "buggy"
+    description = "test engine: its check divides by zero"
+
+    def check(self, params: FillParams) -> None:
+        params.steps / 0  # noqa: B018 - the bug this engine stands for

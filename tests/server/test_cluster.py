@@ -23,11 +23,11 @@ import pytest
 import websockets
 from ray.cluster_utils import Cluster
 
-from tests.server.cluster_engines import GATES_VARIABLE, HeldEngine, ModelX, ModelY
+from tests.server.cluster_engines import GATES_VARIABLE, FaultyEngine, HeldEngine, ModelX, ModelY
 from tests.server.conftest import ROOT, TEST_ENGINES, LiveServer, free_port, live_server
 from tests.support import run_cli
 
-ENGINES = {**TEST_ENGINES, "held": HeldEngine, "model-x": ModelX, "model-y": ModelY}
+ENGINES = {**TEST_ENGINES, "held": HeldEngine, "model-x": ModelX, "model-y": ModelY, "faulty": FaultyEngine}
 GPU_NODES = 3
 FINISHED = {"job.succeeded", "job.failed", "job.canceled"}
 #: jobs of the many-jobs test
@@ -75,9 +75,17 @@ def _health(server: LiveServer) -> dict:
     return server.http.get("/api/v1/health").json()
 
 
-def _workers(server: LiveServer) -> list[dict]:
-    cluster = _health(server)["cluster"]
-    return [worker for node in cluster["nodes"] if node["alive"] for worker in node["workers"]]
+def _workers(server: LiveServer, cluster: Cluster | None = None) -> list[dict]:
+    """The workers of the nodes Ray says are alive; with `cluster`, only those on nodes the test has not killed
+    (Ray takes a few seconds to declare a killed node dead)."""
+    nodes = _health(server)["cluster"]["nodes"]
+    kept = {node.node_id for node in cluster.list_all_nodes()} if cluster is not None else None
+    return [
+        worker
+        for node in nodes
+        if node["alive"] and (kept is None or node["node_id"] in kept)
+        for worker in node["workers"]
+    ]
 
 
 def _wait_for(what: str, condition, timeout: float = 120) -> None:
@@ -253,7 +261,7 @@ def _kill(cluster: Cluster, node) -> None:
 def _restore(server: LiveServer, cluster: Cluster) -> None:
     """A new GPU node joins; its worker gets work without a restart of anything."""
     cluster.add_node(**_node_args())
-    _wait_for("the new node's worker", lambda: len(_workers(server)) == GPU_NODES)
+    _wait_for("the new node's worker", lambda: len(_workers(server, cluster)) == GPU_NODES)
 
 
 def test_a_job_whose_node_dies_completes_elsewhere_exactly_once(server, cluster, inputs, closed):
@@ -291,10 +299,14 @@ def test_a_job_that_loses_its_node_on_its_last_attempt_fails_saying_so(server, c
 def test_many_jobs_with_two_node_kills_all_succeed_exactly_once(server, cluster, inputs, closed):
     jobs = [_submit(server, inputs, engine="held", steps=2, seed=1000 + n) for n in range(JOBS)]
     follower = Follower(server, jobs)
+
+    def busy() -> list[dict]:
+        return [w for w in _workers(server, cluster) if w.get("job") is not None]
+
     for kill in range(2):
         # every worker holds a job at its first step: the node killed takes one with it
-        _wait_for("every worker busy", lambda: sum(w.get("job") is not None for w in _workers(server)) == GPU_NODES)
-        victim = next(w for w in _workers(server) if w.get("job") is not None)
+        _wait_for("every worker busy", lambda: len(busy()) == GPU_NODES)
+        victim = busy()[0]
         _kill(cluster, _node_of(cluster, victim["device"]))
         _restore(server, cluster)
         (closed / "open").touch()
@@ -348,13 +360,38 @@ def test_an_unreachable_cluster_at_start_is_one_line_and_exit_2(tmp_path):
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "Ray cluster" in lines[0], result.stderr
 
 
-def test_a_stop_queues_a_job_still_running_after_its_grace_again(server, inputs, closed):
-    """Last of the tests on the module's server: it stops the server's pool, as a shutdown does."""
-    job_id = _submit(server, inputs, engine="held", steps=2, seed=31)
-    _wait_for("the job's first step", lambda: _job(server, job_id)["progress"]["step"] >= 1)
+def test_a_bug_on_a_worker_reaches_the_client_as_an_error_id_and_the_server_log_with_its_traceback(
+    server, inputs, caplog
+):
+    """The README's promise holds on a cluster too: no exception text to a client, the traceback in the log."""
+    job = server.wait(_submit(server, inputs, engine="faulty"))
+    assert job["status"] == "failed" and job["error"]["code"] == "internal_error"
+    message = job["error"]["message"]
+    assert "KeyError" not in message and FaultyEngine.SECRET not in message
+    incident = message.rpartition("error id ")[2].rstrip(")")
+    assert len(incident) == 8, message
+    logged = [r.getMessage() for r in caplog.records if incident in r.getMessage()]
+    assert logged and "KeyError" in logged[0] and FaultyEngine.SECRET in logged[0]  # the coordinator's log has it
 
-    server.app.state.pool.stop(grace=0.2)  # its gate stays closed: it cannot finish within the grace
 
-    job = _job(server, job_id)
-    assert job["status"] == "queued", "a job running at a stop is queued again for the next start, not lost"
+def test_a_stop_keeps_a_job_finishing_within_its_grace_and_queues_one_still_running_after_it(server, inputs, closed):
+    """Last of the tests on the module's server: it stops the server's pool, as a shutdown does. One job
+    finishes within the grace period (its result is kept, the job succeeded); the other cannot (its gate stays
+    closed) and is queued again for the next start, its attempt not spent."""
+    finishing = _submit(server, inputs, engine="held", steps=2, seed=61)
+    held = _submit(server, inputs, engine="held", steps=2, seed=62)
+    _wait_for("both jobs' first step", lambda: all(_job(server, j)["progress"]["step"] >= 1 for j in (finishing, held)))
+    pool = server.app.state.pool
+    stopping = threading.Thread(target=pool.stop, kwargs={"grace": 5.0})
+    stopping.start()
+    _wait_for("the stop to begin", pool._stopping.is_set)
+    (closed / "open-61").touch()  # only now can the first job finish: within the grace period
+    stopping.join(60)
+    assert not stopping.is_alive()
+
+    done = _job(server, finishing)
+    assert done["status"] == "succeeded", "a job finishing within the grace period keeps its result"
+    assert (server.image(done["result"]["image"])[10:30, 20:40] == 255).all()
+    job = _job(server, held)
+    assert job["status"] == "queued", "a job running past the grace is queued again for the next start, not lost"
     assert job["result"] is None and job["error"] is None

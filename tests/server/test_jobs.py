@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from retouch.imaging.io import read_recipe
+from retouch.server.migrations import open_database
 from retouch.server.queue import SqliteJobQueue
-from retouch.server.schemas import ErrorPublic, FillJob
-from retouch.server.store import Database
+from retouch.server.schemas import JOB_KINDS, ErrorPublic
 
 
 def test_a_job_without_kind_is_a_fill_and_reports_its_kind(server, uploaded):
@@ -93,8 +93,8 @@ def test_each_state_change_is_announced_exactly_once(tmp_path):
         with lock:
             events.append((event.type, getattr(event, "job_id", None)))
 
-    queue = SqliteJobQueue(Database(tmp_path / "retouch.db"), publish)
-    job = FillJob(image="i" * 22, mask="m" * 22, engine="telea")
+    queue = SqliteJobQueue(open_database(tmp_path), publish)
+    job = JOB_KINDS["fill"](image="i" * 22, mask="m" * 22, engine="telea")
 
     done = queue.submit(job, "telea", "session-1").id
     assert queue.start(done, "cpu")

@@ -15,7 +15,7 @@ import numpy as np
 import websockets
 from PIL import Image
 
-from retouch.server.store import DecodeBudget
+from retouch.server.pictures import DecodeBudget
 from tests.server.conftest import ServeProcess, live_server
 
 MiB = 1 << 20

@@ -8,8 +8,9 @@ import numpy as np
 from retouch.devices import Device
 from retouch.engines import ENGINES, Engine, Hooks
 from retouch.recipe import FillParams
-from retouch.server.pool import ModelCache
-from tests.server.conftest import live_server
+from retouch.server.pool_base import ModelCache
+from tests.server.cluster_engines import FaultyEngine
+from tests.server.conftest import TEST_ENGINES, live_server
 
 EVENTS: list[tuple[str, str, str]] = []  # (what, engine, device)
 
@@ -70,3 +71,19 @@ def test_jobs_go_to_the_device_that_has_their_model(tmp_path, picture, hole):
         ("load", "model-x", first["device"]),
         ("load", "model-y", other["device"]),
     ]
+
+
+def test_a_bug_in_a_job_reaches_the_client_as_an_error_id_and_the_log_with_its_traceback(
+    tmp_path, picture, hole, caplog
+):
+    """The rule both pools share (`pool_base.job_error`); the Ray pool's side is in test_cluster.py."""
+    devices = [Device("test:0", "first", 1000)]
+    with live_server(tmp_path / "data", engines={**TEST_ENGINES, "faulty": FaultyEngine}, devices=devices) as server:
+        image_id, mask_id = server.upload(picture)["id"], server.upload(hole)["id"]
+        job = server.wait(server.submit(image=image_id, mask=mask_id, engine="faulty").json()["id"])
+    assert job["status"] == "failed" and job["error"]["code"] == "internal_error"
+    message = job["error"]["message"]
+    assert "KeyError" not in message and FaultyEngine.SECRET not in message
+    incident = message.rpartition("error id ")[2].rstrip(")")
+    logged = [r.getMessage() for r in caplog.records if incident in r.getMessage()]
+    assert logged and "KeyError" in logged[0] and FaultyEngine.SECRET in logged[0]

@@ -70,6 +70,7 @@ def test_token_covers_everything_but_a_minimal_health_answer(tmp_path):
         auth = {"Authorization": f"Bearer {TOKEN}"}
         full = server.http.get("/api/v1/health", headers=auth).json()
         assert full["status"] == "ok" and full["version"] and full["storage"]["free_bytes"] > 0
+        assert full["limits"]["max_pixels"] > 0 and full["limits"]["max_upload_bytes"] > 0  # the canvas checks them
         assert server.http.get("/openapi.json", headers=auth).status_code == 200
         assert server.http.get("/api/v1/jobs", params={"token": TOKEN}).status_code == 200
 

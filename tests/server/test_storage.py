@@ -176,7 +176,7 @@ def test_a_grey_mask_is_cached_as_one_channel_so_its_picture_stays_decoded():
     from PIL import Image
 
     from retouch.imaging.io import encode_png, load_picture, mask_of
-    from retouch.server.store import PictureCache
+    from retouch.server.pictures import PictureCache
 
     rng = np.random.default_rng(3)
     picture = load_picture(encode_png(rng.integers(0, 256, (64, 64, 4), dtype=np.uint8)))

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from skimage import data
 
+from retouch.detect.faces import DETECTORS
 from retouch.engines import Hooks
 from retouch.errors import Cancelled, InputError
 from retouch.imaging.faces import changed_area, face_mask, face_region
 from retouch.imaging.io import Picture, read_recipe
-from retouch.workflows import faces
+from retouch.workflows import Source, faces
 from retouch.workflows.faces import FaceBox, FaceParams
 from tests.diffusion_fixtures import TINY_NATIVE
 from tests.faces_scenes import group, iou
@@ -51,7 +52,7 @@ def params(**extra) -> FaceParams:
 
 
 def run(picture, p, engine, hooks=None):
-    return faces.run(picture, None, p, lambda name: engine, hooks or Hooks())
+    return faces.run(picture, None, p, Source(lambda name: engine, DETECTORS), hooks or Hooks())
 
 
 def untouched(picture: Picture, result_recipe: dict, p: FaceParams) -> np.ndarray:
@@ -236,12 +237,12 @@ def test_a_restorer_alone_fixes_each_face_and_keeps_every_other_pixel(two_faces,
     restorer = spandrel_loaded("restoreformer")
     given = [FaceBox(x=x, y=y, width=w, height=h) for x, y, w, h in boxes]
     p = FaceParams(faces=given, restorer="restoreformer", restorer_weight=1.0, seed=3)
-    result = faces.run(picture, None, p, lambda name: restorer, Hooks())
+    result = faces.run(picture, None, p, Source(lambda name: restorer, DETECTORS), Hooks())
     keep = untouched(picture, result.recipe, p)
     assert np.array_equal(result.pixels[keep], picture.pixels[keep])
     x, y, w, h = boxes[0]
     assert np.abs(result.pixels[y : y + h, x : x + w].astype(int) - picture.pixels[y : y + h, x : x + w]).mean() > 1
-    again = faces.run(picture, None, p, lambda name: restorer, Hooks())
+    again = faces.run(picture, None, p, Source(lambda name: restorer, DETECTORS), Hooks())
     assert np.array_equal(result.pixels, again.pixels)
 
 
@@ -250,7 +251,7 @@ def test_restore_then_a_light_diffusion_pass(two_faces, spandrel_loaded, loaded_
     models = {"restoreformer": spandrel_loaded("restoreformer"), MODEL: Watched(loaded_engines(MODEL))}
     given = [FaceBox(x=x, y=y, width=w, height=h) for x, y, w, h in boxes]
     p = params(faces=given, restorer="restoreformer")
-    result = faces.run(picture, None, p, models.__getitem__, Hooks())
+    result = faces.run(picture, None, p, Source(models.__getitem__, DETECTORS), Hooks())
     assert len(models[MODEL].calls) == 2
     keep = untouched(picture, result.recipe, p)
     assert np.array_equal(result.pixels[keep], picture.pixels[keep])

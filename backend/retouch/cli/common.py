@@ -8,11 +8,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from retouch.errors import InputError
 from retouch.recipe import describe_validation_error
+
+if TYPE_CHECKING:
+    from retouch.registry import Registry
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"}
 EXIT_BAD_INPUT = 2
@@ -55,18 +59,19 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine-plugin", action="append", default=None, help=PLUGIN_HELP)
 
 
-def registry(args: argparse.Namespace) -> dict:
+def registry(args: argparse.Namespace) -> Registry:
     from retouch.registry import build_registry
 
     return build_registry(args.catalog, plugins(args.engine_plugin))
 
 
 class EngineLoader:
-    """The command line's `EngineSource`: each engine loaded once, on the best device, when first asked for."""
+    """The command line's `EngineSource`: each engine loaded once, on the best device, when first asked for;
+    the registry's face detectors beside them."""
 
-    def __init__(self, engines: dict) -> None:
+    def __init__(self, engines: Registry) -> None:
         self.engines = engines
-        self.detectors = getattr(engines, "detectors", None)  # a registry's face detectors (`workflows.detectors_of`)
+        self.detectors = engines.detectors
         self._loaded: dict = {}
 
     def __call__(self, name: str):  # noqa: ANN204 - returns an Engine

@@ -114,10 +114,9 @@ def pictures_of(image: Path) -> list[Path]:
 def detect(args: argparse.Namespace) -> int:
     from retouch.detect.faces import detect_faces, get_detector
     from retouch.imaging.io import load_picture
-    from retouch.registry import face_detectors
 
     params = detect_params(args)
-    detector = get_detector(params.detector, face_detectors(args.catalog))
+    detector = get_detector(params.detector, registry(args).detectors)
     paths = pictures_of(args.image)
     found = {}
     for path in paths:

@@ -20,8 +20,9 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from retouch.server.rebuild import rebuild_index
     from retouch.server.settings import default_data_dir
-    from retouch.server.store import IMAGES, rebuild_index
+    from retouch.server.store import IMAGES
 
     data = args.data_dir or default_data_dir()
     if not (data / IMAGES).is_dir():

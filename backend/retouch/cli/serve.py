@@ -88,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from retouch.server.app import create_app
+    from retouch.server.migrations import open_database
     from retouch.server.runtime import limit_arenas, quiet_floods, raise_file_limit
     from retouch.server.settings import Settings
-    from retouch.server.store import DB_NAME, Database
 
     try:
         settings = Settings.from_env(
@@ -115,9 +115,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except ValidationError as exc:
         raise InputError(describe_validation_error(exc)) from None
-    Database(settings.data_dir / DB_NAME).close()  # a damaged database stops here, with one line
+    # a damaged, read-only, full or locked data folder stops here, with one line (exit code 2)
+    open_database(settings.data_dir, busy_timeout=settings.db_busy_timeout).close()
     if settings.ray:
-        from retouch.server.cluster import probe
+        from retouch.server.cluster.pool import probe
 
         problem = probe(settings.ray)
         if problem is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -170,7 +170,7 @@ DetectorFactory = Callable[[], FaceDetector]
 DETECTORS: dict[str, DetectorFactory] = {HOG: HogDetector}
 
 
-def get_detector(name: str, detectors: dict[str, DetectorFactory] | None = None) -> FaceDetector:
+def get_detector(name: str, detectors: Mapping[str, DetectorFactory] | None = None) -> FaceDetector:
     table = DETECTORS if detectors is None else detectors
     try:
         return table[name]()

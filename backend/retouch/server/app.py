@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -16,24 +15,26 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import TypeAdapter
+from starlette.routing import Match, Mount
+from starlette.types import Scope
 
 from retouch import __version__
 from retouch.devices import Device, discover_devices
-from retouch.engines import EngineFactory
-from retouch.registry import build_registry
-from retouch.server.deps import Pool
-from retouch.server.errors import install_error_handlers
+from retouch.registry import Registry, build_registry
+from retouch.server.errors import Unhandled, install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import API_PREFIX, BodyLimit, Guard
 from retouch.server.installs import Installer
+from retouch.server.migrations import open_database
 from retouch.server.pool import DevicePool
+from retouch.server.pool_base import Pool
 from retouch.server.queue import SqliteJobQueue
 from retouch.server.routes import faces, images, jobs, meta, models, ws
 from retouch.server.routes.ws import SocketLimits
 from retouch.server.runtime import release_memory
-from retouch.server.schemas import ServerEvent, Subscribe
+from retouch.server.schemas import DATABASE_BUSY, ServerEvent, Subscribe
 from retouch.server.settings import Settings
-from retouch.server.store import DB_NAME, IMAGES, Database, ImageStore
+from retouch.server.store import IMAGES, ImageStore
 
 log = logging.getLogger("retouch.server")
 
@@ -62,6 +63,16 @@ async def _housekeeping(store: ImageStore, pool: Pool) -> None:
                 log.exception("the retention sweep failed")
 
 
+class CanvasMount(Mount):
+    """The canvas's files at `/`, never under the API: a GET on a route that only takes POST is a 405 naming
+    what it allows (a mount at `/` would otherwise take it and answer 404 for a file it lacks)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("path", "").startswith(f"{API_PREFIX}/"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def _openapi_with_events(app: FastAPI) -> dict[str, Any]:
     """The schema, plus what the websocket sends (`ServerEvent`) and takes (`Subscribe`), so clients type them."""
     if app.openapi_schema:
@@ -76,7 +87,7 @@ def _openapi_with_events(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
-def _installer(settings: Settings, hub: EventHub, table: dict[str, EngineFactory]) -> Installer:
+def _installer(settings: Settings, hub: EventHub, table: Registry) -> Installer:
     """Installs of the manifest's models into the server's catalog; each finished one joins `table`."""
     from retouch.catalog import user_catalog_path
     from retouch.catalog.manifest import load_manifest
@@ -85,7 +96,9 @@ def _installer(settings: Settings, hub: EventHub, table: dict[str, EngineFactory
     catalog = settings.catalog or user_catalog_path()
 
     def refresh() -> None:  # the engines an install added join the table the routes and workers read
-        table.update(build_registry(catalog, settings.engine_plugins, missing_ok=True))
+        fresh = build_registry(catalog, settings.engine_plugins, missing_ok=True)
+        table.engines.update(fresh.engines)
+        table.detectors.update(fresh.detectors)
 
     return Installer(load_manifest(), catalog, hub.publish, refresh, reserved=set(ENGINES))
 
@@ -93,14 +106,14 @@ def _installer(settings: Settings, hub: EventHub, table: dict[str, EngineFactory
 def create_app(
     settings: Settings | None = None,
     *,
-    engines: dict[str, EngineFactory] | None = None,
+    engines: Registry | None = None,
     devices: list[Device] | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = Database(settings.data_dir / DB_NAME)
+        db = open_database(settings.data_dir, busy_timeout=settings.db_busy_timeout)
         store = ImageStore(
             db,
             settings.data_dir / IMAGES,
@@ -120,13 +133,13 @@ def create_app(
         store.sweep_retention()
         # a copy: installs add engines to the server's own table, never to a table the caller shares
         table = (
-            copy.copy(engines)
+            Registry(engines, engines.detectors)
             if engines is not None
             else build_registry(settings.catalog, settings.engine_plugins, missing_ok=True)
         )
         pool: Pool
         if settings.ray:
-            from retouch.server.cluster import RayPool  # Ray only with --ray
+            from retouch.server.cluster.pool import RayPool  # the bridge process only with --ray
 
             pool = RayPool(
                 queue,
@@ -178,17 +191,20 @@ def create_app(
     )
     app.state.settings = settings
     install_error_handlers(app)
-    api = APIRouter(prefix=API_PREFIX)  # the token, Host and Origin are checked by `Guard`, before any route
+    api = APIRouter(
+        prefix=API_PREFIX, responses=DATABASE_BUSY
+    )  # the token, Host and Origin are checked by `Guard`, before any route
     for module in (images, jobs, faces, meta, models):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ws.router, prefix=API_PREFIX)
+    app.add_middleware(Unhandled)  # innermost: a bug is a 500 answer, and the connection lives on
     app.add_middleware(BodyLimit, settings=settings)
     app.add_middleware(Guard, settings=settings)  # outermost: nothing is read before it
     app.openapi = lambda: _openapi_with_events(app)  # type: ignore[method-assign]
 
     if (STATIC_DIR / "index.html").exists():
-        app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="canvas")
+        app.router.routes.append(CanvasMount("/", StaticFiles(directory=STATIC_DIR, html=True), name="canvas"))
     else:
 
         @app.get("/", include_in_schema=False)

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from retouch.engines import EngineFactory
-from retouch.server.cluster import RayPool
+from retouch.registry import Registry
 from retouch.server.events import EventHub
-from retouch.server.pool import DevicePool
+from retouch.server.pool_base import Pool
 from retouch.server.queue import JobQueue
 from retouch.server.settings import Settings
 from retouch.server.store import ImageStore
-
-#: The device pool: this machine's devices, or a Ray cluster's (`--ray`); the routes use what both offer.
-Pool = DevicePool | RayPool
 
 
 def _settings(request: Request) -> Settings:
@@ -39,7 +34,7 @@ def _pool(request: Request) -> Pool:
     return request.app.state.pool
 
 
-def _engines(request: Request) -> Mapping[str, EngineFactory]:
+def _engines(request: Request) -> Registry:
     return request.app.state.engines
 
 
@@ -48,7 +43,7 @@ StoreDep = Annotated[ImageStore, Depends(_store)]
 QueueDep = Annotated[JobQueue, Depends(_queue)]
 HubDep = Annotated[EventHub, Depends(_hub)]
 PoolDep = Annotated[Pool, Depends(_pool)]
-EnginesDep = Annotated[Mapping[str, EngineFactory], Depends(_engines)]
+EnginesDep = Annotated[Registry, Depends(_engines)]
 
 
 def _authorized(request: Request) -> bool:

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retouch.errors import InputError, RetouchError
 from retouch.recipe import describe_errors
@@ -33,8 +34,10 @@ _CODES = {
 }
 
 
-#: statuses of the errors the store raises on purpose (`StorageFull`, `ImageGone`)
-_STATUS_OF_CODE = {"insufficient_storage": 507, "gone": 410}
+#: statuses of the errors the store raises on purpose (`StorageFull`, `ImageGone`, `DatabaseBusy`)
+_STATUS_OF_CODE = {"insufficient_storage": 507, "gone": 410, "database_busy": 503}
+#: seconds a client is asked to wait before trying a busy database again
+RETRY_AFTER = 2
 
 
 class ApiError(Exception):
@@ -63,6 +66,11 @@ def internal_error(what: str) -> str:
     text, no paths, just where to look."""
     incident = secrets.token_hex(4)
     log.exception("%s (error id %s)", what, incident)
+    return incident_message(incident)
+
+
+def incident_message(incident: str) -> str:
+    """What a client is told of a bug: where to look, never the exception's text."""
     return f"internal error, see the server log (error id {incident})"
 
 
@@ -92,7 +100,8 @@ def install_error_handlers(app: FastAPI) -> None:
         status = _STATUS_OF_CODE.get(exc.code)
         if status is None:
             return error_response(500, "internal_error", internal_error(f"unhandled error on {request.url.path}"))
-        return error_response(status, exc.code, exc.message)
+        headers = {"Retry-After": str(RETRY_AFTER)} if status == 503 else None
+        return error_response(status, exc.code, exc.message, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -104,6 +113,8 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and message == "Not Found":
             message = f"nothing at {request.url.path}"
+        if exc.status_code == 400 and message == "There was an error parsing the body":  # FastAPI's words
+            message = "the request body could not be read; send JSON in UTF-8"
         headers = exc.headers
         if exc.status_code == 405:
             allowed = _methods_at(request)
@@ -111,6 +122,34 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"{request.method} is not allowed at {request.url.path}; allowed: {', '.join(sorted(allowed))}"
         return error_response(exc.status_code, code, message, headers=headers)
 
-    @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(500, "internal_error", internal_error(f"unhandled error on {request.url.path}"))
+
+class Unhandled:
+    """A bug in a route is answered here with a 500 `{code, message}` and ends there.
+
+    Starlette's own last-resort handler (`ServerErrorMiddleware`) sends its 500 and then raises the exception
+    again for the server to log; uvicorn then closes the connection, so a keep-alive client's next request
+    failed with "connection reset". This sits inside it, logs the bug once under an error id, and returns.
+    Only a failure after the answer began (nothing sensible left to send) still ends the connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            if started:
+                raise
+            message = internal_error(f"unhandled error on {scope['path']}")
+            await error_response(500, "internal_error", message)(scope, receive, send)

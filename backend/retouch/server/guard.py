@@ -76,18 +76,21 @@ class Guard:
         name = host_name(host_header).lower()
         return self.any_host or name in self.hosts or is_loopback(name) or name.endswith(".localhost")
 
-    def origin_allowed(self, origin: str, host_header: str) -> bool:
+    def origin_allowed(self, origin: str, host_header: str, scheme: str) -> bool:
+        """The server's own origin (its scheme as the request came: `http` for a plain server, `https` behind a
+        TLS proxy that says so) or one listed; `https://host` is another origin than `http://host`."""
         origin = origin.rstrip("/").lower()
         if origin in self.origins:
             return True
         parts = urlsplit(origin)
-        return parts.scheme in ("http", "https") and parts.netloc == host_header.lower()
+        own = {"ws": "http", "wss": "https"}.get(scheme, scheme)
+        return parts.scheme == own and parts.netloc == host_header.lower()
 
     def given_token(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[str | None, bool]:
         """The token the request carries, and whether it came in the query string."""
-        authorization = headers.get(b"authorization", b"").decode("latin-1")
-        if authorization.startswith("Bearer "):
-            return authorization.removeprefix("Bearer ").strip(), False
+        scheme, _, credentials = headers.get(b"authorization", b"").decode("latin-1").strip().partition(" ")
+        if scheme.lower() == "bearer":  # an auth scheme's name is case-insensitive (RFC 9110, 11.1)
+            return credentials.strip(), False
         if header := headers.get(b"x-retouch-token"):
             return header.decode("latin-1"), False
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
@@ -103,7 +106,7 @@ class Guard:
                 return jar[TOKEN_COOKIE].value, False
         return None, False
 
-    def foreign(self, headers: dict[bytes, bytes], host: str) -> tuple[int, str, str] | None:
+    def foreign(self, headers: dict[bytes, bytes], host: str, scheme: str) -> tuple[int, str, str] | None:
         """Why a request is refused as coming from elsewhere (status, code, message), or None."""
         if not self.host_allowed(host):
             message = (
@@ -112,7 +115,7 @@ class Guard:
             )
             return 403, "forbidden_host", message
         origin = headers.get(b"origin")
-        if origin is not None and not self.origin_allowed(origin.decode("latin-1"), host):
+        if origin is not None and not self.origin_allowed(origin.decode("latin-1"), host, scheme):
             message = (
                 f"requests from the page at {origin.decode('latin-1')!r} are not allowed; open the canvas "
                 "from this server, or add the origin with --allowed-origin"
@@ -128,7 +131,7 @@ class Guard:
             return
         headers = dict(scope["headers"])
         host = headers.get(b"host", b"").decode("latin-1")
-        refusal = self.foreign(headers, host)
+        refusal = self.foreign(headers, host, scope.get("scheme", "http"))
         set_cookie = None
         authorized = True
         if refusal is None and (expected := self.settings.token):

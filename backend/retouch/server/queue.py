@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from retouch.server.database import Database, Migration, new_id, now, statements
 from retouch.server.schemas import (
     JOB_ADAPTER,
     ErrorPublic,
@@ -31,7 +32,47 @@ from retouch.server.schemas import (
     Progress,
     QueueStatusEvent,
 )
-from retouch.server.store import Database, new_id, now
+
+#: The `jobs` table, version by version (numbered in one sequence with the other tables', `migrations.py`).
+JOB_MIGRATIONS = (
+    Migration(
+        2,
+        "jobs: the queue",
+        statements(
+            """CREATE TABLE jobs (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT UNIQUE NOT NULL,
+                session TEXT,
+                status TEXT NOT NULL,
+                priority INTEGER NOT NULL,
+                engine TEXT NOT NULL,
+                request TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                step INTEGER NOT NULL DEFAULT 0,
+                total INTEGER NOT NULL DEFAULT 0,
+                device TEXT,
+                result_image TEXT,
+                seed INTEGER,
+                error_code TEXT,
+                error_message TEXT,
+                created_at TEXT NOT NULL,
+                started_at TEXT,
+                finished_at TEXT
+            )""",
+            "CREATE INDEX jobs_pending ON jobs (status, priority DESC, seq)",
+            "CREATE INDEX jobs_session ON jobs (session)",
+        ),
+    ),
+    Migration(
+        4,
+        "jobs: kinds of job (fill, upscale, ...), their reports and the stage a running job is at",
+        statements(
+            "ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'fill'",
+            "ALTER TABLE jobs ADD COLUMN report TEXT",
+            "ALTER TABLE jobs ADD COLUMN stage TEXT",
+        ),
+    ),
+)
 
 #: A job interrupted by a server stop is run again this many times in all, then failed.
 MAX_ATTEMPTS = 2

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, create_model
 
 from retouch.detect.faces import DetectParams
-from retouch.recipe import FillParams, Strict
-from retouch.workflows.faces import FaceParams
-from retouch.workflows.seams import SeamParams
-from retouch.workflows.upscale import UpscaleParams
+from retouch.recipe import Strict
+from retouch.workflows import DEFAULT_KIND, WORKFLOWS, Workflow
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="An id the server gave out.")]
@@ -35,6 +33,20 @@ class ErrorPublic(BaseModel):
     message: str = Field(description="What was wrong, naming the field and value.")
 
 
+#: what every JSON body route may answer besides its own: an unreadable body
+BAD_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorPublic, "description": "The body could not be read (not UTF-8 JSON)."}
+}
+#: what every route that reads or writes the database may answer
+DATABASE_BUSY: dict[int | str, dict[str, Any]] = {
+    503: {
+        "model": ErrorPublic,
+        "description": "Another process holds the database (`database_busy`); nothing was written. Try again "
+        "after `Retry-After` seconds.",
+    }
+}
+
+
 class ImagePublic(BaseModel):
     id: str
     width: int
@@ -42,66 +54,63 @@ class ImagePublic(BaseModel):
     has_alpha: bool
 
 
-class _JobFields(Strict):
+class JobRequest(Strict):
+    """What every job request has; a kind's request adds its `kind`, its mask if it takes one, and its workflow's
+    parameters (`retouch.workflows`)."""
+
+    if TYPE_CHECKING:  # each kind's request declares its own `kind` (a literal), after its other fields
+        kind: str
     image: Id = Field(description="Id of the uploaded picture.")
     priority: int = Field(0, ge=-100, le=100, description="Higher runs first; 100 = invoke at the front.")
 
+    def mask_id(self) -> str | None:
+        """The mask the job names, for the kinds that take one."""
+        return getattr(self, "mask", None)
 
-class FillJob(_JobFields, FillParams):
-    """Fill the masked part of a picture: the recipe plus which stored pictures to work on."""
 
-    kind: Literal["fill"] = Field("fill", description="The job's kind; `fill` when left out.")
-    mask: Id | None = Field(
-        None,
-        description="Id of the uploaded mask (white = fill), the picture's size or, with a `bbox`, the box's size "
-        "(it is then the mask of the box); optional where the picture's transparent pixels say what to fill.",
+def _request_of(workflow: Workflow) -> type[JobRequest]:
+    """The request of one kind, `FillJob` for `fill`: a named component of the API, built from its workflow."""
+    if workflow.kind == DEFAULT_KIND:
+        kind = Field(workflow.kind, description=f"The job's kind; `{workflow.kind}` when left out.")
+    else:
+        kind = Field(description="The job's kind.")
+    fields: dict[str, Any] = {"kind": (Literal[workflow.kind], kind)}
+    if workflow.mask_input is not None:
+        required = workflow.mask_input.required
+        mask = Field(... if required else None, description=workflow.mask_input.description)
+        fields["mask"] = (Id if required else Id | None, mask)
+    return create_model(
+        f"{workflow.kind.capitalize()}Job",
+        __base__=(JobRequest, workflow.Params),  # type: ignore[arg-type]  # (mypy wants every base a JobRequest)
+        __doc__=workflow.summary,
+        __module__=__name__,
+        **fields,
     )
 
 
-class UpscaleJob(_JobFields, UpscaleParams):
-    """Scale a whole picture up (e.g. before inpainting it for finer detail)."""
-
-    kind: Literal["upscale"] = Field(description="The job's kind.")
-
-
-class FacesJob(_JobFields, FaceParams):
-    """Fix the faces of a picture: each found (or given) face restored and/or redrawn at the model's size."""
-
-    kind: Literal["faces"] = Field(description="The job's kind.")
-
-
-class SeamsJob(_JobFields, SeamParams):
-    """Repair the seam along the boundary of a mask (an earlier fill's), pass by pass, scoring each pass."""
-
-    kind: Literal["seams"] = Field(description="The job's kind.")
-    mask: Id = Field(
-        description="Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose "
-        "edge is the seam to repair, or (with `painted`) a stroke painted over the seam."
-    )
-
-
-#: Every kind of job, by the `kind` a request names. A kind's fields beyond `image` and `priority` are its
-#: workflow's parameters (`retouch.workflows`).
-JOB_KINDS: dict[str, type[_JobFields]] = {"fill": FillJob, "upscale": UpscaleJob, "faces": FacesJob, "seams": SeamsJob}
+#: Every kind's request, by the `kind` it names, in the order of `WORKFLOWS`.
+JOB_KINDS: dict[str, type[JobRequest]] = {kind: _request_of(workflow) for kind, workflow in WORKFLOWS.items()}
 
 
 def _kind_of(value: Any) -> str | None:
-    kind = value.get("kind", "fill") if isinstance(value, dict) else getattr(value, "kind", None)
-    return kind if kind in JOB_KINDS else None
+    kind = value.get("kind", DEFAULT_KIND) if isinstance(value, dict) else getattr(value, "kind", None)
+    return kind if isinstance(kind, str) and kind in JOB_KINDS else None
 
 
-JobCreate = Annotated[
-    Annotated[FillJob, Tag("fill")]
-    | Annotated[UpscaleJob, Tag("upscale")]
-    | Annotated[FacesJob, Tag("faces")]
-    | Annotated[SeamsJob, Tag("seams")],
-    Discriminator(
-        _kind_of,
-        custom_error_type="invalid_kind",
-        custom_error_message="kind must be one of " + ", ".join(JOB_KINDS),
-    ),
-]
-Job = FillJob | UpscaleJob | FacesJob | SeamsJob
+#: A job as code sees it: any kind's request (mypy knows the fields all kinds share).
+Job = JobRequest
+if TYPE_CHECKING:
+    JobCreate = JobRequest
+else:
+    #: The body of `POST /jobs`: one kind's request, told apart by `kind` (in OpenAPI: a `oneOf` of `FillJob`, ...).
+    JobCreate = Annotated[
+        Union[tuple(Annotated[request, Tag(kind)] for kind, request in JOB_KINDS.items())],  # noqa: UP007
+        Discriminator(
+            _kind_of,
+            custom_error_type="invalid_kind",
+            custom_error_message="kind must be one of " + ", ".join(JOB_KINDS),
+        ),
+    ]
 JOB_ADAPTER: TypeAdapter[Job] = TypeAdapter(JobCreate)
 
 
@@ -243,6 +252,13 @@ class StoragePublic(BaseModel):
     disk_bytes: int = Field(description="Size of that disk.")
 
 
+class LimitsPublic(BaseModel):
+    """What the server accepts, so that a client can refuse (or scale down) a picture before sending it."""
+
+    max_pixels: int = Field(description="Largest picture (and result) accepted, in pixels (width x height).")
+    max_upload_bytes: int = Field(description="Largest upload accepted, in bytes.")
+
+
 class HealthPublic(BaseModel):
     """Without the token (on a server that has one) only `status` is answered."""
 
@@ -252,6 +268,7 @@ class HealthPublic(BaseModel):
     devices: list[dict[str, Any]] | None = None
     queue: dict[str, int] | None = None
     storage: StoragePublic | None = None
+    limits: LimitsPublic | None = None
     cluster: ClusterPublic | None = Field(None, description="With `--ray`: the cluster's nodes and workers.")
 
 

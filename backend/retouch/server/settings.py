@@ -91,6 +91,13 @@ class Settings(BaseModel):
         description="On SIGTERM/Ctrl-C, seconds running jobs may take to finish; what is left is queued "
         "again for the next start without counting as a failed attempt.",
     )
+    db_busy_timeout: float = Field(
+        5,
+        ge=0,
+        le=600,
+        description="Seconds a write waits for the database while another process (a backup tool) holds it; "
+        "then the request is answered 503 with Retry-After, nothing written.",
+    )
     ray: str | None = Field(
         None,
         min_length=1,
@@ -124,6 +131,8 @@ class Settings(BaseModel):
         for name in ("engine_plugins", "allowed_hosts", "allowed_origins"):
             if listed := os.environ.get(f"RETOUCH_{name.upper()}"):
                 env[name] = [item.strip() for item in listed.split(",") if item.strip()]
+        if busy_timeout := os.environ.get("RETOUCH_DB_BUSY_TIMEOUT"):
+            env["db_busy_timeout"] = busy_timeout
         if ray := os.environ.get("RETOUCH_RAY"):
             env["ray"] = ray
         if cpu_workers := os.environ.get("RETOUCH_RAY_CPU_WORKERS"):

@@ -17,28 +17,39 @@ from pydantic import BaseModel
 from retouch.detect.faces import DetectorFactory
 from retouch.engines import Engine, EngineFactory, Hooks
 from retouch.imaging.io import Picture, encode_png
+from retouch.registry import Registry
 
-#: A loaded engine by name: the worker's model cache, or the command line's loader. Raises `InputError`
-#: naming the engines there are.
-EngineSource = Callable[[str], Engine]
+#: Engine factories by name, for a check that lists what there is (a `Registry` is one).
 Engines = Mapping[str, EngineFactory]
+
+
+class EngineSource(Protocol):
+    """What a run asks for by name: loaded engines (a worker's model cache, the command line's loader; an
+    unknown name raises `InputError` naming those there are) and the face detectors of the same registry."""
+
+    @property
+    def detectors(self) -> Mapping[str, DetectorFactory]: ...
+
+    def __call__(self, name: str) -> Engine: ...
 
 
 @dataclass(frozen=True)
 class Source:
-    """An `EngineSource` (`load`) with the face detectors of the registry it loads from beside it."""
+    """An `EngineSource`: `load` (a worker's model cache) and the detectors of the registry it loads from."""
 
     load: Callable[[str], Engine]
-    detectors: Mapping[str, DetectorFactory] | None = None
+    detectors: Mapping[str, DetectorFactory]
 
     def __call__(self, name: str) -> Engine:
         return self.load(name)
 
 
-def detectors_of(engines: Engines | EngineSource) -> Mapping[str, DetectorFactory] | None:
-    """The face detectors a registry (`retouch.registry.Registry`) or a `Source` carries; None for a plain
-    table or function (then the user's catalog is read)."""
-    return getattr(engines, "detectors", None)
+@dataclass(frozen=True)
+class MaskInput:
+    """A kind whose jobs name a mask: whether they must, and what it is (its description in the API)."""
+
+    required: bool
+    description: str
 
 
 @dataclass
@@ -55,11 +66,27 @@ class WorkflowResult:
 
 
 class Workflow(Protocol):
-    """One job kind: its parameters, a cheap check and the run. Modules in this package implement it."""
+    """One job kind: its parameters, a cheap check and the run. Modules in this package implement it, and
+    `WORKFLOWS` lists them; the server derives a kind's request (`kind`, `image`, `priority`, the mask if it
+    takes one, and `Params`' fields) and the API's unions from there."""
 
-    kind: str
-    Params: type[BaseModel]
-    takes_mask: bool  # whether jobs of this kind name a mask
+    # read-only members (module constants): a module's `Params = FillParams` satisfies `type[BaseModel]`
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def summary(self) -> str:
+        """What a job of this kind does, one sentence (its request's description in the API)."""
+        ...
+
+    @property
+    def Params(self) -> type[BaseModel]: ...  # noqa: N802 - the modules' name for their parameters' model
+
+    @property
+    def mask_input(self) -> MaskInput | None:
+        """Whether jobs of this kind name a mask, and what it is."""
+        ...
 
     def engine_names(self, params: Any) -> list[str]:
         """The engines a run loads, first the main one (placement prefers a worker holding it)."""
@@ -69,7 +96,7 @@ class Workflow(Protocol):
         """The engine or model the job runs, as a job's `engine` shows it."""
         ...
 
-    def check(self, picture: Picture, mask: np.ndarray | None, params: Any, engines: Engines) -> None:
+    def check(self, picture: Picture, mask: np.ndarray | None, params: Any, engines: Registry) -> None:
         """Raise `InputError` for anything `run` would refuse; cheap (no weights, no engine work)."""
         ...
 

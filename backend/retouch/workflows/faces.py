@@ -18,7 +18,7 @@ from pydantic import Field, field_validator
 
 from retouch import __version__
 from retouch.catalog import FAMILIES
-from retouch.detect.faces import DetectorFactory, DetectParams, Face, detect_faces, get_detector
+from retouch.detect.faces import DetectParams, Face, detect_faces, get_detector
 from retouch.engines import Engine, Hooks
 from retouch.errors import InputError
 from retouch.imaging import composite as comp
@@ -27,11 +27,12 @@ from retouch.imaging.io import Picture
 from retouch.imaging.region import Box, crop
 from retouch.pipeline import fill, resolve_seed, with_engine_defaults
 from retouch.recipe import MAX_SIDE, SCHEDULERS, SEED_MAX, FillParams, Scale, Scheduler, Strict
-from retouch.registry import get_engine
-from retouch.workflows.base import Engines, EngineSource, WorkflowResult, detectors_of
+from retouch.registry import Registry, get_engine
+from retouch.workflows.base import Engines, EngineSource, MaskInput, WorkflowResult
 
 kind = "faces"
-takes_mask = False
+summary = "Fix the faces of a picture: each found (or given) face restored and/or redrawn at the model's size."
+mask_input: MaskInput | None = None
 MIN_FACE = 8  # a box smaller than this on either side is not a face anyone can fix
 MAX_FACES = 64
 DEFAULT_NATIVE = 512  # for a model that names no native size
@@ -154,7 +155,7 @@ def check_boxes(boxes: list[FaceBox], size: tuple[int, int]) -> None:
             )
 
 
-def check(picture: Picture, mask: np.ndarray | None, params: FaceParams, engines: Engines) -> None:
+def check(picture: Picture, mask: np.ndarray | None, params: FaceParams, engines: Registry) -> None:
     if not params.engine and not params.restorer:
         raise InputError(
             "engine: give a diffusion model (`engine`), a face restorer (`restorer`), or both; "
@@ -172,28 +173,18 @@ def check(picture: Picture, mask: np.ndarray | None, params: FaceParams, engines
                 f"restorer: {params.restorer!r} is not a face restorer; faces are fixed by {_kinds(engines)}"
             )
     if params.faces == "auto":
-        get_detector(params.detect.detector, _detectors(engines))
+        get_detector(params.detect.detector, engines.detectors)
     elif not params.faces:
         raise InputError("faces: the list of boxes is empty; give at least one box, or `auto`")
     else:
         check_boxes(params.faces, picture.size)
 
 
-def _detectors(engines: Engines | EngineSource) -> dict[str, DetectorFactory]:
-    """The detectors of the registry the engines come from, else those of the user's catalog."""
-    found = detectors_of(engines)
-    if found is not None:
-        return dict(found)
-    from retouch.registry import face_detectors
-
-    return face_detectors()
-
-
-def find(picture: Picture, params: FaceParams, engines: Engines | EngineSource) -> list[tuple[FaceBox, float | None]]:
+def find(picture: Picture, params: FaceParams, engines: EngineSource) -> list[tuple[FaceBox, float | None]]:
     """The faces to fix, with the detector's score where it found them."""
     if params.faces != "auto":
         return [(face, None) for face in params.faces]
-    detector = get_detector(params.detect.detector, _detectors(engines))
+    detector = get_detector(params.detect.detector, engines.detectors)
     detection = detect_faces(picture.pixels, params.detect, detector)
     if not detection.faces:
         raise InputError(

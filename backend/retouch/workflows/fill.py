@@ -12,11 +12,16 @@ from retouch.pipeline import fill, plan, with_engine_defaults
 from retouch.recipe import BBox, FillParams
 from retouch.registry import get_engine
 from retouch.workflows import seams
-from retouch.workflows.base import Engines, EngineSource, WorkflowResult
+from retouch.workflows.base import Engines, EngineSource, MaskInput, WorkflowResult
 
 kind = "fill"
+summary = "Fill the masked part of a picture: the recipe plus which stored pictures to work on."
 Params = FillParams
-takes_mask = True
+mask_input: MaskInput | None = MaskInput(
+    required=False,
+    description="Id of the uploaded mask (white = fill), the picture's size or, with a `bbox`, the box's size "
+    "(it is then the mask of the box); optional where the picture's transparent pixels say what to fill.",
+)
 
 
 def engine_names(params: FillParams) -> list[str]:

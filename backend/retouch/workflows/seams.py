@@ -23,10 +23,15 @@ from retouch.imaging.io import Picture
 from retouch.pipeline import fill, plan, resolve_seed, with_engine_defaults
 from retouch.recipe import SEED_MAX, FillParams, Strict
 from retouch.registry import get_engine
-from retouch.workflows.base import Engines, EngineSource, WorkflowResult
+from retouch.workflows.base import Engines, EngineSource, MaskInput, WorkflowResult
 
 kind = "seams"
-takes_mask = True
+summary = "Repair the seam along the boundary of a mask (an earlier fill's), pass by pass, scoring each pass."
+mask_input: MaskInput | None = MaskInput(
+    required=True,
+    description="Id of the uploaded mask, the picture's size: the region an earlier fill filled (white), whose "
+    "edge is the seam to repair, or (with `painted`) a stroke painted over the seam.",
+)
 POISSON = "poisson"
 
 

@@ -20,10 +20,11 @@ from retouch.imaging.io import DEFAULT_MAX_PIXELS, Picture
 from retouch.imaging.tiles import min_tile
 from retouch.recipe import Strict
 from retouch.registry import get_engine
-from retouch.workflows.base import Engines, EngineSource, WorkflowResult
+from retouch.workflows.base import Engines, EngineSource, MaskInput, WorkflowResult
 
 kind = "upscale"
-takes_mask = False
+summary = "Scale a whole picture up (e.g. before inpainting it for finer detail)."
+mask_input: MaskInput | None = None
 LANCZOS = "lanczos"
 LANCZOS_SCALE = 2.0  # lanczos's factor when a request gives none
 

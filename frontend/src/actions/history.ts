@@ -1,12 +1,12 @@
 import { fitRect, scaleRect } from "../geometry";
 import type { Changed } from "../history";
 import type { AppState, Patch } from "../state";
-import { historyFlags } from "./mask";
 import type { Action, Context } from "./types";
 
-function changedPatch(state: AppState, changed: Changed | null, ctx: Context): Patch | null {
+function changedPatch(state: AppState, changed: Changed | null, ctx: Context, redone = false): Patch | null {
   if (!changed) return null;
-  const patch: Patch = { history: historyFlags(ctx), dirty: true };
+  // what can be undone now is set by the dispatcher (undo: "replays")
+  const patch: Patch = { dirty: true };
   if (changed === "mask") patch.mask = { ...state.mask, version: state.mask.version + 1 };
   if (changed === "paint") patch.paint = { ...state.paint, version: state.paint.version + 1 };
   // the box was set through the history's port already
@@ -14,7 +14,9 @@ function changedPatch(state: AppState, changed: Changed | null, ctx: Context): P
     patch.picture = { ...state.picture, bounds: ctx.history.surfacesBounds(), version: state.picture.version + 1 };
     patch.mask = { ...state.mask, version: state.mask.version + 1 };
     patch.paint = { ...state.paint, version: state.paint.version + 1 };
-    patch.maskAside = null;
+    // undone, the mask shows again as it was before accepting; redone, it steps aside over the result again
+    const latest = ctx.history.latest();
+    patch.maskAside = redone && latest?.kind === "picture" && latest.box ? latest.box : null;
   }
   if (changed === "document" && state.picture && patch.picture) {
     // the picture changed size as a whole (an upscale undone or redone): the face boxes and the view follow
@@ -43,6 +45,6 @@ export const historyActions: Action[] = [
     label: "Redo",
     keys: ["mod+shift+z", "mod+y"],
     enabled: (s) => s.history.canRedo,
-    perform: (s, ctx) => changedPatch(s, ctx.history.redo(), ctx),
+    perform: (s, ctx) => changedPatch(s, ctx.history.redo(), ctx, true),
   },
 ];

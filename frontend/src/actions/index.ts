@@ -5,7 +5,7 @@ import { pictureJobActions } from "./pictureJobs";
 import { seamActions } from "./seams";
 import { stagingActions } from "./staging";
 import { toolActions } from "./tools";
-import type { Action } from "./types";
+import type { Action, ActionName } from "./types";
 import { viewActions } from "./view";
 
 export const ACTIONS: Action[] = [
@@ -19,10 +19,11 @@ export const ACTIONS: Action[] = [
   ...seamActions,
 ];
 
-export function actionByName(name: string): Action {
+export function actionByName(name: ActionName): Action {
   const action = ACTIONS.find((a) => a.name === name);
   if (!action) throw new Error(`no action named ${name}`);
   return action;
 }
 
-export type { Action, Context, Services } from "./types";
+export { historyFlags, runAction } from "./run";
+export { ACTION_NAMES, isActionName, type Action, type ActionName, type Context } from "./types";

@@ -4,6 +4,7 @@
 import { ACTIONS } from "./index";
 import { findAction, normalise } from "./keys";
 import type { Store } from "../state";
+import type { ActionName } from "./types";
 
 /** Fields where typed keys belong to the field (text, numbers, the prompt). */
 export function inTextField(target: EventTarget | null): boolean {
@@ -14,7 +15,7 @@ export function inTextField(target: EventTarget | null): boolean {
 }
 
 export interface KeyboardHooks {
-  dispatch(name: string): void;
+  dispatch(name: ActionName): void;
   /** Space held: pan until released. */
   holdPan(down: boolean): void;
   /** `\` held: show the picture without the staged result. */

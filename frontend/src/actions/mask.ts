@@ -16,7 +16,7 @@ export const maskActions: Action[] = [
     enabled: (s) => s.picture !== null,
     perform: (s, ctx) => {
       ctx.services.clearPaint();
-      return { paint: { ...s.paint, version: s.paint.version + 1 }, history: historyFlags(ctx), dirty: true };
+      return { paint: { ...s.paint, version: s.paint.version + 1 } };
     },
   },
   {
@@ -27,7 +27,7 @@ export const maskActions: Action[] = [
     enabled: (s) => s.picture !== null,
     perform: (s, ctx) => {
       ctx.services.invertMask();
-      return { mask: { ...s.mask, version: s.mask.version + 1 }, history: historyFlags(ctx), maskAside: null, dirty: true };
+      return { mask: { ...s.mask, version: s.mask.version + 1 }, maskAside: null };
     },
   },
   {
@@ -38,11 +38,7 @@ export const maskActions: Action[] = [
     enabled: (s) => s.picture !== null,
     perform: (s, ctx) => {
       ctx.services.clearMask();
-      return { mask: { ...s.mask, version: s.mask.version + 1 }, history: historyFlags(ctx), dirty: true };
+      return { mask: { ...s.mask, version: s.mask.version + 1 } };
     },
   },
 ];
-
-export function historyFlags(ctx: { history: { canUndo: boolean; canRedo: boolean } }) {
-  return { canUndo: ctx.history.canUndo, canRedo: ctx.history.canRedo };
-}

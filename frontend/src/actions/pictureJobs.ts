@@ -1,18 +1,5 @@
-import { facesBlocker } from "../pictureJobs";
-import type { AppState } from "../state";
+import { facesBlocker, upscaleBlocker } from "../blockers";
 import type { Action } from "./types";
-
-const onTheirWay = (s: AppState) => s.jobOrder.map((id) => s.jobs[id]).filter((j) => j && ["queued", "running"].includes(j.status));
-
-/** Upscaling replaces the picture: not while results made for the picture as it is are waiting to be judged. */
-export function upscaleBlocker(state: AppState): string | null {
-  if (!state.picture) return "Open a picture first.";
-  if (state.staging.items.length) return "Accept or discard the staged results first: they fit the picture at its present size.";
-  const waiting = onTheirWay(state);
-  if (waiting.some((j) => j.kind === "upscale")) return "An upscale of this picture is on its way.";
-  if (waiting.length) return "Wait for the jobs on their way: their results fit the picture at its present size.";
-  return null;
-}
 
 export const pictureJobActions: Action[] = [
   {

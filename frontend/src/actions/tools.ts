@@ -7,7 +7,7 @@ export const MAX_BRUSH = 1024;
 
 function selectTool(name: ToolName, label: string, key: string): Action {
   return {
-    name: `tool.${name}`,
+    name: `tool.${name}` as const,
     undo: "none",
     label,
     keys: [key],

@@ -7,15 +7,20 @@ import type { components, paths } from "./schema";
 
 type Schemas = components["schemas"];
 export type ImagePublic = Schemas["ImagePublic"];
-export type JobCreate = Schemas["FillJob"];
+/** A job request of any kind (`POST /api/v1/jobs`): the server builds this union from its table of workflows,
+ * so a new kind arrives here with the regenerated schema. */
+export type JobCreate = paths["/api/v1/jobs"]["post"]["requestBody"]["content"]["application/json"];
+export type FillJobCreate = Schemas["FillJob"];
 export type UpscaleJobCreate = Schemas["UpscaleJob"];
 export type FacesJobCreate = Schemas["FacesJob"];
-export type FacesFound = Schemas["FacesPublic"];
 export type SeamsJobCreate = Schemas["SeamsJob"];
+export type FacesFound = Schemas["FacesPublic"];
 export type JobAccepted = Schemas["JobAccepted"];
 export type JobPublic = Schemas["JobPublic"];
 export type JobsPublic = Schemas["JobsPublic"];
 export type EnginePublic = Schemas["EnginePublic"];
+export type HealthPublic = Schemas["HealthPublic"];
+export type LimitsPublic = Schemas["LimitsPublic"];
 export type ErrorPublic = Schemas["ErrorPublic"];
 export type JobStatus = Schemas["JobStatus"];
 export type ServerEvent = Schemas["ServerEvent"];
@@ -101,12 +106,8 @@ export class Api {
     return unwrap(result);
   }
 
-  async createJob(body: JobCreate | UpscaleJobCreate | FacesJobCreate): Promise<JobAccepted> {
-    return unwrap(await this.client.POST("/api/v1/jobs", { body }));
-  }
-
-  /** A seam repair (`kind: "seams"`): the same endpoint as a fill. */
-  async createSeamsJob(body: SeamsJobCreate): Promise<JobAccepted> {
+  /** Queue a job of any kind; its `kind` tells them apart (a fill when left out). */
+  async createJob(body: JobCreate): Promise<JobAccepted> {
     return unwrap(await this.client.POST("/api/v1/jobs", { body }));
   }
 
@@ -148,5 +149,10 @@ export class Api {
   /** Unregister a model; the server deletes its files only when it downloaded them. */
   async removeModel(name: string): Promise<ModelsPublic> {
     return unwrap(await this.client.DELETE("/api/v1/models/{name}", { params: { path: { name } } }));
+  }
+
+  /** Whether the server works, and (with the token) its limits on pictures and uploads. */
+  async health(): Promise<HealthPublic> {
+    return unwrap(await this.client.GET("/api/v1/health"));
   }
 }

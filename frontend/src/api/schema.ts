@@ -55,7 +55,8 @@ export interface paths {
         };
         /**
          * Health
-         * @description Whether the server works; with the token also its devices, queue and disk use.
+         * @description Whether the server works; with the token also its devices, queue, disk use and limits (the canvas
+         *     checks a picture against them when it is opened).
          */
         get: operations["health_api_v1_health_get"];
         put?: never;
@@ -756,6 +757,7 @@ export interface components {
             devices?: {
                 [key: string]: unknown;
             }[] | null;
+            limits?: components["schemas"]["LimitsPublic"] | null;
             /**
              * Problems
              * @description What is wrong while degraded.
@@ -1036,6 +1038,22 @@ export interface components {
             count: number;
             /** Data */
             data: components["schemas"]["JobPublic"][];
+        };
+        /**
+         * LimitsPublic
+         * @description What the server accepts, so that a client can refuse (or scale down) a picture before sending it.
+         */
+        LimitsPublic: {
+            /**
+             * Max Pixels
+             * @description Largest picture (and result) accepted, in pixels (width x height).
+             */
+            max_pixels: number;
+            /**
+             * Max Upload Bytes
+             * @description Largest upload accepted, in bytes.
+             */
+            max_upload_bytes: number;
         };
         /**
          * ModelInstallCreate
@@ -1434,6 +1452,15 @@ export interface operations {
                     "application/json": components["schemas"]["EnginePublic"][];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     find_faces_api_v1_faces_post: {
@@ -1458,8 +1485,44 @@ export interface operations {
                     "application/json": components["schemas"]["FacesPublic"];
                 };
             };
+            /** @description The body could not be read (not UTF-8 JSON). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Insufficient Storage */
+            507: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1485,6 +1548,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
@@ -1517,6 +1589,15 @@ export interface operations {
                     "application/json": components["schemas"]["ImagePublic"];
                 };
             };
+            /** @description The multipart body is malformed. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -1526,8 +1607,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description The body is not multipart/form-data. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1597,6 +1696,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     delete_image_api_v1_images__image_id__delete: {
@@ -1654,6 +1762,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     list_jobs_api_v1_jobs_get: {
@@ -1688,6 +1805,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     create_job_api_v1_jobs_post: {
@@ -1715,6 +1841,15 @@ export interface operations {
                     "application/json": components["schemas"]["JobAccepted"];
                 };
             };
+            /** @description The body could not be read (not UTF-8 JSON). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1733,8 +1868,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description A picture's file is gone. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1792,6 +1945,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     cancel_job_api_v1_jobs__job_id__delete: {
@@ -1842,6 +2004,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     list_models_api_v1_models_get: {
@@ -1860,6 +2031,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ModelsPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };
@@ -1895,6 +2075,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     cancel_install_api_v1_models_installs__name__delete: {
@@ -1926,6 +2115,15 @@ export interface operations {
                     "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
         };
     };
     remove_model_api_v1_models__name__delete: {
@@ -1955,6 +2153,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
                 };
             };
         };

@@ -29,3 +29,11 @@ export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   return s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
 }
+
+/** What a refused number says: the field, what was typed, what is allowed and what is kept. */
+export function outOfRange(el: HTMLInputElement, kept: unknown): string {
+  const label = (el.closest("label")?.firstChild?.textContent ?? el.dataset.setting ?? "value").trim();
+  const typed = el.value === "" ? "an empty field" : `"${el.value}"`;
+  const whole = el.step === "1" ? "a whole number " : "a number ";
+  return `${label}: ${typed} is not allowed; it takes ${whole}from ${el.min} to ${el.max}. Kept ${String(kept)}.`;
+}

@@ -1,7 +1,7 @@
 // The faces panel: find the faces, the numbered list of boxes (on/off, a prompt of its own, remove), the
 // face restorer, what will redraw them, and Fix faces. The boxes themselves are on the canvas (faceBoxes).
 
-import { facesBlocker } from "../pictureJobs";
+import { facesBlocker } from "../blockers";
 import { currentEngine, faceEngines, faceRestorers, type AppState, type FaceBox, type Store } from "../state";
 import { $, changed, element, type Panel } from "./dom";
 

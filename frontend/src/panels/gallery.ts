@@ -3,7 +3,8 @@
 
 import { describeError } from "../api/client";
 import type { Rect } from "../geometry";
-import { mayReplace, openPicture, type Deps } from "../services";
+import { openPicture } from "../services";
+import type { Deps } from "../services/types";
 import { readRecipe } from "../png";
 import { withError, type AppState, type GalleryItem, type StagedResult } from "../state";
 import { $, changed, element, type Panel } from "./dom";
@@ -132,10 +133,9 @@ export class GalleryPanel implements Panel {
   }
 
   private async open(item: GalleryItem): Promise<void> {
-    if (!mayReplace(this.deps, "this result")) return;
     try {
       const blob = await this.deps.api.imageBlob(item.imageId);
-      await openPicture(this.deps, blob, `${item.picture ?? item.engine}-result`, false);
+      await openPicture(this.deps, blob, `${item.picture ?? item.engine}-result`);
     } catch (error) {
       this.deps.store.apply(withError(this.deps.store.state, `Could not open that result: ${describeError(error)}`));
     }

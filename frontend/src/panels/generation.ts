@@ -3,8 +3,8 @@
 
 import { isOutpainting } from "../geometry";
 import { withEngine, workingSize } from "../jobs";
-import { currentEngine, type AppState, type GenerationSettings, type Store } from "../state";
-import { $, changed, type Panel } from "./dom";
+import { currentEngine, withError, type AppState, type GenerationSettings, type Store } from "../state";
+import { $, changed, outOfRange, type Panel } from "./dom";
 
 type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
@@ -56,9 +56,11 @@ export class GenerationPanel implements Panel {
     };
     el.addEventListener(el instanceof HTMLSelectElement || el.type === "checkbox" ? "change" : "input", update);
     el.addEventListener("change", () => {
-      // leaving a field with a bad number puts the last good one back
-      if (read() === undefined) {
-        this.write(el, this.store.state.settings[key]);
+      // leaving a field with a bad number puts the last good one back, saying what is allowed
+      if (read() === undefined && el instanceof HTMLInputElement) {
+        const kept = this.store.state.settings[key];
+        this.store.apply(withError(this.store.state, outOfRange(el, kept)));
+        el.value = String(kept); // also while it has the focus (write() leaves a focused field alone)
         el.setCustomValidity("");
       }
     });
@@ -92,6 +94,10 @@ export class GenerationPanel implements Panel {
     $("#negative-prompt-field").hidden = !uses.has("negative_prompt");
     this.samplers(state);
     $("#seed-field").hidden = state.settings.seedMode !== "fixed";
+    // a fixed seed (a recall fixes the recipe's) makes every fill alike: said where the seed is set
+    const note = $("#seed-note");
+    note.hidden = state.settings.seedMode !== "fixed" || DETERMINISTIC.includes(engine?.name ?? "");
+    note.textContent = `Every fill uses seed ${state.settings.seed}; choose random for a different result each time.`;
     $("#seed-row").hidden = DETERMINISTIC.includes(engine?.name ?? "");
     // infill only fills empty pixels: it shows when the box reaches past the picture
     const empty = state.picture !== null && isOutpainting(state.bbox, state.picture.bounds);

@@ -1,10 +1,11 @@
 // The layers list: picture, paint and mask, each with its visibility; paint and mask can be cleared.
 
+import type { ActionName } from "../actions";
 import type { AppState, Store } from "../state";
 import { $, changed, type Panel } from "./dom";
 
 export class LayersPanel implements Panel {
-  constructor(store: Store, dispatch: (name: string) => void) {
+  constructor(store: Store, dispatch: (name: ActionName) => void) {
     $<HTMLInputElement>("#layer-picture-visible").addEventListener("change", (e) =>
       store.apply({ pictureVisible: (e.target as HTMLInputElement).checked }),
     );

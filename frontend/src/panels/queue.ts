@@ -30,13 +30,24 @@ export function jobLabel(job: JobView, now = Date.now()): string {
   }
 }
 
+/** Finished jobs shown before the rest fold away (the gallery keeps every result). */
+const FINISHED_SHOWN = 3;
+
 export class QueuePanel implements Panel {
   private items = new Map<string, HTMLLIElement>();
+  private expanded = false;
+  private last: AppState | null = null;
 
-  constructor(private readonly cancel: (jobId: string) => void) {}
+  constructor(private readonly cancel: (jobId: string) => void) {
+    $("#queue-more").addEventListener("click", () => {
+      this.expanded = !this.expanded;
+      if (this.last) this.update(this.last, null);
+    });
+  }
 
   update(state: AppState, previous: AppState | null): void {
     if (!changed(state, previous, "jobs", "jobOrder", "queue", "connection")) return;
+    this.last = state;
     const list = $("#queue");
     const ids = state.jobOrder.slice(0, 50);
     for (const [id, item] of this.items) {
@@ -46,6 +57,7 @@ export class QueuePanel implements Panel {
       }
     }
     const offline = state.connection !== "open";
+    let finishedSeen = 0;
     ids.forEach((id, index) => {
       const job = state.jobs[id];
       if (!job) return;
@@ -62,6 +74,10 @@ export class QueuePanel implements Panel {
       }
       if (list.children[index] !== item) list.insertBefore(item, list.children[index] ?? null);
       const finished = isFinished(job.status);
+      // jobs on their way first in mind: finished ones are one line each, and past the newest few fold away
+      if (finished) finishedSeen++;
+      item.classList.toggle("finished", finished);
+      item.hidden = finished && finishedSeen > FINISHED_SHOWN && !this.expanded;
       item.dataset.status = offline && !finished ? "unknown" : job.status;
       item.querySelector(".name")!.textContent = `${job.engine} · ${job.box.width}×${job.box.height}`;
       item.querySelector(".status")!.textContent = offline && !finished ? "server unreachable, waiting…" : jobLabel(job);
@@ -71,6 +87,10 @@ export class QueuePanel implements Panel {
       bar.hidden = (finished && job.status !== "succeeded") || (offline && !finished);
       item.querySelector<HTMLButtonElement>("button")!.hidden = finished || offline;
     });
+    const folded = ids.filter((id) => state.jobs[id] && isFinished(state.jobs[id].status)).length - FINISHED_SHOWN;
+    const more = $("#queue-more");
+    more.hidden = folded <= 0;
+    more.textContent = this.expanded ? "Fold older finished jobs" : `${folded} older finished job${folded === 1 ? "" : "s"}…`;
     const mine = Object.values(state.jobs);
     const running = mine.filter((j) => j.status === "running").length;
     const waiting = mine.filter((j) => j.status === "queued").length;

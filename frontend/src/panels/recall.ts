@@ -1,7 +1,7 @@
 // Opening a Retouch PNG offers to recall the settings it was made with.
 
 import type { AppState, Store } from "../state";
-import { withEngine } from "../jobs";
+import { recallPatch } from "../recipe";
 import { $, changed, type Panel } from "./dom";
 
 export class RecallPanel implements Panel {
@@ -12,12 +12,7 @@ export class RecallPanel implements Panel {
 
   private apply(): void {
     const s = this.store.state;
-    if (!s.recall) return;
-    const wanted = { ...s.settings, ...s.recall.settings };
-    const engine = s.engines.find((e) => e.name === wanted.engine);
-    // an engine this server lacks keeps the current one; the rest still applies
-    const settings = engine ? { ...withEngine(wanted, engine), ...pick(s.recall.settings) } : { ...wanted, engine: s.settings.engine };
-    this.store.apply({ settings, recall: null });
+    if (s.recall) this.store.apply(recallPatch(s, s.recall));
   }
 
   update(state: AppState, previous: AppState | null): void {
@@ -28,10 +23,4 @@ export class RecallPanel implements Panel {
     const names = Object.keys(offer.settings).length;
     $("#recall-text").textContent = `${offer.name} was made with Retouch (${offer.settings.engine ?? "?"}, ${names} settings).`;
   }
-}
-
-/** withEngine resets model settings to the engine's defaults: the recipe's own values win. */
-function pick(settings: Partial<AppState["settings"]>): Partial<AppState["settings"]> {
-  const { steps, guidance, scheduler } = settings;
-  return Object.fromEntries(Object.entries({ steps, guidance, scheduler }).filter(([, v]) => v !== undefined));
 }

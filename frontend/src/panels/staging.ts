@@ -5,21 +5,23 @@ import type { AppState } from "../state";
 import { $, changed, type Panel } from "./dom";
 
 export class StagingPanel implements Panel {
-  constructor(holdBefore: (down: boolean) => void) {
-    // pressed and held, the button shows the picture before the result (as holding \ does)
+  constructor(toggleBefore: () => void) {
+    // a click switches between the result and the picture before it (holding \ shows before while held)
     const button = $("#before-after");
-    button.addEventListener("pointerdown", (e) => {
-      e.preventDefault();
-      holdBefore(true);
+    button.addEventListener("click", () => {
+      button.blur(); // Enter then accepts, as on the canvas
+      toggleBefore();
     });
-    for (const type of ["pointerup", "pointerleave", "pointercancel"]) button.addEventListener(type, () => holdBefore(false));
   }
 
   update(state: AppState, previous: AppState | null): void {
     if (!changed(state, previous, "staging", "before")) return;
-    const n = state.staging.items.length;
+    // what can be shown: a result still being fetched is not counted until it is drawn
+    const ready = state.staging.items.filter((i) => i.ready !== false);
+    const n = ready.length;
+    const shown = ready.indexOf(state.staging.items[state.staging.index]);
     $("#staging").hidden = n === 0;
-    $("#staging-count").textContent = n ? `${state.staging.index + 1} / ${n}` : "";
+    $("#staging-count").textContent = n ? `${Math.max(0, shown) + 1} / ${n}` : "";
     const seed = state.staging.items[state.staging.index]?.seed;
     $("#staging-seed").textContent = seed !== null && seed !== undefined ? `seed ${seed}` : "";
     // how visible the result's edge is: "seam 1.4", or before → after for a repair or a seam pass
@@ -31,7 +33,9 @@ export class StagingPanel implements Panel {
     seam.classList.toggle("better", scores !== null && scores.before !== null && scores.after < scores.before);
     seam.title = "Seam score: how visible the edge of the fill is (1 = as natural as the picture around it; higher shows)";
     const button = $("#before-after");
-    button.textContent = state.before ? "Before" : "After";
+    // the label says what is on show
+    button.textContent = state.before ? "Showing: before" : "Showing: result";
+    button.title = state.before ? "Click to show the result (or hold \\)" : "Click to show the picture before this result (or hold \\)";
     button.setAttribute("aria-pressed", String(state.before));
     $("#stage").classList.toggle("showing-before", state.before);
   }

@@ -1,9 +1,9 @@
 // The toolbar: tools, brush size and hardness, paint colour and opacity, mask and history buttons.
 
-import { ACTIONS } from "../actions";
+import { ACTIONS, isActionName, type ActionName } from "../actions";
 import { describeKeys } from "../actions/keys";
-import type { AppState, Store } from "../state";
-import { $, changed, type Panel } from "./dom";
+import { withError, type AppState, type Store } from "../state";
+import { $, changed, outOfRange, type Panel } from "./dom";
 
 const mac = /Mac|iPhone|iPad/.test(navigator.platform);
 
@@ -17,9 +17,10 @@ const HINTS: Record<string, string> = {
 };
 
 export class Toolbar implements Panel {
-  constructor(store: Store, dispatch: (name: string) => void) {
+  constructor(store: Store, dispatch: (name: ActionName) => void) {
     for (const el of document.querySelectorAll<HTMLElement>("[data-action]")) {
-      const name = el.dataset.action!;
+      const name = el.dataset.action ?? "";
+      if (!isActionName(name)) throw new Error(`${el.id || el.textContent}: no action named ${name}`);
       const action = ACTIONS.find((a) => a.name === name);
       if (action && !el.title) el.title = action.keys.length ? `${action.label} (${describeKeys(action.keys, mac)})` : action.label;
       el.addEventListener("click", () => {
@@ -34,6 +35,7 @@ export class Toolbar implements Panel {
       if (Number.isFinite(value) && value >= 1 && value <= 1024) {
         store.apply({ brush: { ...store.state.brush, size: value } });
       } else {
+        store.apply(withError(store.state, outOfRange(size, store.state.brush.size)));
         size.value = String(store.state.brush.size);
       }
     });

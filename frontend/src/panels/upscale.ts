@@ -1,7 +1,7 @@
 // The upscale panel: lanczos (no weights, always there) or an upscaling model, the factor, the size it
 // gives, and the button. The result replaces the open picture when it arrives; Undo brings the old one back.
 
-import { upscaleBlocker } from "../actions/pictureJobs";
+import { upscaleBlocker } from "../blockers";
 import { upscalers, type AppState, type Store } from "../state";
 import { $, changed, element, type Panel } from "./dom";
 

@@ -3,7 +3,8 @@
 // encoding a 4096² picture never stalls painting, panning or clicks.
 
 import { encodePng, withExtras } from "../png";
-import type { EncodeReply, EncodeRequest, MaskLayerRequest, RegionRequest, WorkerRequest } from "../encoder";
+import type { AcceptRequest, EncodeReply, EncodeRequest, MaskLayerRequest, RegionRequest, WorkerRequest } from "../encoder";
+import { changedBounds, cropRgba } from "../history";
 import { filledRegion } from "../seams";
 
 function pixels(request: EncodeRequest): Uint8ClampedArray<ArrayBuffer> {
@@ -39,6 +40,29 @@ async function maskLayer(request: MaskLayerRequest): Promise<EncodeReply> {
   const bitmap = await createImageBitmap(image, { premultiplyAlpha: "premultiply" });
   canvas.width = canvas.height = 0;
   return { id: request.id, bitmap };
+}
+
+/** What undo keeps of an accepted result (see `Encoder.acceptUndo`). The result is read as the page's
+ * canvas will hold it once drawn there (the same premultiplied round trip). */
+function acceptUndo(request: AcceptRequest): EncodeReply {
+  const { width, height } = request;
+  const before = read(request.before);
+  const paint = request.paint ? read(request.paint) : null;
+  const all = { x: 0, y: 0, width, height };
+  if (!request.crop) {
+    request.result.close();
+    return { id: request.id, undo: { rect: all, before, paint } };
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
+  ctx.drawImage(request.result, 0, 0, width, height);
+  request.result.close();
+  const after = ctx.getImageData(0, 0, width, height, { colorSpace: "srgb" }).data;
+  canvas.width = canvas.height = 0;
+  // undo keeps only the pixels the result changed (inside the feathered mask), not the whole box
+  const changed = changedBounds(before, after, width, height);
+  if (!changed) return { id: request.id, undo: { rect: all, before, paint } }; // nothing changed: undo changes nothing
+  return { id: request.id, undo: { rect: changed, before: cropRgba(before, width, changed), paint } };
 }
 
 function read(bitmap: ImageBitmap): Uint8ClampedArray<ArrayBuffer> {
@@ -81,14 +105,28 @@ async function encode(request: EncodeRequest): Promise<EncodeReply> {
   return { id: request.id, bytes: await encodePng(grey, width, height, 1), empty: any === 0 };
 }
 
+function transferable(reply: EncodeReply): Transferable[] {
+  if ("bytes" in reply) return [reply.bytes.buffer];
+  if ("bitmap" in reply) return [reply.bitmap];
+  if ("region" in reply) return reply.region ? [reply.region.packed.buffer] : [];
+  if ("undo" in reply) return reply.undo.paint ? [reply.undo.before.buffer, reply.undo.paint.buffer] : [reply.undo.before.buffer];
+  return [];
+}
+
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const request = event.data;
   const work =
-    request.kind === "encode" ? encode(request) : request.kind === "region" ? Promise.resolve().then(() => region(request)) : maskLayer(request);
+    request.kind === "encode"
+      ? encode(request)
+      : request.kind === "region"
+        ? Promise.resolve().then(() => region(request))
+        : request.kind === "accept"
+          ? Promise.resolve().then(() => acceptUndo(request))
+          : maskLayer(request);
   work.then(
     (reply) =>
       self.postMessage(reply, {
-        transfer: "bytes" in reply ? [reply.bytes.buffer] : "bitmap" in reply ? [reply.bitmap] : "region" in reply && reply.region ? [reply.region.packed.buffer] : [],
+        transfer: transferable(reply),
       }),
     (error: unknown) => self.postMessage({ id: event.data.id, error: String(error) }),
   );

@@ -37,7 +37,8 @@ from retouch.server.cluster.protocol import (
     WorkerJoined,
     WorkerLeft,
 )
-from retouch.server.cluster.worker import RemoteWorker
+from retouch.server.cluster.worker import WorkerActor
+from retouch.server.pool_base import job_error
 
 log = logging.getLogger("retouch.cluster.bridge")
 
@@ -97,7 +98,7 @@ class Bridge:
         self._counter = 0
         self._failed: dict[str, float] = {}  # node -> when a worker last failed to start there
         self._stopping = False
-        self._actor_class: Any = ray.remote(RemoteWorker)
+        self._actor_class: Any = ray.remote(WorkerActor)
 
     def send(self, message: object) -> None:
         with self._send_lock:
@@ -228,8 +229,8 @@ class Bridge:
                 if not isinstance(item, Begun):
                     self.send(item)
         except ray.exceptions.RayTaskError as exc:  # the worker's own code raised: a failure, not a lost node
-            log.error("job %s: %s", run.job_id, exc)
-            self.send(Finished(run.job_id, error=_internal(exc)))
+            # (this process's log is the server's: its stderr is the server's)
+            self.send(Finished(run.job_id, error=job_error(exc, f"job {run.job_id} failed on {handle.info.device}")))
         except Exception as exc:
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
             with self._lock:
@@ -267,12 +268,6 @@ class Bridge:
                 self.ray.kill(handle.actor, no_restart=True)
             except Exception:
                 pass
-
-
-def _internal(exc: BaseException) -> Any:
-    from retouch.server.schemas import ErrorPublic
-
-    return ErrorPublic(code="internal_error", message=f"{type(exc).__name__}: {exc}".splitlines()[0])
 
 
 def main(argv: list[str]) -> int:

@@ -7,13 +7,12 @@ the bridge forwards them unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from retouch.engines import EngineFactory
+from retouch.registry import Registry
 from retouch.server.schemas import ErrorPublic
 
 # coordinator -> bridge
@@ -23,7 +22,7 @@ from retouch.server.schemas import ErrorPublic
 class Configure:
     """The first message: what every worker actor is built with."""
 
-    engines: Mapping[str, EngineFactory]
+    engines: Registry  # engines and face detectors, as the server built them
     cpu_workers: int  # actors on a node without GPUs
     memory_budget: int | None  # bytes of models per worker; None = 80 % of its device's memory
     preview_every: float
@@ -149,3 +148,4 @@ class Finished:
     canceled: bool = False
     loaded: list[str] = field(default_factory=list)  # the worker's model cache after the job
     used: int = 0  # its bytes
+    log: str | None = None  # a bug's traceback, under the error id `error` names, for the coordinator's log

@@ -1,6 +1,7 @@
 """A worker of the Ray pool: one actor per GPU (or a few per CPU-only node), each with its own model cache.
 
-It does what a local worker thread does (`retouch.server.pool.Worker`), on another machine: decode the job's
+It does what a local worker thread does (`retouch.server.pool.Worker`), on another machine, with the same
+rules (`retouch.server.pool_base`): decode the job's
 picture, run its workflow with the engines of its cache, and stream back `Begun`, `Progress` (with previews
 made here) and one `Finished` carrying the result, encoded here. It records nothing: the coordinator's queue
 does. A cancel (`cancel`, served by a second thread of the actor) is seen by the job's next step.
@@ -14,23 +15,20 @@ import os
 import queue as stdqueue
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import numpy as np
 
 from retouch.devices import Device, discover_devices
-from retouch.engines import Engine, EngineFactory, Hooks
-from retouch.errors import Cancelled, InputError, RetouchError
+from retouch.engines import Engine, Hooks
+from retouch.errors import Cancelled
 from retouch.imaging.io import load_picture, mask_of
+from retouch.registry import Registry
 from retouch.server.cluster.protocol import Begun, Finished, Outcome, Progress, WorkerInfo
-from retouch.server.pool import (
-    ModelCache,
-    Previews,  # the local workers' previews, the same
-    workflow_params,
-)
-from retouch.server.schemas import JOB_ADAPTER, ErrorPublic
-from retouch.workflows import WORKFLOWS, Source, detectors_of
+from retouch.server.pool_base import ModelCache, Previews, job_error, workflow_params
+from retouch.server.schemas import JOB_ADAPTER
+from retouch.workflows import WORKFLOWS, Source
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +59,12 @@ def _device(gpu_ids: list[str], index: int) -> tuple[Device, str]:
     return Device("cpu", "CPU", int(memory)), name
 
 
-class RemoteWorker:
+class WorkerActor:
     """The actor's class; the bridge makes it a Ray actor (`num_gpus=1`, or `num_cpus=1` on a CPU-only node)."""
 
     def __init__(
         self,
-        engines: Mapping[str, EngineFactory],
+        engines: Registry,
         *,
         index: int,
         memory_budget: int | None,
@@ -121,10 +119,7 @@ class RemoteWorker:
         thread.join()
 
     def _engine(self, name: str) -> Engine:
-        factory = self.engines.get(name)
-        if factory is None:
-            raise InputError(f"engine {name!r} is not available on worker {self.info.device}")
-        return self.cache.get(name, factory)
+        return self.cache.engine(name, self.engines, f"worker {self.info.device}")
 
     def _work(
         self, job_id: str, request: str, picture_png: bytes, mask_png: bytes | None, put: Callable[[Item], None]
@@ -147,19 +142,15 @@ class RemoteWorker:
             mask = None
             if mask_png is not None:
                 mask = mask_of(load_picture(mask_png, max_pixels=self.max_pixels, what="mask"))
-            engines = Source(self._engine, detectors_of(self.engines))
+            engines = Source(self._engine, self.engines.detectors)
             result = workflow.run(picture, mask, workflow_params(job), engines, hooks)
             outcome = Outcome(result.pixels, result.png(), result.seed, result.report, result.exif, result.icc_profile)
             finished = Finished(job_id, outcome=outcome)
         except Cancelled:
             finished = Finished(job_id, canceled=True)
-        except RetouchError as exc:
-            finished = Finished(job_id, error=ErrorPublic(code=exc.code, message=exc.message))
-        except Exception as exc:  # a bug or a library failure: the job fails, the worker lives on
-            log.exception("job %s failed", job_id)
-            finished = Finished(
-                job_id, error=ErrorPublic(code="internal_error", message=f"{type(exc).__name__}: {exc}")
-            )
+        except Exception as exc:  # a bad input, a bug or a library failure: the job fails, the worker lives on
+            trace: list[str] = []  # a bug's traceback goes to the coordinator's log, where the client looks
+            finished = Finished(job_id, error=job_error(exc, "failed", trace.append), log=trace[0] if trace else None)
         finally:
             with self._lock:
                 self._cancelled.discard(job_id)

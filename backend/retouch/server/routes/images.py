@@ -17,9 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from retouch.imaging.io import encode_png
 from retouch.server.deps import SettingsDep, StoreDep
+from retouch.server.disk import is_disk_full
 from retouch.server.errors import ApiError
 from retouch.server.schemas import ID_PATTERN, ErrorPublic, ImagePublic
-from retouch.server.store import ImageStore, is_disk_full, storage_full
+from retouch.server.store import ImageStore
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks  # a TypedDict for type checkers only
@@ -135,7 +136,7 @@ async def _receive(request: Request, store: ImageStore, limit: int) -> tuple[Fil
     except OSError as exc:
         target.unlink(missing_ok=True)
         if is_disk_full(exc):
-            raise storage_full(target.parent) from None
+            raise store.full() from None
         raise
     except BaseException:
         target.unlink(missing_ok=True)
@@ -149,7 +150,13 @@ async def _receive(request: Request, store: ImageStore, limit: int) -> tuple[Fil
     "",
     status_code=201,
     response_model=ImagePublic,
-    responses={413: {"model": ErrorPublic}, 422: {"model": ErrorPublic}, 507: {"model": ErrorPublic}},
+    responses={
+        400: {"model": ErrorPublic, "description": "The multipart body is malformed."},
+        413: {"model": ErrorPublic},
+        415: {"model": ErrorPublic, "description": "The body is not multipart/form-data."},
+        422: {"model": ErrorPublic},
+        507: {"model": ErrorPublic},
+    },
     openapi_extra=UPLOAD_BODY,
 )
 async def upload_image(request: Request, store: StoreDep, settings: SettingsDep) -> ImagePublic:
@@ -186,7 +193,7 @@ def _image_or_error(store: ImageStore, image_id: str):
         422: {"model": ErrorPublic},
     },
 )
-async def get_image(
+def get_image(
     image_id: ImageId,
     store: StoreDep,
     max_side: Annotated[
@@ -198,8 +205,7 @@ async def get_image(
     410 if it was deleted (by request or by the retention policy) or its file is gone."""
     image = _image_or_error(store, image_id)
     if max_side is not None:
-        picture = await run_in_threadpool(store.picture, image)
-        png = await run_in_threadpool(thumbnail_png, picture.pixels, max_side)
+        png = thumbnail_png(store.picture(image).pixels, max_side)
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
     return FileResponse(
         store.path(image), media_type="image/png", filename=f"{image_id}.png", content_disposition_type="inline"
@@ -220,12 +226,12 @@ def thumbnail_png(pixels: np.ndarray, max_side: int) -> bytes:
     status_code=204,
     responses={404: {"model": ErrorPublic}, 409: {"model": ErrorPublic}, 410: {"model": ErrorPublic}},
 )
-async def delete_image(image_id: ImageId, store: StoreDep) -> Response:
+def delete_image(image_id: ImageId, store: StoreDep) -> Response:
     """Delete a picture (an upload or a result). 409 while a queued or running job needs it; asking for it
     afterwards answers 410."""
     image = _image_or_error(store, image_id)
     if image.deleted_at:
         raise ApiError(410, "gone", f"image {image_id!r} was already deleted")
-    if not await run_in_threadpool(store.delete, image_id):
+    if not store.delete(image_id):
         raise ApiError(409, "conflict", f"image {image_id!r} is used by a queued or running job; cancel it first")
     return Response(status_code=204)

@@ -6,12 +6,10 @@ from dataclasses import asdict
 from typing import Literal
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
 from retouch import __version__
-from retouch.server.cluster import RayPool
-from retouch.server.deps import AuthorizedDep, EnginesDep, PoolDep, QueueDep, StoreDep
-from retouch.server.schemas import EnginePublic, HealthPublic, StoragePublic
+from retouch.server.deps import AuthorizedDep, EnginesDep, PoolDep, QueueDep, SettingsDep, StoreDep
+from retouch.server.schemas import EnginePublic, HealthPublic, LimitsPublic, StoragePublic
 
 router = APIRouter(tags=["meta"])
 
@@ -25,12 +23,18 @@ async def list_engines(engines: EnginesDep) -> list[dict]:
 
 
 @router.get("/health", response_model=HealthPublic, response_model_exclude_none=True)
-async def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: AuthorizedDep) -> HealthPublic:
-    """Whether the server works; with the token also its devices, queue and disk use."""
-    usage = await run_in_threadpool(store.usage)
+def health(
+    pool: PoolDep, queue: QueueDep, store: StoreDep, settings: SettingsDep, authorized: AuthorizedDep
+) -> HealthPublic:
+    """Whether the server works; with the token also its devices, queue, disk use and limits (the canvas
+    checks a picture against them when it is opened)."""
+    # a plain function: FastAPI runs it in its thread pool, off the event loop, as it reads SQLite and the disk
+    usage = store.usage()
     problems = []
     if usage.free_bytes < min(LOW_DISK, usage.disk_bytes // 20):
         problems.append(f"the disk is almost full: {usage.free_bytes / 1e6:.1f} MB free")
+    if store.refused:
+        problems.append(store.refused)
     problems += pool.problems()
     status: Literal["ok", "degraded"] = "degraded" if problems else "ok"
     if not authorized:
@@ -43,5 +47,6 @@ async def health(pool: PoolDep, queue: QueueDep, store: StoreDep, authorized: Au
         devices=[asdict(device) for device in pool.devices],
         queue={"pending": counts["queued"], "running": pool.running()},
         storage=StoragePublic(**asdict(usage)),
-        cluster=pool.cluster() if isinstance(pool, RayPool) else None,
+        limits=LimitsPublic(max_pixels=settings.max_pixels, max_upload_bytes=settings.max_upload_bytes),
+        cluster=pool.cluster(),
     )

@@ -86,5 +86,5 @@ async def cancel_install(name: str, installer: InstallerDep) -> InstallPublic:
 async def remove_model(name: str, installer: InstallerDep, request: Request) -> ModelsPublic:
     """Unregister a model; its files are deleted only when Retouch downloaded them."""
     await run_in_threadpool(remove, installer.catalog, name)
-    request.app.state.engines.pop(name, None)
+    request.app.state.engines.engines.pop(name, None)  # the server's own table (app._installer)
     return await run_in_threadpool(models_public, installer)

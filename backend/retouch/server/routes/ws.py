@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import resource
 from collections import Counter
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from retouch.recipe import describe_errors
 from retouch.server.events import Subscriber
@@ -64,6 +64,21 @@ class SocketLimits:
             del self._open[client]
 
 
+EXAMPLE = '{"type": "subscribe", "job_ids": ["..."]}'
+
+
+def unreadable(error: ValidationError) -> str:
+    """Why a message was not understood, in our words (no parser's text: it names columns, not the fix)."""
+    problems = error.errors()
+    if problems and problems[0]["type"] == "json_invalid":
+        if "recursion" in str(problems[0].get("ctx", {}).get("error", "")):
+            return f"the message nests too deeply to be a subscription; send one flat object such as {EXAMPLE}"
+        return f"the message is not JSON; send an object such as {EXAMPLE}"
+    if problems and problems[0]["type"] == "model_type":
+        return f"the message must be a JSON object such as {EXAMPLE}"
+    return describe_errors(problems)
+
+
 def current_state(job: JobPublic) -> list[Event]:
     """The events that bring a new subscriber up to date with `job`."""
     if job.status is JobStatus.queued:
@@ -114,10 +129,11 @@ async def _serve(websocket: WebSocket, limits: SocketLimits) -> None:
                 await websocket.close(code=UNSUPPORTED_DATA, reason="binary frames are not understood; send JSON text")
                 break
             try:
-                message = Subscribe.model_validate(json.loads(text))
-            except (ValueError, ValidationError) as exc:
-                detail = describe_errors(exc.errors()) if isinstance(exc, ValidationError) else str(exc)
-                await websocket.send_text(SocketErrorEvent(code="invalid_input", message=detail).model_dump_json())
+                message = Subscribe.model_validate_json(text)  # pydantic's parser bounds nesting, unlike json
+            except ValidationError as exc:
+                await websocket.send_text(
+                    SocketErrorEvent(code="invalid_input", message=unreadable(exc)).model_dump_json()
+                )
                 continue
             if message.type == "unsubscribe":
                 subscriber.job_ids.difference_update(message.job_ids)
@@ -128,10 +144,10 @@ async def _serve(websocket: WebSocket, limits: SocketLimits) -> None:
                 await websocket.close(code=POLICY_VIOLATION, reason=reason)
                 break
             subscriber.job_ids.update(message.job_ids)
-            jobs = queue.get_many(message.job_ids)
+            jobs = await run_in_threadpool(queue.get_many, message.job_ids)  # SQLite, off the event loop
             if message.all and subscriber.session:
                 subscriber.all_of_session = True
-                jobs += queue.session_jobs(subscriber.session)
+                jobs += await run_in_threadpool(queue.session_jobs, subscriber.session)
             for job in jobs:
                 for event in current_state(job):
                     subscriber.offer(event)

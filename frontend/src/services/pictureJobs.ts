@@ -2,39 +2,14 @@
 // undoably, with the mask, paint and box scaled along) and fixing faces (find them, send the user's boxes,
 // stage the result like any other). The picture is the one already uploaded in the background.
 
-import { historyFlags } from "./actions/mask";
-import { describeError } from "./api/client";
-import { fitRect, scaleRect } from "./geometry";
-import { buildFacesJob, buildUpscaleJob, newJob, withNewJob } from "./jobs";
-import { readRecipe } from "./png";
-import type { Deps, PictureUploads } from "./services";
-import { currentEngine, faceEngines, withError, type AppState, type FaceBox, type JobKind, type Patch } from "./state";
-
-export interface PictureJobServices {
-  upscale(state: AppState): Promise<Patch | null>;
-  /** An upscale finished: its picture replaces the open one (one undo step). */
-  finishUpscale(state: AppState, jobId: string): Promise<Patch | null>;
-  findFaces(state: AppState): Promise<Patch | null>;
-  fixFaces(state: AppState): Promise<Patch | null>;
-}
-
-/** Why the faces job cannot be sent as things are, or null. */
-export function facesBlocker(state: AppState): string | null {
-  if (!state.picture) return "Open a picture first.";
-  if (!state.faces.boxes.some((b) => b.enabled)) {
-    return state.faces.boxes.length ? "Every face is switched off: tick the faces to fix." : "Find the faces first, or draw a box around one.";
-  }
-  const engine = currentEngine(state);
-  const redraws = engine !== undefined && faceEngines(state).includes(engine);
-  if (!redraws && !state.faces.restorer) {
-    const models = faceEngines(state).map((e) => e.name);
-    return (
-      `${state.settings.engine} cannot fix faces: choose a diffusion model in Generation` +
-      `${models.length ? ` (here: ${models.join(", ")})` : ""} or a face restorer.`
-    );
-  }
-  return null;
-}
+import { describeError, type JobCreate } from "../api/client";
+import { facesBlocker } from "../blockers";
+import { fitRect, scaleRect } from "../geometry";
+import { buildFacesJob, buildUpscaleJob, newJob, withNewJob } from "../jobs";
+import { readRecipe } from "../png";
+import { currentEngine, faceEngines, withError, type AppState, type FaceBox, type JobKind } from "../state";
+import type { Deps, PictureJobServices } from "./types";
+import type { PictureUploads } from "./uploads";
 
 export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJobServices {
   const { store, api, socket, layers, history, encoder } = deps;
@@ -54,7 +29,7 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
   const sending = new Set<JobKind>();
 
   /** Send a whole-picture job and follow it in the queue, its progress shown over the whole picture. */
-  async function start(state: AppState, kind: JobKind, engineLabel: string, body: Parameters<typeof api.createJob>[0]): Promise<void> {
+  async function start(state: AppState, kind: JobKind, engineLabel: string, body: JobCreate): Promise<void> {
     const bounds = layers.pictureBounds();
     const accepted = await api.createJob(body);
     const job = {
@@ -118,7 +93,7 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
         activeJob: null,
         maskAside: null,
         dirty: true,
-        history: historyFlags({ history }),
+        // what can be undone now: set by the caller
       };
     },
 
