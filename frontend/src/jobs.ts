@@ -136,6 +136,7 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
   if (event.type === "queue.status") return { queue: { pending: event.pending, running: event.running } };
   // the server refused something the socket sent: say so
   if (event.type === "error") return withError(state, `Server: ${event.message}`);
+  if (event.type === "model.install") return {}; // the Models panel follows installs (panels/models.ts)
   const id = event.job_id;
   const job = state.jobs[id];
   if (!job) return {};
