@@ -205,7 +205,7 @@ def _fetch(
                 if is_cancelled is not None and is_cancelled():
                     raise Cancelled(f"the download of {what} was cancelled; {done:,} bytes kept to resume")
                 try:
-                    chunk = response.read(CHUNK)
+                    chunk = response.read1(CHUNK)  # what has arrived: progress and cancel go on while bytes trickle in
                 except (http.client.HTTPException, OSError) as exc:
                     raise DownloadError(_interrupted(what, done, exc)) from None
                 if not chunk:
