@@ -100,6 +100,7 @@ def _installer(settings: Settings, hub: EventHub, table: Registry) -> Installer:
         fresh = build_registry(catalog, settings.engine_plugins, missing_ok=True)
         table.engines.update(fresh.engines)
         table.detectors.update(fresh.detectors)
+        table.selectors.update(fresh.selectors)
 
     return Installer(load_manifest(), catalog, hub.publish, refresh, reserved=set(ENGINES))
 
@@ -134,7 +135,7 @@ def create_app(
         store.sweep_retention()
         # a copy: installs add engines to the server's own table, never to a table the caller shares
         table = (
-            Registry(engines, engines.detectors)
+            Registry(engines, engines.detectors, engines.selectors)
             if engines is not None
             else build_registry(settings.catalog, settings.engine_plugins, missing_ok=True)
         )
