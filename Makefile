@@ -12,6 +12,11 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch===2.13.0 torchvision===0.28.0
 STAMP := $(VENV)/.installed
 
+# pytest's worker processes in `make test` (pytest-xdist): each test file runs whole on one of them, so a
+# module's server or browser is started once; most tests wait on a server, a browser or a subprocess, so two
+# workers roughly halve the wall time on two cores. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 2
+
 .PHONY: run test check bench bench-canvas clean frontend chromium api-client
 
 FRONTEND := frontend
@@ -60,7 +65,7 @@ check: $(STAMP)
 
 test: check $(CANVAS) chromium
 	cd $(FRONTEND) && npx eslint --max-warnings 0 . && npx vitest run
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/fill_speed.py

@@ -5,12 +5,14 @@ blobby region with the same bounding box, in skimage's astronaut scaled to fit),
 gradient magnitude over the boundary's bounding box: the cheapest "measure the gradients around it" an
 area-based score would start from (the goal is 20 ms at 1024²).
 
-Repair: one `poisson_blend` pass over an 8 px band next to the raw `cv2.seamlessClone(picture, picture,
-band, centre, NORMAL_CLONE)` call on the same band (what OpenCV's Poisson solver costs on that region; with
-the picture as its own source it keeps the seam, so its score is shown too), and a telea pass through
-`retouch.pipeline.fill` next to the raw `cv2.inpaint` on the same band. The seam is a tinted paste.
+Repair: each step of the `seams` repair over an 8 px band on a drifted paste (shifted and brightened) at
+1024² and 4096², next to the raw `cv2.seamlessClone(picture, picture, mask, centre, NORMAL_CLONE)` in the same
+run: over the band for the band blend (`poisson_blend`) and the structure step (PatchMatch where lines jump,
+then the band), over the region and its band for `tone_match`, the tone step and the whole default repair
+(what OpenCV's Poisson solver costs on that area; with the picture as its own source it keeps the seam, so
+its score is shown too). Up to 512², a telea pass through `retouch.pipeline.fill` next to the raw `cv2.inpaint`.
 
-    python benchmarks/seam_speed.py                 # about a minute on 2 cores
+    python benchmarks/seam_speed.py                 # about 25 minutes on 2 busy cores (4096²)
     python benchmarks/seam_speed.py --repeat 5
 """
 
@@ -27,9 +29,12 @@ import cv2
 import numpy as np
 from skimage import data
 
-from retouch.imaging.seams import band_mask, boundary_box, poisson_blend, seam_score
+from retouch.engines import Hooks
+from retouch.imaging.seams import band_mask, boundary_box, poisson_blend, seam_score, tone_match
 from retouch.pipeline import fill
 from retouch.recipe import FillParams
+from retouch.workflows import seams as seams_workflow
+from retouch.workflows.seams import SeamParams
 
 BAND = 8
 TELEA_UP_TO = 512
@@ -55,10 +60,10 @@ def blob(side: int) -> np.ndarray:
     return mask
 
 
-def tinted(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    out = rgb.astype(np.int16)
-    out[mask > 0] += np.array([30, 12, -24], np.int16)
-    return np.clip(out, 0, 255).astype(np.uint8)
+def drifted(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The region replaced by the picture shifted by (23, 37) px and 20 levels brighter: a fill that drifted."""
+    lifted = np.clip(np.roll(rgb, (23, 37), axis=(0, 1)).astype(np.int16) + 20, 0, 255).astype(np.uint8)
+    return np.where(mask[..., None] > 0, lifted, rgb)
 
 
 def timed(run: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -100,16 +105,26 @@ def repair_rows(sides: list[int], repeat: int) -> None:
     for side in sides:
         rgb = picture(side)
         for shape, mask in (("circle", circle(side)), ("blob", blob(side))):
-            seamed = tinted(rgb, mask)
+            seamed = drifted(rgb, mask)
             band = band_mask(mask, BAND)
             x, y, w, h = cv2.boundingRect(cv2.findNonZero(band))
             centre = (x + w // 2, y + h // 2)
             before = seam_score(seamed, mask).score
             pixels = int((band > 0).sum())
             telea = FillParams(engine="telea", feather=0, grow=0, bbox="auto")
+            grown = band_mask(mask, BAND) | mask  # the region and its band: what the repair may change
+            rx, ry, rw, rh = cv2.boundingRect(cv2.findNonZero(grown))
+            region_centre = (rx + rw // 2, ry + rh // 2)
+            clone_region = partial(cv2.seamlessClone, seamed, seamed, grown, region_centre, cv2.NORMAL_CLONE)
+            clone_band = partial(cv2.seamlessClone, seamed, seamed, band, centre, cv2.NORMAL_CLONE)
             rows = [
-                ("poisson", partial(poisson_blend, seamed, mask, BAND), "cv2.seamlessClone",
-                 partial(cv2.seamlessClone, seamed, seamed, band, centre, cv2.NORMAL_CLONE)),
+                ("band blend (poisson_blend)", partial(poisson_blend, seamed, mask, BAND), "seamlessClone band", clone_band),
+                ("tone (tone_match)", partial(tone_match, seamed, mask, BAND), "seamlessClone region", clone_region),
+                ("tone step (tone_match + band)", partial(tone_step, seamed, mask), "seamlessClone region", clone_region),
+                ("structure step (PatchMatch + band)", partial(structure_step, seamed, mask), "seamlessClone band",
+                 clone_band),
+                ("`seams` defaults (all passes)", partial(default_repair, seamed, mask), "seamlessClone region",
+                 clone_region),
             ]  # fmt: skip
             if side <= TELEA_UP_TO:  # Telea over a 16 px wide band takes seconds at 1024²
                 rows.append(("telea (pipeline.fill)", partial(telea_pass, seamed, band, telea), "cv2.inpaint",
@@ -123,6 +138,22 @@ def repair_rows(sides: list[int], repeat: int) -> None:
                 )
 
 
+def tone_step(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return poisson_blend(tone_match(rgb, mask, BAND), mask, BAND)
+
+
+def structure_step(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The structure step on its own: PatchMatch where the structure breaks, then the band."""
+    params = SeamParams(band=BAND, seed=1)
+    out = seams_workflow._step("structure", rgb, mask, params, 1, None, Hooks())
+    return rgb if out is None else out
+
+
+def default_repair(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    params = SeamParams(band=BAND, seed=1)
+    return seams_workflow.repair(rgb, mask, params, 1, lambda name: None, Hooks())[0]
+
+
 def telea_pass(rgb: np.ndarray, band: np.ndarray, params: FillParams) -> np.ndarray:
     return fill(rgb, band, params).pixels
 
@@ -130,8 +161,8 @@ def telea_pass(rgb: np.ndarray, band: np.ndarray, params: FillParams) -> np.ndar
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--score-sides", type=int, nargs="+", default=[1024, 4096])
-    parser.add_argument("--repair-sides", type=int, nargs="+", default=[512, 1024])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repair-sides", type=int, nargs="+", default=[1024, 4096])
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), OpenCV {cv2.__version__}")
     score_rows(args.score_sides, args.repeat)

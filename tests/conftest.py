@@ -11,7 +11,7 @@ from skimage import data
 from tests.support import bricks
 
 # tiny diffusion pipelines of every family and spandrel models, built once per session
-pytest_plugins = ["tests.diffusion_fixtures", "tests.spandrel_fixtures", "tests.sam_fixtures"]
+pytest_plugins = ["tests.diffusion_fixtures", "tests.spandrel_fixtures", "tests.sam_fixtures", "tests.model_files"]
 
 
 @pytest.fixture(scope="session")

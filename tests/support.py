@@ -52,6 +52,15 @@ def run_cli(*args: str | os.PathLike, cwd: Path | None = None) -> subprocess.Com
 
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+#: Six photographs for the seam repair's acceptance tests, each with the scale that keeps it near 300 px.
+SEAM_PHOTOS = {
+    "astronaut": 0.5,
+    "coffee": 0.5,
+    "chelsea": 0.5,
+    "rocket": 0.5,
+    "retina": 0.18,
+    "immunohistochemistry": 0.5,
+}
 
 
 def photo(name: str, scale: float = 0.5) -> np.ndarray:
@@ -82,6 +91,16 @@ def hard_paste(picture: np.ndarray, mask: np.ndarray, shift: tuple[int, int] = (
     out = picture.copy()
     shifted = np.roll(picture, shift, axis=(0, 1))
     out[mask > 0] = shifted[mask > 0]
+    return out
+
+
+def drifted_paste(
+    picture: np.ndarray, mask: np.ndarray, shift: tuple[int, int] = (23, 37), lift: int = 20
+) -> np.ndarray:
+    """A hard paste of the picture shifted by (dy, dx) and brightened by `lift` levels: a fill that drifted."""
+    lifted = np.clip(picture.astype(np.int16) + lift, 0, 255).astype(np.uint8)
+    out = picture.copy()
+    out[mask > 0] = hard_paste(lifted, mask, shift)[mask > 0]
     return out
 
 

@@ -29,11 +29,11 @@ def test_seams_prints_the_score_before_and_after_each_pass(files):
     out = files / "out.png"
     done = run_cli("seams", files / "seamed.png", files / "mask.png", "-o", out, "--seed", "3")
     assert done.returncode == 0, done.stderr
-    passes = re.findall(r"pass (\d) of 3, seam (\d+\.\d+) → (\d+\.\d+)", done.stdout)
+    passes = re.findall(r"pass (\d) of 6, seam (\d+\.\d+) → (\d+\.\d+)", done.stdout)  # 3 rounds of 2 steps
     assert passes and passes[0][0] == "1"
     before, after = float(passes[0][1]), float(passes[0][2])
-    assert before > 1.8 and after < before / 1.5
-    assert "engine poisson" in done.stdout, "the weight-free default"
+    assert before > 1.4 and after < before / 1.5
+    assert "engine poisson: " in done.stdout and "passes kept (tone" in done.stdout, "the weight-free default"
     recipe = read_recipe(out.read_bytes())
     assert recipe["kind"] == "seams" and recipe["pass_scores"][0]["score"] == pytest.approx(after, abs=0.005)
     assert np.asarray(Image.open(out)).shape == np.asarray(Image.open(files / "seamed.png")).shape
@@ -59,7 +59,7 @@ def test_seams_takes_engine_band_passes_and_target(files):
     assert done.returncode == 0, done.stderr
     recipe = read_recipe(out.read_bytes())
     assert (recipe["engine"], recipe["band"], recipe["passes"], recipe["target"]) == ("telea", 4, 2, 0.6)
-    assert 1 <= len(recipe["pass_scores"]) <= 2
+    assert 1 <= len(recipe["pass_scores"]) <= 4  # 2 rounds of 2 steps at most
 
 
 def test_seams_repairs_a_painted_stroke(files):

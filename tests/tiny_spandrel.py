@@ -100,7 +100,7 @@ def build(name: str, folder: Path, *, seed: int = 0) -> dict[str, Path]:
     return save(module, folder, name)
 
 
-class _RunsCode:
+class RunsCode:
     """Unpickling this runs `touch MARKER`: what a malicious checkpoint does."""
 
     def __init__(self, marker: Path) -> None:
@@ -112,5 +112,23 @@ class _RunsCode:
 
 def write_pickle_with_code(path: Path, marker: Path) -> Path:
     """A .pth whose state dict also carries an object that runs a shell command when unpickled."""
-    torch.save({"conv.weight": torch.zeros(4, 3, 3, 3), "payload": _RunsCode(marker)}, path)
+    torch.save({"conv.weight": torch.zeros(4, 3, 3, 3), "payload": RunsCode(marker)}, path)
+    return path
+
+
+def save_torchscript_lama(path: Path, *, seed: int = 0) -> Path:
+    """A LaMa saved as IOPaint ships big-lama.pt: a TorchScript archive (traced; spandrel's LaMa does not script)."""
+    torch.manual_seed(seed)
+    model = lama().eval()
+    with torch.no_grad():
+        program = torch.jit.trace(model, (torch.rand(1, 3, 32, 32), torch.rand(1, 1, 32, 32)), check_trace=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    program.save(str(path))
+    return path
+
+
+def save_params_ema(module: torch.nn.Module, path: Path) -> Path:
+    """A .pth as GFPGAN, CodeFormer and SwinIR releases are: the state dict under `params_ema`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"params_ema": {k: v.detach().clone() for k, v in module.state_dict().items()}}, path)
     return path

@@ -162,6 +162,8 @@ def fill(
 
     out = pixels.copy()
     x, y, w, h = box
+    if params.tone_match:  # the fill's tone met to the picture's at its edge; its own colours kept inside
+        produced = seams.tone_match_fill(rgb, produced, region_mask, params.feather)
     out[y : y + h, x : x + w] = comp.composite(region, produced, region_mask, params.feather)
 
     recipe = applied(params.model_dump(mode="json"), engine, empty_pixels=bool(empty.any()))

@@ -128,10 +128,17 @@ class FillParams(Strict):
         "original outside the mask when pasting the result back; 0 = a hard edge.",
     )
     color_match: bool = Field(False, description="Match the filled area's colours to its surroundings.")
+    tone_match: bool = Field(
+        False,
+        description="Match the fill's tone to the picture at its edge: a smooth correction over the whole fill (a "
+        "membrane in the gradient domain) that meets the surroundings' tone at the edge, so the fill keeps its own "
+        "colours and detail inside (A1111-style colour correction without flattening the fill).",
+    )
     seam_pass: bool = Field(
         False,
-        description="After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) "
-        "blend over 8 px either side of it, up to 3 passes while its seam score improves (see the `seams` kind).",
+        description="After a fill job, repair the seam along the fill's boundary as the `seams` kind does with its "
+        "defaults: the fill's tone matched over its whole region and 8 px either side of its edge blended, then "
+        "broken structure re-synthesised, up to 3 rounds while its seam score improves.",
     )
     seed: int = Field(-1, ge=-1, le=SEED_MAX, description="Random seed; -1 picks one (the one used is reported).")
     prompt: str = Field("", max_length=4000, description="What to paint (engines that take a prompt).")

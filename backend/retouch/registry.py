@@ -66,15 +66,20 @@ class Registry(Mapping[str, EngineFactory]):
         )
 
 
-def build_registry(catalog: Path | str | None = None, plugins: Iterable[str] = ()) -> Registry:
+def build_registry(
+    catalog: Path | str | None = None, plugins: Iterable[str] = (), *, missing_ok: bool = False
+) -> Registry:
     """Built-in engines, then one factory per model of `catalog` (default: the user's), then plugins; and the
-    face detectors: the built-in one plus the catalog's.
+    face detectors: the built-in one plus the catalog's. With `missing_ok` (the server, whose installs write
+    the catalog), a catalog file not written yet holds no models instead of being an error.
 
     A name used twice is an error naming both, so no engine silently hides another.
     """
     table: dict[str, EngineFactory] = dict(ENGINES)
     selectors: dict[str, SelectorFactory] = dict(SELECTORS)
     path = Path(catalog) if catalog is not None else default_catalog_path()
+    if missing_ok and path is not None and not path.exists():
+        path = None
     if path is not None:
         base = path.parent.resolve()
         for entry in load_catalog(path).models:

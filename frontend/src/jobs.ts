@@ -136,6 +136,7 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
   if (event.type === "queue.status") return { queue: { pending: event.pending, running: event.running } };
   // the server refused something the socket sent: say so
   if (event.type === "error") return withError(state, `Server: ${event.message}`);
+  if (event.type === "model.install") return {}; // the Models panel follows installs (panels/models.ts)
   const id = event.job_id;
   const job = state.jobs[id];
   if (!job) return {};
@@ -161,12 +162,15 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
     case "job.succeeded": {
       const image = event.result.image;
       const seed = event.seed ?? null;
-      const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1 });
-      // an upscale replaces the picture when it arrives (services.finishUpscale): it is not judged in the box
+      const report = event.result.report ?? null;
+      const outcome = seamOutcome(report);
+      const patch = set({ status: "succeeded", resultImage: image, seed, preview: null, step: job.total || 1, total: job.total || 1, ...(outcome ? { outcome } : {}) });
+      // an upscale replaces the picture when it arrives (services.finishUpscale): it is not judged in the box;
+      // a seam repair that changed nothing has nothing to judge (the seams panel says why)
       // a result is judged over the document it was made for; sent from another one, it waits in the gallery
       const here = !job.document || job.document === state.picture?.id;
-      if (job.kind !== "upscale" && here && !state.staging.items.some((s) => s.jobId === id)) {
-        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source, report: event.result.report ?? null, ready: false }];
+      if (job.kind !== "upscale" && here && !outcome?.unchanged && !state.staging.items.some((s) => s.jobId === id)) {
+        const items = [...state.staging.items, { jobId: id, box: job.box, imageId: image, seed, recipe: null, source: job.source, report, ready: false }];
         // the result on show moves to it once it is decoded (ResultCache), so the count and the picture change together
         patch.staging = { items, index: state.staging.items.length ? state.staging.index : 0 };
       }
@@ -179,6 +183,12 @@ export function applyEvent(state: AppState, event: JobEvent): Patch {
     case "job.canceled":
       return set({ status: "canceled", preview: null, position: null });
   }
+}
+
+/** A seam repair's outcome from its report (`outcome`, and `changed` false when no pass was kept). */
+export function seamOutcome(report: Record<string, unknown> | null | undefined): { text: string; unchanged: boolean } | null {
+  if (!report || typeof report.outcome !== "string") return null;
+  return { text: report.outcome, unchanged: report.changed === false };
 }
 
 /** The size an engine will work at for a box (the server's `working_size`, mirrored to show it). */

@@ -12,6 +12,7 @@ import { Layers, MASK_TINT } from "./layers";
 import { NO_META } from "./metadata";
 import { ask } from "./panels/ask";
 import { loadGallery, rememberPicture } from "./panels/gallery";
+import { ModelsPanel } from "./panels/models";
 import { decode, DocumentStore, RECENT_BUDGET, type SavedDocument } from "./persist";
 import { InteractiveScene } from "./render/interactiveScene";
 import { redraw } from "./render/rules";
@@ -98,6 +99,7 @@ sessionStorage.setItem("retouch.session", session);
 const socket = new JobSocket(
   JobSocket.defaultUrl(session, token),
   (event) => {
+    if (event.type === "model.install") return models.onEvent(event.install);
     const jobId = "job_id" in event ? event.job_id : null;
     const before = jobId ? store.state.jobs[jobId]?.status : undefined;
     store.apply(applyEvent(store.state, event));
@@ -120,6 +122,10 @@ const socket = new JobSocket(
       if (was === "reconnecting") void loadGallery(deps);
     }
   },
+);
+
+const models = new ModelsPanel(document.getElementById("models-panel")!, api, () => void loadEngines(), (message) =>
+  store.apply(withError(store.state, message)),
 );
 
 const deps: Deps = {
@@ -408,6 +414,7 @@ ui.update(store.state, null);
 resize();
 socket.connect();
 void loadEngines();
+void models.load();
 void loadGallery(deps);
 void restore().finally(() => {
   restoring = false;

@@ -67,7 +67,7 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   seamEngine: "poisson",
   seamBand: 8,
   seamPasses: 3,
-  seamTarget: 1.1,
+  seamTarget: 0.9,
 };
 
 /** What a job does: a fill of the box, or a whole-picture workflow (upscale, faces). */
@@ -102,6 +102,9 @@ export interface JobView {
   /** Where the box lies in the result picture: the whole picture comes back when the job named the
    * uploaded picture with a box; a crop comes back as itself. */
   source: Rect;
+  /** What a seam repair did, in the server's words (its report's `outcome`); `unchanged`: nothing changed,
+   * so nothing was staged. */
+  outcome?: { text: string; unchanged: boolean };
   /** What the job fills (or, for a seam repair, the region whose seam it repairs): kept with the result
    * when it is accepted, for "Repair seams" and the boundary highlight. */
   filled?: FilledRegion;

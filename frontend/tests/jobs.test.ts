@@ -94,6 +94,16 @@ describe("job events", () => {
     expect(s.jobs.j1.status).toBe("succeeded");
   });
 
+  it("stage nothing for a seam repair that changed nothing, and keep what it said", () => {
+    const s = withJob();
+    const outcome = "no pass needed: seam 0.82 is under the target 0.9";
+    const patch = applyEvent(s, { type: "job.succeeded", job_id: "j1", result: { image: "r1", report: { changed: false, outcome } } });
+    expect(patch.staging).toBeUndefined();
+    expect(patch.jobs!.j1).toMatchObject({ status: "succeeded", outcome: { text: outcome, unchanged: true } });
+    const kept = applyEvent(s, { type: "job.succeeded", job_id: "j1", result: { image: "r1", report: { changed: true, outcome: "1 of 1 passes kept" } } });
+    expect(kept.staging!.items).toHaveLength(1);
+  });
+
   it("show a failure in words", () => {
     const s = withJob();
     const patch = applyEvent(s, { type: "job.failed", job_id: "j1", error: { code: "invalid_input", message: "nothing to fill: the mask is empty inside the box" } });

@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import torch
 
+from retouch.catalog.spandrel import load_descriptor
 from retouch.engines.base import Hooks
 from retouch.engines.spandrel import check_usable, inspect_file, spandrel_engine
 from retouch.errors import EngineError, InputError
 from retouch.pipeline import fill
 from retouch.recipe import FillParams
-from tests.tiny_spandrel import write_pickle_with_code
+from tests.tiny_spandrel import RunsCode, write_pickle_with_code
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +71,34 @@ def test_a_pickle_carrying_code_is_refused_without_running_it(tmp_path):
     assert not marker.exists(), "the payload never ran"
 
 
-def test_a_torchscript_program_is_refused(tmp_path, spandrel_file):
+def test_a_torchscript_archive_gives_its_weights_without_running_its_program(tmp_path):
+    """IOPaint ships big-lama.pt as TorchScript: its tensors are read from the archive, its code never runs."""
     from spandrel.architectures.Compact import Compact
 
-    program = torch.jit.trace(Compact(num_feat=8, num_conv=2), torch.rand(1, 3, 16, 16))
+    torch.manual_seed(0)
+    model = Compact(num_feat=8, num_conv=2).eval()
+    program = torch.jit.trace(model, torch.rand(1, 3, 16, 16))
     program.save(str(tmp_path / "model.pt"))
-    with pytest.raises(InputError, match="TorchScript program"):
-        inspect_file(tmp_path / "model.pt")
+    descriptor = load_descriptor(tmp_path / "model.pt")
+    assert descriptor.architecture.id == "Compact" and descriptor.scale == 4
+    picture = torch.rand(1, 3, 12, 12)
+    with torch.no_grad():
+        assert torch.equal(descriptor.model(picture), model(picture)), "the same weights as the traced model"
+
+
+def test_a_torchscript_archive_carrying_code_in_its_data_is_refused_without_running_it(tmp_path):
+    import pickle
+    import zipfile
+
+    marker = tmp_path / "code-ran"
+    path = tmp_path / "model.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("model/data.pkl", pickle.dumps(RunsCode(marker), protocol=2))
+        archive.writestr("model/code/__torch__/model.py", "def forward(self, x): return x\n")
+        archive.writestr("model/constants.pkl", pickle.dumps((), protocol=2))
+    with pytest.raises(InputError, match=r"names posix\.system, which is not a tensor"):
+        inspect_file(path)
+    assert not marker.exists(), "the payload never ran"
 
 
 def test_files_that_are_not_models_are_refused_with_the_reason(tmp_path):

@@ -124,14 +124,22 @@ def test_a_seam_painted_by_hand_is_repaired(canvas: Canvas, tmp_path):
     sent = jobs_sent(page)
     canvas.open(save_png(test_picture(256, 192), tmp_path / "photo.png"))
     canvas.set_field("brush-size", "12")
+    canvas.set_field("seam-target", "0.5")  # below any real boundary: a pass runs
     page.get_by_test_id("tool-brush").click()
     canvas.stroke([canvas.screen_of((60.0, 40.0)), canvas.screen_of((60.0, 150.0))])
     page.get_by_test_id("repair-painted").click()
-    canvas.wait_staged()
+    page.get_by_test_id("seam-outcome").wait_for()
     body = sent[-1]
-    assert body["kind"] == "seams" and body["painted"] is True
-    report = staged_report(page)
-    assert seam_text(page).startswith(f"seam {report['seam_before']:.1f}")
+    assert body["kind"] == "seams" and body["painted"] is True and body["target"] == 0.5
+    # the stroke lies over an untouched picture: no seam there, so the pass cannot lower it and is dropped
+    outcome = page.get_by_test_id("seam-outcome").inner_text()
+    said = re.fullmatch(
+        r"Nothing staged: pass dropped: it (made the seam worse|did not lower the seam) \(([\d.]+) → ([\d.]+)\)\.",
+        outcome,
+    )
+    assert said and float(said[3]) >= float(said[2]), outcome
+    assert page.evaluate("window.retouch.state().staging.items.length") == 0
+    shot(page, "repair-pass-dropped.png")
 
 
 def canvas_pixels(page) -> np.ndarray:
@@ -180,3 +188,33 @@ def test_the_seam_pass_switch_reaches_the_job(canvas: Canvas, tmp_path):
     report = staged_report(page)
     assert report["seam"] < report["seam_before_passes"]
     assert seam_text(page).startswith(f"seam {report['seam_before_passes']:.1f} → ")
+
+
+def test_a_repair_that_changes_nothing_stages_nothing_and_says_why(canvas: Canvas, tmp_path):
+    """A target the seam already meets: no pass runs, nothing is staged, the panel says why; a target the
+    settings cannot take says what they allow instead of quietly going back."""
+    page = canvas.page
+    fill_flat(canvas, tmp_path)
+    accept(page)
+    target = page.get_by_test_id("seam-target")
+    target.fill("12")  # typed, not yet left
+    invalid = page.get_by_test_id("seam-invalid")
+    assert (
+        invalid.inner_text() == 'Target: "12" is not allowed; it takes a number from 0.5 to 10 (the repair keeps 0.9).'
+    )
+    canvas.set_field("seam-band", "2.5")
+    assert invalid.inner_text() == (
+        'Band: "2.5" is not allowed; it takes a whole number from 1 to 256 (the repair keeps 8).'
+    )
+    shot(page, "seam-setting-invalid.png")
+    canvas.set_field("seam-band", "8")
+    canvas.set_field("seam-target", "10")
+    assert invalid.is_hidden()
+
+    page.get_by_test_id("repair-seams").click()
+    outcome = page.get_by_test_id("seam-outcome")
+    outcome.filter(has_text="Nothing staged").wait_for()
+    assert re.fullmatch(r"Nothing staged: no pass needed: seam \d\.\d\d is under the target 10\.", outcome.inner_text())
+    assert page.evaluate("window.retouch.state().staging.items.length") == 0
+    assert page.get_by_test_id("staging-accept").is_hidden()
+    shot(page, "repair-nothing-to-do.png")

@@ -25,11 +25,11 @@ def test_a_seams_job_repairs_the_band_and_reports_every_pass(server, seamed):
     assert job["status"] == "succeeded", job
     assert job["kind"] == "seams" and job["engine"] == "poisson" and job["seed"] == 4
     report = job["result"]["report"]
-    assert report["seam_before"] > 2 and report["seam"] < report["seam_before"] / 1.8
+    assert report["seam_before"] > 1.8 and report["seam"] < report["seam_before"] / 1.8
     assert report["passes"][0]["kept"] and "seam" in job["progress"]["stage"]
     result = server.image(job["result"]["image"])
-    near = cv2_band(mask, 6)
-    np.testing.assert_array_equal(result[~near], pasted[~near])
+    keep = (mask == 0) & ~cv2_band(mask, 6)  # the region's tone and the band may change, nothing else
+    np.testing.assert_array_equal(result[keep], pasted[keep])
     recipe = read_recipe(server.http.get(f"/api/v1/images/{job['result']['image']}").content)
     assert recipe["kind"] == "seams" and recipe["pass_scores"] == report["passes"]
 

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import cv2
 import numpy as np
 import pytest
+from PIL import Image
 from scipy import ndimage
 
 from retouch.engines import Engine, Hooks
 from retouch.errors import InputError
+from retouch.imaging.composite import composite
 from retouch.imaging.io import Picture, read_recipe
 from retouch.imaging.seams import seam_score
-from retouch.recipe import FillParams
+from retouch.recipe import FillParams, Infill
 from retouch.registry import get_engine
 from retouch.workflows import WORKFLOWS
 from retouch.workflows import fill as fill_workflow
 from retouch.workflows.seams import SeamParams, check, run
-from tests.support import PHOTOS, edge_mask, ellipse_mask, hard_paste, photo, stroke_over_edge, tinted_paste
+from tests.support import (
+    PHOTOS,
+    SEAM_PHOTOS,
+    drifted_paste,
+    edge_mask,
+    ellipse_mask,
+    hard_paste,
+    photo,
+    stroke_over_edge,
+    tinted_paste,
+)
+
+#: Where the repair tests save before | after pictures (set RETOUCH_SHOTS to look at them).
+SHOTS = Path(os.environ["RETOUCH_SHOTS"]) / "seams" if os.environ.get("RETOUCH_SHOTS") else None
 
 
 class DriftEngine(Engine):
@@ -28,8 +47,19 @@ class DriftEngine(Engine):
         return tinted_paste(image, mask)
 
 
+class NoiseEngine(Engine):
+    """Gives back the region as noise: a refill that can only make a seam worse."""
+
+    name = "noise"
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, params: FillParams, seed: int, hooks: Hooks) -> np.ndarray:
+        out = image.copy()
+        out[mask > 0] = np.random.default_rng(seed).integers(0, 256, (int((mask > 0).sum()), 3), dtype=np.uint8)
+        return out
+
+
 def engines(name: str) -> Engine:
-    return DriftEngine() if name == "drift" else get_engine(name)
+    return {"drift": DriftEngine, "noise": NoiseEngine}.get(name, lambda: get_engine(name))()
 
 
 def farther_than(mask: np.ndarray, band: int) -> np.ndarray:
@@ -60,19 +90,19 @@ def test_a_repair_brings_the_score_close_to_the_natural_figure_and_reports_every
     assert before > 2 and abs(after - natural) < 0.6, (name, natural, before, after)
     passes = result.recipe["pass_scores"]
     assert passes and passes[0]["kept"] and [p for p in passes if p["kept"]][-1]["score"] == after
-    assert any(stage.startswith("pass 1 of 3, seam ") and "→" in stage for stage in stages)
+    assert any(stage.startswith("pass 1 of 6, seam ") and "→" in stage for stage in stages)  # 3 rounds of 2 steps
     assert result.recipe["kind"] == "seams" and result.recipe["engine"] == "poisson"
     assert result.recipe["seam"]["score"] == after
     assert read_recipe(result.png())["pass_scores"] == passes
 
 
 @pytest.mark.parametrize("engine", ["poisson", "telea", "navier-stokes"])
-def test_nothing_farther_from_the_boundary_than_the_band_changes(engine):
+def test_nothing_outside_the_region_and_its_band_changes(engine):
     picture = photo("chelsea")
     mask = ellipse_mask(picture.shape)
     seamed = tinted_paste(picture, mask)
     result = run(Picture(seamed), mask, SeamParams(engine=engine, band=6, seed=2), engines, Hooks())
-    keep = farther_than(mask, 6)
+    keep = (mask == 0) & farther_than(mask, 6)
     np.testing.assert_array_equal(result.pixels[keep], seamed[keep])
     assert result.pixels.shape == seamed.shape
 
@@ -169,8 +199,8 @@ def test_every_fill_reports_its_seam_score_and_the_seam_pass_lowers_it():
     assert repaired.report["seam_before_passes"] == plain.report["seam"]
     assert repaired.report["seam"] < plain.report["seam"] - 0.2
     assert repaired.recipe["seam_passes"]["passes"][0]["kept"]
-    # the pass works on the fill's edge: beyond the fill and its 8 px band nothing differs from the plain fill
-    keep = farther_than(mask, 8)
+    # the pass works on the fill and its edge: beyond its 8 px band outside nothing differs from the plain fill
+    keep = (mask == 0) & farther_than(mask, 8)
     np.testing.assert_array_equal(repaired.pixels[keep], plain.pixels[keep])
 
 
@@ -184,15 +214,12 @@ def test_a_diffusion_pass_runs_through_the_fill_and_changes_only_the_band(loaded
 
     result = run(seamed, mask, params, loaded_engines, hooks)
 
-    keep = farther_than(mask, 4)
+    keep = (mask == 0) & farther_than(mask, 4)
     np.testing.assert_array_equal(result.pixels[keep], seamed.pixels[keep])
-    record = result.recipe["pass_scores"][0]
-    assert record["kept"] == (record["score"] < result.report["seam_before"])
-    assert any(stage.startswith("pass 1 of 1, step ") for stage in steps), "the model's steps show per pass"
-    if record["kept"]:  # a random tiny model may well make the band worse: then the pass is dropped
-        assert (result.pixels[~keep] != seamed.pixels[~keep]).any()
-    else:
-        np.testing.assert_array_equal(result.pixels, seamed.pixels)
+    tone, model = result.recipe["pass_scores"]  # the region's tone first, then the model refills the band
+    assert (tone["step"], model["step"]) == ("tone", "structure")
+    assert tone["kept"] and model["kept"] == (model["score"] < tone["score"])
+    assert any(stage.startswith("pass 2 of 2, step ") for stage in steps), "the model's steps show per pass"
     again = run(seamed, mask, params, loaded_engines, Hooks())
     assert again.png() == result.png()
 
@@ -212,10 +239,109 @@ def test_lama_repairs_a_seam_through_the_fill_and_changes_only_the_band(spandrel
     check(seamed, mask, params, {"lama": lambda: lama})
     result = run(seamed, mask, params, source, Hooks())
 
-    keep = farther_than(mask, 3)
+    keep = (mask == 0) & farther_than(mask, 3)
     np.testing.assert_array_equal(result.pixels[keep], seamed.pixels[keep])
-    [record] = result.recipe["pass_scores"]
+    records = result.recipe["pass_scores"]
     assert result.recipe["engine"] == "lama"
-    assert record["kept"] == (result.report["seam"] < result.report["seam_before"])
-    if record["kept"]:
-        assert (result.pixels[~keep] != seamed.pixels[~keep]).any(), "the kept pass changed the band"
+    assert [r["step"] for r in records] == ["tone", "structure"][: len(records)]
+    kept = [r["score"] for r in records if r["kept"]]
+    assert result.report["seam"] == (kept[-1] if kept else result.report["seam_before"])
+
+
+PASTES = {
+    "drifted": drifted_paste,  # shifted by (23, 37) px and 20 levels brighter
+    "tinted": tinted_paste,
+    "feathered": lambda picture, mask: composite(picture, np.roll(picture, (23, 37), axis=(0, 1)), mask, 4),
+    "structure": lambda picture, mask: hard_paste(picture, mask, (0, 9)),  # lines crossing the edge jump 9 px
+}
+
+
+@pytest.fixture(scope="module", params=list(SEAM_PHOTOS))
+def untouched(request) -> tuple[str, np.ndarray, np.ndarray]:
+    picture = photo(request.param, SEAM_PHOTOS[request.param])
+    return request.param, picture, ellipse_mask(picture.shape)
+
+
+@pytest.mark.parametrize("paste", list(PASTES))
+def test_the_default_repair_brings_a_paste_back_to_the_photo_s_own_seam_score(untouched, paste):
+    """Far-reference score after `seams` with defaults: within 1.25x of the same boundary on the untouched
+    photo and not below 0.6x of it; beyond the band outside the region nothing changes; same seed, same bytes."""
+    name, picture, mask = untouched
+    seamed = PASTES[paste](picture, mask)
+    params = SeamParams(seed=4)
+    result = run(Picture(seamed), mask, params, engines, Hooks())
+
+    natural = seam_score(picture, mask)
+    after = result.report["seam"]
+    assert 0.6 * natural.score <= after <= 1.25 * natural.score, (name, paste, natural, result.report)
+    # no blur: the band keeps texture like the picture beyond it (the score's detail term, natural 0.9-1.2)
+    assert seam_score(result.pixels, mask).detail <= max(1.25, 1.25 * natural.detail), (name, paste)
+    assert result.report["seam_before"] > after
+    outside = (mask == 0) & farther_than(mask, params.band)
+    np.testing.assert_array_equal(result.pixels[outside], seamed[outside])
+    if paste == "structure":  # the paste made for the PatchMatch step: same seed, same bytes
+        assert run(Picture(seamed), mask.copy(), params, engines, Hooks()).png() == result.png()
+    if SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.hstack([seamed, result.pixels])).save(SHOTS / f"repair-{name}-{paste}.png")
+
+
+def test_the_report_says_why_nothing_changed():
+    picture = photo("rocket")
+    mask = ellipse_mask(picture.shape)
+    met = run(Picture(picture), mask, SeamParams(target=5, seed=1), engines, Hooks())
+    natural = met.report["seam_before"]
+    assert met.report["changed"] is False
+    assert met.report["outcome"] == f"no pass needed: seam {natural:.2f} is under the target 5"
+    # a painted stroke refilled with noise: the pass makes the seam worse
+    stroke = stroke_over_edge(mask)
+    dropped = run(
+        Picture(picture), stroke, SeamParams(engine="noise", painted=True, target=0.5, seed=1), engines, Hooks()
+    )
+    [record] = dropped.report["passes"]
+    assert dropped.report["changed"] is False and not record["kept"]
+    before = dropped.report["seam_before"]
+    assert dropped.report["outcome"] == f"pass dropped: it made the seam worse ({before:.2f} → {record['score']:.2f})"
+    np.testing.assert_array_equal(dropped.pixels, picture)
+
+
+def test_an_outpainting_edge_is_repaired_the_same_way():
+    """The edge where the old picture ended: a fill over the transparent right quarter, with its seam pass.
+    The pass matches the new part's tone to the old picture and blends the edge; the old picture beyond the
+    band keeps its pixels."""
+    picture = photo("coffee", 0.3)
+    rgba = np.dstack([picture, np.full(picture.shape[:2], 255, np.uint8)])
+    rgba[:, -picture.shape[1] // 4 :, 3] = 0  # the canvas grown to the right: no picture there yet
+    params = fill_workflow.Params(engine="drift", feather=0, seed=1, infill=Infill(method="tile"))
+    plain = fill_workflow.run(Picture(rgba), None, params, engines, Hooks())
+    repaired = fill_workflow.run(Picture(rgba), None, params.model_copy(update={"seam_pass": True}), engines, Hooks())
+
+    region = (rgba[..., 3] == 0).astype(np.uint8) * 255
+    assert repaired.report["seam_before_passes"] == plain.report["seam"] > 1.5
+    assert repaired.report["seam"] < plain.report["seam"] - 0.5
+    assert repaired.recipe["seam_passes"]["passes"][0] == {
+        **repaired.recipe["seam_passes"]["passes"][0],
+        "step": "tone",
+    }
+    old = (region == 0) & farther_than(region, 8)
+    np.testing.assert_array_equal(repaired.pixels[old], plain.pixels[old])
+    np.testing.assert_array_equal(repaired.pixels[old], rgba[old])
+
+
+def test_a_fill_s_tone_match_meets_the_picture_at_the_edge_and_keeps_the_fill_s_own_detail():
+    picture = photo("chelsea")
+    mask = ellipse_mask(picture.shape)
+    params = fill_workflow.Params(engine="drift", feather=0, seed=1)  # the fill comes back tinted
+    plain = fill_workflow.run(Picture(picture), mask, params, engines, Hooks())
+    matched = fill_workflow.run(
+        Picture(picture), mask, params.model_copy(update={"tone_match": True}), engines, Hooks()
+    )
+    natural = seam_score(picture, mask).score
+    assert plain.report["seam"] > natural + 0.5
+    assert matched.report["seam"] < natural + 0.3 and matched.recipe["tone_match"] is True
+    np.testing.assert_array_equal(matched.pixels[mask == 0], plain.pixels[mask == 0])
+    # what the match added is smooth: the fill's own detail is the same up to rounding
+    added = matched.pixels.astype(np.float32) - plain.pixels.astype(np.float32)
+    fine = added - cv2.GaussianBlur(added, (0, 0), 2)
+    core = ndimage.binary_erosion(mask > 0, iterations=6)
+    assert np.abs(fine)[core].mean() < 0.6

@@ -3,6 +3,7 @@ file, a hub id), without loading anything."""
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,20 @@ SourceKind = Literal["folder", "single-file", "hub"]
 PICKLE_SUFFIXES = (".ckpt", ".bin", ".pt", ".pth", ".pkl", ".pickle")
 
 
-class CatalogEntry(BaseModel):
+class Installed(BaseModel):
+    """What `retouch models install` records of a model it fetched, for every kind of entry."""
+
+    sha256: str | None = Field(
+        None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="The weights' sha256, recorded when installed; `retouch models verify`.",
+    )
+    downloaded: bool = Field(
+        False, description="Retouch downloaded it (`models install`); removing it deletes its files."
+    )
+
+
+class CatalogEntry(Installed):
     """One model. `source` and `config` paths are relative to the catalog file's folder."""
 
     model_config = ConfigDict(extra="forbid")
@@ -100,7 +114,7 @@ class DetectorEntry(BaseModel):
 SPANDREL: Literal["spandrel"] = "spandrel"
 
 
-class SpandrelEntry(BaseModel):
+class SpandrelEntry(Installed):
     """A model spandrel loads (LaMa, MAT, an upscaler, a face restorer): one weights file, and what
     `retouch models add` found it to be (spandrel detects the architecture from the weights)."""
 
@@ -171,7 +185,7 @@ SAM: Literal["sam"] = "sam"
 SAM_MODEL_TYPES = ("sam", "sam2")
 
 
-class SamEntry(BaseModel):
+class SamEntry(Installed):
     """A segment-anything model for object selection: a transformers folder (config.json, safetensors weights,
     the processor's config) or a hub id of one."""
 
@@ -267,6 +281,11 @@ def resolve_source(source: str, base: Path) -> ResolvedSource:
     if explicit or path.exists() or path.parent.exists() and path.parent != base or not looks_like_hub_id(source):
         return ResolvedSource("folder", str(path))
     return ResolvedSource("hub", source)
+
+
+def hub_offline() -> bool:
+    """`HF_HUB_OFFLINE` is set: nothing may be fetched from the hub."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def hub_cached(repo_id: str) -> bool:

@@ -110,8 +110,11 @@ def add_model(
     config: str | None = None,
     description: str = "",
     reserved: Iterable[str] = (),
+    sha256: str | None = None,
+    downloaded: bool = False,
 ) -> Entry:
-    """Register a model (detecting what it is from local files), write the catalog and return the entry."""
+    """Register a model (detecting what it is from local files), write the catalog and return the entry.
+    `retouch models install` passes the sha256 it verified and `downloaded=True` (its files are Retouch's)."""
     catalog = load_catalog(catalog_path) if catalog_path.is_file() else Catalog()
     if catalog.get(name):
         raise InputError(f"catalog {str(catalog_path)!r} already has a model named {name!r}")
@@ -124,6 +127,7 @@ def add_model(
         entry = _spandrel_entry(source, name, base, description)
     else:
         entry = _diffusion_entry(source, name, base, family, config, description)
+    entry = entry.model_copy(update={"sha256": sha256, "downloaded": downloaded})
     catalog.models.append(entry)
     save_catalog(catalog, catalog_path)
     return entry

@@ -3,7 +3,8 @@ what each model is for, for the catalog (`retouch models add`) and the engines t
 
 `.safetensors` files hold only tensors. Pickled checkpoints (`.pth`, `.ckpt`, `.pt`) are read with
 `torch.load(weights_only=True)`, which rebuilds tensors and plain containers and refuses every other global
-before constructing it, so a file carrying code is refused without the code running. The state dict then goes
+before constructing it, so a file carrying code is refused without the code running. TorchScript archives
+(IOPaint's `big-lama.pt`) give their tensors through `catalog.torchscript`, which never runs their program. The state dict then goes
 to spandrel's `ModelLoader.load_from_state_dict`, which detects the architecture and its hyperparameters.
 
 MAT, CodeFormer and other architectures under non-commercial licences live in the optional package
@@ -13,11 +14,11 @@ MAT, CodeFormer and other architectures under non-commercial licences live in th
 from __future__ import annotations
 
 import pickle
-import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from retouch.catalog.torchscript import is_torchscript, lama_state_dict, read_torchscript_tensors
 from retouch.errors import InputError
 
 WEIGHT_SUFFIXES = (".safetensors", ".pth", ".ckpt", ".pt")
@@ -118,13 +119,8 @@ def _load_pickle(path: Path) -> Any:
 
     where = repr(str(path))
     try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as archive:
-                if any("/code/" in name or name.endswith("constants.pkl") for name in archive.namelist()):
-                    raise InputError(
-                        f"{where} is a TorchScript program, not a state dict; Retouch loads only weights. "
-                        "Use the model's .safetensors or .pth state dict"
-                    )
+        if is_torchscript(path):  # IOPaint's big-lama.pt: its tensors, read without running its program
+            return lama_state_dict(read_torchscript_tensors(path))
         return torch.load(str(path), map_location="cpu", weights_only=True)
     except InputError:
         raise

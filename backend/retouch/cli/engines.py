@@ -1,4 +1,5 @@
-"""`retouch engines` (what each engine can do) and `retouch models` (the catalog: list, add)."""
+"""`retouch engines` (what each engine can do) and `retouch models` (the catalog: list, add; install, starter,
+verify, scan and remove are in `cli.install`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from pathlib import Path
 
 from retouch.catalog import FAMILIES, SAM, SPANDREL
+from retouch.cli import install
 from retouch.cli.common import CATALOG_HELP, Parser, add_engine_options, registry
 from retouch.errors import InputError
 
@@ -45,6 +47,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     # SUPPRESS: `retouch models --catalog X add ...` keeps X instead of resetting it to None
     add_model.add_argument("--catalog", type=Path, default=argparse.SUPPRESS, help=CATALOG_HELP)
     add_model.set_defaults(run=add_to_catalog)
+    install.add(models_sub)
 
 
 def list_engines(args: argparse.Namespace) -> int:

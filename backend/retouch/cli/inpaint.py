@@ -42,6 +42,11 @@ def add(sub: argparse._SubParsersAction) -> None:
     inpaint.add_argument("--feather", type=int, default=4, help="feather the mask edge by PX pixels")
     inpaint.add_argument("--color-match", action="store_true", help="match the fill's colours to its surroundings")
     inpaint.add_argument(
+        "--tone-match",
+        action="store_true",
+        help="match the fill's tone to the picture at its edge (a smooth correction; the fill keeps its colours)",
+    )
+    inpaint.add_argument(
         "--seam-pass",
         action="store_true",
         help="after the fill, repair the seam along its edge (poisson blend, scored per pass)",
@@ -70,6 +75,7 @@ def fill_params(args: argparse.Namespace) -> FillParams:
             grow=args.grow,
             feather=args.feather,
             color_match=args.color_match,
+            tone_match=args.tone_match,
             seam_pass=args.seam_pass,
             seed=args.seed,
             prompt=args.prompt,

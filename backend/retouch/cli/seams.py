@@ -56,14 +56,11 @@ def run(args: argparse.Namespace) -> int:
     seams.check(picture, mask, params, engines)
 
     def on_step(step: int, total: int, preview: object, stage: str) -> None:
-        if "seam" in stage:  # the line each pass ends with: "pass 1 of 3, seam 2.35 → 1.05"
+        if "seam" in stage:  # the line each pass ends with: "pass 1 of 6, seam 2.35 → 1.05"
             print(stage, flush=True)
 
     result = seams.run(picture, mask, params, EngineLoader(engines), Hooks(on_step=on_step))
     write_atomically(args.output, result.png())
     report = result.report
-    print(
-        f"wrote {args.output} (engine {params.engine}, seam {report['seam_before']:.2f} → {report['seam']:.2f}, "
-        f"{sum(p['kept'] for p in report['passes'])} pass(es) kept)"
-    )
+    print(f"wrote {args.output} (engine {params.engine}: {report['outcome']})")
     return 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,7 +200,7 @@ class SamSelector(Selector):
         return Selection(mask, float(scores[best]))
 
 
-def get_selector(name: str | None, selectors: dict[str, SelectorFactory] | None = None) -> Selector:
+def get_selector(name: str | None, selectors: Mapping[str, SelectorFactory] | None = None) -> Selector:
     """A selector by name (None = `grabcut`), or an error listing the names there are."""
     table = SELECTORS if selectors is None else selectors
     try:

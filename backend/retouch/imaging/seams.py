@@ -29,6 +29,9 @@ from retouch.imaging.mask import grow
 #: sky scores by how far it stands above noise rather than dividing by almost nothing.
 NOISE_FLOOR = 3.0
 
+#: How far from the boundary a repair reaches by default (px, each side): the score's references lie beyond.
+BAND = 8
+
 
 @dataclass(frozen=True)
 class SeamScore:
@@ -37,6 +40,7 @@ class SeamScore:
     score: float  # the mean of `gradient` and `step`
     gradient: float  # difference across the boundary / differences beside it
     step: float  # colour step between the rings on either side / the step between rings on one side
+    detail: float  # neighbouring differences beyond the band / those within it (a blurred band: above 1)
     length: int  # neighbouring pixel pairs that straddle the boundary (0 = no boundary)
 
     def as_dict(self) -> dict[str, float | int]:
@@ -44,6 +48,7 @@ class SeamScore:
             "score": round(float(self.score), 3),
             "gradient": round(float(self.gradient), 3),
             "step": round(float(self.step), 3),
+            "detail": round(float(self.detail), 3),
             "length": int(self.length),
         }
 
@@ -160,36 +165,49 @@ def centreline_points(stroke: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[
     return points + middle[:, None] * across, across.astype(np.float32), starts
 
 
+def stroke_depth(stroke: np.ndarray) -> float:
+    """Half the width of a painted stroke: the greatest distance from its outline inside it."""
+    box = boundary_box(stroke, 1)
+    if box is None:
+        return 0.0
+    x, y, w, h = box
+    selected = (stroke[y : y + h, x : x + w] > 0).astype(np.uint8)
+    return float(cv2.distanceTransform(selected, cv2.DIST_L2, cv2.DIST_MASK_PRECISE).max())
+
+
 def seam_score(
     picture: np.ndarray,
     mask: np.ndarray,
     *,
     painted: bool = False,
-    width: int = 2,
+    band: int = BAND,
     ring: int = 4,
     run: int = 32,
 ) -> SeamScore:
     """How visible the boundary of `mask` (255 = the filled region) is in `picture` (HxWx3/4 uint8); with
     `painted`, how visible the seam along the middle of `mask` (a stroke painted over it) is.
 
-    At every boundary point the picture is sampled along the normal, `3 * width + 2 * ring` px each way.
-    `width` is the thin band on each side of the boundary that the near rings start beyond (where a
-    feather spreads a seam); rings are `ring` px deep; colour steps are compared over runs of `run` points.
+    At every boundary point the picture is sampled along the normal, `3 * band + 2 * ring` px each way.
+    `band` is how far a repair may reach from the boundary: every reference lies beyond it, so no repair
+    can move the yardstick it is measured with (for a painted stroke, the stroke's half width). Rings are
+    `ring` px deep; colour steps are compared over runs of `run` points.
     """
     points, normals, starts = centreline_points(mask) if painted else boundary_points(mask)
     if not len(points):
-        return SeamScore(1.0, 1.0, 1.0, 0)
-    depth = 3 * width + 2 * ring
-    near_depths = np.arange(width + 1, width + ring + 1)
-    far_depths = np.arange(3 * width + ring + 1, depth + 1)
-    # offsets along the normal, t <= 0 inside (depth 1 - t), t >= 1 outside (depth t): the pair straddling the
-    # boundary (t = 0, 1), then the near and far rings inside and outside
+        return SeamScore(1.0, 1.0, 1.0, 1.0, 0)
+    if painted:
+        band = max(1, int(np.ceil(stroke_depth(mask))))
+    band_depths = np.arange(1, band + 1)
+    far_depths = np.arange(band + 1, band + ring + 1)
+    ref_depths = np.arange(3 * band + ring + 1, 3 * band + 2 * ring + 1)
+    # offsets along the normal, t <= 0 inside (depth 1 - t), t >= 1 outside (depth t)
     groups = {
-        "across": np.array([0.0, 1.0]),
-        "near_in": 1.0 - near_depths,
-        "near_out": near_depths.astype(np.float64),
+        "band_in": 1.0 - band_depths,
+        "band_out": band_depths.astype(np.float64),
         "far_in": 1.0 - far_depths,
         "far_out": far_depths.astype(np.float64),
+        "ref_in": 1.0 - ref_depths,
+        "ref_out": ref_depths.astype(np.float64),
     }
     offsets = np.concatenate(list(groups.values())).astype(np.float32)
     bounds = np.cumsum([0, *(len(v) for v in groups.values())])
@@ -207,45 +225,58 @@ def seam_score(
         valid = on_picture & (side == (offsets <= 0)[None, :])  # each sample on its own side of the boundary
     profile = _sample(picture, sx, sy)
 
-    # gradient: the difference straddling the boundary against neighbouring differences within the near rings
-    both = valid[:, cols["across"]].all(axis=1)
-    across_diff = np.abs(profile[:, 1] - profile[:, 0]).sum(axis=1)
-    ring_diffs, ring_ok = [], []
-    for name in ("near_in", "near_out"):
-        block, ok = profile[:, cols[name]], valid[:, cols[name]]
-        ring_diffs.append(np.abs(block[:, 1:] - block[:, :-1]).sum(axis=2))
-        ring_ok.append(ok[:, 1:] & ok[:, :-1])
-    ring_diff, ring_valid = np.concatenate(ring_diffs, axis=1), np.concatenate(ring_ok, axis=1)
-    if not both.any() or not ring_valid.any():
-        return SeamScore(1.0, 1.0, 1.0, 0)
-    across = across_diff[both].mean()
-    beside = ring_diff[ring_valid].mean()
-    gradient = float((across + NOISE_FLOOR) / (beside + NOISE_FLOOR))
+    def neighbour_diffs(*names: str) -> tuple[np.ndarray, np.ndarray]:
+        diffs, oks = [], []
+        for name in names:
+            block, ok = profile[:, cols[name]], valid[:, cols[name]]
+            diffs.append(np.abs(block[:, 1:] - block[:, :-1]).sum(axis=2))
+            oks.append(ok[:, 1:] & ok[:, :-1])
+        return np.concatenate(diffs, axis=1), np.concatenate(oks, axis=1)
 
-    # colour step: mean colour of each ring over runs of `run` points, near in vs near out against near vs far
+    # gradient: the difference straddling the boundary against neighbouring differences in the far rings;
+    # detail: those against neighbouring differences within the band (a blurred band has too few)
+    first_in, first_out = cols["band_in"].start, cols["band_out"].start
+    both = valid[:, first_in] & valid[:, first_out]
+    across_diff = np.abs(profile[:, first_out] - profile[:, first_in]).sum(axis=1)
+    far_diff, far_ok = neighbour_diffs("far_in", "far_out")
+    band_diff, band_ok = neighbour_diffs("band_in", "band_out")
+    if not both.any() or not far_ok.any():
+        return SeamScore(1.0, 1.0, 1.0, 1.0, 0)
+    far_beside = far_diff[far_ok].mean()
+    gradient = float((across_diff[both].mean() + NOISE_FLOOR) / (far_beside + NOISE_FLOOR))
+    detail = float((far_beside + NOISE_FLOOR) / (band_diff[band_ok].mean() + NOISE_FLOOR)) if band_ok.any() else 1.0
+
+    # colour step: mean colour of each ring over runs of `run` points, far in vs far out against each far
+    # ring vs the reference ring as far again beyond it on its own side
     # runs restart with every traced contour, so a run never joins two separate boundaries
-    position = np.arange(len(points)) - np.repeat(starts, np.diff([*starts, len(points)]))
-    contour = np.repeat(np.arange(len(starts)), np.diff([*starts, len(points)]))
-    first_run = np.concatenate([[0], np.cumsum([(n + run - 1) // run for n in np.diff([*starts, len(points)])])])
+    lengths = np.diff([*starts, len(points)])
+    position = np.arange(len(points)) - np.repeat(starts, lengths)
+    contour = np.repeat(np.arange(len(starts)), lengths)
+    first_run = np.concatenate([[0], np.cumsum([(n + run - 1) // run for n in lengths])])
     runs = first_run[contour] + position // run
     count = int(first_run[-1])
-    means, enough = [], []
-    for name in ("near_in", "near_out", "far_in", "far_out"):
+    means, enough = {}, {}
+    for name in ("far_in", "far_out", "ref_in", "ref_out"):
         weight = valid[:, cols[name]]
         total = (profile[:, cols[name]] * weight[..., None]).sum(axis=1)
         n = np.bincount(runs, weight.sum(axis=1), minlength=count)
         sums = np.stack([np.bincount(runs, total[:, c], minlength=count) for c in range(3)], axis=-1)
-        means.append(sums / np.maximum(n, 1)[:, None])
-        enough.append(n >= 4 * ring)
-    usable = np.logical_and.reduce(enough)
+        means[name] = sums / np.maximum(n, 1)[:, None]
+        enough[name] = n >= 4 * ring
+    sides = [(enough[f"far_{s}"] & enough[f"ref_{s}"], f"far_{s}", f"ref_{s}") for s in ("in", "out")]
+    usable = enough["far_in"] & enough["far_out"] & (sides[0][0] | sides[1][0])
     if usable.any():
-        near_in, near_out, far_in, far_out = (m[usable] for m in means)
-        step_across = np.abs(near_in - near_out).sum(axis=1).mean()
-        step_beside = (np.abs(near_in - far_in).sum(axis=1) + np.abs(near_out - far_out).sum(axis=1)).mean() / 2
+        step_across = np.abs(means["far_in"] - means["far_out"]).sum(axis=1)[usable].mean()
+        beside = np.zeros(count)
+        counted = np.zeros(count)
+        for ok, far, ref in sides:
+            beside += np.abs(means[far] - means[ref]).sum(axis=1) * ok
+            counted += ok
+        step_beside = (beside / np.maximum(counted, 1))[usable].mean()
         step = float((step_across + NOISE_FLOOR) / (step_beside + NOISE_FLOOR))
     else:  # a boundary too short or ragged for rings on both sides: judge by the gradient alone
         step = gradient
-    return SeamScore((gradient + step) / 2, gradient, step, int(both.sum()))
+    return SeamScore((max(gradient, detail) + step) / 2, gradient, step, detail, int(both.sum()))
 
 
 def _sample(picture: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
@@ -475,3 +506,181 @@ def blend_stroke(original: np.ndarray, repaired: np.ndarray, stroke: np.ndarray)
     mixed = np.clip(np.rint(before + (after - before) * weight), 0, 255).astype(np.uint8)
     out[y : y + h, x : x + w, :3] = np.where(inside[..., None], mixed, original[y : y + h, x : x + w, :3])
     return out
+
+
+#: Unknowns the membrane is solved for at once; a bigger region is solved on a coarser grid (it is smooth).
+MEMBRANE_UNKNOWNS = 40_000
+
+
+def boundary_offsets(picture: np.ndarray, mask: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Along the boundary of `mask`: each point (x, y) and the colour offset (float32 RGB) that would bring
+    the inside's tone to the outside's there: the mean of the `depth` px just outside less that of the `depth`
+    px just inside, smoothed along the boundary over about `depth` points, so texture averages out and a
+    tone step does not."""
+    points, normals, starts = boundary_points(mask)
+    if not len(points):
+        return points, np.zeros((0, 3), np.float32)
+    steps = np.arange(1, depth + 1, dtype=np.float32)
+    offsets = np.concatenate([1.0 - steps, steps])  # inside depths 1..depth, then outside
+    sx = points[:, None, 0] + offsets[None, :] * normals[:, None, 0]
+    sy = points[:, None, 1] + offsets[None, :] * normals[:, None, 1]
+    height, width = mask.shape
+    ix, iy = np.rint(sx).astype(np.int32), np.rint(sy).astype(np.int32)
+    on = (ix >= 0) & (ix < width) & (iy >= 0) & (iy < height)
+    side = np.zeros(ix.shape, bool)
+    side[on] = mask[iy[on], ix[on]] > 0
+    valid = (on & (side == (offsets <= 0)[None, :])).astype(np.float32)
+    profile = _sample(picture, sx, sy) * valid[..., None]
+    half = len(steps)
+    # sums and counts either side, smoothed along each traced contour (a closed loop) before dividing
+    sums = np.concatenate([profile[:, :half].sum(axis=1), profile[:, half:].sum(axis=1)], axis=1)
+    counts = np.stack([valid[:, :half].sum(axis=1), valid[:, half:].sum(axis=1)], axis=1)
+    columns = np.concatenate([sums, counts], axis=1)
+    smoothed = np.empty_like(columns)
+    ends = [*starts[1:], len(points)]
+    for start, end in zip(starts, ends, strict=True):
+        loop = columns[start:end]
+        reach = min(6 * depth, len(loop) // 2)
+        kernel = cv2.getGaussianKernel(2 * reach + 1, 2.0 * depth).astype(np.float32)[:, 0]
+        wrapped = np.concatenate([loop[-reach:], loop, loop[:reach]]) if reach else loop
+        smoothed[start:end] = np.stack(
+            [np.convolve(wrapped[:, c], kernel, mode="valid") for c in range(columns.shape[1])], axis=1
+        )
+    inside_mean = smoothed[:, 0:3] / np.maximum(smoothed[:, 6:7], 1e-6)
+    outside_mean = smoothed[:, 3:6] / np.maximum(smoothed[:, 7:8], 1e-6)
+    offset = np.where((smoothed[:, 6:8] > 0.5).all(axis=1, keepdims=True), outside_mean - inside_mean, 0.0)
+    return points, offset.astype(np.float32)
+
+
+def tone_match(picture: np.ndarray, mask: np.ndarray, depth: int = BAND) -> np.ndarray:
+    """The filled region's tone brought to its surroundings' as a whole: a membrane (the smoothest field,
+    a solution of Laplace's equation over the region) that equals, on the boundary, the colour offset from
+    just inside to just outside (`boundary_offsets`), added to every pixel of the region.
+
+    The region's own detail is kept exactly (a smooth field is added); nothing outside the region changes.
+    A large region is solved on a grid coarse enough for `MEMBRANE_UNKNOWNS` and the field interpolated back.
+    """
+    out = picture.copy()
+    points, offset = boundary_offsets(picture, mask, depth)
+    inside_all = mask > 0
+    if not len(points) or not inside_all.any():
+        return out
+    ys, xs = np.nonzero(inside_all)
+    x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+    inside = inside_all[y0:y1, x0:x1]
+    factor = max(1, int(np.ceil(np.sqrt(inside.sum() / MEMBRANE_UNKNOWNS))))
+    ch, cw = (y1 - y0 + factor - 1) // factor, (x1 - x0 + factor - 1) // factor
+    # the boundary's offsets, averaged in each coarse cell they fall in: the membrane's fixed values
+    cell = ((points[:, 1].astype(np.int64) - y0) // factor) * cw + (points[:, 0].astype(np.int64) - x0) // factor
+    hits = np.bincount(cell, minlength=ch * cw).reshape(ch, cw)
+    sums = np.stack([np.bincount(cell, offset[:, c], minlength=ch * cw) for c in range(3)], axis=-1)
+    fixed = sums.reshape(ch, cw, 3) / np.maximum(hits, 1)[..., None]
+    centres = inside[np.minimum(np.arange(ch) * factor + factor // 2, inside.shape[0] - 1)][
+        :, np.minimum(np.arange(cw) * factor + factor // 2, inside.shape[1] - 1)
+    ]
+    known = hits > 0
+    unknown = centres & ~known
+    field = np.where(known[..., None], fixed, 0.0).astype(np.float32)
+    if unknown.any():
+        field[unknown] = _laplace(field, unknown, known)
+    defined = (known | unknown).astype(np.float32)
+    if factor > 1:
+        size = (x1 - x0, y1 - y0)
+        field = cv2.resize(field * defined[..., None], size, interpolation=cv2.INTER_LINEAR)
+        weight = cv2.resize(defined, size, interpolation=cv2.INTER_LINEAR)
+        field = field / np.maximum(weight, 1e-6)[..., None]
+    region = out[y0:y1, x0:x1]
+    corrected = region[..., :3].astype(np.float32) + field
+    region[..., :3][inside] = np.clip(np.rint(corrected[inside]), 0, 255).astype(np.uint8)
+    return out
+
+
+def _laplace(values: np.ndarray, unknown: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """The harmonic interpolation of `values` (HxWxC, fixed where `known`) over the `unknown` pixels:
+    each the mean of its neighbours; neighbours neither known nor unknown are left out (no flux)."""
+    h, w = unknown.shape
+    index = np.full((h, w), -1, np.int64)
+    count = int(unknown.sum())
+    index[unknown] = np.arange(count)
+    diagonal = np.zeros(count, np.float32)
+    rhs = np.zeros((count, values.shape[2]), np.float32)
+    rows, cols = [], []
+    for axis in (0, 1):
+        lo, hi = [slice(None)] * 2, [slice(None)] * 2
+        lo[axis], hi[axis] = slice(None, -1), slice(1, None)
+        for this, other, other_known, other_val in (
+            (index[tuple(lo)], index[tuple(hi)], known[tuple(hi)], values[tuple(hi)]),
+            (index[tuple(hi)], index[tuple(lo)], known[tuple(lo)], values[tuple(lo)]),
+        ):
+            free = (this >= 0) & (other >= 0)
+            fixed = (this >= 0) & other_known
+            diagonal += np.bincount(this[free | fixed], minlength=count).astype(np.float32)
+            for c in range(values.shape[2]):
+                rhs[:, c] += np.bincount(this[fixed], other_val[fixed][:, c], minlength=count).astype(np.float32)
+            rows.append(this[free])
+            cols.append(other[free])
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    matrix = sparse.csr_matrix((np.full(len(row), -1.0, np.float32), (row, col)), shape=(count, count))
+    diagonal = np.maximum(diagonal, 1e-3)  # an island with no neighbour at all keeps 0
+    matrix = (matrix + sparse.diags(diagonal)).tocsr()
+    start = np.zeros((count, values.shape[2]), np.float32)
+    return _conjugate_gradients(matrix, rhs, start, 1.0 / diagonal)
+
+
+def broken_structure(
+    picture: np.ndarray, mask: np.ndarray, band: int, *, run: int = 32, limit: float = 1.5
+) -> np.ndarray:
+    """Where the picture's structure breaks at the boundary of `mask`: the pixels within `band` px of the
+    stretches (runs of `run` boundary points) whose difference straddling the boundary is more than `limit`
+    times their neighbouring differences beyond the band (HxW uint8, 255 = to re-synthesise)."""
+    points, normals, starts = boundary_points(mask)
+    out = np.zeros(mask.shape, np.uint8)
+    if not len(points):
+        return out
+    offsets = np.array([0.0, 1.0, *(-np.arange(band, band + 4)), *np.arange(band + 1, band + 5)], np.float32)
+    sx = points[:, None, 0] + offsets[None, :] * normals[:, None, 0]
+    sy = points[:, None, 1] + offsets[None, :] * normals[:, None, 1]
+    profile = _sample(picture, sx, sy)
+    across = np.abs(profile[:, 1] - profile[:, 0]).sum(axis=1)
+    beside = np.concatenate(
+        [np.abs(np.diff(profile[:, 2:6], axis=1)).sum(axis=2), np.abs(np.diff(profile[:, 6:10], axis=1)).sum(axis=2)],
+        axis=1,
+    ).mean(axis=1)
+    lengths = np.diff([*starts, len(points)])
+    runs = np.concatenate([np.arange(n) // run + i * len(points) for i, n in enumerate(lengths)])
+    _, label = np.unique(runs, return_inverse=True)
+    ratio = (np.bincount(label, across) + NOISE_FLOOR) / (np.bincount(label, beside) + NOISE_FLOOR)
+    broken = ratio[label] > limit
+    if not broken.any():
+        return out
+    seeds = np.zeros(mask.shape, np.uint8)
+    seeds[points[broken, 1].astype(np.int32), points[broken, 0].astype(np.int32)] = 255
+    return np.where((grow(seeds, band) > 0) & (band_mask(mask, band) > 0), 255, 0).astype(np.uint8)
+
+
+def tone_match_fill(original: np.ndarray, produced: np.ndarray, mask: np.ndarray, feather: int) -> np.ndarray:
+    """`produced` (a fill of `mask` over `original`, both RGB) with its tone met to `original` at the mask's edge,
+    before it is composited with `feather`: the correction `tone_match` finds for the fill pasted hard, carried
+    on from the mask's edge over the `feather` px the composite blends (as far as the fill there differs from
+    the picture), so the blend meets corrected colours."""
+    inside = mask > 0
+    hard = np.where(inside[..., None], produced, original)
+    correction = tone_match(hard, mask).astype(np.int16) - hard.astype(np.int16)
+    reach = grow(mask, feather) > 0
+    if feather > 0 and (reach & ~inside).any():
+        # each pixel of the feather's reach takes the correction of the nearest pixel of the mask
+        _, labels = cv2.distanceTransformWithLabels(
+            (~inside).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5, labelType=cv2.DIST_LABEL_PIXEL
+        )
+        ys, xs = np.nonzero(inside)  # DIST_LABEL_PIXEL numbers the zero pixels in this order from 1
+        ring = reach & ~inside
+        nearest = labels[ring] - 1
+        carried = correction[ys[nearest], xs[nearest]].astype(np.float32)
+        # as far as the fill there differs from the picture: where the engine left the picture as it was
+        # (a paste), the feather blends the picture itself and needs no correction
+        differs = np.abs(produced[ring].astype(np.float32) - original[ring].astype(np.float32)).sum(axis=1)
+        share = np.clip(differs / np.maximum(np.abs(carried).sum(axis=1), 1.0), 0.0, 1.0)
+        correction[ring] = np.rint(carried * share[:, None]).astype(np.int16)
+    out = produced.astype(np.int16)
+    out[reach] += correction[reach]
+    return np.clip(out, 0, 255).astype(np.uint8)

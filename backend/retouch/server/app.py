@@ -24,11 +24,12 @@ from retouch.registry import Registry, build_registry
 from retouch.server.errors import Unhandled, install_error_handlers
 from retouch.server.events import EventHub
 from retouch.server.guard import BodyLimit, Guard
+from retouch.server.installs import Installer
 from retouch.server.migrations import open_database
 from retouch.server.pool import DevicePool
 from retouch.server.pool_base import Pool
 from retouch.server.queue import SqliteJobQueue
-from retouch.server.routes import faces, images, jobs, meta, select, ws
+from retouch.server.routes import faces, images, jobs, meta, models, select, ws
 from retouch.server.routes.ws import SocketLimits
 from retouch.server.runtime import release_memory
 from retouch.server.schemas import API_PREFIX, DATABASE_BUSY, ServerEvent, Subscribe
@@ -87,6 +88,23 @@ def _openapi_with_events(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def _installer(settings: Settings, hub: EventHub, table: Registry) -> Installer:
+    """Installs of the manifest's models into the server's catalog; each finished one joins `table`."""
+    from retouch.catalog import user_catalog_path
+    from retouch.catalog.manifest import load_manifest
+    from retouch.engines import ENGINES
+
+    catalog = settings.catalog or user_catalog_path()
+
+    def refresh() -> None:  # the engines an install added join the table the routes and workers read
+        fresh = build_registry(catalog, settings.engine_plugins, missing_ok=True)
+        table.engines.update(fresh.engines)
+        table.detectors.update(fresh.detectors)
+        table.selectors.update(fresh.selectors)
+
+    return Installer(load_manifest(), catalog, hub.publish, refresh, reserved=set(ENGINES))
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -115,7 +133,12 @@ def create_app(
         if requeued or failed:
             log.warning("recovered after a stop: %d job(s) queued again, %d failed", requeued, failed)
         store.sweep_retention()
-        table = engines if engines is not None else build_registry(settings.catalog, settings.engine_plugins)
+        # a copy: installs add engines to the server's own table, never to a table the caller shares
+        table = (
+            Registry(engines, engines.detectors, engines.selectors)
+            if engines is not None
+            else build_registry(settings.catalog, settings.engine_plugins, missing_ok=True)
+        )
         pool: Pool
         selector_device = "cpu"  # object selection runs in the server's process: on its first device, or the CPU
         if settings.ray:
@@ -151,12 +174,16 @@ def create_app(
         app.state.hub, app.state.pool, app.state.engines = hub, pool, table
         app.state.sockets = SocketLimits(settings)
         app.state.selectors = SelectorCache(table.selectors, selector_device)
+        installer = _installer(settings, hub, table)
+        app.state.installer = installer
         pool.start()
+        installer.start()
         housekeeping = asyncio.create_task(_housekeeping(store, pool), name="retouch-housekeeping")
         try:
             yield
         finally:
             housekeeping.cancel()
+            await asyncio.to_thread(installer.stop)
             await asyncio.to_thread(pool.stop, settings.stop_grace)
             await hub.stop()
             db.close()
@@ -172,7 +199,7 @@ def create_app(
     api = APIRouter(
         prefix=API_PREFIX, responses=DATABASE_BUSY
     )  # the token, Host and Origin are checked by `Guard`, before any route
-    for module in (images, jobs, faces, select, meta):
+    for module in (images, jobs, faces, select, meta, models):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(ws.router, prefix=API_PREFIX)

@@ -21,6 +21,7 @@ from retouch.server.schemas import (
     JobFailedEvent,
     JobProgressEvent,
     JobSucceededEvent,
+    ModelInstallEvent,
     QueueStatusEvent,
 )
 
@@ -30,7 +31,8 @@ BUFFER = 256
 
 
 def _droppable(event: Event) -> bool:
-    return isinstance(event, JobProgressEvent | QueueStatusEvent)
+    running_install = isinstance(event, ModelInstallEvent) and event.install.state == "running"
+    return running_install or isinstance(event, JobProgressEvent | QueueStatusEvent)
 
 
 @dataclass(eq=False)
@@ -49,7 +51,7 @@ class Subscriber:
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wants(self, event: Event, session: str | None) -> bool:
-        if isinstance(event, QueueStatusEvent):
+        if isinstance(event, QueueStatusEvent | ModelInstallEvent):
             return True
         if event.job_id in self.job_ids:
             return True
@@ -61,7 +63,7 @@ class Subscriber:
         A job's current state (sent on subscribe) can overtake live events still on their way, so
         anything after a job's final event, and progress older than what was sent, is dropped.
         """
-        if not isinstance(event, QueueStatusEvent):
+        if not isinstance(event, QueueStatusEvent | ModelInstallEvent):
             if event.job_id in self._finished:
                 return
             if isinstance(event, JobProgressEvent):

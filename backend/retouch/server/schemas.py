@@ -316,6 +316,56 @@ class HealthPublic(BaseModel):
     cluster: ClusterPublic | None = Field(None, description="With `--ray`: the cluster's nodes and workers.")
 
 
+# Models: what the manifest offers and the catalog holds; installs of manifest entries (never a client's URL).
+
+
+class ModelInstallCreate(Strict):
+    """Install a model the manifest offers (`GET /models` lists them). The server downloads only what its
+    manifest names: a client never gives a URL or a path."""
+
+    name: str = Field(
+        min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$", description="A manifest entry's name."
+    )
+
+
+class InstallPublic(BaseModel):
+    name: str
+    state: Literal["queued", "running", "succeeded", "failed", "canceled"]
+    done: int = Field(0, description="Bytes downloaded so far (with those of an earlier `.part`).")
+    total: int | None = Field(None, description="Bytes in all, when known.")
+    error: ErrorPublic | None = None
+
+
+class StarterModelPublic(BaseModel):
+    name: str
+    purpose: str = Field(description="inpainting | upscaling | faces | segmentation")
+    family: str
+    licence: str
+    size: int = Field(description="Bytes on disk.")
+    size_approximate: bool
+    description: str
+    gated: bool = Field(description="Needs a Hugging Face token (HF_TOKEN) and an accepted licence.")
+    installed: bool
+    install: InstallPublic | None = Field(None, description="The latest install of it since the server started.")
+
+
+class InstalledModelPublic(BaseModel):
+    name: str
+    family: str
+    purpose: str
+    label: str
+    present: bool = Field(description="Its weights are on this machine.")
+    downloaded: bool = Field(description="Retouch downloaded it: removing it deletes its files.")
+    licence: str | None = None
+
+
+class ModelsPublic(BaseModel):
+    installed: list[InstalledModelPublic]
+    starter: list[StarterModelPublic]
+    disk_free: int = Field(description="Free bytes where downloaded models go.")
+    models_dir: str
+
+
 # Events: a discriminated union on `type`. Progress may be dropped for a slow client; the rest may not.
 
 
@@ -368,6 +418,13 @@ JobEvent = Annotated[
 ]
 
 
+class ModelInstallEvent(BaseModel):
+    """An install's state or progress; sent to every connection."""
+
+    type: Literal["model.install"] = "model.install"
+    install: InstallPublic
+
+
 class SocketErrorEvent(BaseModel):
     """The answer to a websocket message the server could not read; the connection stays open."""
 
@@ -376,7 +433,7 @@ class SocketErrorEvent(BaseModel):
     message: str
 
 
-Event = JobEvent | QueueStatusEvent
+Event = JobEvent | QueueStatusEvent | ModelInstallEvent
 #: Everything the websocket sends: in OpenAPI (`components.schemas.ServerEvent`), so clients type it.
 ServerEvent = Annotated[
     JobQueuedEvent
@@ -386,6 +443,7 @@ ServerEvent = Annotated[
     | JobFailedEvent
     | JobCanceledEvent
     | QueueStatusEvent
+    | ModelInstallEvent
     | SocketErrorEvent,
     Field(discriminator="type"),
 ]

@@ -13,7 +13,7 @@ from retouch.engines.select import GRABCUT, Selector, SelectorFactory, get_selec
 
 class SelectorCache:
     def __init__(self, selectors: Mapping[str, SelectorFactory], device: str, capacity: int = 2) -> None:
-        self.selectors = dict(selectors)
+        self.selectors = selectors  # the server's table: a model an install adds is selectable at once
         self.device = device
         self.capacity = capacity
         self._loaded: OrderedDict[str, Selector] = OrderedDict()

@@ -1,11 +1,14 @@
-"""`seams`: find how visible the boundary of an earlier fill is, repair the band around it, repeat.
+"""`seams`: find how visible the boundary of an earlier fill is, repair it, repeat.
 
-Each pass repairs the band (pixels within `band` px of the boundary) and scores the boundary again
-(`retouch.imaging.seams`); passes go on while the score is above the target and the last pass lowered it.
-A pass that does not lower the score is dropped. Engines: `poisson` (a gradient-domain blend over the
-band, no weights, the default) or any fill engine (telea and navier-stokes for narrow bands, a diffusion
-model at low strength), which refills the band through `retouch.pipeline.fill` and is faded in towards
-the band's edges. Only the band changes: every pixel farther from the boundary keeps its exact value.
+Each round runs two steps along the fill's edge, each scored (`retouch.imaging.seams`, with references
+beyond the band) and kept only if it lowers the score: the fill's tone matched to its surroundings over the
+whole region, with the band (pixels within `band` px of the boundary) blended; then the band re-synthesised
+where the picture's structure breaks (PatchMatch for the default `poisson`, else the chosen fill engine:
+telea and navier-stokes for narrow bands, a diffusion model at low strength, through
+`retouch.pipeline.fill`, faded in towards the band's edges). Rounds go on while the score is above the target
+and a step of the last round was kept. Only the region and the band outside it change: every pixel outside
+the region farther from the boundary than the band keeps its exact value. A painted seam changes only the
+stroke.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import numpy as np
 from pydantic import Field
 
 from retouch import __version__
-from retouch.engines import Hooks
+from retouch.engines import Engine, Hooks
 from retouch.errors import InputError
 from retouch.imaging import seams
 from retouch.imaging.io import Picture
+from retouch.imaging.patchmatch import patchmatch_fill
 from retouch.pipeline import fill, plan, resolve_seed, with_engine_defaults
 from retouch.recipe import SEED_MAX, FillParams, Strict
 from retouch.registry import get_engine
@@ -53,9 +57,15 @@ class SeamParams(Strict):
     band: int = Field(
         8, ge=1, le=256, description="Pixels on each side of the boundary that a pass may change (not painted)."
     )
-    passes: int = Field(3, ge=1, le=20, description="Most passes; they stop early once the target is met.")
+    passes: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Most rounds (each: the fill's tone, then its broken structure; a painted seam: one pass); "
+        "they stop once the target is met or a round keeps nothing.",
+    )
     target: float = Field(
-        1.1, ge=0.5, le=10, description="Stop once the seam score is at or below this (1 = as natural as around)."
+        0.9, ge=0.5, le=10, description="Stop once the seam score is at or below this (1 = as natural as around)."
     )
     strength: float = Field(
         0.4, ge=0.05, le=1, description="How much a diffusion model may change the band (diffusion engines)."
@@ -131,37 +141,95 @@ def check_mask(picture: Picture, mask: np.ndarray | None, params: SeamParams) ->
 def repair(
     pixels: np.ndarray, mask: np.ndarray, params: SeamParams, seed: int, engines: EngineSource, hooks: Hooks
 ) -> tuple[np.ndarray, seams.SeamScore, list[dict[str, Any]]]:
-    """The passes: (the repaired pixels, the boundary's score before any pass, one record per pass run)."""
-    first = score = seams.seam_score(pixels, mask, painted=params.painted)
+    """The passes: (the repaired pixels, the boundary's score before any pass, one record per pass run).
+
+    Along a fill's edge each round runs two steps, each kept only if it lowers the score: `tone` (the whole
+    region's tone matched to its surroundings, then the band blended) and `structure` (the band re-synthesised
+    where the picture's structure breaks: PatchMatch for `poisson`, else the engine, then blended in).
+    Rounds go on while the score is above the target and some step of the last round was kept.
+    """
+    band = params.band
+    painted = params.painted
+
+    def score_of(picture: np.ndarray) -> seams.SeamScore:
+        return seams.seam_score(picture, mask, painted=painted, band=band)
+
+    first = score = score_of(pixels)
     engine = None if params.engine == POISSON else engines(params.engine)
-    band = repair_region(mask, params) if engine is not None else None
+    steps = ["stroke"] if painted else ["tone", "structure"]
     records: list[dict[str, Any]] = []
-    for index in range(params.passes):
-        if score.score <= params.target:
+    total = params.passes * len(steps)
+    for _ in range(params.passes):
+        kept_any = False
+        for step in steps:
+            if score.score <= params.target:
+                break
+            index = len(records)
+            part = hooks.part(index, total, f"pass {index + 1} of {total}")
+            seed_now = (seed + index) % (SEED_MAX + 1)
+            candidate = _step(step, pixels, mask, params, seed_now, engine, part)
+            if candidate is None:  # nothing to re-synthesise: the structure already continues
+                continue
+            after = score_of(candidate)
+            kept = after.score < score.score
+            records.append({"pass": index + 1, "step": step, "score": round(after.score, 3), "kept": kept})
+            part.on_step(1, 1, None, f"seam {score.score:.2f} → {after.score:.2f}" + ("" if kept else " (dropped)"))
+            hooks.check()
+            if kept:
+                pixels, score, kept_any = candidate, after, True
+        if not kept_any or score.score <= params.target:
             break
-        part = hooks.part(index, params.passes, f"pass {index + 1} of {params.passes}")
-        if engine is None and params.painted:
-            candidate = seams.poisson_stroke(pixels, mask)
-        elif engine is None:
-            candidate = seams.poisson_blend(pixels, mask, params.band)
-        else:
-            refilled = fill(
-                np.ascontiguousarray(pixels[..., :3]), band, band_fill_params(params, (seed + index) % (SEED_MAX + 1)),
-                engine=engine, hooks=part,
-            )  # fmt: skip
-            if params.painted:
-                candidate = seams.blend_stroke(pixels, refilled.pixels, mask)
-            else:
-                candidate = seams.blend_band(pixels, refilled.pixels, mask, params.band)
-        after = seams.seam_score(candidate, mask, painted=params.painted)
-        kept = after.score < score.score
-        records.append({"pass": index + 1, "score": round(after.score, 3), "kept": kept})
-        part.on_step(1, 1, None, f"seam {score.score:.2f} → {after.score:.2f}" + ("" if kept else " (dropped)"))
-        hooks.check()
-        if not kept:
-            break
-        pixels, score = candidate, after
     return pixels, first, records
+
+
+def _step(
+    step: str, pixels: np.ndarray, mask: np.ndarray, params: SeamParams, seed: int, engine: Engine | None, hooks: Hooks
+) -> np.ndarray | None:
+    """One repair step's candidate picture, or None when the step has nothing to do."""
+    band = params.band
+    if step == "stroke":
+        if engine is None:
+            return seams.poisson_stroke(pixels, mask)
+        return seams.blend_stroke(pixels, _engine_fill(pixels, mask, params, seed, engine, hooks), mask)
+    if step == "tone":
+        return seams.poisson_blend(seams.tone_match(pixels, mask, band), mask, band)
+    if engine is not None:
+        refilled = _engine_fill(pixels, seams.band_mask(mask, band), params, seed, engine, hooks)
+        return seams.blend_band(pixels, refilled, mask, band)
+    broken = seams.broken_structure(pixels, mask, band)
+    if not broken.any():
+        return None
+    try:
+        resynthesised = patchmatch_fill(np.ascontiguousarray(pixels[..., :3]), broken, seed)
+    except InputError:  # too little around the band to copy from
+        return None
+    out = pixels.copy()
+    out[..., :3] = resynthesised
+    return seams.poisson_blend(out, mask, band)
+
+
+def _engine_fill(
+    pixels: np.ndarray, region: np.ndarray, params: SeamParams, seed: int, engine: Engine, hooks: Hooks
+) -> np.ndarray:
+    """`region` refilled by the engine through the fill pipeline (RGB only: transparent pixels stay out)."""
+    rgb = np.ascontiguousarray(pixels[..., :3])
+    return fill(rgb, region, band_fill_params(params, seed), engine=engine, hooks=hooks).pixels
+
+
+def outcome(before: float, records: list[dict[str, Any]], target: float) -> str:
+    """What a repair did, in a sentence for the user."""
+    kept = [r for r in records if r["kept"]]
+    if not records:
+        if before <= target:
+            return f"no pass needed: seam {before:.2f} is under the target {target:g}"
+        return f"no pass changed anything: seam {before:.2f}"
+    if not kept:
+        after = records[0]["score"]
+        if f"{after:.2f}" == f"{before:.2f}":
+            return f"pass dropped: it did not lower the seam ({before:.3f} → {after:.3f})"
+        return f"pass dropped: it made the seam worse ({before:.2f} → {after:.2f})"
+    steps = ", ".join(dict.fromkeys(r["step"] for r in kept))
+    return f"{len(kept)} of {len(records)} passes kept ({steps}): seam {before:.2f} → {kept[-1]['score']:.2f}"
 
 
 def run(
@@ -170,7 +238,7 @@ def run(
     mask = check_mask(picture, mask, params)  # the engine's own checks run in pipeline.fill
     seed = resolve_seed(params.seed)
     pixels, before, records = repair(picture.pixels, mask, params, seed, engines, hooks)
-    after = seams.seam_score(pixels, mask, painted=params.painted)
+    after = seams.seam_score(pixels, mask, painted=params.painted, band=params.band)
     height, width = pixels.shape[:2]
     recipe = {
         "kind": kind,
@@ -183,5 +251,11 @@ def run(
         "pass_scores": records,
         "version": __version__,
     }
-    report = {"seam_before": round(before.score, 3), "seam": round(after.score, 3), "passes": records}
+    report = {
+        "seam_before": round(before.score, 3),
+        "seam": round(after.score, 3),
+        "passes": records,
+        "changed": any(r["kept"] for r in records),
+        "outcome": outcome(before.score, records, params.target),
+    }
     return WorkflowResult(pixels, recipe, seed, report, picture.exif, picture.icc_profile)

@@ -27,6 +27,8 @@ export type LimitsPublic = Schemas["LimitsPublic"];
 export type ErrorPublic = Schemas["ErrorPublic"];
 export type JobStatus = Schemas["JobStatus"];
 export type ServerEvent = Schemas["ServerEvent"];
+export type ModelsPublic = Schemas["ModelsPublic"];
+export type InstallPublic = Schemas["InstallPublic"];
 export type SocketMessage = Schemas["Subscribe"];
 
 /** A refusal or failure from the server, with its words. */
@@ -140,6 +142,25 @@ export class Api {
 
   async engines(): Promise<EnginePublic[]> {
     return unwrap(await this.client.GET("/api/v1/engines"));
+  }
+
+  /** The catalog's models, the manifest's starter models (installed or not) and the free disk space. */
+  async models(): Promise<ModelsPublic> {
+    return unwrap(await this.client.GET("/api/v1/models"));
+  }
+
+  /** Queue the install of a starter model (by name only: the server downloads only what its manifest names). */
+  async installModel(name: string): Promise<InstallPublic> {
+    return unwrap(await this.client.POST("/api/v1/models/installs", { body: { name } }));
+  }
+
+  async cancelInstall(name: string): Promise<InstallPublic> {
+    return unwrap(await this.client.DELETE("/api/v1/models/installs/{name}", { params: { path: { name } } }));
+  }
+
+  /** Unregister a model; the server deletes its files only when it downloaded them. */
+  async removeModel(name: string): Promise<ModelsPublic> {
+    return unwrap(await this.client.DELETE("/api/v1/models/{name}", { params: { path: { name } } }));
   }
 
   /** Whether the server works, and (with the token) its limits on pictures and uploads. */

@@ -158,6 +158,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Models
+         * @description The catalog's models and the manifest's starter models (installed or not, size, licence), disk space.
+         */
+        get: operations["list_models_api_v1_models_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/installs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Install Model
+         * @description Queue the install of a manifest entry; `model.install` events follow it on the websocket.
+         */
+        post: operations["install_model_api_v1_models_installs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/installs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Cancel Install
+         * @description Cancel a queued or running install; a started download keeps its `.part` to resume later.
+         */
+        delete: operations["cancel_install_api_v1_models_installs__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove Model
+         * @description Unregister a model; its files are deleted only when Retouch downloaded them.
+         */
+        delete: operations["remove_model_api_v1_models__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/select": {
         parameters: {
             query?: never;
@@ -680,7 +760,7 @@ export interface components {
             scheduler?: string | null;
             /**
              * Seam Pass
-             * @description After a fill job, repair the seam along the fill's boundary: a gradient-domain (Poisson) blend over 8 px either side of it, up to 3 passes while its seam score improves (see the `seams` kind).
+             * @description After a fill job, repair the seam along the fill's boundary as the `seams` kind does with its defaults: the fill's tone matched over its whole region and 8 px either side of its edge blended, then broken structure re-synthesised, up to 3 rounds while its seam score improves.
              * @default false
              */
             seam_pass?: boolean;
@@ -702,6 +782,12 @@ export interface components {
              * @default 1
              */
             strength?: number;
+            /**
+             * Tone Match
+             * @description Match the fill's tone to the picture at its edge: a smooth correction over the whole fill (a membrane in the gradient domain) that meets the surroundings' tone at the edge, so the fill keeps its own colours and detail inside (A1111-style colour correction without flattening the fill).
+             * @default false
+             */
+            tone_match?: boolean;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -774,6 +860,53 @@ export interface components {
              * @default 32
              */
             tile_size?: number;
+        };
+        /** InstallPublic */
+        InstallPublic: {
+            /**
+             * Done
+             * @description Bytes downloaded so far (with those of an earlier `.part`).
+             * @default 0
+             */
+            done?: number;
+            /** @default null */
+            error?: components["schemas"]["ErrorPublic"] | null;
+            /** Name */
+            name: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "succeeded" | "failed" | "canceled";
+            /**
+             * Total
+             * @description Bytes in all, when known.
+             * @default null
+             */
+            total?: number | null;
+        };
+        /** InstalledModelPublic */
+        InstalledModelPublic: {
+            /**
+             * Downloaded
+             * @description Retouch downloaded it: removing it deletes its files.
+             */
+            downloaded: boolean;
+            /** Family */
+            family: string;
+            /** Label */
+            label: string;
+            /** Licence */
+            licence?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Present
+             * @description Its weights are on this machine.
+             */
+            present: boolean;
+            /** Purpose */
+            purpose: string;
         };
         /** JobAccepted */
         JobAccepted: {
@@ -975,6 +1108,44 @@ export interface components {
              */
             max_upload_bytes: number;
         };
+        /**
+         * ModelInstallCreate
+         * @description Install a model the manifest offers (`GET /models` lists them). The server downloads only what its
+         *     manifest names: a client never gives a URL or a path.
+         */
+        ModelInstallCreate: {
+            /**
+             * Name
+             * @description A manifest entry's name.
+             */
+            name: string;
+        };
+        /**
+         * ModelInstallEvent
+         * @description An install's state or progress; sent to every connection.
+         */
+        ModelInstallEvent: {
+            install: components["schemas"]["InstallPublic"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "model.install";
+        };
+        /** ModelsPublic */
+        ModelsPublic: {
+            /**
+             * Disk Free
+             * @description Free bytes where downloaded models go.
+             */
+            disk_free: number;
+            /** Installed */
+            installed: components["schemas"]["InstalledModelPublic"][];
+            /** Models Dir */
+            models_dir: string;
+            /** Starter */
+            starter: components["schemas"]["StarterModelPublic"][];
+        };
         /** NodePublic */
         NodePublic: {
             /** Address */
@@ -1112,7 +1283,7 @@ export interface components {
             painted?: boolean;
             /**
              * Passes
-             * @description Most passes; they stop early once the target is met.
+             * @description Most rounds (each: the fill's tone, then its broken structure; a painted seam: one pass); they stop once the target is met or a round keeps nothing.
              * @default 3
              */
             passes?: number;
@@ -1143,7 +1314,7 @@ export interface components {
             /**
              * Target
              * @description Stop once the seam score is at or below this (1 = as natural as around).
-             * @default 1.1
+             * @default 0.9
              */
             target?: number;
         };
@@ -1232,7 +1403,7 @@ export interface components {
              */
             score: number | null;
         };
-        ServerEvent: components["schemas"]["JobQueuedEvent"] | components["schemas"]["JobStartedEvent"] | components["schemas"]["JobProgressEvent"] | components["schemas"]["JobSucceededEvent"] | components["schemas"]["JobFailedEvent"] | components["schemas"]["JobCanceledEvent"] | components["schemas"]["QueueStatusEvent"] | components["schemas"]["SocketErrorEvent"];
+        ServerEvent: components["schemas"]["JobQueuedEvent"] | components["schemas"]["JobStartedEvent"] | components["schemas"]["JobProgressEvent"] | components["schemas"]["JobSucceededEvent"] | components["schemas"]["JobFailedEvent"] | components["schemas"]["JobCanceledEvent"] | components["schemas"]["QueueStatusEvent"] | components["schemas"]["ModelInstallEvent"] | components["schemas"]["SocketErrorEvent"];
         /**
          * SocketErrorEvent
          * @description The answer to a websocket message the server could not read; the connection stays open.
@@ -1247,6 +1418,38 @@ export interface components {
              * @enum {string}
              */
             type: "error";
+        };
+        /** StarterModelPublic */
+        StarterModelPublic: {
+            /** Description */
+            description: string;
+            /** Family */
+            family: string;
+            /**
+             * Gated
+             * @description Needs a Hugging Face token (HF_TOKEN) and an accepted licence.
+             */
+            gated: boolean;
+            /** @description The latest install of it since the server started. */
+            install?: components["schemas"]["InstallPublic"] | null;
+            /** Installed */
+            installed: boolean;
+            /** Licence */
+            licence: string;
+            /** Name */
+            name: string;
+            /**
+             * Purpose
+             * @description inpainting | upscaling | faces | segmentation
+             */
+            purpose: string;
+            /**
+             * Size
+             * @description Bytes on disk.
+             */
+            size: number;
+            /** Size Approximate */
+            size_approximate: boolean;
         };
         /** StoragePublic */
         StoragePublic: {
@@ -1937,6 +2140,157 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    list_models_api_v1_models_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelsPublic"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    install_model_api_v1_models_installs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ModelInstallCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    cancel_install_api_v1_models_installs__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstallPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
+        };
+    };
+    remove_model_api_v1_models__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
             /** @description Another process holds the database (`database_busy`); nothing was written. Try again after `Retry-After` seconds. */

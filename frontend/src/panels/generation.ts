@@ -33,6 +33,7 @@ export class GenerationPanel implements Panel {
         const min = el.min === "" ? -Infinity : Number(el.min);
         const max = el.max === "" ? Infinity : Number(el.max);
         if (el.value === "" || !Number.isFinite(value) || value < min || value > max) return undefined;
+        if (el.step === "1" && !Number.isInteger(value)) return undefined;
         return value;
       }
       return el.value;
@@ -86,7 +87,7 @@ export class GenerationPanel implements Panel {
     const models = state.engines.filter((e) => e.needs_weights);
     $("#engine-models").textContent = models.length
       ? ""
-      : "Diffusion models (SD 1.5/2 inpaint, SDXL inpaint, FLUX.1 Fill) appear here once added: retouch models add PATH --name NAME";
+      : "Diffusion models (SD 1.5/2 inpaint, SDXL inpaint, FLUX.1 Fill) appear here once installed from the Models panel (or retouch models install NAME; your own files: retouch models add PATH)";
     $("#prompt-fields").hidden = !engine?.takes_prompt;
     const uses = new Set(engine?.parameters ?? []);
     for (const name of ["steps", "guidance", "strength", "scheduler"]) $(`#${name}-field`).hidden = !uses.has(name);

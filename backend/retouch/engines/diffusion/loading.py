@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import os
+from retouch.catalog.entries import hub_offline
+
+__all__ = ["dtype_keyword", "first_line", "hub_offline", "quiet_loading"]
 
 
 def dtype_keyword() -> str:
@@ -21,10 +23,6 @@ def quiet_loading() -> None:
     diffusers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
-
-
-def hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def first_line(exc: BaseException) -> str:

@@ -1,0 +1,315 @@
+"""`retouch models install | starter | verify | scan | remove`, against a real HTTP file server on 127.0.0.1
+(with Range support) serving tiny random models in the formats their publishers ship: a TorchScript LaMa (as
+IOPaint's big-lama.pt), a Real-ESRGAN `.pth`, a GFPGAN-style `.pth` with `params_ema`."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+import yaml
+from PIL import Image
+
+from retouch.catalog import load_catalog
+from retouch.catalog.manifest import PURPOSES, STARTER_MANIFEST, load_manifest
+from tests.file_server import FileServer, serving
+from tests.model_files import manifest_for, sha256
+
+
+def test_the_starter_manifest_is_well_formed():
+    """Every entry names its purpose, family, licence, size and a cited source; files carry published sums."""
+    manifest = load_manifest(STARTER_MANIFEST)
+    names = [m.name for m in manifest.models]
+    for wanted in ("lama", "sd15-inpaint", "sdxl-inpaint", "flux-fill", "realesrgan-x4", "realesrgan-x2", "gfpgan"):
+        assert wanted in names
+    assert {m.purpose for m in manifest.models} == set(PURPOSES)
+    assert {m.family for m in manifest.models if m.purpose == "segmentation"} == {"sam"}
+    assert {m.repo for m in manifest.models if m.family == "sam"} >= {"facebook/sam-vit-base", "facebook/sam-vit-huge"}
+    for entry in manifest.models:
+        assert entry.licence and entry.size > 0 and entry.description
+        if entry.files:
+            assert not entry.size_approximate, f"{entry.name}: a file's size is known exactly"
+            for item in entry.files:
+                assert item.url.startswith("https://") and (item.sha256 or item.md5), entry.name
+        else:
+            assert entry.size_approximate and entry.repo, entry.name
+    assert manifest.get("flux-fill").gated  # type: ignore[union-attr]
+    assert "non-commercial" in manifest.get("codeformer").licence  # type: ignore[union-attr]
+    assert manifest.get("lama").size == 205669692  # type: ignore[union-attr]
+    # a comment above every entry says where its source (and sums) come from
+    lines = STARTER_MANIFEST.read_text().splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("  - name:")]
+    cited = [i for i in starts if lines[i - 1].strip().startswith("#") or lines[i - 1].strip().startswith("- name")]
+    assert len(starts) == len(names)
+    uncited = [lines[i] for i in starts if i not in cited and not _block_cited(lines, i)]
+    assert not uncited, f"entries without a source comment: {uncited}"
+
+
+def _block_cited(lines: list[str], start: int) -> bool:
+    """The entry shares the comment of the entry group above it (the SAM folders share one)."""
+    for line in reversed(lines[:start]):
+        if line.strip().startswith("#"):
+            return True
+        if line.startswith("  - name:"):
+            return _block_cited(lines, lines.index(line))
+    return False
+
+
+def retouch(*args: str, tmp_path: Path, monkeypatch, capsys) -> tuple[int, str, str]:
+    """`retouch ARGS` in this process with a catalog and models folder under tmp_path."""
+    from retouch.cli import main
+
+    monkeypatch.setenv("RETOUCH_CATALOG", str(tmp_path / "catalog.yaml"))
+    monkeypatch.delenv("RETOUCH_MODELS_DIR", raising=False)
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_install_registers_the_torchscript_lama_and_fills_with_it(tmp_path, file_server, served, monkeypatch, capsys):
+    manifest = manifest_for(tmp_path, file_server, served[1])
+    monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest))
+    code, out, err = retouch("models", "starter", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    assert re.search(r"^lama\s+inpainting\s+\S+ MB\s+no\s+Apache-2.0", out, re.M), out
+
+    code, out, err = retouch(
+        "models", "install", "lama", "up2", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys
+    )
+    assert code == 0, err
+    assert "installed lama (inpainting, Apache-2.0)" in out and "installed up2" in out
+    catalog = load_catalog(tmp_path / "catalog.yaml")
+    lama = catalog.get("lama")
+    assert lama is not None and lama.architecture == "LaMa" and lama.purpose == "inpainting"  # type: ignore[union-attr]
+    assert lama.downloaded and lama.sha256 == sha256(served[1]["lama"])
+    up2 = catalog.get("up2")
+    assert up2.architecture == "ESRGAN" and up2.scale == 2  # type: ignore[union-attr] # params_ema unwrapped
+    assert (tmp_path / "models" / "lama" / "big-lama.pt").is_file()
+    assert not list((tmp_path / "models").rglob("*.part"))
+
+    code, out, _ = retouch("models", "starter", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert re.search(r"^lama\s+inpainting\s+\S+ MB\s+yes", out, re.M), out
+    code, out, _ = retouch("models", "install", "lama", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert (code, out.strip()) == (0, "lama is already installed")
+    assert file_server.sent("big-lama.pt") == served[1]["lama"].stat().st_size, "downloaded once"
+
+    # a fill through the installed LaMa: the region changes, every pixel outside it stays as it was
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    mask = np.zeros((40, 48), np.uint8)
+    mask[12:28, 16:32] = 255
+    Image.fromarray(pixels).save(tmp_path / "photo.png")
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    code, _, err = retouch(
+        "inpaint", str(tmp_path / "photo.png"), str(tmp_path / "mask.png"), "-o", str(tmp_path / "out.png"),
+        "--engine", "lama", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    result = np.asarray(Image.open(tmp_path / "out.png").convert("RGB"))
+    assert np.array_equal(result[mask == 0], pixels[mask == 0])
+    assert not np.array_equal(result[mask > 0], pixels[mask > 0])
+
+    # verify hashes again; a changed file is named
+    code, out, _ = retouch("models", "verify", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and re.search(r"^lama\s+ok", out, re.M), out
+    with open(tmp_path / "models" / "lama" / "big-lama.pt", "r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\x00\x01\x02")
+    code, out, err = retouch("models", "verify", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and re.search(r"^lama\s+MISMATCH", out, re.M) and "lama" in err
+
+    # remove deletes what install downloaded, and unregisters it
+    code, out, _ = retouch("models", "remove", "lama", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0 and "deleted" in out
+    assert not (tmp_path / "models" / "lama").exists()
+    assert load_catalog(tmp_path / "catalog.yaml").get("lama") is None
+
+
+def test_an_interrupted_download_resumes_from_the_part_file(tmp_path, file_server, served, monkeypatch, capsys):
+    monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest_for(tmp_path, file_server, served[1])))
+    name = "RealESRGAN_x2plus.pth"
+    size = served[1]["esrgan"].stat().st_size
+    file_server.cut_after[name] = size // 2  # the server drops the connection half way
+    code, _, err = retouch("models", "install", "up2", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 1 and "interrupted" in err and "resume" in err, err
+    part = tmp_path / "models" / "up2" / f"{name}.part"
+    assert part.stat().st_size == size // 2
+    assert not (tmp_path / "catalog.yaml").exists(), "nothing half-written is registered"
+
+    code, out, err = retouch("models", "install", "up2", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 0, err
+    assert f"resumed from {size // 2:,} bytes kept" in out
+    assert [(s.range, s.status) for s in file_server.log] == [(None, 200), (f"bytes={size // 2}-", 206)]
+    assert file_server.sent(name) == size, "every byte crossed the network once"
+    assert sha256(tmp_path / "models" / "up2" / name) == sha256(served[1]["esrgan"])
+    assert load_catalog(tmp_path / "catalog.yaml").get("up2") is not None
+
+
+def test_a_wrong_checksum_deletes_the_part_and_registers_nothing(tmp_path, file_server, served, monkeypatch, capsys):
+    wrong = "0" * 32
+    url = f"{file_server.url}/RealESRGAN_x2plus.pth"
+    manifest = manifest_for(tmp_path, file_server, served[1], esrgan={"files": [{"url": url, "md5": wrong}]})
+    monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest))
+    code, _, err = retouch("models", "install", "up2", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2
+    actual = hashlib.md5(served[1]["esrgan"].read_bytes()).hexdigest()
+    assert f"md5 mismatch: the manifest says {wrong}, the download is {actual}" in err, "both sums named"
+    assert not list((tmp_path / "models").rglob("RealESRGAN_x2plus.pth*"))
+    assert not (tmp_path / "catalog.yaml").exists()
+
+
+def test_no_disk_space_refuses_before_downloading(tmp_path, file_server, served, monkeypatch, capsys):
+    manifest = manifest_for(tmp_path, file_server, served[1], lama={"size": 10**18})
+    monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest))
+    code, _, err = retouch("models", "install", "lama", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and "not enough disk space for lama" in err and "1,000,000,000,000,000,000 bytes" in err
+    assert "free" in err
+    assert file_server.log == [], "nothing was requested"
+
+
+def test_two_installs_of_the_same_model_at_once_download_it_once(tmp_path, file_server, served, monkeypatch):
+    from retouch.catalog.install import install
+
+    catalog = tmp_path / "catalog.yaml"
+    monkeypatch.delenv("RETOUCH_MODELS_DIR", raising=False)
+    entry = load_manifest(manifest_for(tmp_path, file_server, served[1])).get("lama")
+    assert entry is not None
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(install(entry, catalog).status)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert sorted(results) == ["already installed", "installed"]
+    assert file_server.sent("big-lama.pt") == served[1]["lama"].stat().st_size
+    assert [m.name for m in load_catalog(catalog).models] == ["lama"]
+
+
+def test_download_only_fetches_without_registering_and_offline_hub_is_named(
+    tmp_path, file_server, served, monkeypatch, capsys
+):
+    monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest_for(tmp_path, file_server, served[1])))
+    code, out, err = retouch(
+        "models",
+        "install",
+        "--purpose",
+        "upscaling",
+        "--download-only",
+        tmp_path=tmp_path,
+        monkeypatch=monkeypatch,
+        capsys=capsys,
+    )
+    assert code == 0, err
+    assert "downloaded up2" in out and (tmp_path / "models" / "up2" / "RealESRGAN_x2plus.pth").is_file()
+    assert not (tmp_path / "catalog.yaml").exists()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, _, err = retouch("models", "install", "sam-tiny", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and "nobody/not-a-cached-sam is not in the Hugging Face cache and HF_HUB_OFFLINE is set" in err
+    code, _, err = retouch("models", "install", "nothing", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys)
+    assert code == 2 and "no model named 'nothing' in the manifest" in err
+
+
+def test_scan_registers_another_tools_models_by_path_and_says_what_it_skipped(tmp_path, served, monkeypatch, capsys):
+    """A ComfyUI models folder: an upscaler is registered where it is; LoRAs and non-models are skipped."""
+    import shutil
+
+    import torch
+    from safetensors.torch import save_file
+
+    comfy = tmp_path / "ComfyUI" / "models"
+    (comfy / "upscale_models").mkdir(parents=True)
+    shutil.copy(served[1]["esrgan"], comfy / "upscale_models" / "RealESRGAN_x2plus.pth")
+    (comfy / "loras").mkdir()
+    save_file({"w": torch.zeros(2)}, str(comfy / "loras" / "style.safetensors"))
+    (comfy / "facerestore_models").mkdir()
+    save_file({"w": torch.zeros(2)}, str(comfy / "facerestore_models" / "random.safetensors"))
+    code, out, err = retouch(
+        "models", "scan", str(tmp_path / "ComfyUI"), tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys
+    )
+    assert code == 0, err
+    assert "added RealESRGAN_x2plus (ESRGAN 2x, upscaling)" in out
+    assert re.search(r"skipped .*loras: add-ons", out)
+    assert re.search(r"skipped .*random.safetensors: .*not a model architecture spandrel knows", out)
+    entry = load_catalog(tmp_path / "catalog.yaml").get("RealESRGAN_x2plus")
+    assert (
+        entry is not None
+        and entry.path(tmp_path).resolve() == (comfy / "upscale_models" / "RealESRGAN_x2plus.pth").resolve()
+    )  # type: ignore[union-attr]
+    assert not entry.downloaded
+    code, out, _ = retouch(
+        "models", "scan", str(tmp_path / "ComfyUI"), tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys
+    )
+    assert "already in the catalog as RealESRGAN_x2plus" in out
+    # removing a scanned model unregisters it and leaves the user's file alone
+    code, out, _ = retouch(
+        "models", "remove", "RealESRGAN_x2plus", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys
+    )
+    assert code == 0 and "deleted" not in out
+    assert (comfy / "upscale_models" / "RealESRGAN_x2plus.pth").is_file()
+
+
+def test_a_gated_hub_model_answering_401_says_how_to_accept_its_licence(tmp_path):
+    """The hub is this test's server (HF_ENDPOINT), refusing the repository as huggingface.co does a gated one."""
+    with serving(tmp_path) as hub:
+        hub.refuse["/api/"] = 401
+        _gated_install(tmp_path, hub)
+
+
+def _gated_install(tmp_path: Path, file_server: FileServer) -> None:
+    import os
+
+    from tests.support import run_cli
+
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(
+        yaml.safe_dump(
+            {
+                "models": [
+                    {
+                        "name": "flux-fill",
+                        "purpose": "inpainting",
+                        "family": "flux-fill",
+                        "licence": "FLUX.1 [dev] Non-Commercial License",
+                        "size": 1000,
+                        "size_approximate": True,
+                        "gated": True,
+                        "repo": "black-forest-labs/FLUX.1-Fill-dev",
+                    }
+                ]
+            }
+        )
+    )
+    env = {"HF_ENDPOINT": file_server.url, "HF_HOME": str(tmp_path / "hf"), "RETOUCH_CATALOG": str(tmp_path / "c.yaml")}
+    saved = {key: os.environ.get(key) for key in (*env, "HF_HUB_OFFLINE", "HF_TOKEN")}
+    os.environ.update(env)
+    for key in ("HF_HUB_OFFLINE", "HF_TOKEN"):
+        os.environ.pop(key, None)
+    try:
+        done = run_cli("models", "install", "flux-fill", "--manifest", manifest)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [
+        "retouch: error: flux-fill: black-forest-labs/FLUX.1-Fill-dev is gated (no HF_TOKEN is set): accept its licence "
+        "at https://huggingface.co/black-forest-labs/FLUX.1-Fill-dev while logged in, then set HF_TOKEN to a read "
+        "token from https://huggingface.co/settings/tokens"
+    ], done.stderr
+    assert any(s.path.startswith("/api/models/black-forest-labs/FLUX.1-Fill-dev") for s in file_server.log)
