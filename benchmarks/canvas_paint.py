@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "backend")]
 
 from benchmarks.report import print_measures  # noqa: E402 - after the path
-from tests.frontend.conftest import CHROMIUM, CHROMIUM_ARGS, STATIC_INDEX, Serve  # noqa: E402 - after the path
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, STATIC_INDEX, Serve  # noqa: E402 - after the path
 
 FRAME_BUDGET_MS = 1000 / 60
 

@@ -27,7 +27,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "backend")]
 
 from benchmarks.canvas_paint import RAF_RECORDER, picture  # noqa: E402 - after the path
 from benchmarks.report import print_measures  # noqa: E402 - after the path
-from tests.frontend.conftest import CHROMIUM, CHROMIUM_ARGS, STATIC_INDEX, Canvas, Serve  # noqa: E402
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, STATIC_INDEX, Canvas, Serve  # noqa: E402
 
 
 def main() -> int:

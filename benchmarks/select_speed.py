@@ -195,7 +195,7 @@ def canvas_rows(sides: list[int], repeat: int) -> list[tuple[str, str, str]]:
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    from tests.frontend.conftest import CHROMIUM, CHROMIUM_ARGS, Serve
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Serve
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:

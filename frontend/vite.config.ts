@@ -13,7 +13,7 @@ export default defineConfig({
     proxy: { "/api": { target: "http://127.0.0.1:8000", ws: true } },
   },
   test: {
-    include: ["tests/**/*.test.ts"],
+    include: ["unit/**/*.test.ts"],
     environment: "node",
   },
 });

@@ -1,5 +1,5 @@
 // The server's HTTP API through openapi-fetch, typed by `schema.ts`, which is generated from the server's
-// OpenAPI document (`make api-client`; tests/frontend/test_api_schema.py fails when it is stale). Paths,
+// OpenAPI document (`make api-client`; tests/browser/test_api_schema.py fails when it is stale). Paths,
 // parameters, bodies and answers all come from the schema: nothing here is cast to a type.
 
 import createClient, { type Client } from "openapi-fetch";

@@ -8,7 +8,7 @@ import zlib
 
 import pytest
 
-from tests.frontend.conftest import Canvas, save_png, test_picture
+from tests.browser.conftest import Canvas, save_png, test_picture
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.frontend.conftest import Canvas, Serve, save_png, test_picture
+from tests.browser.conftest import Canvas, Serve, save_png, test_picture
 from tests.model_files import manifest_for
 
 pytestmark = pytest.mark.browser

@@ -86,7 +86,7 @@ describe("job events", () => {
 
   it("stage a result once, even when the event is replayed after a reconnect", () => {
     let s = withJob();
-    const done = { type: "job.succeeded" as const, job_id: "j1", result: { image: "r1" }, seed: 5 };
+    const done = { type: "job.succeeded" as const, job_id: "j1", result: { image: "r1", url: "/api/v1/images/r1" }, seed: 5 };
     s = { ...s, ...applyEvent(s, done) };
     s = { ...s, ...applyEvent(s, done) };
     expect(s.staging.items).toHaveLength(1);
@@ -97,10 +97,10 @@ describe("job events", () => {
   it("stage nothing for a seam repair that changed nothing, and keep what it said", () => {
     const s = withJob();
     const outcome = "no pass needed: seam 0.82 is under the target 0.9";
-    const patch = applyEvent(s, { type: "job.succeeded", job_id: "j1", result: { image: "r1", report: { changed: false, outcome } } });
+    const patch = applyEvent(s, { type: "job.succeeded", job_id: "j1", result: { image: "r1", url: "/api/v1/images/r1", report: { changed: false, outcome } } });
     expect(patch.staging).toBeUndefined();
     expect(patch.jobs!.j1).toMatchObject({ status: "succeeded", outcome: { text: outcome, unchanged: true } });
-    const kept = applyEvent(s, { type: "job.succeeded", job_id: "j1", result: { image: "r1", report: { changed: true, outcome: "1 of 1 passes kept" } } });
+    const kept = applyEvent(s, { type: "job.succeeded", job_id: "j1", result: { image: "r1", url: "/api/v1/images/r1", report: { changed: true, outcome: "1 of 1 passes kept" } } });
     expect(kept.staging!.items).toHaveLength(1);
   });
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from retouch.imaging.io import read_recipe
-from tests.frontend.conftest import Canvas, capsule_distance, save_png, test_picture
+from tests.browser.conftest import Canvas, capsule_distance, save_png, test_picture
 
 pytestmark = pytest.mark.browser
 

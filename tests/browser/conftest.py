@@ -32,11 +32,11 @@ CHROMIUM_ARGS = [
 ]
 PLUGINS = [
     "tests.server.engines:SlowEngine",
-    "tests.frontend.engines:PromptGridEngine",
-    "tests.frontend.engines:FaceRedrawEngine",
-    "tests.frontend.engines:PixelDoubler",
-    "tests.frontend.engines:UnsharpFaces",
-    "tests.frontend.engines:FlatEngine",
+    "tests.browser.engines:PromptGridEngine",
+    "tests.browser.engines:FaceRedrawEngine",
+    "tests.browser.engines:PixelDoubler",
+    "tests.browser.engines:UnsharpFaces",
+    "tests.browser.engines:FlatEngine",
 ]
 
 pytestmark = pytest.mark.browser

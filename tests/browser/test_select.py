@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.frontend.conftest import save_png
+from tests.browser.conftest import save_png
 from tests.select_scenes import cat_on
 
 pytestmark = pytest.mark.browser

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.frontend.conftest import Canvas, save_png, test_picture
+from tests.browser.conftest import Canvas, save_png, test_picture
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.frontend.conftest import Canvas, Serve, save_png, test_picture
+from tests.browser.conftest import Canvas, Serve, save_png, test_picture
 
 pytestmark = pytest.mark.browser
 

@@ -71,7 +71,7 @@ describe("an upscale in history", () => {
     const s = initialState();
     const job = { ...newJob("u1", "upscale", { x: 0, y: 0, width: 4, height: 4 }, 0), kind: "upscale" as const, status: "running" as const };
     const state: AppState = { ...s, jobs: { u1: job }, jobOrder: ["u1"] };
-    const patch = applyEvent(state, { type: "job.succeeded", job_id: "u1", result: { image: "img", report: {} } });
+    const patch = applyEvent(state, { type: "job.succeeded", job_id: "u1", result: { image: "img", url: "/api/v1/images/img", report: {} } });
     expect(patch.staging).toBeUndefined();
     expect(patch.jobs?.u1.resultImage).toBe("img");
   });

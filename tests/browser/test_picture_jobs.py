@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.browser.conftest import Canvas, save_png, test_picture
+from tests.browser.engines import prompt_colour
 from tests.faces_scenes import rocket_group
-from tests.frontend.conftest import Canvas, save_png, test_picture
-from tests.frontend.engines import prompt_colour
 
 pytestmark = pytest.mark.browser
 
