@@ -275,3 +275,14 @@ def test_result_png_reads_back_as_its_pixels_recipe_exif_and_icc(monkeypatch, ch
     assert Image.open(io.BytesIO(data)).getexif()[0x010F] == "Retouch camera"
     assert read_recipe(data) == recipe
     assert data == encode_png(pixels, recipe, exif=exif.tobytes(), icc_profile=profile)
+
+
+@pytest.mark.parametrize(("prompt", "chunk"), [("a wooden bench, café", b"tEXt"), ("a wooden bench, 木", b"iTXt")])
+def test_result_png_text_stands_before_the_pixels_where_readers_look(prompt, chunk):
+    """A1111-style readers stop at the first IDAT and look for `parameters` in tEXt: Pillow's `info` finds the
+    recipe and the parameters without loading the picture; a prompt beyond Latin-1 goes to UTF-8 iTXt."""
+    data = encode_png(np.zeros((8, 8, 3), np.uint8), {"kind": "fill", "prompt": prompt, "seed": 7})
+    info = Image.open(io.BytesIO(data)).info  # not loaded: only the chunks before IDAT
+    assert prompt in info["parameters"] and json.loads(info["retouch"])["prompt"] == prompt
+    parameters_at = data.index(b"parameters\0")
+    assert data[parameters_at - 4 : parameters_at] == chunk and parameters_at < data.index(b"IDAT")

@@ -63,6 +63,20 @@ def _zlib_stream(filtered: np.ndarray) -> bytes:
     return header + b"".join(parts) + struct.pack(">I", zlib.adler32(filtered.data))
 
 
+#: text chunks written as tEXt when their text is Latin-1, as AUTOMATIC1111 writes `parameters` (the readers of
+#: that chunk expect it there); the others are uncompressed UTF-8 iTXt
+LATIN1_KEYS = frozenset({"parameters"})
+
+
+def _text_chunk(key: str, text: str, *, latin1: bool) -> bytes:
+    if latin1:
+        try:
+            return _chunk(b"tEXt", key.encode("latin-1") + b"\0" + text.encode("latin-1"))
+        except UnicodeEncodeError:
+            pass  # a prompt beyond Latin-1: UTF-8 in iTXt
+    return _chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + text.encode("utf-8"))
+
+
 def write_png(
     pixels: np.ndarray,
     texts: dict[str, str] | None = None,
@@ -70,7 +84,7 @@ def write_png(
     exif: bytes | None = None,
     icc_profile: bytes | None = None,
 ) -> bytes:
-    """HxWx3 (RGB) or HxWx4 (RGBA) uint8 pixels as PNG bytes, with uncompressed iTXt `texts`, EXIF and ICC."""
+    """HxWx3 (RGB) or HxWx4 (RGBA) uint8 pixels as PNG bytes, with `texts` (before IDAT: `parameters` as tEXt when Latin-1, others as iTXt), EXIF and ICC."""
     height, width, channels = pixels.shape
     colour_type = {3: 2, 4: 6}[channels]
     out = [SIGNATURE, _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))]
@@ -79,7 +93,7 @@ def write_png(
     if exif:
         out.append(_chunk(b"eXIf", exif[6:] if exif.startswith(b"Exif\0\0") else exif))
     for key, text in (texts or {}).items():
-        out.append(_chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + text.encode("utf-8")))
+        out.append(_text_chunk(key, text, latin1=key in LATIN1_KEYS))
     out.append(_chunk(b"IDAT", _zlib_stream(_filtered(np.ascontiguousarray(pixels)))))
     out.append(_chunk(b"IEND", b""))
     return b"".join(out)
