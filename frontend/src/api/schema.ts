@@ -2204,6 +2204,15 @@ export interface operations {
                     "application/json": components["schemas"]["InstallPublic"];
                 };
             };
+            /** @description The body could not be read (not UTF-8 JSON). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorPublic"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {

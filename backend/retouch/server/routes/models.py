@@ -13,6 +13,7 @@ from retouch.catalog import entry_summary, load_catalog, presence
 from retouch.catalog.install import installed, models_dir, remove
 from retouch.server.installs import Installer
 from retouch.server.schemas import (
+    BAD_BODY,
     InstalledModelPublic,
     InstallPublic,
     ModelInstallCreate,
@@ -70,7 +71,7 @@ async def list_models(installer: InstallerDep) -> ModelsPublic:
     return await run_in_threadpool(models_public, installer)
 
 
-@router.post("/models/installs", status_code=202, response_model=InstallPublic)
+@router.post("/models/installs", status_code=202, response_model=InstallPublic, responses=BAD_BODY)
 async def install_model(body: ModelInstallCreate, installer: InstallerDep) -> InstallPublic:
     """Queue the install of a manifest entry; `model.install` events follow it on the websocket."""
     return installer.submit(body.name)
