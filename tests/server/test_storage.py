@@ -196,3 +196,34 @@ def test_a_grey_mask_is_cached_as_one_channel_so_its_picture_stays_decoded():
     assert np.array_equal(mask_of(cached), grey)
     cache.put("mask", mask)  # the same id again is counted once
     assert cache.get("picture") is picture
+
+
+def test_masks_uploaded_while_painting_go_out_of_the_cache_before_their_picture():
+    """The canvas uploads a new mask crop whenever the user pauses painting: at 4096² a few of them pushed the
+    picture out of the default cache, and creating the job then decoded the photograph again (0.8 s)."""
+    from PIL import Image
+
+    from retouch.imaging.io import encode_png, load_picture
+    from retouch.server.pictures import PictureCache
+
+    rng = np.random.default_rng(4)
+    picture = load_picture(encode_png(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)))
+    other = load_picture(encode_png(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)))
+
+    def mask(seed: int):
+        buffer = io.BytesIO()
+        grey = np.where(np.random.default_rng(seed).random((64, 64)) > 0.5, 255, 0).astype(np.uint8)
+        Image.fromarray(grey, "L").save(buffer, format="PNG")
+        return load_picture(buffer.getvalue())
+
+    cache = PictureCache(picture.pixels.nbytes + 2 * 64 * 64)  # the picture and two masks' channels
+    cache.put("picture", picture)
+    for n in range(6):
+        cache.put(f"mask {n}", mask(n))
+    assert cache.get("picture") is picture
+    assert [cache.get(f"mask {n}") is not None for n in range(6)] == [False] * 4 + [True] * 2
+
+    cache.put("other", other)  # colour pictures still go least recently used first, once no mask is left
+    assert cache.get("other") is other
+    assert cache.get("picture") is None
+    assert all(cache.get(f"mask {n}") is None for n in range(6))

@@ -51,8 +51,10 @@ class PictureCache:
     """Decoded pictures by image id, least recently used out first, bounded in bytes.
 
     A picture is decoded once at upload and handed to the worker from here; its pixels are read-only.
-    A grey picture (the canvas's masks) is kept as its one channel, a third of its RGB size, so that a
-    4096² mask does not push its 4096² picture out.
+    A grey picture (the canvas's masks) is kept as its one channel, a third of its RGB size, and goes out
+    before any colour picture: the canvas uploads a new mask crop every time the user pauses painting, and
+    re-decoding a mask (mostly one value) takes milliseconds where a 4096² photograph takes most of a second,
+    so a run of masks must not push the picture they belong to out.
     """
 
     def __init__(self, budget_bytes: int) -> None:
@@ -85,8 +87,7 @@ class PictureCache:
             self._pictures[image_id] = picture
             self._bytes += size
             while self._bytes > self.budget and self._pictures:
-                _, evicted = self._pictures.popitem(last=False)
-                self._bytes -= self._bytes_of(evicted)
+                self._drop_locked(self._next_out_locked())
 
     def get(self, image_id: str) -> Picture | None:
         """The cached picture; a grey one's pixels are a read-only view (copy before handing them to OpenCV)."""
@@ -99,6 +100,13 @@ class PictureCache:
     def drop(self, image_id: str) -> None:
         with self._lock:
             self._drop_locked(image_id)
+
+    def _next_out_locked(self) -> str:
+        """The least recently used grey picture, else the least recently used picture."""
+        for image_id, picture in self._pictures.items():
+            if picture.grey:
+                return image_id
+        return next(iter(self._pictures))
 
     def _drop_locked(self, image_id: str) -> None:
         picture = self._pictures.pop(image_id, None)
