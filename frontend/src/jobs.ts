@@ -33,6 +33,7 @@ export function buildJob(settings: GenerationSettings, engine: EngineInfo | unde
     color_match: settings.colorMatch,
     seed: settings.seedMode === "fixed" ? settings.seed : -1,
   };
+  if (settings.toneMatch) body.tone_match = true;
   if (settings.seamPass) body.seam_pass = true;
   if (emptyPixels) body.infill = { method: settings.infill, color: settings.infillColor, tile_size: settings.tileSize };
   const uses = new Set(engine?.parameters ?? []);

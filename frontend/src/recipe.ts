@@ -75,6 +75,7 @@ export function recallSettings(recipe: Record<string, unknown>): Partial<Generat
   if (num(recipe.feather) !== undefined) out.feather = num(recipe.feather);
   if (num(recipe.grow) !== undefined) out.grow = num(recipe.grow);
   if (typeof recipe.color_match === "boolean") out.colorMatch = recipe.color_match;
+  if (typeof recipe.tone_match === "boolean") out.toneMatch = recipe.tone_match;
   if (typeof recipe.seam_pass === "boolean") out.seamPass = recipe.seam_pass;
   return out;
 }

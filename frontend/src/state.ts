@@ -35,6 +35,8 @@ export interface GenerationSettings {
   feather: number;
   grow: number;
   colorMatch: boolean;
+  /** Meet the picture's tone at the fill's edge with a smooth correction over the whole fill (`tone_match`). */
+  toneMatch: boolean;
   /** Repair the seam along the fill's edge right after it (the fill's `seam_pass`). */
   seamPass: boolean;
   /** Seam repair (a `seams` job): engine (`poisson` or a fill engine), band, most passes, target score. */
@@ -63,6 +65,7 @@ export const DEFAULT_SETTINGS: GenerationSettings = {
   feather: 4,
   grow: 0,
   colorMatch: false,
+  toneMatch: false,
   seamPass: false,
   seamEngine: "poisson",
   seamBand: 8,

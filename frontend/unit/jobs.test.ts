@@ -23,6 +23,8 @@ describe("job requests", () => {
       seed: 7,
     });
     expect(body).not.toHaveProperty("prompt");
+    expect(body).not.toHaveProperty("tone_match"); // off unless asked, as the server's default
+    expect(buildJob({ ...DEFAULT_SETTINGS, toneMatch: true }, undefined, "img", "msk").tone_match).toBe(true);
   });
 
   it("random seed is -1, manual scale carries its size, prompts go to engines that take them", () => {

@@ -19,6 +19,7 @@ describe("recipes", () => {
     const settings = recallSettings({ ...recipe, infill: { method: "nonsense" }, scale: { mode: "manual", width: 640, height: 448 } });
     expect(settings).toMatchObject({ engine: "telea", feather: 3, seedMode: "fixed", seed: 7, scaleMode: "manual", scaleWidth: 640, scaleHeight: 448 });
     expect(settings).not.toHaveProperty("infill");
+    expect(recallSettings({ ...recipe, tone_match: true, seam_pass: false })).toMatchObject({ toneMatch: true, seamPass: false });
   });
 });
 

@@ -190,6 +190,28 @@ def test_the_seam_pass_switch_reaches_the_job(canvas: Canvas, tmp_path):
     assert seam_text(page).startswith(f"seam {report['seam_before_passes']:.1f} → ")
 
 
+def test_tone_match_meets_the_pictures_tone_at_the_fills_edge(canvas: Canvas, tmp_path):
+    """The switch reaches the job, and what a user sees: a flat grey fill over a gradient leaves a hard step at
+    its edge; with tone match the fill meets the surroundings there (a lower seam score, staged as usual)."""
+    page = canvas.page
+    sent = jobs_sent(page)
+    fill_flat(canvas, tmp_path)
+    plain = staged_report(page)["seam"]
+    page.get_by_test_id("staging-discard").click()
+    assert "tone_match" not in sent[-1]
+
+    page.get_by_test_id("tone-match").check()
+    canvas.invoke()
+    canvas.wait_staged()
+    assert sent[-1]["tone_match"] is True
+    matched = staged_report(page)["seam"]
+    assert matched < plain / 2, f"tone match left the seam at {matched:.2f} (without it {plain:.2f})"
+    shot(page, "tone-match-staged.png")
+    page.reload()  # the switch is a setting: it survives a reload
+    page.locator("body[data-restored=true]").wait_for()
+    assert page.get_by_test_id("tone-match").is_checked()
+
+
 def test_a_repair_that_changes_nothing_stages_nothing_and_says_why(canvas: Canvas, tmp_path):
     """A target the seam already meets: no pass runs, nothing is staged, the panel says why; a target the
     settings cannot take says what they allow instead of quietly going back."""
