@@ -313,3 +313,62 @@ def _gated_install(tmp_path: Path, file_server: FileServer) -> None:
         "token from https://huggingface.co/settings/tokens"
     ], done.stderr
     assert any(s.path.startswith("/api/models/black-forest-labs/FLUX.1-Fill-dev") for s in file_server.log)
+
+
+def test_a_hub_folder_installs_through_the_hub_registers_in_place_and_selects_at_once(tmp_path, monkeypatch):
+    """A starter entry that is a hub repository (the segment-anything models, the diffusion pipelines), fetched by
+    huggingface_hub from a hub on 127.0.0.1 (HF_ENDPOINT): only the files the entry allows, registered where the
+    hub's cache keeps them (by its id: nothing copied), usable at once; installing again fetches nothing."""
+    from tests.hub_server import hub_serving
+    from tests.select_scenes import cat_on
+    from tests.support import run_cli
+    from tests.tiny_sam import save_tiny_sam
+
+    repo = save_tiny_sam(tmp_path / "repo")
+    (repo / "README.md").write_text("the model card: not a file Retouch loads")
+    (repo / "flax_model.msgpack").write_bytes(b"\0" * 4096)  # weights for another library
+    manifest = tmp_path / "manifest.yaml"
+    entry = {
+        "name": "sam-tiny",
+        "purpose": "segmentation",
+        "family": "sam",
+        "licence": "Apache-2.0",
+        "size": sum(p.stat().st_size for p in repo.iterdir()),
+        "size_approximate": True,
+        "description": "a tiny random segment-anything model",
+        "repo": "retouch-tests/sam-tiny",
+        "allow": ["*.json", "*.safetensors", "*.txt"],
+    }
+    manifest.write_text(yaml.safe_dump({"models": [entry]}))
+    catalog, cache = tmp_path / "catalog.yaml", tmp_path / "hf"
+    monkeypatch.setenv("HF_HOME", str(cache))
+    monkeypatch.setenv("RETOUCH_CATALOG", str(catalog))
+    for key in ("HF_HUB_OFFLINE", "HF_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+
+    with hub_serving({"retouch-tests/sam-tiny": repo}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        done = run_cli("models", "install", "sam-tiny", "--manifest", manifest)
+        assert done.returncode == 0, done.stderr
+        fetched = sorted(hub.downloads())
+        wanted = [p.name for p in repo.iterdir() if p.suffix in (".json", ".safetensors")]
+        assert fetched == sorted(f"retouch-tests/sam-tiny/{name}" for name in wanted)
+        installed = load_catalog(catalog).get("sam-tiny")
+        assert installed is not None and installed.family == "sam"
+        assert installed.source == "hub:retouch-tests/sam-tiny"  # loaded from the hub's cache by its id
+        (folder,) = (cache / "hub" / "models--retouch-tests--sam-tiny" / "snapshots").iterdir()
+        assert sorted(p.name for p in folder.iterdir()) == sorted(wanted)
+
+        again = run_cli("models", "install", "sam-tiny", "--manifest", manifest)
+        assert again.returncode == 0 and "already" in again.stdout + again.stderr, again.stdout + again.stderr
+        assert sorted(hub.downloads()) == fetched  # nothing fetched twice
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the hub is gone: the model works from the cache
+    picture, truth, _ = cat_on("coffee")
+    Image.fromarray(picture).save(tmp_path / "scene.png")
+    selected = run_cli(
+        "select", tmp_path / "scene.png", "--point", "150,170", "--model", "sam-tiny", "-o", tmp_path / "mask.png"
+    )
+    assert selected.returncode == 0, selected.stderr
+    assert "by sam-tiny" in selected.stderr
+    assert np.asarray(Image.open(tmp_path / "mask.png")).shape == truth.shape

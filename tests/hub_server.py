@@ -1,0 +1,142 @@
+"""A real HTTP server on 127.0.0.1 that answers as the Hugging Face hub does for downloads, so that
+`huggingface_hub.snapshot_download` (with `HF_ENDPOINT` pointing here) fetches folders made by the tests: the
+repository's revision, its file tree (every file as an LFS file, its sha256 the ETag the client checks), and
+each file's metadata (HEAD) and bytes (GET, with Range). Every request is recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"  # every repository's one revision
+
+
+@dataclass
+class Hub:
+    repos: dict[str, Path]
+    url: str = ""
+    #: (method, path) of every request, in order
+    log: list[tuple[str, str]] = field(default_factory=list)
+
+    def files(self, repo: str) -> dict[str, Path]:
+        root = self.repos[repo]
+        return {path.relative_to(root).as_posix(): path for path in sorted(root.rglob("*")) if path.is_file()}
+
+    def downloads(self) -> list[str]:
+        """The files fetched (GET of a file's bytes), as `repo/path`."""
+        return [path.split("/resolve/")[0].lstrip("/") + "/" + path.split("/", 5)[-1]
+                for method, path in self.log if method == "GET" and "/resolve/" in path]  # fmt: skip
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:  # quiet
+            pass
+
+        def _json(self, body: object) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _missing(self) -> None:
+            self.send_response(404)
+            self.send_header("X-Error-Code", "RepoNotFound")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def _api(self, path: str) -> None:
+            # /api/models/{owner}/{name}/revision/{rev} or /api/models/{owner}/{name}/tree/{rev}[/...]
+            parts = path.split("/")
+            repo = "/".join(parts[3:5])
+            if repo not in hub.repos or len(parts) < 7:
+                return self._missing()
+            files = hub.files(repo)
+            if parts[5] == "revision":
+                return self._json({"id": repo, "sha": COMMIT, "siblings": [{"rfilename": name} for name in files]})
+            if parts[5] == "tree":
+                entries = []
+                for name, file in files.items():
+                    size, digest = file.stat().st_size, _sha256(file)
+                    entries.append({"type": "file", "path": name, "size": size, "oid": hashlib.sha1(name.encode()).hexdigest(),
+                                    "lfs": {"oid": digest, "size": size, "pointerSize": 134}})  # fmt: skip
+                return self._json(entries)
+            return self._missing()
+
+        def _file(self, path: str, body: bool) -> None:
+            # /{owner}/{name}/resolve/{rev}/{path in repo}
+            parts = path.lstrip("/").split("/", 4)
+            repo = "/".join(parts[:2])
+            if repo not in hub.repos or len(parts) < 5 or parts[2] != "resolve":
+                return self._missing()
+            file = hub.files(repo).get(parts[4])
+            if file is None:
+                self.send_response(404)
+                self.send_header("X-Error-Code", "EntryNotFound")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            data = file.read_bytes()
+            start = 0
+            given = self.headers.get("Range")
+            if body and given and given.startswith("bytes=") and given.endswith("-"):
+                start = int(given[6:-1])
+            self.send_response(206 if start else 200)
+            self.send_header("X-Repo-Commit", COMMIT)
+            self.send_header("ETag", f'"{_sha256(file)}"')
+            self.send_header("X-Linked-Etag", f'"{_sha256(file)}"')
+            self.send_header("X-Linked-Size", str(len(data)))
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", str(len(data) - start))
+            if start:
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.end_headers()
+            if body:
+                self.wfile.write(data[start:])
+            return None
+
+        def _serve(self, body: bool) -> None:
+            path = unquote(urlsplit(self.path).path)
+            hub.log.append((self.command, path))
+            if path.startswith("/api/models/"):
+                return self._api(path)
+            return self._file(path, body)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self._serve(body=True)
+
+        def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
+            self._serve(body=False)
+
+    return Handler
+
+
+@contextmanager
+def hub_serving(repos: dict[str, Path]) -> Iterator[Hub]:
+    """Serve `repos` (repository id -> folder) as hub repositories on 127.0.0.1 while the block runs."""
+    hub = Hub(repos)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hub))
+    httpd.daemon_threads = True
+    hub.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield hub
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
