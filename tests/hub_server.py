@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1 that answers as the Hugging Face hub does for downloads, so that
 `huggingface_hub.snapshot_download` (with `HF_ENDPOINT` pointing here) fetches folders made by the tests: the
-repository's revision, its file tree (every file as an LFS file, its sha256 the ETag the client checks), and
-each file's metadata (HEAD) and bytes (GET, with Range). Every request is recorded."""
+repository's revision, its file tree, and each file's metadata (HEAD) and bytes (GET, with Range). As on the hub,
+weights are LFS files whose ETag is their sha256 and small files carry git's blob sha1; a file named in `corrupt`
+arrives with one byte changed (its sums still those of the true file). Every request is recorded."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class Hub:
     url: str = ""
     #: (method, path) of every request, in order
     log: list[tuple[str, str]] = field(default_factory=list)
+    #: "repo/path" of files whose bytes arrive damaged
+    corrupt: set[str] = field(default_factory=set)
 
     def files(self, repo: str) -> dict[str, Path]:
         root = self.repos[repo]
@@ -35,8 +38,12 @@ class Hub:
                 for method, path in self.log if method == "GET" and "/resolve/" in path]  # fmt: skip
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _etag(path: Path) -> tuple[str, bool]:
+    """The file's ETag on the hub and whether it is an LFS file: weights by sha256, small files by git blob sha1."""
+    data = path.read_bytes()
+    if path.suffix in (".safetensors", ".bin", ".msgpack", ".pt", ".pth"):
+        return hashlib.sha256(data).hexdigest(), True
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest(), False
 
 
 def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
@@ -72,9 +79,11 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
             if parts[5] == "tree":
                 entries = []
                 for name, file in files.items():
-                    size, digest = file.stat().st_size, _sha256(file)
-                    entries.append({"type": "file", "path": name, "size": size, "oid": hashlib.sha1(name.encode()).hexdigest(),
-                                    "lfs": {"oid": digest, "size": size, "pointerSize": 134}})  # fmt: skip
+                    size, (etag, lfs) = file.stat().st_size, _etag(file)
+                    entry = {"type": "file", "path": name, "size": size, "oid": etag}
+                    if lfs:
+                        entry["lfs"] = {"oid": etag, "size": size, "pointerSize": 134}
+                    entries.append(entry)
                 return self._json(entries)
             return self._missing()
 
@@ -92,15 +101,19 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return None
             data = file.read_bytes()
+            etag, lfs = _etag(file)
+            if body and f"{repo}/{parts[4]}" in hub.corrupt:
+                data = data[:-1] + bytes([data[-1] ^ 0xFF])
             start = 0
             given = self.headers.get("Range")
             if body and given and given.startswith("bytes=") and given.endswith("-"):
                 start = int(given[6:-1])
             self.send_response(206 if start else 200)
             self.send_header("X-Repo-Commit", COMMIT)
-            self.send_header("ETag", f'"{_sha256(file)}"')
-            self.send_header("X-Linked-Etag", f'"{_sha256(file)}"')
-            self.send_header("X-Linked-Size", str(len(data)))
+            self.send_header("ETag", f'"{etag}"')
+            if lfs:
+                self.send_header("X-Linked-Etag", f'"{etag}"')
+                self.send_header("X-Linked-Size", str(len(data)))
             self.send_header("Accept-Ranges", "bytes")
             self.send_header("Content-Length", str(len(data) - start))
             if start:

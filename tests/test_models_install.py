@@ -348,11 +348,26 @@ def test_a_hub_folder_installs_through_the_hub_registers_in_place_and_selects_at
 
     with hub_serving({"retouch-tests/sam-tiny": repo}) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        # damaged on the way (huggingface_hub itself does not hash what arrives): both sums are checked
+        hub.corrupt = {"retouch-tests/sam-tiny/model.safetensors", "retouch-tests/sam-tiny/config.json"}
+        damaged = run_cli("models", "install", "sam-tiny", "--manifest", manifest)
+        assert damaged.returncode == 2, damaged.stderr
+        assert re.search(
+            r"config\.json: git blob sha1 mismatch: the hub says [0-9a-f]{40}, the download is", damaged.stderr
+        )
+        assert re.search(
+            r"model\.safetensors: sha256 mismatch: the hub says [0-9a-f]{64}, the download is", damaged.stderr
+        )
+        assert "those files were deleted and nothing was registered" in damaged.stderr
+        assert not catalog.exists()
+
+        hub.corrupt.clear()
+        hub.log.clear()
         done = run_cli("models", "install", "sam-tiny", "--manifest", manifest)
         assert done.returncode == 0, done.stderr
-        fetched = sorted(hub.downloads())
+        fetched = sorted(hub.downloads())  # only what was deleted: the good files stayed in the cache
+        assert fetched == ["retouch-tests/sam-tiny/config.json", "retouch-tests/sam-tiny/model.safetensors"]
         wanted = [p.name for p in repo.iterdir() if p.suffix in (".json", ".safetensors")]
-        assert fetched == sorted(f"retouch-tests/sam-tiny/{name}" for name in wanted)
         installed = load_catalog(catalog).get("sam-tiny")
         assert installed is not None and installed.family == "sam"
         assert installed.source == "hub:retouch-tests/sam-tiny"  # loaded from the hub's cache by its id

@@ -8,6 +8,7 @@ go to the Hugging Face cache (`HF_HOME`), where the diffusion engine looks for t
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from retouch.catalog.download import (
+    ChecksumError,
     Downloaded,
     DownloadError,
     Progress,
@@ -209,7 +211,7 @@ def _hub_download(entry: ManifestEntry) -> Path:
         raise InputError(f"{entry.name}: {entry.repo} is not in the Hugging Face cache and HF_HUB_OFFLINE is set")
     check_free_space(Path(constants.HF_HUB_CACHE), entry.size, entry.name)
     try:
-        return Path(_snapshot(entry, local_only=False))
+        folder = Path(_snapshot(entry, local_only=False))
     except GatedRepoError:
         raise InputError(_gated(entry)) from None
     except RepositoryNotFoundError as exc:
@@ -224,6 +226,45 @@ def _hub_download(entry: ManifestEntry) -> Path:
         raise DownloadError(f"{entry.name}: {entry.repo}: {str(exc).splitlines()[0]}") from None
     except OSError as exc:
         raise DownloadError(f"{entry.name}: {entry.repo} could not be downloaded ({exc})") from None
+    _check_snapshot(entry, folder)
+    return folder
+
+
+def _check_snapshot(entry: ManifestEntry, folder: Path) -> None:
+    """huggingface_hub names each cached file after the hub's ETag (an LFS file's sha256, a small file's git blob
+    sha1) but does not hash what arrived: the files are checked here. One that does not match is deleted (the
+    next install fetches it again) and nothing is registered. A cache that keeps copies rather than symbolic
+    links does not name the sums; its files are taken as they are."""
+    wrong = []
+    for link in sorted(folder.rglob("*")):
+        if not link.is_symlink() or not link.is_file():
+            continue
+        blob = link.resolve()
+        expected = blob.name
+        if len(expected) == 64:
+            kind, actual = "sha256", file_sums(blob, md5=False)[0]
+        elif len(expected) == 40:
+            kind, actual = "git blob sha1", _git_blob_sha1(blob)
+        else:
+            continue
+        if actual != expected:
+            blob.unlink()
+            link.unlink()
+            name = link.relative_to(folder).as_posix()
+            wrong.append(f"{name}: {kind} mismatch: the hub says {expected}, the download is {actual}")
+    if wrong:
+        raise ChecksumError(
+            f"{entry.name} from {entry.repo}: {'; '.join(wrong)}; "
+            f"{'that file was' if len(wrong) == 1 else 'those files were'} deleted and nothing was registered"
+        )
+
+
+def _git_blob_sha1(path: Path) -> str:
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())  # git's object id of the file's bytes
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _gated(entry: ManifestEntry) -> str:
