@@ -9,6 +9,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +105,43 @@ def test_a_database_held_by_another_process_is_a_503_to_retry_nothing_half_writt
         line = _refused_at_start(data)
     assert str(data / "retouch.db") in line and "locked by another process" in line
     assert "damaged" not in line and "rebuild-index" not in line
+
+
+def test_a_result_that_finishes_while_another_process_holds_the_database_waits_for_it_and_is_kept(tmp_path):
+    """A backup tool's lock outlasting the busy timeout used to fail a finished job (its result thrown away)."""
+    from tests.server.engines import GatedEngine
+
+    data = tmp_path / "data"
+    picture = np.full((32, 32, 3), 80, np.uint8)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[8:16, 8:16] = 255
+    GatedEngine.gate.clear()
+    try:
+        with live_server(data, db_busy_timeout=0.2) as server:
+            client = server.http
+            image, mask_id = server.upload(picture)["id"], server.upload(mask)["id"]
+            job = client.post("/api/v1/jobs", json={"image": image, "mask": mask_id, "engine": "gated", "steps": 1})
+            job_id = job.json()["id"]
+            _eventually(lambda: client.get(f"/api/v1/jobs/{job_id}").json()["progress"]["step"] == 1)  # at the gate
+            waiting = "1 finished job(s) wait to record their results: another process holds the database"
+            with held(data / "retouch.db"):
+                GatedEngine.gate.set()  # the fill ends while the lock is held, for many busy timeouts
+                _eventually(lambda: waiting in (client.get("/api/v1/health").json().get("problems") or []))
+                assert client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "running"
+            done = server.wait(job_id)
+            assert done["status"] == "succeeded", done
+            result = server.image(done["result"]["image"])
+            assert (result[8:16, 8:16] == 255).all() and (result[:8] == 80).all()
+            assert client.get("/api/v1/health").json()["status"] == "ok"
+    finally:
+        GatedEngine.gate.set()
+
+
+def _eventually(condition, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        time.sleep(0.02)
 
 
 @contextmanager
