@@ -51,6 +51,8 @@ export interface AcceptRequest {
   before: ImageBitmap;
   result: ImageBitmap;
   paint: ImageBitmap | null;
+  /** The mask over the part of the box inside the picture (accepting clears it there). */
+  mask: ImageBitmap | null;
   /** Only the pixels the result changed are kept (the box lies inside the picture); else all of them. */
   crop: boolean;
 }
@@ -61,6 +63,8 @@ export interface AcceptUndo {
   rect: Rect;
   before: Uint8ClampedArray<ArrayBuffer>;
   paint: Uint8ClampedArray<ArrayBuffer> | null;
+  /** The mask as it was where accepting clears it (packed alpha), or null where there was none. */
+  mask: Uint8Array<ArrayBuffer> | null;
 }
 
 export type WorkerRequest = EncodeRequest | MaskLayerRequest | RegionRequest | AcceptRequest;
@@ -145,14 +149,21 @@ export class Encoder {
   /** What undo keeps of a result accepted into `box`: the picture's pixels there (and the paint, when
    * `paint` is given) are snapshotted now, on this thread, before the result is merged; reading them and
    * finding what the result changed (a whole 4096² box is 64 MB to compare) happens in the worker. */
-  async acceptUndo(picture: Source, paint: Source | null, box: Rect, result: ImageBitmap, crop: boolean): Promise<AcceptUndo> {
-    const snapshot = (s: Source) => createImageBitmap(s.canvas, box.x - s.bounds.x, box.y - s.bounds.y, box.width, box.height);
-    const [before, paintBitmap, copy] = await Promise.all([snapshot(picture), paint ? snapshot(paint) : null, createImageBitmap(result)]);
+  async acceptUndo(picture: Source, paint: Source | null, mask: { source: Source; rect: Rect } | null, box: Rect, result: ImageBitmap,
+    crop: boolean): Promise<AcceptUndo> {
+    const snapshot = (s: Source, r: Rect) => createImageBitmap(s.canvas, r.x - s.bounds.x, r.y - s.bounds.y, r.width, r.height);
+    const [before, paintBitmap, maskBitmap, copy] = await Promise.all([
+      snapshot(picture, box),
+      paint ? snapshot(paint, box) : null,
+      mask ? snapshot(mask.source, mask.rect) : null,
+      createImageBitmap(result),
+    ]);
     const id = this.next++;
-    const request: AcceptRequest = { kind: "accept", id, width: box.width, height: box.height, before, result: copy, paint: paintBitmap, crop };
+    const request: AcceptRequest = { kind: "accept", id, width: box.width, height: box.height, before, result: copy, paint: paintBitmap, mask: maskBitmap, crop };
+    const moved: Transferable[] = [before, copy, ...(paintBitmap ? [paintBitmap] : []), ...(maskBitmap ? [maskBitmap] : [])];
     return new Promise<AcceptUndo>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (e: Reply) => void, reject });
-      this.thread.postMessage(request, paintBitmap ? [before, copy, paintBitmap] : [before, copy]);
+      this.thread.postMessage(request, moved);
     });
   }
 

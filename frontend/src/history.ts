@@ -76,8 +76,8 @@ export type Entry =
       paint?: PaintRegion;
       /** What the accepted result filled: "Repair seams" works on its edge. */
       filled?: FilledRegion;
-      /** The box of the accepted result: the mask overlay steps aside there again when it is redone. */
-      box?: Rect;
+      /** The mask inside the accepted box, as it was: accepting clears it (what was asked for is done). */
+      mask?: MaskRegion;
     }
   | {
       /** A change of the whole document's size and pixels (an upscale): picture, mask, paint and box as they were. */
@@ -101,7 +101,9 @@ export function entryBytes(entry: Entry): number {
     case "paint":
       return entry.regions.reduce((sum, r) => sum + r.rgba.byteLength, 0) + 64;
     case "picture":
-      return entry.rgba.byteLength + (entry.paint?.rgba.byteLength ?? 0) + (entry.filled?.packed.byteLength ?? 0) + 64;
+      return (
+        entry.rgba.byteLength + (entry.paint?.rgba.byteLength ?? 0) + (entry.mask?.packed.byteLength ?? 0) + (entry.filled?.packed.byteLength ?? 0) + 64
+      );
     case "document":
       return entry.pixels.picture.byteLength + entry.pixels.mask.byteLength + planesBytes(entry.pixels.paint) + 64;
   }
@@ -141,6 +143,12 @@ export function packRegion(surfaces: Surfaces, rect: Rect): MaskRegion {
   return { rect, packed: pack(surfaces.readMask(rect)) };
 }
 
+function swapMask(region: MaskRegion, surfaces: Surfaces): MaskRegion {
+  const now = packRegion(surfaces, region.rect);
+  surfaces.writeMask(region.rect, unpack(region.packed, region.rect.width * region.rect.height));
+  return now;
+}
+
 function swapPaint(region: PaintRegion, surfaces: Surfaces): PaintRegion {
   const now = surfaces.readPaint(region.rect);
   surfaces.writePaint(region.rect, region.rgba);
@@ -155,9 +163,7 @@ function swap(entry: Entry, surfaces: Surfaces, box: BoxPort | null): Changed {
       const swapped: MaskRegion[] = [];
       for (let i = entry.regions.length - 1; i >= 0; i--) {
         const region = entry.regions[i];
-        const now = packRegion(surfaces, region.rect);
-        surfaces.writeMask(region.rect, unpack(region.packed, region.rect.width * region.rect.height));
-        swapped.unshift(now);
+        swapped.unshift(swapMask(region, surfaces));
       }
       entry.regions = swapped;
       return "mask";
@@ -181,10 +187,11 @@ function swap(entry: Entry, surfaces: Surfaces, box: BoxPort | null): Changed {
     case "picture": {
       const nowBounds = surfaces.pictureBounds();
       const nowPixels = surfaces.readPicture(entry.rect);
-      // paint is restored inside the bounds it was taken in: shrink after, grow before
+      // paint and mask are restored inside the bounds they were taken in: shrink after, grow before
       const growing = !contains(nowBounds, entry.bounds);
       if (growing) surfaces.resize(entry.bounds);
       if (entry.paint) entry.paint = swapPaint(entry.paint, surfaces);
+      if (entry.mask) entry.mask = swapMask(entry.mask, surfaces);
       if (!growing) surfaces.resize(entry.bounds);
       surfaces.writePicture(entry.rect, entry.rgba);
       entry.bounds = nowBounds;
@@ -264,11 +271,6 @@ export class History {
     // an entry may have grown (an undone upscale now holds the larger picture): stay within the budget
     this.trim();
     return changed;
-  }
-
-  /** The step that undo would take back next (the one just done or redone), or null. */
-  latest(): Entry | null {
-    return this.undoStack[this.undoStack.length - 1] ?? null;
   }
 
   /** The picture's bounds now (undo of an outpainting shrinks it back). */

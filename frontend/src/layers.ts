@@ -87,6 +87,12 @@ export class Layers implements Surfaces {
     this.paintContext().putImageData(new ImageData(rgba, l.width, l.height), l.x, l.y);
   }
 
+  /** Nothing masked inside `rect` any more. */
+  clearMask(rect: Rect): void {
+    const l = this.local(rect);
+    this.maskCtx.clearRect(l.x, l.y, l.width, l.height);
+  }
+
   clearPaint(rect: Rect = this.bounds): void {
     if (!this.paintCtx) return;
     const l = this.local(rect);

@@ -336,7 +336,6 @@ store.subscribe((state, previous) => {
       state.staging !== previous.staging ||
       state.jobs !== previous.jobs ||
       state.history !== previous.history ||
-      state.maskAside !== previous.maskAside ||
       state.mask !== previous.mask ||
       state.pictureVisible !== previous.pictureVisible ||
       state.dirty !== previous.dirty
@@ -393,7 +392,6 @@ async function show(saved: SavedDocument, failure: string): Promise<void> {
       jobs: m.jobs,
       jobOrder: m.jobOrder,
       activeJob: m.activeJob,
-      maskAside: m.maskAside,
       dirty: m.dirty,
       history: { canUndo: history.canUndo, canRedo: history.canRedo },
       // what belongs to the picture that was open goes with it

@@ -25,7 +25,6 @@ export interface SavedMeta {
   jobOrder: string[];
   activeJob: string | null;
   maskVisible: boolean;
-  maskAside: Rect | null;
   paint: AppState["paint"];
   pictureVisible: boolean;
   dirty: boolean;
@@ -239,7 +238,6 @@ export class DocumentStore {
       jobOrder: state.jobOrder,
       activeJob: state.activeJob,
       maskVisible: state.mask.visible,
-      maskAside: state.maskAside,
       paint: state.paint,
       pictureVisible: state.pictureVisible,
       dirty: state.dirty,

@@ -231,8 +231,6 @@ export interface AppState {
   /** `picking`: the next click on the picture takes its colour (the eyedropper), then painting goes on. */
   paint: { visible: boolean; version: number; color: string; opacity: number; picking: boolean };
   pictureVisible: boolean;
-  /** The mask overlay steps aside over this rectangle (a just-accepted result) until the mask changes. */
-  maskAside: Rect | null;
   /** Show the picture without the staged result (before/after). */
   before: boolean;
   /** Preview grow and feather around the mask (while those settings are being set). */
@@ -282,7 +280,6 @@ export function initialState(): AppState {
     mask: { visible: true, version: 0 },
     paint: { visible: true, version: 0, color: "#3a7bd5", opacity: 1, picking: false },
     pictureVisible: true,
-    maskAside: null,
     before: false,
     maskPreview: false,
     submitting: false,

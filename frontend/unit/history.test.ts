@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changedBounds, cropRgba, History, StrokeRecorder } from "../src/history";
+import { changedBounds, cropRgba, History, packRegion, StrokeRecorder } from "../src/history";
 import { ArraySurfaces } from "./surfaces";
 
 function stroke(surfaces: ArraySurfaces, history: History, rect: { x: number; y: number; width: number; height: number }) {
@@ -68,6 +68,24 @@ describe("history", () => {
     expect(s.bounds.width).toBe(6);
     expect(Array.from(s.readPicture({ x: 5, y: 3, width: 1, height: 1 }))).toEqual([9, 9, 9, 9]);
     expect(Array.from(s.readPicture({ x: 0, y: 0, width: 1, height: 1 }))).toEqual([200, 200, 200, 200]);
+  });
+
+  it("accepting an outpainting clears the mask it filled; undo brings it back, redo clears it again", () => {
+    const s = new ArraySurfaces(4, 4);
+    s.paintRect({ x: 0, y: 0, width: 4, height: 4 }); // masked all over
+    const h = new History(s);
+    const inside = { x: 2, y: 0, width: 2, height: 4 }; // the box (columns 2..5) where the picture was
+    const before = { bounds: s.pictureBounds(), rgba: s.readPicture(inside), mask: packRegion(s, inside) };
+    s.resize({ x: 0, y: 0, width: 6, height: 4 });
+    s.writeMask(inside, new Uint8Array(8)); // as the canvas does on accept
+    h.push({ kind: "picture", label: "Accept", rect: inside, bounds: before.bounds, rgba: before.rgba, mask: before.mask });
+    const masked = (x: number) => s.readMask({ x, y: 1, width: 1, height: 1 })[0];
+    expect([0, 1, 2, 3, 4, 5].map(masked)).toEqual([255, 255, 0, 0, 0, 0]);
+    h.undo();
+    expect(s.bounds.width).toBe(4);
+    expect([0, 1, 2, 3].map(masked)).toEqual([255, 255, 255, 255]);
+    h.redo();
+    expect([0, 1, 2, 3, 4, 5].map(masked)).toEqual([255, 255, 0, 0, 0, 0]);
   });
 
   it("inverting twice through undo is the identity", () => {

@@ -84,9 +84,47 @@ def test_undo_after_accept_restores_the_picture(canvas: Canvas, tmp_path):
     page.keyboard.press("Control+Shift+z")  # redo
     assert np.array_equal(canvas.download(tmp_path), accepted)
     # redone, the accepted fill shows as accepting left it: the mask does not come back over it
-    assert page.evaluate("window.retouch.state().maskAside") is not None
     centre = canvas.pixel((256, 192))
     assert abs(int(centre[0]) - int(accepted[192, 256, 0])) <= 3, f"the mask covers the redone fill: {centre}"
+
+
+def test_an_accepted_fills_mask_is_done_with_a_new_mask_fills_alone_and_undo_brings_it_back(canvas: Canvas, tmp_path):
+    """Seen by a user: after accepting a fill, the mask vanished; the next stroke elsewhere brought it back over
+    the accepted fill, and the next Invoke filled both places again."""
+    import httpx
+
+    page = canvas.page
+    sent: list[dict] = []
+    page.on("request", lambda r: sent.append(json.loads(r.post_data or "{}")) if r.method == "POST" and r.url.endswith("/api/v1/jobs") else None)  # fmt: skip
+    canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
+    paint_across_disc(canvas)
+    canvas.set_field("engine-select", "telea")
+    canvas.invoke()
+    canvas.wait_staged()
+    canvas.focus()
+    page.keyboard.press("Enter")  # accept
+    page.get_by_test_id("staging-accept").wait_for(state="hidden")
+    accepted = canvas.download(tmp_path)
+
+    canvas.stroke([canvas.screen_of((60.0, 300.0)), canvas.screen_of((120.0, 320.0))])  # a new stroke elsewhere
+    centre = canvas.pixel((256, 192))
+    assert abs(int(centre[0]) - int(accepted[192, 256, 0])) <= 3, f"the old mask came back: {centre}"
+    canvas.invoke()
+    canvas.wait_staged()
+    body = sent[-1]
+    box = body.get("bbox") or {"x": 0, "y": 0}
+    mask = np.asarray(
+        Image.open(__import__("io").BytesIO(httpx.get(f"{page.url.rstrip('/')}/api/v1/images/{body['mask']}").content))
+    )
+    at = lambda x, y: int(mask[y - box["y"], x - box["x"]])  # noqa: E731 - picture coordinates into the mask sent
+    assert at(90, 310) == 255 and at(256, 192) == 0, "the job's mask is not the new stroke alone"
+    page.get_by_test_id("staging-discard").click()
+
+    canvas.focus()
+    page.keyboard.press("Control+z")  # the new stroke goes
+    page.keyboard.press("Control+z")  # then the accept: the picture and its mask come back as they were
+    tinted = canvas.pixel((256, 192))
+    assert tinted[0] > accepted[192, 256, 0] + 30 or tinted[1] < accepted[192, 256, 1] - 30, f"no mask: {tinted}"
 
 
 def test_outpainting_past_the_edge(canvas: Canvas, tmp_path):

@@ -3,7 +3,7 @@ import type { Changed } from "../history";
 import type { AppState, Patch } from "../state";
 import type { Action, Context } from "./types";
 
-function changedPatch(state: AppState, changed: Changed | null, ctx: Context, redone = false): Patch | null {
+function changedPatch(state: AppState, changed: Changed | null, ctx: Context): Patch | null {
   if (!changed) return null;
   // what can be undone now is set by the dispatcher (undo: "replays")
   const patch: Patch = { dirty: true };
@@ -14,9 +14,6 @@ function changedPatch(state: AppState, changed: Changed | null, ctx: Context, re
     patch.picture = { ...state.picture, bounds: ctx.history.surfacesBounds(), version: state.picture.version + 1 };
     patch.mask = { ...state.mask, version: state.mask.version + 1 };
     patch.paint = { ...state.paint, version: state.paint.version + 1 };
-    // undone, the mask shows again as it was before accepting; redone, it steps aside over the result again
-    const latest = ctx.history.latest();
-    patch.maskAside = redone && latest?.kind === "picture" && latest.box ? latest.box : null;
   }
   if (changed === "document" && state.picture && patch.picture) {
     // the picture changed size as a whole (an upscale undone or redone): the face boxes and the view follow
@@ -45,6 +42,6 @@ export const historyActions: Action[] = [
     label: "Redo",
     keys: ["mod+shift+z", "mod+y"],
     enabled: (s) => s.history.canRedo,
-    perform: (s, ctx) => changedPatch(s, ctx.history.redo(), ctx, true),
+    perform: (s, ctx) => changedPatch(s, ctx.history.redo(), ctx),
   },
 ];

@@ -27,7 +27,7 @@ export const maskActions: Action[] = [
     enabled: (s) => s.picture !== null,
     perform: (s, ctx) => {
       ctx.services.invertMask();
-      return { mask: { ...s.mask, version: s.mask.version + 1 }, maskAside: null };
+      return { mask: { ...s.mask, version: s.mask.version + 1 } };
     },
   },
   {

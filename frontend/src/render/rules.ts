@@ -12,7 +12,6 @@ export function redraw(state: AppState, previous: AppState, scheduler: FrameSche
     state.paint.visible !== previous.paint.visible ||
     state.paint.version !== previous.paint.version ||
     state.pictureVisible !== previous.pictureVisible ||
-    state.maskAside !== previous.maskAside ||
     state.before !== previous.before ||
     state.staging !== previous.staging ||
     state.screen !== previous.screen ||

@@ -167,8 +167,8 @@ export class StaticScene {
         this.drawPart(state, shown.image, shown.box, size, clip, ctx, shown.source ?? { x: 0, y: 0, ...size });
       }
       if (state.mask.visible) {
-        // the overlay steps aside over a staged (or just accepted) result, so it can be judged
-        const aside = overlays.staged?.box ?? state.maskAside;
+        // the overlay steps aside over a staged result, so it can be judged
+        const aside = overlays.staged?.box;
         ctx.save();
         if (aside) {
           const hole = rectToScreen(state.viewport, aside);

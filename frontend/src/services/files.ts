@@ -132,7 +132,6 @@ export async function openPicture(deps: Deps, file: Blob, name: string): Promise
     viewport: fitRect(bounds, s.screen.width, s.screen.height, 1),
     staging: { items: [], index: 0 },
     activeJob: null,
-    maskAside: null,
     before: false,
     dirty: false,
     recall,

@@ -170,14 +170,17 @@ export function makeFillServices(deps: Deps, results: ResultCache, uploads: { pi
       const recipe = withCanvasBox(item?.recipe, staged.box);
       const box = staged.box;
       const bounds = layers.pictureBounds();
-      // the result carries the paint that was under it: the paint layer is cleared there
+      // the result carries the paint that was under it: the paint layer is cleared there; and the mask inside
+      // the box is done with: cleared, so that it neither returns with the next mask nor fills again
       const paintRect = layers.paint ? intersect(box, bounds) : null;
+      const maskRect = intersect(box, bounds);
       // what undo keeps, worked out in the worker from snapshots taken now (a 4096² box is 64 MB to read
       // and compare: on this thread that froze the page)
       const inside = contains(bounds, box);
       const undo = await encoder.acceptUndo(
         { canvas: layers.picture, bounds },
         layers.paint ? { canvas: layers.paint, bounds } : null,
+        maskRect ? { source: { canvas: layers.mask, bounds }, rect: maskRect } : null,
         box,
         bitmap,
         inside,
@@ -188,16 +191,17 @@ export function makeFillServices(deps: Deps, results: ResultCache, uploads: { pi
       const rect = { x: box.x + undo.rect.x, y: box.y + undo.rect.y, width: undo.rect.width, height: undo.rect.height };
       // the paint as it was inside the picture (the snapshot covers the whole box)
       const paint = paintRect && undo.paint ? { rect: paintRect, rgba: paintRect.width === box.width && paintRect.height === box.height ? undo.paint : cropRgba(undo.paint, box.width, { ...paintRect, x: paintRect.x - box.x, y: paintRect.y - box.y }) } : undefined;
+      const mask = maskRect && undo.mask ? { rect: maskRect, packed: undo.mask } : undefined;
       if (paintRect) layers.clearPaint(paintRect);
+      if (mask) layers.clearMask(mask.rect);
       layers.merge(box, bitmap);
-      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba: undo.before, recipe, paint, filled: job?.filled, box });
+      history.push({ kind: "picture", label: "Accept result", rect, bounds, rgba: undo.before, recipe, paint, mask, filled: job?.filled });
       return {
         picture: { ...after.picture, bounds: layers.pictureBounds(), version: after.picture.version + 1 },
         mask: { ...after.mask, version: after.mask.version + 1 },
         paint: paint ? { ...after.paint, version: after.paint.version + 1 } : after.paint,
         staging: { items: [], index: 0 },
         activeJob: null,
-        maskAside: box,
         before: false,
       };
     },

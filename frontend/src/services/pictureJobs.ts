@@ -91,7 +91,6 @@ export function makePictureJobs(deps: Deps, picture: PictureUploads): PictureJob
         viewport: fitRect(bounds, now.screen.width, now.screen.height, 1),
         faces: { ...now.faces, boxes: faces },
         activeJob: null,
-        maskAside: null,
         dirty: true,
         // what can be undone now: set by the caller
       };

@@ -101,7 +101,6 @@ export function makeSelectServices(
     proposal.outline = null;
     return {
       mask: { ...state.mask, version: state.mask.version + 1 },
-      maskAside: null,
       select: { ...state.select, clicks: [], box: null, proposal: null },
     };
   }

@@ -110,8 +110,7 @@ export class BrushTool implements Tool {
     // `edits` tells saving and uploading that pixels changed, without a full redraw
     const flags = { history: { canUndo: history.canUndo, canRedo: history.canRedo }, dirty: true, edits: s.edits + 1 };
     if (this.name === "paint") store.apply({ ...flags, paint: { ...s.paint, version: s.paint.version + 1 } });
-    // a changed mask shows its overlay everywhere again
-    else store.apply(s.maskAside ? { ...flags, maskAside: null } : flags);
+    else store.apply(flags);
   }
 }
 

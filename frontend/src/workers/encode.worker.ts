@@ -5,6 +5,7 @@
 import { encodePng, withExtras } from "../png";
 import type { AcceptRequest, EncodeReply, EncodeRequest, MaskLayerRequest, RegionRequest, WorkerRequest } from "../encoder";
 import { changedBounds, cropRgba } from "../history";
+import { pack } from "../packbits";
 import { filledRegion } from "../seams";
 
 function pixels(request: EncodeRequest): Uint8ClampedArray<ArrayBuffer> {
@@ -48,10 +49,11 @@ function acceptUndo(request: AcceptRequest): EncodeReply {
   const { width, height } = request;
   const before = read(request.before);
   const paint = request.paint ? read(request.paint) : null;
+  const mask = request.mask ? maskAlpha(read(request.mask)) : null;
   const all = { x: 0, y: 0, width, height };
   if (!request.crop) {
     request.result.close();
-    return { id: request.id, undo: { rect: all, before, paint } };
+    return { id: request.id, undo: { rect: all, before, paint, mask } };
   }
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
@@ -61,8 +63,19 @@ function acceptUndo(request: AcceptRequest): EncodeReply {
   canvas.width = canvas.height = 0;
   // undo keeps only the pixels the result changed (inside the feathered mask), not the whole box
   const changed = changedBounds(before, after, width, height);
-  if (!changed) return { id: request.id, undo: { rect: all, before, paint } }; // nothing changed: undo changes nothing
-  return { id: request.id, undo: { rect: changed, before: cropRgba(before, width, changed), paint } };
+  if (!changed) return { id: request.id, undo: { rect: all, before, paint, mask } }; // nothing changed: undo changes nothing
+  return { id: request.id, undo: { rect: changed, before: cropRgba(before, width, changed), paint, mask } };
+}
+
+/** The mask layer's alpha, packed as history keeps masks; null where nothing is masked. */
+function maskAlpha(rgba: Uint8ClampedArray): Uint8Array<ArrayBuffer> | null {
+  const alpha = new Uint8Array(rgba.length / 4);
+  let any = 0;
+  for (let i = 0, j = 3; i < alpha.length; i++, j += 4) {
+    alpha[i] = rgba[j];
+    any |= rgba[j];
+  }
+  return any ? (pack(alpha) as Uint8Array<ArrayBuffer>) : null;
 }
 
 function read(bitmap: ImageBitmap): Uint8ClampedArray<ArrayBuffer> {
@@ -109,7 +122,10 @@ function transferable(reply: EncodeReply): Transferable[] {
   if ("bytes" in reply) return [reply.bytes.buffer];
   if ("bitmap" in reply) return [reply.bitmap];
   if ("region" in reply) return reply.region ? [reply.region.packed.buffer] : [];
-  if ("undo" in reply) return reply.undo.paint ? [reply.undo.before.buffer, reply.undo.paint.buffer] : [reply.undo.before.buffer];
+  if ("undo" in reply) {
+    const { before, paint, mask } = reply.undo;
+    return [before.buffer, ...(paint ? [paint.buffer] : []), ...(mask ? [mask.buffer] : [])];
+  }
   return [];
 }
 
