@@ -219,6 +219,8 @@ export interface ErrorNote {
   count: number;
   /** A connection error goes away when the server answers again. */
   connection?: boolean;
+  /** What the note is about ("open", "field:feather"): a later success there takes it away (`settled`). */
+  topic?: string;
 }
 
 export interface AppState {
@@ -370,12 +372,17 @@ let noteCounter = 0;
 
 /** A patch that adds an error message shown to the user. The same message again counts up the one
  * shown; at most three show at once (the oldest go). */
-export function withError(state: AppState, message: string, connection = false): Patch {
+export function withError(state: AppState, message: string, connection = false, topic?: string): Patch {
   const same = state.errors.find((e) => e.message === message);
   if (same) {
     return { errors: [...state.errors.filter((e) => e !== same), { ...same, id: ++noteCounter, count: same.count + 1 }] };
   }
-  return { errors: [...state.errors.slice(-2), { id: ++noteCounter, message, count: 1, connection }] };
+  return { errors: [...state.errors.slice(-2), { id: ++noteCounter, message, count: 1, connection, topic }] };
+}
+
+/** A patch that takes away the notes about `topic` (what they said went right since), or nothing. */
+export function settled(state: AppState, topic: string): Patch {
+  return state.errors.some((e) => e.topic === topic) ? { errors: state.errors.filter((e) => e.topic !== topic) } : {};
 }
 
 export function updateJob(state: AppState, id: string, change: Partial<JobView>): Patch {

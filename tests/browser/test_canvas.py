@@ -243,12 +243,30 @@ def test_settings_and_hotkeys(canvas: Canvas, tmp_path):
     page.get_by_test_id("infill-color").wait_for()  # the colour picker shows for solid infill
     canvas.set_field("scale-mode", "manual")
     canvas.set_field("scale-width", "640")
-    # a number out of range says what is allowed, and the last good one stays
-    canvas.set_field("scale-width", "99999")
+    # a number out of range says what is allowed, and the value from before the edit stays: typed key by key,
+    # 99999 passes through 99 and 999, which are allowed, and used to be what was kept
+    width = page.get_by_test_id("scale-width")
+    width.click()
+    width.press("Control+a")
+    width.press_sequentially("99999")
+    width.press("Tab")
     refused = page.get_by_test_id("error").filter(has_text="99999")
     refused.wait_for()
     assert "from 8 to 8192" in refused.inner_text() and "Kept 640" in refused.inner_text(), refused.inner_text()
-    assert page.get_by_test_id("scale-width").input_value() == "640"
+    assert width.input_value() == "640" and page.evaluate("window.retouch.state().settings.scaleWidth") == 640
+    canvas.set_field("scale-width", "768")  # a good value: the note about the bad one goes
+    refused.wait_for(state="detached")
+    canvas.set_field("scale-width", "640")
+    # the upscale factor says so too, instead of going back without a word
+    factor = page.get_by_test_id("upscale-factor")
+    factor.click()
+    factor.press("Control+a")
+    factor.press_sequentially("20")
+    factor.press("Tab")
+    page.get_by_test_id("error").filter(
+        has_text='Factor: "20" is not allowed; it takes a number from 1 to 8. Kept 2.'
+    ).wait_for()
+    assert factor.input_value() == "2"
     page.reload()
     assert page.get_by_test_id("infill-select").input_value() == "solid"
     assert page.get_by_test_id("scale-mode").input_value() == "manual"
@@ -361,6 +379,35 @@ def test_server_refusal_is_shown_in_words(canvas: Canvas, tmp_path):
     text = error.inner_text()
     assert "prompt" in text and "4000" in text, text
     assert page.get_by_test_id("queue-item").count() == 0
+
+
+def test_a_note_about_a_file_that_would_not_open_goes_once_a_picture_opens(canvas: Canvas, tmp_path):
+    page = canvas.page
+    fake = tmp_path / "fake.png"
+    fake.write_bytes(b"this is not a picture")
+    page.get_by_test_id("upload-input").set_input_files(str(fake))
+    note = page.get_by_test_id("error").filter(has_text="Could not open fake.png")
+    note.wait_for()
+    canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
+    note.wait_for(state="detached")
+
+
+def test_remove_object_says_so_when_the_selection_is_a_speck(canvas: Canvas, tmp_path):
+    """The magic wand at tolerance 0 on a gradient takes a few pixels: nothing is filled, the note says why."""
+    page = canvas.page
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" and r.url.endswith("/api/v1/jobs") else None)
+    canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
+    canvas.focus()
+    page.keyboard.press("w")
+    canvas.set_field("select-tolerance", "0")
+    page.mouse.click(*canvas.screen_of((40.0, 40.0)))
+    page.get_by_test_id("select-remove").wait_for()
+    area = page.evaluate("window.retouch.state().select.proposal.area")
+    assert 0 < area < 64, area
+    page.get_by_test_id("select-remove").click()
+    page.get_by_test_id("error").filter(has_text=f"Only {area} px are selected, too little to remove").wait_for()
+    assert not sent
 
 
 def test_open_by_drop_and_by_paste(page, tmp_path):

@@ -3,7 +3,7 @@
 
 import { isOutpainting } from "../geometry";
 import { withEngine, workingSize } from "../jobs";
-import { currentEngine, withError, type AppState, type GenerationSettings, type Store } from "../state";
+import { currentEngine, settled, withError, type AppState, type GenerationSettings, type Store } from "../state";
 import { $, changed, outOfRange, type Panel } from "./dom";
 
 type Field = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
@@ -56,13 +56,22 @@ export class GenerationPanel implements Panel {
       this.store.apply({ settings });
     };
     el.addEventListener(el instanceof HTMLSelectElement || el.type === "checkbox" ? "change" : "input", update);
+    // what the field held before this edit: typing 99999 passes through 99 and 999, which are allowed and
+    // applied as typed, but a refused number puts back the value from before the edit, not one of those
+    let before = this.store.state.settings[key];
+    el.addEventListener("focus", () => {
+      before = this.store.state.settings[key];
+    });
     el.addEventListener("change", () => {
       // leaving a field with a bad number puts the last good one back, saying what is allowed
       if (read() === undefined && el instanceof HTMLInputElement) {
-        const kept = this.store.state.settings[key];
-        this.store.apply(withError(this.store.state, outOfRange(el, kept)));
-        el.value = String(kept); // also while it has the focus (write() leaves a focused field alone)
+        const state = this.store.state;
+        this.store.apply({ ...withError(state, outOfRange(el, before), false, `field:${key}`), settings: { ...state.settings, [key]: before } });
+        el.value = String(before); // also while it has the focus (write() leaves a focused field alone)
         el.setCustomValidity("");
+      } else {
+        before = this.store.state.settings[key];
+        this.store.apply(settled(this.store.state, `field:${key}`)); // a good value: the note about a bad one is over
       }
     });
   }

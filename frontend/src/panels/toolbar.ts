@@ -2,7 +2,7 @@
 
 import { ACTIONS, isActionName, type ActionName } from "../actions";
 import { describeKeys } from "../actions/keys";
-import { withError, type AppState, type Store } from "../state";
+import { settled, withError, type AppState, type Store } from "../state";
 import { $, changed, outOfRange, type Panel } from "./dom";
 
 const mac = /Mac|iPhone|iPad/.test(navigator.platform);
@@ -33,9 +33,9 @@ export class Toolbar implements Panel {
     size.addEventListener("change", () => {
       const value = Math.round(Number(size.value));
       if (Number.isFinite(value) && value >= 1 && value <= 1024) {
-        store.apply({ brush: { ...store.state.brush, size: value } });
+        store.apply({ ...settled(store.state, "field:brush"), brush: { ...store.state.brush, size: value } });
       } else {
-        store.apply(withError(store.state, outOfRange(size, store.state.brush.size)));
+        store.apply(withError(store.state, outOfRange(size, store.state.brush.size), false, "field:brush"));
         size.value = String(store.state.brush.size);
       }
     });

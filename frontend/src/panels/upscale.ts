@@ -2,8 +2,8 @@
 // gives, and the button. The result replaces the open picture when it arrives; Undo brings the old one back.
 
 import { upscaleBlocker } from "../blockers";
-import { upscalers, type AppState, type Store } from "../state";
-import { $, changed, element, type Panel } from "./dom";
+import { settled, upscalers, withError, type AppState, type Store } from "../state";
+import { $, changed, element, outOfRange, type Panel } from "./dom";
 
 const LANCZOS = "lanczos";
 
@@ -32,10 +32,20 @@ export class UpscalePanel implements Panel {
       factor.setCustomValidity("");
       this.store.apply({ upscale: { ...this.store.state.upscale, scale: value } });
     });
+    // a refused number puts back the factor from before the edit and says what is allowed, as every field does
+    let before = this.store.state.upscale.scale;
+    factor.addEventListener("focus", () => {
+      before = this.store.state.upscale.scale;
+    });
     factor.addEventListener("change", () => {
+      const state = this.store.state;
       if (!factor.validity.valid) {
-        factor.value = String(this.store.state.upscale.scale);
+        this.store.apply({ ...withError(state, outOfRange(factor, before), false, "field:upscale"), upscale: { ...state.upscale, scale: before } });
+        factor.value = String(before);
         factor.setCustomValidity("");
+      } else {
+        before = state.upscale.scale;
+        this.store.apply(settled(state, "field:upscale"));
       }
     });
   }

@@ -6,7 +6,7 @@ import { readMeta } from "../metadata";
 import { fitPixels, pictureSize, type PictureSize } from "../pictureSize";
 import { a1111Parameters } from "../png";
 import { recallBox, recallPatch, recallSettings, recipeForDownload } from "../recipe";
-import { engineGrid, withError, type AppState, type Patch } from "../state";
+import { engineGrid, settled, withError, type AppState, type Patch } from "../state";
 import type { Deps, Services } from "./types";
 import { pictureSources } from "./uploads";
 
@@ -40,7 +40,7 @@ async function sizeWithinLimits(deps: Deps, name: string, size: PictureSize): Pr
   if (answer === "scale") return fitted;
   const { store } = deps;
   store.apply(
-    withError(store.state, `${name} was not opened: it has ${pixels} pixels, over this server's limit of ${limits.max_pixels} (${megapixels(limits.max_pixels)}).`),
+    withError(store.state, `${name} was not opened: it has ${pixels} pixels, over this server's limit of ${limits.max_pixels} (${megapixels(limits.max_pixels)}).`, false, "open"),
   );
   return null;
 }
@@ -87,7 +87,7 @@ export async function openPicture(deps: Deps, file: Blob, name: string): Promise
     const options: ImageBitmapOptions = { colorSpaceConversion: "none", premultiplyAlpha: "none", imageOrientation: "from-image" };
     bitmap = await createImageBitmap(file, scaled ? { ...options, resizeWidth: wanted.width, resizeHeight: wanted.height, resizeQuality: "high" } : options);
   } catch {
-    store.apply(withError(store.state, `Could not open ${name}: this browser cannot read it as a picture.`));
+    store.apply(withError(store.state, `Could not open ${name}: this browser cannot read it as a picture.`, false, "open"));
     return false;
   }
   if (!declared) {
@@ -113,7 +113,7 @@ export async function openPicture(deps: Deps, file: Blob, name: string): Promise
     id = await deps.keepDocument();
   } catch (error) {
     bitmap.close();
-    store.apply(withError(store.state, `${name} was not opened: the open document could not be kept: ${describeError(error)}`));
+    store.apply(withError(store.state, `${name} was not opened: the open document could not be kept: ${describeError(error)}`, false, "open"));
     return false;
   }
   layers.load(bitmap);
@@ -125,6 +125,7 @@ export async function openPicture(deps: Deps, file: Blob, name: string): Promise
   const s = store.state;
   const bounds = layers.pictureBounds();
   store.apply({
+    ...settled(s, "open"), // a picture opened: what an earlier try said about opening is over
     picture: { bounds, name: title, version, id },
     mask: { ...s.mask, version: s.mask.version + 1 },
     paint: { ...s.paint, version: s.paint.version + 1 },

@@ -12,6 +12,9 @@ import type { PictureUploads } from "./uploads";
 
 /** Room around a removed object that the fill sees, as a share of the object's longer side (at least 32 px). */
 const REMOVE_CONTEXT = 0.25;
+/** Fewer selected pixels than this is no object (a box drawn tight around one can leave a speck): Remove
+ * object says so instead of filling a speck. */
+const REMOVE_LEAST = 64;
 
 export function makeSelectServices(
   deps: Deps,
@@ -135,6 +138,10 @@ export function makeSelectServices(
 
     async removeObject(state) {
       const bounds = state.select.proposal?.bounds;
+      const area = state.select.proposal?.area ?? 0;
+      if (bounds && area < REMOVE_LEAST) {
+        return withError(state, `Only ${area} px are selected, too little to remove: click on the object, or drag a box around it with some room to spare.`);
+      }
       const added = apply(state, false);
       if (!added || !bounds || !state.picture) return withError(state, "Select an object first: click it or drag a box around it.");
       store.apply(added);
