@@ -93,16 +93,22 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serving(root: Path) -> Iterator[FileServer]:
-    """Serve `root` on 127.0.0.1 (a free port) while the block runs."""
-    state = FileServer(root)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` serving on 127.0.0.1 (a free port) on its own threads while the block runs; yields its URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield state
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@contextmanager
+def serving(root: Path) -> Iterator[FileServer]:
+    """Serve `root` on 127.0.0.1 (a free port) while the block runs."""
+    state = FileServer(root)
+    with http_server(_handler(state)) as state.url:
+        yield state

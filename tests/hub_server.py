@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from tests.file_server import http_server
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"  # every repository's one revision
 
@@ -143,13 +144,5 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
 def hub_serving(repos: dict[str, Path]) -> Iterator[Hub]:
     """Serve `repos` (repository id -> folder) as hub repositories on 127.0.0.1 while the block runs."""
     hub = Hub(repos)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hub))
-    httpd.daemon_threads = True
-    hub.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with http_server(_handler(hub)) as hub.url:
         yield hub
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

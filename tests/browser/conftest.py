@@ -176,6 +176,14 @@ class Canvas:
             field.fill(value)
             field.dispatch_event("change")
 
+    def type_into(self, testid: str, text: str) -> None:
+        """Replace a field's text key by key, as a person types, then leave it with Tab."""
+        field = self.page.get_by_test_id(testid)
+        field.click()
+        field.press("Control+a")
+        field.press_sequentially(text)
+        field.press("Tab")
+
     def focus(self) -> None:
         """Click the canvas with the middle button (a pan that goes nowhere) so hotkeys reach it."""
         b = self.box()

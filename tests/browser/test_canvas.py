@@ -64,18 +64,23 @@ def test_paint_invoke_accept_download(canvas: Canvas, tmp_path):
     assert recipe and recipe["engine"] == "patchmatch" and recipe["feather"] == FEATHER
 
 
-def test_undo_after_accept_restores_the_picture(canvas: Canvas, tmp_path):
-    page = canvas.page
-    original = test_picture()
-    canvas.open(save_png(original, tmp_path / "photo.png"))
+def accept_a_fill_across_the_disc(canvas: Canvas, tmp_path) -> np.ndarray:
+    """Open the test picture, fill a stroke across its disc with Telea, accept it; the picture downloaded."""
+    canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
     paint_across_disc(canvas)
     canvas.set_field("engine-select", "telea")
     canvas.invoke()
     canvas.wait_staged()
     canvas.focus()
-    page.keyboard.press("Enter")  # accept
-    page.get_by_test_id("staging-accept").wait_for(state="hidden")
-    accepted = canvas.download(tmp_path)
+    canvas.page.keyboard.press("Enter")  # accept
+    canvas.page.get_by_test_id("staging-accept").wait_for(state="hidden")
+    return canvas.download(tmp_path)
+
+
+def test_undo_after_accept_restores_the_picture(canvas: Canvas, tmp_path):
+    page = canvas.page
+    original = test_picture()
+    accepted = accept_a_fill_across_the_disc(canvas, tmp_path)
     assert np.any(accepted[..., :3] != original)
 
     canvas.focus()
@@ -96,15 +101,7 @@ def test_an_accepted_fills_mask_is_done_with_a_new_mask_fills_alone_and_undo_bri
     page = canvas.page
     sent: list[dict] = []
     page.on("request", lambda r: sent.append(json.loads(r.post_data or "{}")) if r.method == "POST" and r.url.endswith("/api/v1/jobs") else None)  # fmt: skip
-    canvas.open(save_png(test_picture(), tmp_path / "photo.png"))
-    paint_across_disc(canvas)
-    canvas.set_field("engine-select", "telea")
-    canvas.invoke()
-    canvas.wait_staged()
-    canvas.focus()
-    page.keyboard.press("Enter")  # accept
-    page.get_by_test_id("staging-accept").wait_for(state="hidden")
-    accepted = canvas.download(tmp_path)
+    accepted = accept_a_fill_across_the_disc(canvas, tmp_path)
 
     canvas.stroke([canvas.screen_of((60.0, 300.0)), canvas.screen_of((120.0, 320.0))])  # a new stroke elsewhere
     centre = canvas.pixel((256, 192))
@@ -246,10 +243,7 @@ def test_settings_and_hotkeys(canvas: Canvas, tmp_path):
     # a number out of range says what is allowed, and the value from before the edit stays: typed key by key,
     # 99999 passes through 99 and 999, which are allowed, and used to be what was kept
     width = page.get_by_test_id("scale-width")
-    width.click()
-    width.press("Control+a")
-    width.press_sequentially("99999")
-    width.press("Tab")
+    canvas.type_into("scale-width", "99999")
     refused = page.get_by_test_id("error").filter(has_text="99999")
     refused.wait_for()
     assert "from 8 to 8192" in refused.inner_text() and "Kept 640" in refused.inner_text(), refused.inner_text()
@@ -258,15 +252,11 @@ def test_settings_and_hotkeys(canvas: Canvas, tmp_path):
     refused.wait_for(state="detached")
     canvas.set_field("scale-width", "640")
     # the upscale factor says so too, instead of going back without a word
-    factor = page.get_by_test_id("upscale-factor")
-    factor.click()
-    factor.press("Control+a")
-    factor.press_sequentially("20")
-    factor.press("Tab")
+    canvas.type_into("upscale-factor", "20")
     page.get_by_test_id("error").filter(
         has_text='Factor: "20" is not allowed; it takes a number from 1 to 8. Kept 2.'
     ).wait_for()
-    assert factor.input_value() == "2"
+    assert page.get_by_test_id("upscale-factor").input_value() == "2"
     page.reload()
     assert page.get_by_test_id("infill-select").input_value() == "solid"
     assert page.get_by_test_id("scale-mode").input_value() == "manual"
