@@ -1,6 +1,7 @@
 """`retouch models install | starter | verify | scan | remove`, against a real HTTP file server on 127.0.0.1
-(with Range support) serving tiny random models in the formats their publishers ship: a TorchScript LaMa (as
-IOPaint's big-lama.pt), a Real-ESRGAN `.pth`, a GFPGAN-style `.pth` with `params_ema`."""
+(with Range support) serving random models in the formats their publishers ship: a TorchScript LaMa (as
+IOPaint's big-lama.pt), a Real-ESRGAN `.pth` with `params_ema`, GFPGAN's full-size `GFPGANv1.4.pth`; and against
+a hub on 127.0.0.1 serving a segment-anything folder as huggingface.co does."""
 
 from __future__ import annotations
 
@@ -387,3 +388,50 @@ def test_a_hub_folder_installs_through_the_hub_registers_in_place_and_selects_at
     assert selected.returncode == 0, selected.stderr
     assert "by sam-tiny" in selected.stderr
     assert np.asarray(Image.open(tmp_path / "mask.png")).shape == truth.shape
+
+
+def test_a_gfpgan_release_file_installs_as_a_face_restorer_and_fixes_a_face(tmp_path, monkeypatch, capsys):
+    """GFPGAN ships `GFPGANv1.4.pth`: its state dict under `params_ema`, 350 MB at full size (built here with
+    random weights, spandrel's own architecture). Installed from the local server, it is registered as a face
+    restorer and `retouch faces --restorer` runs it on a box, leaving every pixel outside the box as it was."""
+    import torch
+
+    from tests.tiny_spandrel import gfpgan, save_params_ema
+
+    served = tmp_path / "served"
+    served.mkdir()
+    torch.manual_seed(2)
+    release = save_params_ema(gfpgan(), served / "GFPGANv1.4.pth")
+    with serving(served) as server:
+        manifest = tmp_path / "manifest.yaml"
+        entry = {
+            "name": "gfpgan",
+            "purpose": "faces",
+            "family": "spandrel",
+            "licence": "Apache-2.0",
+            "size": release.stat().st_size,
+            "files": [{"url": f"{server.url}/GFPGANv1.4.pth", "sha256": sha256(release)}],
+        }
+        manifest.write_text(yaml.safe_dump({"models": [entry]}))
+        monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest))
+        code, out, err = retouch(
+            "models", "install", "gfpgan", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys
+        )
+    assert code == 0, err
+    installed = load_catalog(tmp_path / "catalog.yaml").get("gfpgan")
+    assert installed is not None and installed.architecture == "GFPGAN", installed  # type: ignore[union-attr]
+    assert installed.purpose == "face-restoration" and installed.sha256 == sha256(release)  # type: ignore[union-attr]
+
+    rng = np.random.default_rng(0)
+    picture = rng.integers(0, 256, (160, 160, 3), dtype=np.uint8)
+    Image.fromarray(picture).save(tmp_path / "face.png")
+    code, _, err = retouch(
+        "faces", str(tmp_path / "face.png"), "--box", "40,40,64,64", "--restorer", "gfpgan",
+        "-o", str(tmp_path / "fixed.png"), tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    fixed = np.asarray(Image.open(tmp_path / "fixed.png"))[..., :3]
+    outside = np.ones((160, 160), bool)
+    outside[24:120, 24:120] = False  # the box with room for the paste's feather
+    assert np.array_equal(fixed[outside], picture[outside])
+    assert np.abs(fixed[56:88, 56:88].astype(int) - picture[56:88, 56:88]).mean() > 5, "the restorer changed nothing"
