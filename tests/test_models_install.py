@@ -435,3 +435,58 @@ def test_a_gfpgan_release_file_installs_as_a_face_restorer_and_fixes_a_face(tmp_
     outside[24:120, 24:120] = False  # the box with room for the paste's feather
     assert np.array_equal(fixed[outside], picture[outside])
     assert np.abs(fixed[56:88, 56:88].astype(int) - picture[56:88, 56:88]).mean() > 5, "the restorer changed nothing"
+
+
+def test_the_starter_sd15_inpainting_entry_fetches_what_its_pipeline_needs_and_fills(tmp_path, monkeypatch):
+    """The starter manifest's SD 1.5 inpainting entry, pointed at a hub on 127.0.0.1 serving a diffusers folder
+    (tiny random weights, the real layout, plus the fp16 and non-EMA variants a hub repository also holds):
+    its allow and ignore patterns fetch exactly the pipeline, and a prompted fill runs from the cache."""
+    import shutil
+
+    from tests.hub_server import hub_serving
+    from tests.support import run_cli
+    from tests.tiny_models import build_sd
+
+    repo = build_sd(tmp_path / "repo", inpainting=True)
+    for weights in list(repo.rglob("*.safetensors")):  # the variants a download must leave alone
+        shutil.copy(weights, weights.with_name(weights.stem + ".fp16.safetensors"))
+        shutil.copy(weights, weights.with_name(weights.stem + ".non_ema.safetensors"))
+    (repo / "sd-v1-5-inpainting.ckpt").write_bytes(b"\0" * 4096)  # the original checkpoint, not wanted either
+    starter = next(m for m in load_manifest(STARTER_MANIFEST).models if m.name == "sd15-inpaint")
+    entry = starter.model_dump(mode="json", exclude_none=True) | {"repo": "retouch-tests/sd-inpaint"}
+    entry["size"] = sum(p.stat().st_size for p in repo.rglob("*") if p.is_file())
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(yaml.safe_dump({"models": [entry]}))
+    catalog = tmp_path / "catalog.yaml"
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("RETOUCH_CATALOG", str(catalog))
+    for key in ("HF_HUB_OFFLINE", "HF_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+
+    with hub_serving({"retouch-tests/sd-inpaint": repo}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        done = run_cli("models", "install", "sd15-inpaint", "--manifest", manifest)
+        assert done.returncode == 0, done.stderr
+        fetched = {name.split("/", 2)[2] for name in hub.downloads()}
+    pipeline = {
+        p.relative_to(repo).as_posix()
+        for p in repo.rglob("*")
+        if p.is_file() and not {".fp16", ".non_ema"} & set(p.suffixes) and p.suffix != ".ckpt"
+    }
+    assert fetched == pipeline, fetched ^ pipeline
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the hub is gone: the model loads from the cache
+    rng = np.random.default_rng(0)
+    picture = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 16:48] = 255
+    Image.fromarray(picture).save(tmp_path / "in.png")
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    filled = run_cli(
+        "inpaint", tmp_path / "in.png", tmp_path / "mask.png", "--engine", "sd15-inpaint", "--prompt", "a red cup",
+        "--steps", "2", "--scale", "none", "--feather", "0", "-o", tmp_path / "out.png",
+    )  # fmt: skip
+    assert filled.returncode == 0, filled.stderr
+    out = np.asarray(Image.open(tmp_path / "out.png"))[..., :3]
+    assert np.array_equal(out[mask == 0], picture[mask == 0])
+    assert np.abs(out[mask > 0].astype(int) - picture[mask > 0]).mean() > 5
