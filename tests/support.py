@@ -63,6 +63,18 @@ SEAM_PHOTOS = {
 }
 
 
+def noise_with_a_hole(folder: Path, height: int, width: int) -> tuple[Path, Path, np.ndarray, np.ndarray]:
+    """A random picture and a mask over its middle half, saved as `in.png` and `mask.png` in `folder`."""
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    mask = np.zeros((height, width), np.uint8)
+    mask[height // 4 : height * 3 // 4, width // 4 : width * 3 // 4] = 255
+    Image.fromarray(pixels).save(folder / "in.png")
+    Image.fromarray(mask).save(folder / "mask.png")
+    return folder / "in.png", folder / "mask.png", pixels, mask
+
+
 def photo(name: str, scale: float = 0.5) -> np.ndarray:
     """One of scikit-image's colour photographs, scaled down (INTER_AREA) to keep the tests fast."""
     rgb = getattr(data, name)()

@@ -16,8 +16,9 @@ from PIL import Image
 
 from retouch.catalog import load_catalog
 from retouch.catalog.manifest import PURPOSES, STARTER_MANIFEST, load_manifest
-from tests.file_server import FileServer, serving
+from tests.file_server import serving
 from tests.model_files import manifest_for, sha256
+from tests.support import noise_with_a_hole
 
 
 def test_the_starter_manifest_is_well_formed():
@@ -99,14 +100,9 @@ def test_install_registers_the_torchscript_lama_and_fills_with_it(tmp_path, file
     assert file_server.sent("big-lama.pt") == served[1]["lama"].stat().st_size, "downloaded once"
 
     # a fill through the installed LaMa: the region changes, every pixel outside it stays as it was
-    rng = np.random.default_rng(0)
-    pixels = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
-    mask = np.zeros((40, 48), np.uint8)
-    mask[12:28, 16:32] = 255
-    Image.fromarray(pixels).save(tmp_path / "photo.png")
-    Image.fromarray(mask).save(tmp_path / "mask.png")
+    photo, hole, pixels, mask = noise_with_a_hole(tmp_path, 40, 48)
     code, _, err = retouch(
-        "inpaint", str(tmp_path / "photo.png"), str(tmp_path / "mask.png"), "-o", str(tmp_path / "out.png"),
+        "inpaint", str(photo), str(hole), "-o", str(tmp_path / "out.png"),
         "--engine", "lama", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys,
     )  # fmt: skip
     assert code == 0, err
@@ -262,58 +258,52 @@ def test_scan_registers_another_tools_models_by_path_and_says_what_it_skipped(tm
     assert (comfy / "upscale_models" / "RealESRGAN_x2plus.pth").is_file()
 
 
-def test_a_gated_hub_model_answering_401_says_how_to_accept_its_licence(tmp_path):
+def test_a_gated_hub_model_answering_401_says_how_to_accept_its_licence(tmp_path, monkeypatch):
     """The hub is this test's server (HF_ENDPOINT), refusing the repository as huggingface.co does a gated one."""
-    with serving(tmp_path) as hub:
-        hub.refuse["/api/"] = 401
-        _gated_install(tmp_path, hub)
-
-
-def _gated_install(tmp_path: Path, file_server: FileServer) -> None:
-    import os
-
     from tests.support import run_cli
 
-    manifest = tmp_path / "manifest.yaml"
-    manifest.write_text(
-        yaml.safe_dump(
-            {
-                "models": [
-                    {
-                        "name": "flux-fill",
-                        "purpose": "inpainting",
-                        "family": "flux-fill",
-                        "licence": "FLUX.1 [dev] Non-Commercial License",
-                        "size": 1000,
-                        "size_approximate": True,
-                        "gated": True,
-                        "repo": "black-forest-labs/FLUX.1-Fill-dev",
-                    }
-                ]
-            }
-        )
-    )
-    env = {"HF_ENDPOINT": file_server.url, "HF_HOME": str(tmp_path / "hf"), "RETOUCH_CATALOG": str(tmp_path / "c.yaml")}
-    saved = {key: os.environ.get(key) for key in (*env, "HF_HUB_OFFLINE", "HF_TOKEN")}
-    os.environ.update(env)
-    for key in ("HF_HUB_OFFLINE", "HF_TOKEN"):
-        os.environ.pop(key, None)
-    try:
+    entry = {
+        "name": "flux-fill",
+        "purpose": "inpainting",
+        "family": "flux-fill",
+        "licence": "FLUX.1 [dev] Non-Commercial License",
+        "size": 1000,
+        "size_approximate": True,
+        "gated": True,
+        "repo": "black-forest-labs/FLUX.1-Fill-dev",
+    }
+    manifest = one_entry_manifest(tmp_path, entry)
+    hub_install_env(tmp_path, monkeypatch)
+    with serving(tmp_path) as hub:
+        hub.refuse["/api/"] = 401
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
         done = run_cli("models", "install", "flux-fill", "--manifest", manifest)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    assert done.returncode == 2, done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert lines == [
-        "retouch: error: flux-fill: black-forest-labs/FLUX.1-Fill-dev is gated (no HF_TOKEN is set): accept its licence "
-        "at https://huggingface.co/black-forest-labs/FLUX.1-Fill-dev while logged in, then set HF_TOKEN to a read "
-        "token from https://huggingface.co/settings/tokens"
-    ], done.stderr
-    assert any(s.path.startswith("/api/models/black-forest-labs/FLUX.1-Fill-dev") for s in file_server.log)
+        assert done.returncode == 2, done.stderr
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert lines == [
+            "retouch: error: flux-fill: black-forest-labs/FLUX.1-Fill-dev is gated (no HF_TOKEN is set): accept its licence "
+            "at https://huggingface.co/black-forest-labs/FLUX.1-Fill-dev while logged in, then set HF_TOKEN to a read "
+            "token from https://huggingface.co/settings/tokens"
+        ], done.stderr
+        assert any(s.path.startswith("/api/models/black-forest-labs/FLUX.1-Fill-dev") for s in hub.log)
+
+
+def one_entry_manifest(tmp_path: Path, entry: dict) -> Path:
+    """A manifest file of one model entry."""
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(yaml.safe_dump({"models": [entry]}))
+    return manifest
+
+
+def hub_install_env(tmp_path: Path, monkeypatch) -> Path:
+    """`retouch` in a subprocess with its own Hugging Face cache and catalog under tmp_path, no token, online
+    (HF_ENDPOINT is the test's hub, set once it runs); the catalog's path."""
+    catalog = tmp_path / "catalog.yaml"
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("RETOUCH_CATALOG", str(catalog))
+    for key in ("HF_HUB_OFFLINE", "HF_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    return catalog
 
 
 def test_a_hub_folder_installs_through_the_hub_registers_in_place_and_selects_at_once(tmp_path, monkeypatch):
@@ -328,7 +318,6 @@ def test_a_hub_folder_installs_through_the_hub_registers_in_place_and_selects_at
     repo = save_tiny_sam(tmp_path / "repo")
     (repo / "README.md").write_text("the model card: not a file Retouch loads")
     (repo / "flax_model.msgpack").write_bytes(b"\0" * 4096)  # weights for another library
-    manifest = tmp_path / "manifest.yaml"
     entry = {
         "name": "sam-tiny",
         "purpose": "segmentation",
@@ -340,12 +329,8 @@ def test_a_hub_folder_installs_through_the_hub_registers_in_place_and_selects_at
         "repo": "retouch-tests/sam-tiny",
         "allow": ["*.json", "*.safetensors", "*.txt"],
     }
-    manifest.write_text(yaml.safe_dump({"models": [entry]}))
-    catalog, cache = tmp_path / "catalog.yaml", tmp_path / "hf"
-    monkeypatch.setenv("HF_HOME", str(cache))
-    monkeypatch.setenv("RETOUCH_CATALOG", str(catalog))
-    for key in ("HF_HUB_OFFLINE", "HF_TOKEN"):
-        monkeypatch.delenv(key, raising=False)
+    manifest = one_entry_manifest(tmp_path, entry)
+    catalog, cache = hub_install_env(tmp_path, monkeypatch), tmp_path / "hf"
 
     with hub_serving({"retouch-tests/sam-tiny": repo}) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
@@ -403,7 +388,6 @@ def test_a_gfpgan_release_file_installs_as_a_face_restorer_and_fixes_a_face(tmp_
     torch.manual_seed(2)
     release = save_params_ema(gfpgan(), served / "GFPGANv1.4.pth")
     with serving(served) as server:
-        manifest = tmp_path / "manifest.yaml"
         entry = {
             "name": "gfpgan",
             "purpose": "faces",
@@ -412,8 +396,7 @@ def test_a_gfpgan_release_file_installs_as_a_face_restorer_and_fixes_a_face(tmp_
             "size": release.stat().st_size,
             "files": [{"url": f"{server.url}/GFPGANv1.4.pth", "sha256": sha256(release)}],
         }
-        manifest.write_text(yaml.safe_dump({"models": [entry]}))
-        monkeypatch.setenv("RETOUCH_MANIFEST", str(manifest))
+        monkeypatch.setenv("RETOUCH_MANIFEST", str(one_entry_manifest(tmp_path, entry)))
         code, out, err = retouch(
             "models", "install", "gfpgan", tmp_path=tmp_path, monkeypatch=monkeypatch, capsys=capsys
         )
@@ -455,13 +438,8 @@ def test_the_starter_sd15_inpainting_entry_fetches_what_its_pipeline_needs_and_f
     starter = next(m for m in load_manifest(STARTER_MANIFEST).models if m.name == "sd15-inpaint")
     entry = starter.model_dump(mode="json", exclude_none=True) | {"repo": "retouch-tests/sd-inpaint"}
     entry["size"] = sum(p.stat().st_size for p in repo.rglob("*") if p.is_file())
-    manifest = tmp_path / "manifest.yaml"
-    manifest.write_text(yaml.safe_dump({"models": [entry]}))
-    catalog = tmp_path / "catalog.yaml"
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setenv("RETOUCH_CATALOG", str(catalog))
-    for key in ("HF_HUB_OFFLINE", "HF_TOKEN"):
-        monkeypatch.delenv(key, raising=False)
+    manifest = one_entry_manifest(tmp_path, entry)
+    hub_install_env(tmp_path, monkeypatch)
 
     with hub_serving({"retouch-tests/sd-inpaint": repo}) as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
@@ -476,14 +454,9 @@ def test_the_starter_sd15_inpainting_entry_fetches_what_its_pipeline_needs_and_f
     assert fetched == pipeline, fetched ^ pipeline
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # the hub is gone: the model loads from the cache
-    rng = np.random.default_rng(0)
-    picture = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
-    mask = np.zeros((64, 64), np.uint8)
-    mask[16:48, 16:48] = 255
-    Image.fromarray(picture).save(tmp_path / "in.png")
-    Image.fromarray(mask).save(tmp_path / "mask.png")
+    photo, hole, picture, mask = noise_with_a_hole(tmp_path, 64, 64)
     filled = run_cli(
-        "inpaint", tmp_path / "in.png", tmp_path / "mask.png", "--engine", "sd15-inpaint", "--prompt", "a red cup",
+        "inpaint", photo, hole, "--engine", "sd15-inpaint", "--prompt", "a red cup",
         "--steps", "2", "--scale", "none", "--feather", "0", "-o", tmp_path / "out.png",
     )  # fmt: skip
     assert filled.returncode == 0, filled.stderr
