@@ -7,6 +7,7 @@ import json
 import struct
 import zlib
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
@@ -286,3 +287,86 @@ def test_result_png_text_stands_before_the_pixels_where_readers_look(prompt, chu
     assert prompt in info["parameters"] and json.loads(info["retouch"])["prompt"] == prompt
     parameters_at = data.index(b"parameters\0")
     assert data[parameters_at - 4 : parameters_at] == chunk and parameters_at < data.index(b"IDAT")
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _after_header(png: bytes, *chunks: bytes) -> bytes:
+    """`png` with `chunks` put right after its IHDR (signature 8 bytes, IHDR 25)."""
+    return png[:33] + b"".join(chunks) + png[33:]
+
+
+def _pillow_png(pixels: np.ndarray, **options) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "PNG", **options)
+    return buffer.getvalue()
+
+
+def _xmp_orientation(orientation: int) -> bytes:
+    xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        f'<rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="{orientation}"/>'
+        "</rdf:RDF></x:xmpmeta>"
+    )
+    return _chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0" + xmp.encode())
+
+
+_RGB = np.random.default_rng(5).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+_EXIF_TURNED = Image.Exif()
+_EXIF_TURNED[ORIENTATION] = 6
+_PNG_KINDS = {
+    # read by OpenCV (libpng), which must give what Pillow gives
+    "rgb": (_pillow_png(_RGB), True),
+    "rgba": (_pillow_png(np.random.default_rng(6).integers(0, 256, (37, 53, 4), dtype=np.uint8)), True),
+    "grey mask": (_pillow_png(np.where(np.arange(53) > 20, 255, 0).astype(np.uint8)[None].repeat(37, 0)), True),
+    "icc profile": (
+        _pillow_png(_RGB, icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()),
+        True,
+    ),
+    "gamma and significant bits": (
+        _after_header(_pillow_png(_RGB), _chunk(b"gAMA", struct.pack(">I", 100000)), _chunk(b"sBIT", b"\5\6\5")),
+        True,
+    ),
+    "written by libpng": (cv2.imencode(".png", _RGB[..., ::-1])[1].tobytes(), True),
+    "written by Retouch": (encode_png(_RGB, {"kind": "fill"}), True),
+    # read by Pillow, as before: a colour key, an orientation in EXIF or XMP, 16 bits, a palette
+    "colour key": (_pillow_png(_RGB, transparency=(1, 2, 3)), False),
+    "exif orientation": (_pillow_png(_RGB, exif=_EXIF_TURNED.tobytes()), False),
+    "xmp orientation": (_after_header(_pillow_png(_RGB), _xmp_orientation(6)), False),
+    "16 bits": (_pillow_png(_RGB[..., 0].astype(np.uint16) * 257), False),
+    "palette": (_pillow_png(_RGB[..., 0] // 64, bits=2), False),
+}
+
+
+@pytest.mark.parametrize("kind", list(_PNG_KINDS))
+def test_plain_pngs_decode_to_what_pillow_reads(monkeypatch, kind):
+    """Plain 8-bit PNGs (what the canvas uploads) are decoded by OpenCV, faster; every PNG, that way or
+    Pillow's, gives the same pixels, ICC profile, orientation and grey flag as Pillow's reading alone."""
+    from retouch.imaging import io as picture_io
+
+    data, plain = _PNG_KINDS[kind]
+    assert (picture_io._plain_png(data) is not None) is plain
+    fast = load_picture(data)
+    monkeypatch.setattr(picture_io, "_plain_png", lambda data: None)
+    pillow = load_picture(data)
+    assert np.array_equal(fast.pixels, pillow.pixels)
+    assert (fast.icc_profile, fast.exif, fast.grey, fast.is_plain_png) == (
+        pillow.icc_profile,
+        pillow.exif,
+        pillow.grey,
+        pillow.is_plain_png,
+    )
+    if "orientation" in kind:
+        assert fast.size == (37, 53), "the stored 53x37 picture is turned upright"
+
+
+def test_plain_png_limits_and_damage_are_said_as_before(astronaut):
+    data = encode(astronaut)
+    with pytest.raises(InputError, match=r"over the limit of 1000"):
+        load_picture(data, max_pixels=1000)
+    damaged = bytearray(data)
+    damaged[data.index(b"IDAT") + 40] ^= 0xFF
+    with pytest.raises(InputError, match="image is corrupt or truncated"):
+        load_picture(bytes(damaged))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +45,7 @@ class Picture:
         return self.pixels.shape[2] == 4
 
 
-def _open(data: bytes | Path, what: str, max_pixels: int) -> Image.Image:
+def _read(data: bytes | Path, what: str) -> bytes:
     if isinstance(data, Path):
         try:
             data = data.read_bytes()
@@ -51,6 +53,18 @@ def _open(data: bytes | Path, what: str, max_pixels: int) -> Image.Image:
             raise InputError(f"cannot read {what} file {str(data)!r}: {exc.strerror}") from None
     if not data:
         raise InputError(f"{what} is empty (0 bytes)")
+    return data
+
+
+def _check_size(width: int, height: int, what: str, max_pixels: int) -> None:
+    if width < 1 or height < 1:
+        raise InputError(f"{what} is empty ({width}x{height} pixels)")
+    if width * height > max_pixels:
+        raise InputError(f"{what} is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}")
+
+
+def _open(data: bytes | Path, what: str, max_pixels: int) -> Image.Image:
+    data = _read(data, what)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit is checked below
         try:
@@ -59,11 +73,7 @@ def _open(data: bytes | Path, what: str, max_pixels: int) -> Image.Image:
             raise InputError(f"{what} has too many pixels (limit {max_pixels})") from None
         except Exception:
             raise InputError(f"{what} is not an image Retouch can read (PNG, JPEG, WebP, TIFF, ...)") from None
-    width, height = image.size
-    if width < 1 or height < 1:
-        raise InputError(f"{what} is empty ({width}x{height} pixels)")
-    if width * height > max_pixels:
-        raise InputError(f"{what} is {width}x{height} = {width * height} pixels, over the limit of {max_pixels}")
+    _check_size(*image.size, what, max_pixels)
     try:
         image.load()
     except Exception as exc:
@@ -110,8 +120,75 @@ def _to_8bit(image: Image.Image) -> Image.Image:
     return image.convert("RGBA" if has_alpha else "RGB")
 
 
+@dataclass(frozen=True)
+class PlainPng:
+    """What the header and chunks of an 8-bit RGB, RGBA or grey PNG say, for the fast path of `load_picture`."""
+
+    width: int
+    height: int
+    icc_profile: bytes | None
+
+
+#: chunks after which OpenCV's pixels would not be Pillow's, or the picture not upright: a colour key (tRNS)
+#: becomes alpha in one and not the other, EXIF may turn it, an animation (acTL) is Pillow's to read
+_NOT_PLAIN = frozenset({b"tRNS", b"eXIf", b"acTL"})
+_TEXT = frozenset({b"tEXt", b"zTXt", b"iTXt"})
+#: text chunks from which Pillow reads an orientation too (ImageMagick's EXIF, XMP's tiff:Orientation)
+_ORIENTING_TEXT = (b"Raw profile type exif\0", b"XML:com.adobe.xmp\0")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _plain_png(data: bytes) -> PlainPng | None:
+    """The PNG's size and ICC profile when it is one OpenCV decodes to exactly the pixels Pillow gives (8 bits,
+    RGB, RGBA or grey, no colour key, no EXIF, still); None for anything else, which Pillow then reads. Only the
+    chunk headers are walked (the pixels' chunks are skipped), so this costs microseconds."""
+    if not data.startswith(_PNG_SIGNATURE) or len(data) < 33 or data[12:16] != b"IHDR":
+        return None
+    width, height, depth, colour_type = struct.unpack_from(">IIBB", data, 16)
+    if depth != 8 or colour_type not in (0, 2, 6):
+        return None
+    icc = None
+    at = 8
+    while at + 8 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, at)
+        if kind in _NOT_PLAIN or (kind in _TEXT and data.startswith(_ORIENTING_TEXT, at + 8)):
+            return None
+        if kind == b"iCCP":
+            chunk = data[at + 8 : at + 8 + length]
+            name_end = chunk.find(b"\0")
+            try:
+                icc = zlib.decompress(chunk[name_end + 2 :]) if name_end > 0 else None
+            except zlib.error:
+                return None  # Pillow says what is wrong with it
+        if kind == b"IEND":
+            return PlainPng(width, height, icc)
+        at += 12 + length
+    return None  # truncated: Pillow says so
+
+
+_TO_RGB = {1: cv2.COLOR_GRAY2RGB, 3: cv2.COLOR_BGR2RGB, 4: cv2.COLOR_BGRA2RGBA}
+
+
+def _decode_plain_png(data: bytes, plain: PlainPng) -> Picture | None:
+    """The pixels by OpenCV's PNG decoder (libpng: about 1.5 times Pillow's speed on photographs, ten times on
+    masks), or None where it refuses the file (Pillow then says why)."""
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if decoded is None or decoded.dtype != np.uint8 or decoded.shape[:2] != (plain.height, plain.width):
+        return None
+    channels = 1 if decoded.ndim == 2 else decoded.shape[2]
+    pixels = cv2.cvtColor(decoded, _TO_RGB[channels])
+    return Picture(pixels, None, plain.icc_profile, is_plain_png=True, grey=channels == 1)
+
+
 def load_picture(data: bytes | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, what: str = "image") -> Picture:
     """Decode an image to RGB(A) uint8 with its EXIF orientation applied."""
+    data = _read(data, what)
+    header = _plain_png(data)
+    if header is not None:
+        _check_size(header.width, header.height, what, max_pixels)
+        picture = _decode_plain_png(data, header)
+        if picture is not None:
+            return picture
     image = _open(data, what, max_pixels)
     icc = image.info.get("icc_profile")
     # 8-bit RGB, RGBA or grey (the canvas's pictures and masks): a server may keep the file as it came
