@@ -47,6 +47,12 @@ UPLOAD_BODY = {
 }
 
 
+class PictureFile(FileResponse):
+    """A stored PNG sent in 1 MiB reads: Starlette's 64 KiB make a thread hop each, eight for a 512² result."""
+
+    chunk_size = 1 << 20
+
+
 def _invalid(message: str) -> ApiError:
     return ApiError(422, "invalid_input", message)
 
@@ -185,7 +191,7 @@ def _image_or_error(store: ImageStore, image_id: str):
 
 @router.get(
     "/{image_id}",
-    response_class=FileResponse,
+    response_class=PictureFile,
     responses={
         200: {"content": {"image/png": {}}},
         404: {"model": ErrorPublic},
@@ -207,7 +213,7 @@ def get_image(
     if max_side is not None:
         png = thumbnail_png(store.picture(image).pixels, max_side)
         return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
-    return FileResponse(
+    return PictureFile(
         store.path(image), media_type="image/png", filename=f"{image_id}.png", content_disposition_type="inline"
     )
 
