@@ -25,6 +25,7 @@ from ray.cluster_utils import Cluster
 
 from tests.server.cluster_engines import GATES_VARIABLE, FaultyEngine, HeldEngine, ModelX, ModelY
 from tests.server.conftest import ROOT, TEST_ENGINES, LiveServer, free_port, live_server
+from tests.server.test_data_folder import held
 from tests.support import run_cli
 
 ENGINES = {**TEST_ENGINES, "held": HeldEngine, "model-x": ModelX, "model-y": ModelY, "faulty": FaultyEngine}
@@ -262,6 +263,25 @@ def _restore(server: LiveServer, cluster: Cluster) -> None:
     """A new GPU node joins; its worker gets work without a restart of anything."""
     cluster.add_node(**_node_args())
     _wait_for("the new node's worker", lambda: len(_workers(server, cluster)) == GPU_NODES)
+
+
+def test_a_result_that_finishes_while_another_process_holds_the_database_waits_for_it_and_is_kept(
+    server, inputs, closed
+):
+    """As on the local pool (tests/server/test_data_folder.py), from the same `ResultKeeper`: a backup tool's lock
+    outlasting the busy timeout (5 s here) no longer fails a finished job and throws its result away; health
+    says the result waits, and it is kept once the lock goes."""
+    job_id = _submit(server, inputs, engine="held", steps=1, seed=71)
+    _wait_for("the job's step", lambda: _job(server, job_id)["progress"]["step"] >= 1)
+    waiting = "1 finished job(s) wait to record their results: another process holds the database"
+    with held(server.app.state.settings.data_dir / "retouch.db"):
+        (closed / "open-71").touch()  # the job ends on its node while the lock is held
+        _wait_for("health to say the result waits", lambda: waiting in (_health(server).get("problems") or []))
+        assert _job(server, job_id)["status"] == "running"
+    done = server.wait(job_id)
+    assert done["status"] == "succeeded", done
+    assert (server.image(done["result"]["image"])[10:30, 20:40] == 255).all()
+    assert waiting not in (_health(server).get("problems") or [])
 
 
 def test_a_job_whose_node_dies_completes_elsewhere_exactly_once(server, cluster, inputs, closed):

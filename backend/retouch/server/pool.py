@@ -26,8 +26,8 @@ from retouch.server.pool_base import (
     Dispatcher,
     ModelCache,
     Previews,
+    ResultKeeper,
     job_error,
-    keep_result,
     place,
     stored_inputs,
     workflow_params,
@@ -43,9 +43,6 @@ log = logging.getLogger(__name__)
 STOP_AFTER_GRACE = 5.0
 #: free bytes on the data disk that count as room again after it was full
 ROOM = 4 << 20
-#: seconds a finished job's result waits for a database another process holds (a backup's lock) before the job
-#: fails as `database_busy`: a result can take minutes of GPU time, and the holder usually lets go in seconds
-RESULT_WAITS_FOR_DATABASE = 600.0
 
 
 class Worker:
@@ -106,25 +103,10 @@ class Worker:
             pool.settle(job.id, error)
 
     def _keep(self, job: Claimed, result: WorkflowResult) -> None:
-        """Store the result with the job's success. While another process holds the database, try again (each
-        try waits the database's busy timeout) rather than throw the result away, unless the job is cancelled,
-        a stop passes its grace period or `RESULT_WAITS_FOR_DATABASE` passes; health says a result waits meanwhile."""
+        """Store the result with the job's success, waiting out another process's lock (`ResultKeeper`)."""
         picture = Picture(result.pixels, exif=result.exif, icc_profile=result.icc_profile)
-        pool, png = self.pool, result.png()
-        deadline = time.monotonic() + RESULT_WAITS_FOR_DATABASE
-        try:
-            while True:
-                try:
-                    kept = keep_result(pool.store, pool.queue, job.id, picture, png, result.seed, result.report)
-                    break
-                except DatabaseBusy:
-                    if pool.is_cancelled(job.id) or time.monotonic() > deadline:  # a cancel, or a stop past its grace
-                        raise
-                    pool.waiting_for_database.add(job.id)
-        finally:
-            pool.waiting_for_database.discard(job.id)
-        if kept:
-            pool.storage_fine()
+        if self.pool.keeper.keep(job.id, picture, result.png(), result.seed, result.report):
+            self.pool.storage_fine()
 
     def engine(self, name: str) -> Engine:
         """A loaded engine of this worker (its model cache), for the workflow."""
@@ -167,7 +149,7 @@ class DevicePool:
         self._cancel_lock = threading.Lock()
         self.stopping_now = False  # set when the grace period of a stop is over: running jobs are released
         self._unsettled: dict[str, ErrorPublic] = {}  # failures not yet recorded (the disk was full)
-        self.waiting_for_database: set[str] = set()  # finished jobs whose results wait for another process's lock
+        self.keeper = ResultKeeper(store, queue, self.is_cancelled)
         self._storage_error: str | None = None
         self._dispatcher = Dispatcher("retouch-dispatcher", self._dispatch_round)
 
@@ -255,10 +237,8 @@ class DevicePool:
             problems.append(self._storage_error)
         if self._unsettled:
             problems.append(f"{len(self._unsettled)} failed job(s) wait for disk space to be recorded")
-        if waiting := len(self.waiting_for_database):
-            problems.append(
-                f"{waiting} finished job(s) wait to record their results: another process holds the database"
-            )
+        if waiting := self.keeper.problem():
+            problems.append(waiting)
         dead = [worker.thread.name for worker in self.workers if not worker.thread.is_alive() and not self._stopping]
         if dead:
             problems.append(f"worker thread(s) stopped: {', '.join(dead)}")

@@ -29,6 +29,7 @@ from retouch.devices import Device
 from retouch.engines import Engine, EngineFactory
 from retouch.errors import EngineError, InputError, RetouchError
 from retouch.imaging.io import Picture
+from retouch.server.database import DatabaseBusy
 from retouch.server.errors import incident_message
 from retouch.server.queue import JobQueue
 from retouch.server.schemas import ClusterPublic, ErrorPublic, Job
@@ -222,6 +223,49 @@ def keep_result(
     else:
         store.discard(written)
     return recorded
+
+
+#: how long, at most, a finished job's result waits for a database another process holds (each try waits the
+#: database's busy timeout); past it the job fails as `database_busy`. A result can take minutes of GPU time, and
+#: the holder (a backup's lock) usually lets go in seconds
+RESULT_WAITS_FOR_DATABASE = 600.0
+
+
+class ResultKeeper:
+    """Keeps finished jobs' results by the rule both pools follow: the result and its job's success in one
+    transaction (`keep_result`), and while another process holds the database (a backup tool, say) the result
+    waits, trying again each busy timeout, rather than being thrown away, until `gives_up(job_id)` says so (a
+    cancel, a stop past its grace period) or `RESULT_WAITS_FOR_DATABASE` passes. Health says meanwhile how many
+    results wait (`problem`)."""
+
+    def __init__(self, store: ImageStore, queue: JobQueue, gives_up: Callable[[str], bool]) -> None:
+        self.store, self.queue = store, queue
+        self._gives_up = gives_up
+        self._waiting: set[str] = set()
+        self._lock = threading.Lock()
+
+    def keep(self, job_id: str, picture: Picture, png: bytes, seed: int | None, report: dict) -> bool:
+        """`keep_result`, waiting out another process's lock; False when the job was cancelled or released."""
+        deadline = time.monotonic() + RESULT_WAITS_FOR_DATABASE
+        try:
+            while True:
+                try:
+                    return keep_result(self.store, self.queue, job_id, picture, png, seed, report)
+                except DatabaseBusy:
+                    if self._gives_up(job_id) or time.monotonic() > deadline:
+                        raise
+                    with self._lock:
+                        self._waiting.add(job_id)
+        finally:
+            with self._lock:
+                self._waiting.discard(job_id)
+
+    def problem(self) -> str | None:
+        with self._lock:
+            waiting = len(self._waiting)
+        if not waiting:
+            return None
+        return f"{waiting} finished job(s) wait to record their results: another process holds the database"
 
 
 class Dispatcher:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -35,6 +36,7 @@ from retouch.server.cluster.protocol import (
     Finished,
     Lost,
     Nodes,
+    Outcome,
     Progress,
     Run,
     Stop,
@@ -43,7 +45,7 @@ from retouch.server.cluster.protocol import (
     WorkerJoined,
     WorkerLeft,
 )
-from retouch.server.pool_base import Dispatcher, job_error, keep_result, place, stored_inputs
+from retouch.server.pool_base import Dispatcher, ResultKeeper, job_error, place, stored_inputs
 from retouch.server.queue import (
     Claimed,
     JobQueue,
@@ -150,6 +152,10 @@ class RayPool:
         self._where: dict[str, str] = {}  # job -> worker running it
         self._attempt: dict[str, int] = {}  # job -> which attempt runs now
         self._cancelled: set[str] = set()
+        self._keeping: set[str] = set()  # finished jobs whose results are being kept
+        self.keeper = ResultKeeper(store, queue, lambda job_id: self._leaving.is_set() or job_id in self._cancelled)
+        # results are kept on their own thread: a result waiting for the database must not hold up the bridge
+        self._results = ThreadPoolExecutor(1, thread_name_prefix="retouch-ray-results")
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)  # notified whenever a job leaves its worker
         self._send_lock = threading.Lock()
@@ -171,7 +177,7 @@ class RayPool:
         self._stopping.set()
         self._dispatcher.stop(timeout)
         with self._idle:
-            self._idle.wait_for(lambda: not self._where, timeout=grace)
+            self._idle.wait_for(lambda: not self._where and not self._keeping, timeout=grace)
             unfinished = list(self._where.items())
             self._where.clear()  # what their streams still say is no longer ours
             self._leaving.set()
@@ -179,6 +185,7 @@ class RayPool:
             self._send(Cancel(job_id, worker_id))
             self.queue.release(job_id)
         self._send(Stop())
+        self._results.shutdown()  # a result still waiting for the database gives up within one busy timeout
         process = self._process
         if process is not None:
             try:
@@ -208,12 +215,15 @@ class RayPool:
 
     def problems(self) -> list[str]:
         """What keeps the pool from running jobs, for the health answer."""
+        problems = [waiting] if (waiting := self.keeper.problem()) else []
         with self._lock:
             if self.problem is not None:
-                return [self.problem]
+                return [self.problem, *problems]
             if not self.workers:
-                return [f"the Ray cluster at {self.address} has no workers yet (no GPU node, and no CPU workers)"]
-        return []
+                problems.append(
+                    f"the Ray cluster at {self.address} has no workers yet (no GPU node, and no CPU workers)"
+                )
+        return problems
 
     def cluster(self) -> ClusterPublic | None:
         """The cluster as health shows it: nodes, their workers, what each has loaded and runs."""
@@ -406,22 +416,40 @@ class RayPool:
             if worker is not None:
                 worker.loaded, worker.used = message.loaded, message.used
             self._attempt.pop(job_id, None)
-            self._cancelled.discard(job_id)
+            if message.outcome is not None:
+                self._keeping.add(job_id)  # its cancel stays noted until the result is kept
+            else:
+                self._cancelled.discard(job_id)
         if message.log is not None:  # a bug on the worker: its traceback, under the error id the client got
             log.error("job %s on %s: %s", job_id, worker.info.device if worker is not None else "?", message.log)
-        try:
-            if message.outcome is not None:
-                outcome = message.outcome
-                picture = Picture(outcome.pixels, exif=outcome.exif, icc_profile=outcome.icc_profile)
-                keep_result(self.store, self.queue, job_id, picture, outcome.png, outcome.seed, outcome.report)
-            elif message.canceled:
-                self.queue.mark_canceled(job_id)
-            else:
-                assert message.error is not None
-                self.queue.fail(job_id, message.error)
-        except Exception as exc:  # keeping the result failed (a full disk, say): the job fails, the pool lives on
-            self.queue.fail(job_id, job_error(exc, f"job {job_id}: keeping its result failed"))
+        if message.outcome is not None:
+            self._results.submit(self._keep, job_id, message.outcome)
+        elif message.canceled:
+            self.queue.mark_canceled(job_id)
+        else:
+            assert message.error is not None
+            self.queue.fail(job_id, message.error)
         self.wake()
+
+    def _keep(self, job_id: str, outcome: Outcome) -> None:
+        """Store a finished job's result with its success (on the results thread)."""
+        picture = Picture(outcome.pixels, exif=outcome.exif, icc_profile=outcome.icc_profile)
+        try:
+            self.keeper.keep(job_id, picture, outcome.png, outcome.seed, outcome.report)
+        except Exception as exc:  # keeping the result failed (a full disk, say): the job fails, the pool lives on
+            self._fail(job_id, job_error(exc, f"job {job_id}: keeping its result failed"))
+        finally:
+            with self._idle:
+                self._keeping.discard(job_id)
+                self._cancelled.discard(job_id)
+                self._idle.notify_all()
+
+    def _fail(self, job_id: str, error: ErrorPublic) -> None:
+        """Record a failure from the results thread, whose exceptions nobody else would see."""
+        try:
+            self.queue.fail(job_id, error)
+        except Exception:  # noqa: BLE001 - a full disk, a held database: the next start queues the job again
+            log.exception("job %s: recording its failure failed", job_id)
 
     # placement
 
