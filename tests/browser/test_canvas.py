@@ -433,3 +433,13 @@ def test_public_test_ids_are_there(page):
     with jobs, and are used by the tests above)."""
     missing = [name for name in PUBLIC_TEST_IDS if page.get_by_test_id(name).count() != 1]
     assert not missing
+
+
+def test_the_toolbar_is_one_row_on_a_1280_px_window(page):
+    """On a common laptop window (1280 px, the tests' viewport) every tool, Download included, is in one row,
+    not Download alone on a second row that pushes the canvas down."""
+    rows = page.evaluate(
+        "[...document.querySelectorAll('.toolbar > *')].map(e => Math.round(e.getBoundingClientRect().top))"
+    )
+    assert page.get_by_test_id("download").is_visible()
+    assert max(rows) - min(rows) <= 8, rows
