@@ -89,6 +89,8 @@ export interface JobView {
   status: JobStatus;
   engine: string;
   box: Rect;
+  /** The working size a manual "scale before processing" asked for (the queue line names it). */
+  workingSize?: { width: number; height: number };
   step: number;
   total: number;
   position: number | null;

@@ -76,3 +76,37 @@ def test_select_by_box_and_click_add_to_mask_undo_and_remove(canvas, page, tmp_p
     shot(page, "4-removed")
     filled = canvas.pixel(centre)
     assert abs(filled - before).sum() > 60  # the fur is gone from the middle of the object
+
+
+def test_remove_object_fills_at_the_engines_own_size_and_the_queue_names_a_manual_working_size(canvas, page, tmp_path):
+    """A manual "scale before processing" set for an earlier box (here 256x128) would stretch the box Remove
+    object makes around the object; that job runs at the engine's own size, the setting stays for the user's
+    boxes, and the queue line of a job that did use a manual size says so."""
+    picture, _, _ = cat_on("rocket")
+    canvas.open(save_png(picture, tmp_path / "scene.png"))
+    sent: list[dict] = []
+    page.on(
+        "request", lambda r: sent.append(r.post_data_json) if r.method == "POST" and r.url.endswith("/jobs") else None
+    )
+    canvas.set_field("scale-mode", "manual")
+    canvas.set_field("scale-width", "256")
+    canvas.set_field("scale-height", "128")
+    canvas.focus()
+    page.keyboard.press("b")
+    canvas.stroke([canvas.screen_of((400, 300)), canvas.screen_of((440, 310))])
+    canvas.invoke()
+    canvas.wait_staged()
+    names = page.get_by_test_id("queue-item").locator(".name")
+    assert names.first.inner_text().endswith("at 256×128")
+    page.get_by_test_id("staging-discard").click()
+
+    page.keyboard.press("s")
+    page.mouse.click(*canvas.screen_of((150, 170)))
+    proposed_area(page)
+    page.get_by_test_id("select-remove").click()
+    until(page, "Object.keys(window.retouch.state().jobs).length === 2")
+    assert sent[0]["scale"] == {"mode": "manual", "width": 256, "height": 128}
+    assert sent[1]["scale"]["mode"] == "auto", sent[1]
+    assert page.evaluate("window.retouch.state().settings.scaleMode") == "manual"
+    assert "at " not in names.first.inner_text()
+    canvas.wait_staged()

@@ -30,6 +30,12 @@ export function jobLabel(job: JobView, now = Date.now()): string {
   }
 }
 
+/** The queue line's name: engine and box, and the working size when a manual scale set one. */
+export function jobName(job: JobView): string {
+  const size = job.workingSize ? ` at ${job.workingSize.width}×${job.workingSize.height}` : "";
+  return `${job.engine} · ${job.box.width}×${job.box.height}${size}`;
+}
+
 /** Finished jobs shown before the rest fold away (the gallery keeps every result). */
 const FINISHED_SHOWN = 3;
 
@@ -79,7 +85,7 @@ export class QueuePanel implements Panel {
       item.classList.toggle("finished", finished);
       item.hidden = finished && finishedSeen > FINISHED_SHOWN && !this.expanded;
       item.dataset.status = offline && !finished ? "unknown" : job.status;
-      item.querySelector(".name")!.textContent = `${job.engine} · ${job.box.width}×${job.box.height}`;
+      item.querySelector(".name")!.textContent = jobName(job);
       item.querySelector(".status")!.textContent = offline && !finished ? "server unreachable, waiting…" : jobLabel(job);
       const bar = item.querySelector("progress")!;
       bar.max = job.total || 1;

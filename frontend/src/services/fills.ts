@@ -63,6 +63,7 @@ export function makeFillServices(deps: Deps, results: ResultCache, uploads: { pi
     const accepted = await api.createJob(body);
     performance.mark("invoke:queued");
     const job = newJob(accepted.id, state.settings.engine, box, accepted.position ?? null, source);
+    if (state.settings.scaleMode === "manual") job.workingSize = { width: state.settings.scaleWidth, height: state.settings.scaleHeight };
     pendingRegions.set(accepted.id, filling);
     void filling.then(
       (filled) => {

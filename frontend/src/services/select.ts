@@ -155,7 +155,10 @@ export function makeSelectServices(
       const y = clamp(Math.round(bounds.y + bounds.height / 2 - height / 2), picture.y, picture.y + picture.height - height);
       history.push({ kind: "box", label: "Box around the selection", box: store.state.bbox });
       store.apply({ bbox: { x, y, width, height } });
-      return invoke(store.state);
+      // a box of its own shape: a manual working size set for another box would stretch it, so the engine's own
+      // size (auto) fills it; the setting itself stays for the user's next boxes
+      const { settings } = store.state;
+      return invoke(settings.scaleMode === "manual" ? { ...store.state, settings: { ...settings, scaleMode: "auto" } } : store.state);
     },
   };
 }
