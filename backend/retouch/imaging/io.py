@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from retouch.errors import InputError
-from retouch.imaging.png import write_png
+from retouch.imaging.png import SIGNATURE, write_png
 
 DEFAULT_MAX_PIXELS = 64_000_000  # 8000 x 8000
 RECIPE_KEY = "retouch"
@@ -135,14 +135,13 @@ _NOT_PLAIN = frozenset({b"tRNS", b"eXIf", b"acTL"})
 _TEXT = frozenset({b"tEXt", b"zTXt", b"iTXt"})
 #: text chunks from which Pillow reads an orientation too (ImageMagick's EXIF, XMP's tiff:Orientation)
 _ORIENTING_TEXT = (b"Raw profile type exif\0", b"XML:com.adobe.xmp\0")
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _plain_png(data: bytes) -> PlainPng | None:
     """The PNG's size and ICC profile when it is one OpenCV decodes to exactly the pixels Pillow gives (8 bits,
     RGB, RGBA or grey, no colour key, no EXIF, still); None for anything else, which Pillow then reads. Only the
     chunk headers are walked (the pixels' chunks are skipped), so this costs microseconds."""
-    if not data.startswith(_PNG_SIGNATURE) or len(data) < 33 or data[12:16] != b"IHDR":
+    if not data.startswith(SIGNATURE) or len(data) < 33 or data[12:16] != b"IHDR":
         return None
     width, height, depth, colour_type = struct.unpack_from(">IIBB", data, 16)
     if depth != 8 or colour_type not in (0, 2, 6):
